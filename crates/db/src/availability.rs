@@ -1,0 +1,112 @@
+//! Availability windows: `[start, end)` spans in which a professional takes bookings.
+
+use crate::schema::{availability_windows, bookings, tstzrange};
+use chrono::{DateTime, Utc};
+use diesel::PgRangeExpressionMethods;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = availability_windows)]
+pub struct AvailabilityWindow {
+    pub id: Uuid,
+    pub professional_id: Uuid,
+    pub start_time: DateTime<Utc>,
+    pub end_time: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Why a window could not be removed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RemoveOutcome {
+    Removed,
+    NotFound,
+    HasActiveBooking,
+}
+
+/// SQL for "this booking holds its slot"; a literal, so the planner can match
+/// the partial exclusion index.
+pub fn booking_is_active() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    diesel::dsl::sql("bookings.status IN ('pending', 'confirmed')")
+}
+
+impl AvailabilityWindow {
+    /// Inserts the window; an overlapping window of the same professional is
+    /// `ExclusionViolation`.
+    pub async fn insert(conn: &mut AsyncPgConnection, window: &AvailabilityWindow) -> QueryResult<()> {
+        diesel::insert_into(availability_windows::table)
+            .values(window)
+            .execute(conn)
+            .await
+            .map(drop)
+    }
+
+    /// Windows of a professional that overlap `[from, to)`, in time order.
+    pub async fn list_overlapping(
+        conn: &mut AsyncPgConnection,
+        professional_id: Uuid,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: i64,
+    ) -> QueryResult<Vec<AvailabilityWindow>> {
+        availability_windows::table
+            .filter(availability_windows::professional_id.eq(professional_id))
+            .filter(availability_windows::period.overlaps_with(tstzrange(from, to)))
+            .order(availability_windows::start_time)
+            .limit(limit)
+            .select(AvailabilityWindow::as_select())
+            .load(conn)
+            .await
+    }
+
+    /// The window that wholly contains `[start, end)`, if any.
+    pub async fn find_containing(
+        conn: &mut AsyncPgConnection,
+        professional_id: Uuid,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> QueryResult<Option<Uuid>> {
+        availability_windows::table
+            .filter(availability_windows::professional_id.eq(professional_id))
+            .filter(availability_windows::period.contains_range(tstzrange(start, end)))
+            .select(availability_windows::id)
+            .first(conn)
+            .await
+            .optional()
+    }
+
+    /// Removes the window unless an active booking lies inside it. Run it in a
+    /// SERIALIZABLE transaction so a booking made concurrently is seen.
+    pub async fn remove(
+        conn: &mut AsyncPgConnection,
+        professional_id: Uuid,
+        window_id: Uuid,
+    ) -> QueryResult<RemoveOutcome> {
+        let window: Option<AvailabilityWindow> = availability_windows::table
+            .filter(availability_windows::id.eq(window_id))
+            .filter(availability_windows::professional_id.eq(professional_id))
+            .select(AvailabilityWindow::as_select())
+            .first(conn)
+            .await
+            .optional()?;
+        let Some(window) = window else {
+            return Ok(RemoveOutcome::NotFound);
+        };
+        let booked: Option<Uuid> = bookings::table
+            .filter(bookings::professional_id.eq(professional_id))
+            .filter(bookings::period.overlaps_with(tstzrange(window.start_time, window.end_time)))
+            .filter(booking_is_active())
+            .select(bookings::id)
+            .first(conn)
+            .await
+            .optional()?;
+        if booked.is_some() {
+            return Ok(RemoveOutcome::HasActiveBooking);
+        }
+        diesel::delete(availability_windows::table.filter(availability_windows::id.eq(window_id)))
+            .execute(conn)
+            .await?;
+        Ok(RemoveOutcome::Removed)
+    }
+}

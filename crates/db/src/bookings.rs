@@ -1,0 +1,138 @@
+//! Bookings: a client's claim on a professional's time.
+
+use crate::availability::booking_is_active;
+use crate::schema::{bookings, professionals, tstzrange};
+use chrono::{DateTime, Utc};
+use diesel::PgRangeExpressionMethods;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+pub const PENDING: &str = "pending";
+pub const CONFIRMED: &str = "confirmed";
+pub const CANCELLED: &str = "cancelled";
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = bookings)]
+pub struct Booking {
+    pub id: Uuid,
+    pub professional_id: Uuid,
+    pub client_id: Option<Uuid>,
+    pub start_time: DateTime<Utc>,
+    pub end_time: DateTime<Utc>,
+    pub duration_minutes: i32,
+    pub price_cents: i64,
+    pub currency: String,
+    pub status: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A booking together with the slug of its professional, as the API shows it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+pub struct BookingWithSlug {
+    #[diesel(embed)]
+    pub booking: Booking,
+    #[diesel(select_expression = professionals::slug)]
+    #[diesel(select_expression_type = professionals::slug)]
+    pub professional_slug: String,
+}
+
+/// Whose bookings a list shows.
+#[derive(Debug, Clone, Copy)]
+pub enum BookingOwner {
+    /// Bookings the user made.
+    Client(Uuid),
+    /// Bookings of the professionals the user owns.
+    ProfessionalOwner(Uuid),
+}
+
+/// Keyset position for paging newest-first.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BookingCursor {
+    pub created_at: DateTime<Utc>,
+    pub id: Uuid,
+}
+
+impl Booking {
+    pub async fn insert(conn: &mut AsyncPgConnection, booking: &Booking) -> QueryResult<()> {
+        diesel::insert_into(bookings::table)
+            .values(booking)
+            .execute(conn)
+            .await
+            .map(drop)
+    }
+
+    /// Whether an active booking of the professional overlaps `[start, end)`.
+    pub async fn slot_taken(
+        conn: &mut AsyncPgConnection,
+        professional_id: Uuid,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> QueryResult<bool> {
+        bookings::table
+            .filter(bookings::professional_id.eq(professional_id))
+            .filter(bookings::period.overlaps_with(tstzrange(start, end)))
+            .filter(booking_is_active())
+            .select(bookings::id)
+            .first::<Uuid>(conn)
+            .await
+            .optional()
+            .map(|found| found.is_some())
+    }
+
+    pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<BookingWithSlug>> {
+        bookings::table
+            .inner_join(professionals::table)
+            .filter(bookings::id.eq(id))
+            .select(BookingWithSlug::as_select())
+            .first(conn)
+            .await
+            .optional()
+    }
+
+    /// One page, newest first, after `cursor`.
+    pub async fn list(
+        conn: &mut AsyncPgConnection,
+        owner: BookingOwner,
+        cursor: Option<BookingCursor>,
+        limit: i64,
+    ) -> QueryResult<Vec<BookingWithSlug>> {
+        let mut query = bookings::table
+            .inner_join(professionals::table)
+            .select(BookingWithSlug::as_select())
+            .order((bookings::created_at.desc(), bookings::id.desc()))
+            .limit(limit)
+            .into_boxed();
+        query = match owner {
+            BookingOwner::Client(user) => query.filter(bookings::client_id.eq(user)),
+            BookingOwner::ProfessionalOwner(user) => query.filter(professionals::owner_id.eq(user)),
+        };
+        if let Some(c) = cursor {
+            query = query.filter(
+                bookings::created_at
+                    .lt(c.created_at)
+                    .or(bookings::created_at.eq(c.created_at).and(bookings::id.lt(c.id))),
+            );
+        }
+        query.load(conn).await
+    }
+
+    /// Moves an active booking to `cancelled`; `None` when it was not active.
+    pub async fn cancel(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Booking>> {
+        diesel::update(bookings::table)
+            .filter(bookings::id.eq(id))
+            .filter(booking_is_active())
+            .set((
+                bookings::status.eq(CANCELLED),
+                bookings::cancelled_at.eq(diesel::dsl::now),
+                bookings::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(Booking::as_returning())
+            .get_result(conn)
+            .await
+            .optional()
+    }
+}

@@ -1,0 +1,86 @@
+//! Idempotency keys: a caller's key, the fingerprint of the request it first
+//! came with, how far that request got (its recovery point), and the answer a
+//! retry replays.
+
+use crate::schema::idempotency_keys;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+/// Recovery point of a request whose answer is stored.
+pub const FINISHED: &str = "finished";
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = idempotency_keys)]
+pub struct IdempotencyRecord {
+    pub scope: String,
+    pub key: String,
+    pub fingerprint: Vec<u8>,
+    pub request_method: String,
+    pub request_path: String,
+    pub request_body: serde_json::Value,
+    pub user_id: Option<Uuid>,
+    pub recovery_point: String,
+    pub locked_at: Option<DateTime<Utc>>,
+    pub booking_id: Option<Uuid>,
+    pub response_status: Option<i32>,
+    pub response_body: Option<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl IdempotencyRecord {
+    pub async fn find(
+        conn: &mut AsyncPgConnection,
+        scope: &str,
+        key: &str,
+    ) -> QueryResult<Option<IdempotencyRecord>> {
+        idempotency_keys::table
+            .find((scope, key))
+            .select(IdempotencyRecord::as_select())
+            .first(conn)
+            .await
+            .optional()
+    }
+
+    /// Stores the record unless the key is already taken; false when taken.
+    pub async fn insert_if_absent(
+        conn: &mut AsyncPgConnection,
+        record: &IdempotencyRecord,
+    ) -> QueryResult<bool> {
+        diesel::insert_into(idempotency_keys::table)
+            .values(record)
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await
+            .map(|n| n == 1)
+    }
+
+    /// Forgets one key past its expiry, so the caller may use it afresh.
+    pub async fn delete_if_expired(
+        conn: &mut AsyncPgConnection,
+        scope: &str,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> QueryResult<bool> {
+        diesel::delete(idempotency_keys::table.find((scope, key)))
+            .filter(idempotency_keys::expires_at.le(now))
+            .execute(conn)
+            .await
+            .map(|n| n > 0)
+    }
+
+    /// Deletes up to `batch` expired keys; returns how many went. Safe to run
+    /// from several instances at once.
+    pub async fn purge_expired(conn: &mut AsyncPgConnection, batch: i64) -> QueryResult<usize> {
+        diesel::sql_query(
+            "DELETE FROM idempotency_keys WHERE (scope, key) IN (
+                 SELECT scope, key FROM idempotency_keys WHERE expires_at <= now()
+                 LIMIT $1 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(batch)
+        .execute(conn)
+        .await
+    }
+}

@@ -1,0 +1,21 @@
+//! Slotwise's database library: the only place SQL lives.
+//!
+//! Models are plain structs with async query methods returning `QueryResult`,
+//! in the manner of crates.io's `crates_io_database`.
+
+pub mod availability;
+pub mod bookings;
+pub mod idempotency;
+pub mod migrate;
+pub mod pool;
+pub mod professionals;
+pub mod schema;
+pub mod search;
+pub mod slots;
+pub mod tx;
+pub mod users;
+
+pub use diesel::result::Error as DbError;
+pub use diesel::QueryResult;
+pub use diesel_async::AsyncPgConnection;
+pub use pool::{DbConn, DbPool, PoolError, build_pool};

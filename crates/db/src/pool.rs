@@ -1,0 +1,45 @@
+//! The connection pool shared by both services.
+
+use diesel::ConnectionError;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use futures_util::FutureExt;
+use std::time::Duration;
+
+pub type DbPool = Pool<AsyncPgConnection>;
+pub type DbConn = Object<AsyncPgConnection>;
+pub use deadpool::managed::BuildError;
+pub use diesel_async::pooled_connection::deadpool::PoolError;
+
+/// Settings applied to every pooled connection.
+///
+/// `enable_seqscan = off`: on a fresh or small table the planner prefers a
+/// sequential scan, which at SERIALIZABLE takes a whole-table predicate lock
+/// and makes concurrent bookings fail each other. Every query on our paths has
+/// an index, so we tell the planner to use it whatever the table size.
+const SESSION_SETUP: &str = "SET enable_seqscan = off; SET statement_timeout = '30s'";
+
+/// Builds a pool; connections are opened lazily, so this never touches the network.
+pub fn build_pool(database_url: &str, max_size: usize) -> Result<DbPool, BuildError> {
+    let mut config = ManagerConfig::default();
+    config.custom_setup = Box::new(|url| {
+        let url = url.to_owned();
+        async move {
+            let mut conn = AsyncPgConnection::establish(&url).await?;
+            conn.batch_execute(SESSION_SETUP)
+                .await
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+            Ok(conn)
+        }
+        .boxed()
+    });
+    let manager = AsyncDieselConnectionManager::new_with_config(database_url, config);
+    Pool::builder(manager)
+        .max_size(max_size)
+        .wait_timeout(Some(Duration::from_secs(5)))
+        .create_timeout(Some(Duration::from_secs(5)))
+        .recycle_timeout(Some(Duration::from_secs(5)))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+}

@@ -1,0 +1,111 @@
+// Hand-written to match migrations/. Generated columns (`geog`, `period`) are
+// declared only where a query needs them and are never inserted.
+
+diesel::table! {
+    users (id) {
+        id -> Uuid,
+        email -> Text,
+        name -> Text,
+        password_hash -> Text,
+        role -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sessions (token_hash) {
+        token_hash -> Bytea,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    professionals (id) {
+        id -> Uuid,
+        slug -> Text,
+        owner_id -> Uuid,
+        name -> Text,
+        category -> Text,
+        description -> Text,
+        rate_per_minute -> Int8,
+        currency -> Text,
+        lat -> Float8,
+        long -> Float8,
+        service_radius_km -> Nullable<Float8>,
+        timezone -> Text,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    availability_windows (id) {
+        id -> Uuid,
+        professional_id -> Uuid,
+        start_time -> Timestamptz,
+        end_time -> Timestamptz,
+        period -> Tstzrange,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    bookings (id) {
+        id -> Uuid,
+        professional_id -> Uuid,
+        client_id -> Nullable<Uuid>,
+        start_time -> Timestamptz,
+        end_time -> Timestamptz,
+        period -> Tstzrange,
+        duration_minutes -> Int4,
+        price_cents -> Int8,
+        currency -> Text,
+        status -> Text,
+        expires_at -> Nullable<Timestamptz>,
+        cancelled_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (scope, key) {
+        scope -> Text,
+        key -> Text,
+        fingerprint -> Bytea,
+        request_method -> Text,
+        request_path -> Text,
+        request_body -> Jsonb,
+        user_id -> Nullable<Uuid>,
+        recovery_point -> Text,
+        locked_at -> Nullable<Timestamptz>,
+        booking_id -> Nullable<Uuid>,
+        response_status -> Nullable<Int4>,
+        response_body -> Nullable<Jsonb>,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(professionals -> users (owner_id));
+diesel::joinable!(availability_windows -> professionals (professional_id));
+diesel::joinable!(bookings -> professionals (professional_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    professionals,
+    availability_windows,
+    bookings,
+    idempotency_keys,
+);
+
+diesel::define_sql_function! {
+    /// `tstzrange(lower, upper)`: the half-open range `[lower, upper)`.
+    fn tstzrange(lower: diesel::sql_types::Timestamptz, upper: diesel::sql_types::Timestamptz) -> diesel::sql_types::Tstzrange;
+}
