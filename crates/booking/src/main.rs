@@ -1,1 +1,55 @@
-fn main(){}
+//! `booking [serve|migrate|openapi|demo-data]`
+
+use anyhow::Context;
+use slotwise_booking::{AppState, Config, build_app, demo, openapi_service};
+
+fn usage() -> anyhow::Error {
+    anyhow::anyhow!("usage: booking [serve | migrate | openapi | demo-data [EXTRA_PROFESSIONALS]]")
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    slotwise_web::telemetry::init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str).unwrap_or("serve") {
+        "serve" => serve().await,
+        "migrate" => {
+            let config = Config::from_env()?;
+            let applied = slotwise_db::migrate::run_pending(&config.database_url).await?;
+            tracing::info!(count = applied.len(), "migrations applied");
+            Ok(())
+        }
+        "openapi" => {
+            println!("{}", openapi_service().spec());
+            Ok(())
+        }
+        "demo-data" => {
+            let extra = match args.get(1) {
+                Some(n) => n.parse().context("EXTRA_PROFESSIONALS must be a number")?,
+                None => 40,
+            };
+            let state = AppState::new(Config::from_env()?)?;
+            let summary = demo::load(&state.pool, extra, 14).await?;
+            tracing::info!(
+                professionals = summary.professionals_added,
+                windows = summary.windows_added,
+                "demo data loaded (client {} / {})",
+                demo::DEMO_CLIENT_EMAIL,
+                demo::DEMO_PASSWORD
+            );
+            Ok(())
+        }
+        _ => Err(usage()),
+    }
+}
+
+async fn serve() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let bound = slotwise_web::serve::bind(&config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    tracing::info!(addr = %bound.addr, "booking service listening");
+    let state = AppState::new(config)?;
+    bound.serve(build_app(state), slotwise_web::serve::shutdown_signal()).await?;
+    Ok(())
+}

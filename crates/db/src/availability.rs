@@ -110,3 +110,17 @@ impl AvailabilityWindow {
         Ok(RemoveOutcome::Removed)
     }
 }
+
+impl AvailabilityWindow {
+    /// Inserts windows, skipping any that overlap an existing one; returns how many went in.
+    pub async fn insert_missing(
+        conn: &mut AsyncPgConnection,
+        windows: &[AvailabilityWindow],
+    ) -> QueryResult<usize> {
+        diesel::insert_into(availability_windows::table)
+            .values(windows)
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await
+    }
+}

@@ -19,3 +19,13 @@ pub use diesel::result::Error as DbError;
 pub use diesel::QueryResult;
 pub use diesel_async::AsyncPgConnection;
 pub use pool::{DbConn, DbPool, PoolError, build_pool};
+
+/// A unique constraint refused the write (a taken email, slug or key).
+pub fn is_unique_violation(err: &DbError) -> bool {
+    matches!(err, DbError::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
+}
+
+/// An exclusion constraint refused the write (overlapping windows or bookings).
+pub fn is_exclusion_violation(err: &DbError) -> bool {
+    matches!(err, DbError::DatabaseError(diesel::result::DatabaseErrorKind::ExclusionViolation, _))
+}

@@ -102,3 +102,15 @@ impl Professional {
             .optional()
     }
 }
+
+impl Professional {
+    /// Inserts professionals whose slug is free; returns how many went in.
+    pub async fn insert_missing(conn: &mut AsyncPgConnection, pros: &[Professional]) -> QueryResult<usize> {
+        diesel::insert_into(professionals::table)
+            .values(pros)
+            .on_conflict(professionals::slug)
+            .do_nothing()
+            .execute(conn)
+            .await
+    }
+}

@@ -1,1 +1,31 @@
-fn main(){}
+//! `search [serve|migrate|openapi]`
+
+use anyhow::Context;
+use slotwise_search::{AppState, Config, build_app, openapi_service};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    slotwise_web::telemetry::init();
+    let config = Config::from_env()?;
+    match std::env::args().nth(1).as_deref().unwrap_or("serve") {
+        "serve" => {
+            let bound = slotwise_web::serve::bind(&config.listen)
+                .await
+                .with_context(|| format!("cannot listen on {}", config.listen))?;
+            tracing::info!(addr = %bound.addr, "search service listening");
+            let state = AppState::new(&config)?;
+            bound.serve(build_app(state), slotwise_web::serve::shutdown_signal()).await?;
+            Ok(())
+        }
+        "migrate" => {
+            let applied = slotwise_db::migrate::run_pending(&config.database_url).await?;
+            tracing::info!(count = applied.len(), "migrations applied");
+            Ok(())
+        }
+        "openapi" => {
+            println!("{}", openapi_service().spec());
+            Ok(())
+        }
+        _ => Err(anyhow::anyhow!("usage: search [serve | migrate | openapi]")),
+    }
+}

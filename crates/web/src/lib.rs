@@ -1,1 +1,13 @@
-pub fn x(){}
+//! HTTP plumbing shared by the booking and search services: problem+json
+//! errors, request ids, health checks, docs, telemetry and serving.
+
+pub mod docs;
+pub mod health;
+pub mod pagination;
+pub mod problem;
+pub mod request_id;
+pub mod serve;
+pub mod telemetry;
+pub mod views;
+
+pub use problem::{ApiError, FieldError, Problem};

@@ -1,0 +1,197 @@
+//! `/api/users/*`: the seed's account paths.
+
+use super::ApiTags;
+use crate::AppState;
+use crate::auth::{BearerAuth, MaybeAuth, hash_password, new_token, token_hash, verify_password};
+use chrono::{DateTime, SubsecRound, Utc};
+use poem::web::Data;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use slotwise_db::users::{Session, User};
+use slotwise_web::{ApiError, FieldError};
+use uuid::Uuid;
+
+pub struct AccountsApi;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum SignupRole {
+    Client,
+    Professional,
+}
+
+#[derive(Debug, Object)]
+pub struct SignupRequest {
+    pub email: String,
+    /// 8 to 128 characters.
+    pub password: String,
+    pub name: String,
+    /// Defaults to `client`.
+    pub role: Option<SignupRole>,
+}
+
+#[derive(Debug, Object)]
+pub struct SigninRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct UserView {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    /// `client`, `professional` or `admin`.
+    pub role: String,
+}
+
+impl From<User> for UserView {
+    fn from(u: User) -> Self {
+        Self { id: u.id, email: u.email, name: u.name, role: u.role }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct SessionView {
+    /// Send as `Authorization: Bearer <token>`. Shown once; only its hash is kept.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: UserView,
+}
+
+#[derive(Debug, Object)]
+pub struct CurrentUserView {
+    /// The signed-in user, or null without a valid token.
+    pub current_user: Option<UserView>,
+}
+
+#[derive(ApiResponse)]
+pub enum SignupResponse {
+    /// Account created and signed in.
+    #[oai(status = 201)]
+    Created(Json<SessionView>, #[oai(header = "Set-Cookie")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum SigninResponse {
+    /// Signed in.
+    #[oai(status = 200)]
+    Ok(Json<SessionView>, #[oai(header = "Set-Cookie")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum SignoutResponse {
+    /// The session is revoked.
+    #[oai(status = 204)]
+    Revoked(#[oai(header = "Set-Cookie")] String),
+}
+
+fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+fn validate_signup(req: &SignupRequest) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    let email = normalize_email(&req.email);
+    let at = email.find('@');
+    if email.len() > 254 || !matches!(at, Some(i) if i > 0 && i + 1 < email.len()) {
+        errors.push(FieldError { field: "email".into(), message: "must be an email address".into() });
+    }
+    if !(8..=128).contains(&req.password.chars().count()) {
+        errors.push(FieldError { field: "password".into(), message: "must be 8 to 128 characters".into() });
+    }
+    if req.name.trim().is_empty() || req.name.chars().count() > 100 {
+        errors.push(FieldError { field: "name".into(), message: "must be 1 to 100 characters".into() });
+    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
+}
+
+impl AppState {
+    fn session_cookie(&self, token: &str, max_age_secs: i64) -> String {
+        let secure = if self.config.cookie_secure { "; Secure" } else { "" };
+        format!("session={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+    }
+
+    async fn start_session(&self, user: User) -> Result<(SessionView, String), ApiError> {
+        let (token, hash) = new_token();
+        let expires_at = Utc::now().trunc_subsecs(6) + self.config.session_ttl;
+        let mut conn = self.pool.get().await?;
+        Session::insert(&mut conn, &hash, user.id, expires_at).await?;
+        let cookie = self.session_cookie(&token, self.config.session_ttl.num_seconds());
+        Ok((SessionView { token, expires_at, user: user.into() }, cookie))
+    }
+}
+
+#[OpenApi(tag = "ApiTags::Accounts")]
+impl AccountsApi {
+    /// Create an account (client or professional) and sign in.
+    #[oai(path = "/api/users/signup", method = "post")]
+    async fn signup(&self, state: Data<&AppState>, body: Json<SignupRequest>) -> Result<SignupResponse, ApiError> {
+        validate_signup(&body)?;
+        let role = match body.role.unwrap_or(SignupRole::Client) {
+            SignupRole::Client => "client",
+            SignupRole::Professional => "professional",
+        };
+        let user = User {
+            id: Uuid::now_v7(),
+            email: normalize_email(&body.email),
+            name: body.name.trim().to_owned(),
+            password_hash: hash_password(body.0.password).await?,
+            role: role.to_owned(),
+            created_at: Utc::now(),
+        };
+        let mut conn = state.pool.get().await?;
+        match User::insert(&mut conn, &user).await {
+            Err(e) if slotwise_db::is_unique_violation(&e) => {
+                return Err(ApiError::conflict("email_taken", "Email taken", "an account with this email exists"));
+            }
+            other => other?,
+        }
+        drop(conn);
+        let (session, cookie) = state.start_session(user).await?;
+        Ok(SignupResponse::Created(Json(session), cookie))
+    }
+
+    /// Exchange email and password for a session token.
+    #[oai(path = "/api/users/signin", method = "post")]
+    async fn signin(&self, state: Data<&AppState>, body: Json<SigninRequest>) -> Result<SigninResponse, ApiError> {
+        let email = normalize_email(&body.email);
+        let user = {
+            let mut conn = state.pool.get().await?;
+            User::find_by_email(&mut conn, &email).await?
+        };
+        let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
+        if !verify_password(body.0.password, stored_hash).await {
+            return Err(ApiError::new(
+                poem::http::StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "Invalid credentials",
+                "email or password is wrong",
+            ));
+        }
+        let user = user.ok_or_else(ApiError::internal)?;
+        let (session, cookie) = state.start_session(user).await?;
+        Ok(SigninResponse::Ok(Json(session), cookie))
+    }
+
+    /// Revoke the current session token.
+    #[oai(path = "/api/users/signout", method = "post")]
+    async fn signout(&self, state: Data<&AppState>, auth: BearerAuth) -> Result<SignoutResponse, ApiError> {
+        let mut conn = state.pool.get().await?;
+        Session::revoke(&mut conn, &token_hash(&auth.0.token)).await?;
+        Ok(SignoutResponse::Revoked(state.session_cookie("", 0)))
+    }
+
+    /// The signed-in user, or `{"current_user": null}`.
+    #[oai(path = "/api/users/currentuser", method = "get")]
+    async fn current_user(&self, state: Data<&AppState>, auth: MaybeAuth) -> Result<Json<CurrentUserView>, ApiError> {
+        let user = match &auth {
+            MaybeAuth::Bearer(bearer) => {
+                let mut conn = state.pool.get().await?;
+                Session::find_user(&mut conn, &token_hash(&bearer.0.token)).await?
+            }
+            MaybeAuth::Anonymous => None,
+        };
+        Ok(Json(CurrentUserView { current_user: user.map(Into::into) }))
+    }
+}

@@ -1,0 +1,190 @@
+//! `/bookings`: create (idempotent), read, list, cancel.
+
+use super::ApiTags;
+use crate::AppState;
+use crate::auth::{BearerAuth, MaybeAuth, is_admin};
+use crate::booking_flow::{BookingView, NewBooking};
+use crate::idempotency::IdempotencyKey;
+use chrono::{DateTime, FixedOffset, Utc};
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use poem::web::Data;
+use slotwise_db::bookings::{Booking, BookingCursor, BookingOwner, BookingWithSlug, CANCELLED};
+use slotwise_db::users::User;
+use slotwise_web::ApiError;
+use slotwise_web::pagination::{decode_cursor, encode_cursor, page_limit};
+use uuid::Uuid;
+
+pub struct BookingsApi;
+
+/// The seed's body: `professional_id` takes the professional's UUID or slug.
+#[derive(Debug, Object)]
+pub struct BookingRequest {
+    pub professional_id: String,
+    /// RFC 3339 with offset; must be in the future.
+    pub start_time: DateTime<FixedOffset>,
+    /// 5..=480.
+    pub duration_minutes: i64,
+}
+
+#[derive(Debug, Object)]
+pub struct BookingPage {
+    pub items: Vec<BookingView>,
+    /// Pass as `cursor` for the next page; null on the last one.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum BookingListView {
+    /// Bookings you made (the default for clients).
+    Client,
+    /// Bookings of the professionals you own (the default for professionals).
+    Professional,
+}
+
+#[derive(ApiResponse)]
+pub enum CreateBookingResponse {
+    /// Booked: `confirmed` when free, else `pending` until paid or `expires_at`.
+    #[oai(status = 201)]
+    Created(Json<BookingView>, #[oai(header = "Idempotent-Replayed")] Option<String>),
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Cursor {
+    t: DateTime<Utc>,
+    id: Uuid,
+}
+
+/// Who may see a booking: its client, its professional's owner, an admin;
+/// an anonymous booking is reachable by its (unguessable) id alone.
+fn may_see(booking: &BookingWithSlug, owner_id: Uuid, user: Option<&User>) -> bool {
+    match (booking.booking.client_id, user) {
+        (None, _) => true,
+        (Some(client), Some(user)) => client == user.id || owner_id == user.id || is_admin(user),
+        (Some(_), None) => false,
+    }
+}
+
+impl AppState {
+    async fn visible_booking(&self, id: Uuid, user: Option<&User>) -> Result<BookingWithSlug, ApiError> {
+        let mut conn = self.pool.get().await?;
+        let found = Booking::find(&mut conn, id).await?;
+        let owner = match &found {
+            Some(b) => slotwise_db::professionals::Professional::find(
+                &mut conn,
+                &slotwise_db::professionals::ProfessionalRef::Id(b.booking.professional_id),
+            )
+            .await?
+            .map(|p| p.owner_id),
+            None => None,
+        };
+        match (found, owner) {
+            (Some(b), Some(owner)) if may_see(&b, owner, user) => Ok(b),
+            _ => Err(ApiError::not_found("booking")),
+        }
+    }
+}
+
+#[OpenApi(tag = "ApiTags::Bookings")]
+impl BookingsApi {
+    /// Book a professional's slot, exactly once per `Idempotency-Key`.
+    ///
+    /// A retry with the same key and body replays the first answer (errors too)
+    /// with `Idempotent-Replayed: true`; the same key with another body is 422;
+    /// while the first request is still running, 409. Keys last 24 hours.
+    #[oai(path = "/bookings", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        auth: MaybeAuth,
+        #[oai(name = "Idempotency-Key")] idempotency_key: Header<Option<String>>,
+        body: Json<BookingRequest>,
+    ) -> Result<CreateBookingResponse, ApiError> {
+        let user = state.authenticate_optional(&auth).await?;
+        let key = IdempotencyKey::parse(idempotency_key.as_deref())?;
+        let request = NewBooking {
+            professional: body.0.professional_id,
+            start: body.0.start_time.with_timezone(&Utc),
+            duration_minutes: body.0.duration_minutes,
+        };
+        let answer = state.create_booking(user.map(|u| u.id), &key, request).await?;
+        let view = answer.result?;
+        Ok(CreateBookingResponse::Created(Json(view), answer.replayed.then(|| "true".to_owned())))
+    }
+
+    /// One booking; someone else's is 404.
+    #[oai(path = "/bookings/:id", method = "get")]
+    async fn get(&self, state: Data<&AppState>, auth: MaybeAuth, id: Path<Uuid>) -> Result<Json<BookingView>, ApiError> {
+        let user = state.authenticate_optional(&auth).await?;
+        let booking = state.visible_booking(id.0, user.as_ref()).await?;
+        Ok(Json(booking.into()))
+    }
+
+    /// Your bookings, newest first.
+    #[oai(path = "/bookings", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        limit: Query<Option<u32>>,
+        cursor: Query<Option<String>>,
+        view: Query<Option<BookingListView>>,
+    ) -> Result<Json<BookingPage>, ApiError> {
+        let user = state.authenticate(&auth).await?;
+        let limit = page_limit(limit.0)?;
+        let after = cursor.0.as_deref().map(decode_cursor::<Cursor>).transpose()?;
+        let view = view.0.unwrap_or(if user.role == "professional" {
+            BookingListView::Professional
+        } else {
+            BookingListView::Client
+        });
+        let owner = match view {
+            BookingListView::Client => BookingOwner::Client(user.id),
+            BookingListView::Professional => BookingOwner::ProfessionalOwner(user.id),
+        };
+        let mut conn = state.pool.get().await?;
+        let rows = Booking::list(
+            &mut conn,
+            owner,
+            after.map(|c| BookingCursor { created_at: c.t, id: c.id }),
+            i64::from(limit) + 1,
+        )
+        .await?;
+        let more = rows.len() > limit as usize;
+        let items: Vec<BookingView> = rows.into_iter().take(limit as usize).map(Into::into).collect();
+        let next_cursor = more
+            .then(|| items.last().map(|b| encode_cursor(&Cursor { t: b.created_at, id: b.id })))
+            .flatten();
+        Ok(Json(BookingPage { items, next_cursor }))
+    }
+
+    /// Cancel a pending or confirmed booking (its client, the professional's owner, or an admin).
+    ///
+    /// Cancelling an already cancelled booking answers it again.
+    #[oai(path = "/bookings/:id/cancel", method = "post")]
+    async fn cancel(&self, state: Data<&AppState>, auth: BearerAuth, id: Path<Uuid>) -> Result<Json<BookingView>, ApiError> {
+        let user = state.authenticate(&auth).await?;
+        let found = state.visible_booking(id.0, Some(&user)).await?;
+        if found.booking.client_id.is_none() && !is_admin(&user) {
+            return Err(ApiError::not_found("booking"));
+        }
+        let mut conn = state.pool.get().await?;
+        match Booking::cancel(&mut conn, id.0).await? {
+            Some(booking) => Ok(Json(BookingView::new(booking, found.professional_slug))),
+            None => {
+                let current = Booking::find(&mut conn, id.0).await?.ok_or_else(|| ApiError::not_found("booking"))?;
+                if current.booking.status == CANCELLED {
+                    Ok(Json(current.into()))
+                } else {
+                    Err(ApiError::conflict(
+                        "booking_not_cancellable",
+                        "Booking not cancellable",
+                        format!("a {} booking cannot be cancelled", current.booking.status),
+                    ))
+                }
+            }
+        }
+    }
+}

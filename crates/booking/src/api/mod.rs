@@ -1,0 +1,23 @@
+//! The booking service's HTTP API, one module per resource.
+
+pub mod accounts;
+pub mod bookings;
+pub mod professionals;
+
+use poem_openapi::Tags;
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// Sign-up, sign-in, sessions.
+    Accounts,
+    /// Professionals and their availability.
+    Professionals,
+    /// Idempotent bookings.
+    Bookings,
+}
+
+pub type Api = (accounts::AccountsApi, professionals::ProfessionalsApi, bookings::BookingsApi);
+
+pub fn api() -> Api {
+    (accounts::AccountsApi, professionals::ProfessionalsApi, bookings::BookingsApi)
+}

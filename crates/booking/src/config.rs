@@ -1,0 +1,79 @@
+//! Configuration of the booking service, from environment variables only.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `DATABASE_URL` | `postgres://postgres@127.0.0.1:5432/slotwise` | primary database |
+//! | `DATABASE_POOL_SIZE` | `16` | connections per instance |
+//! | `BOOKING_LISTEN` | `127.0.0.1:3000` | address to serve on |
+//! | `BOOKING_HOLD_MINUTES` | `15` | how long an unpaid booking holds its slot |
+//! | `SESSION_TTL_DAYS` | `90` | session lifetime |
+//! | `IDEMPOTENCY_TTL_HOURS` | `24` | how long a key is remembered |
+//! | `COOKIE_SECURE` | `true` | mark the session cookie `Secure` |
+
+use anyhow::Context;
+use chrono::Duration;
+use std::str::FromStr;
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub pool_size: usize,
+    pub listen: String,
+    pub hold: Duration,
+    pub session_ttl: Duration,
+    pub idempotency_ttl: Duration,
+    pub cookie_secure: bool,
+}
+
+impl std::fmt::Debug for Config {
+    // The database URL may carry a password: never print it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("pool_size", &self.pool_size)
+            .field("listen", &self.listen)
+            .field("hold", &self.hold)
+            .finish_non_exhaustive()
+    }
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/slotwise";
+
+fn var<T: FromStr>(name: &str, default: T) -> anyhow::Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    match std::env::var(name) {
+        Ok(v) if !v.is_empty() => v
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .with_context(|| format!("{name} is not valid")),
+        _ => Ok(default),
+    }
+}
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Self> {
+        Ok(Self {
+            database_url: var("DATABASE_URL", DEFAULT_DATABASE_URL.to_owned())?,
+            pool_size: var("DATABASE_POOL_SIZE", 16)?,
+            listen: var("BOOKING_LISTEN", "127.0.0.1:3000".to_owned())?,
+            hold: Duration::minutes(var("BOOKING_HOLD_MINUTES", 15)?),
+            session_ttl: Duration::days(var("SESSION_TTL_DAYS", 90)?),
+            idempotency_ttl: Duration::hours(var("IDEMPOTENCY_TTL_HOURS", 24)?),
+            cookie_secure: var("COOKIE_SECURE", true)?,
+        })
+    }
+
+    /// Defaults for a given database, as tests use them.
+    pub fn for_database(database_url: &str) -> Self {
+        Self {
+            database_url: database_url.to_owned(),
+            pool_size: 16,
+            listen: "127.0.0.1:0".to_owned(),
+            hold: Duration::minutes(15),
+            session_ttl: Duration::days(90),
+            idempotency_ttl: Duration::hours(24),
+            cookie_secure: false,
+        }
+    }
+}

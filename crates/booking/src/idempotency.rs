@@ -1,0 +1,130 @@
+//! The `Idempotency-Key` header: parsing, caller scope and request fingerprint.
+
+use sha2::{Digest, Sha256};
+use slotwise_db::idempotency::IdempotencyRecord;
+use slotwise_web::ApiError;
+use uuid::Uuid;
+
+/// A valid key: 1..=255 printable ASCII characters, sent bare (`abc`) or as a
+/// structured-header string (`"abc"`); both forms name the same key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn parse(header: Option<&str>) -> Result<Self, ApiError> {
+        let raw = header.map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| {
+            ApiError::bad_request(
+                "idempotency_key_missing",
+                "send an `Idempotency-Key` header (1 to 255 printable ASCII characters) so a retry can never book twice",
+            )
+        })?;
+        let key = match raw.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+            Some(inner) => inner,
+            None => raw,
+        };
+        let printable = key.bytes().all(|b| (0x20..=0x7e).contains(&b));
+        if key.is_empty() || key.len() > 255 || !printable {
+            return Err(ApiError::bad_request(
+                "idempotency_key_invalid",
+                "`Idempotency-Key` must be 1 to 255 printable ASCII characters",
+            ));
+        }
+        Ok(Self(key.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Keys belong to their caller; anonymous keys are scoped by the path.
+pub fn scope(user_id: Option<Uuid>, path: &str) -> String {
+    match user_id {
+        Some(id) => format!("user:{id}"),
+        None => format!("anonymous:{path}"),
+    }
+}
+
+/// SHA-256 of method, path and the canonical (sorted-key) JSON body.
+pub fn fingerprint(method: &str, path: &str, canonical_body: &serde_json::Value) -> Vec<u8> {
+    let mut hasher = Sha256::new();
+    hasher.update(method.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(path.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(canonical_body.to_string().as_bytes());
+    hasher.finalize().to_vec()
+}
+
+/// What an earlier request with the same key means for this one.
+pub enum Prior {
+    /// Its answer, to replay.
+    Answered { status: u16, body: serde_json::Value },
+    /// Same key, another request.
+    Mismatch,
+    /// Still being worked on.
+    InFlight,
+}
+
+pub fn judge(record: &IdempotencyRecord, fingerprint: &[u8]) -> Prior {
+    if record.fingerprint != fingerprint {
+        return Prior::Mismatch;
+    }
+    match (record.response_status, &record.response_body) {
+        (Some(status), Some(body)) => Prior::Answered {
+            status: u16::try_from(status).unwrap_or(500),
+            body: body.clone(),
+        },
+        _ => Prior::InFlight,
+    }
+}
+
+pub fn reused_key() -> ApiError {
+    ApiError::unprocessable(
+        "idempotency_key_reused",
+        "Idempotency key reused",
+        "this Idempotency-Key was already used with a different request; use a new key",
+    )
+}
+
+pub fn key_in_use() -> ApiError {
+    ApiError::conflict(
+        "idempotency_key_in_use",
+        "Request in progress",
+        "a request with this Idempotency-Key is still being processed; retry shortly",
+    )
+    .with_header("retry-after", "1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_and_quoted_keys_are_the_same_key() {
+        let bare = IdempotencyKey::parse(Some("abc-123")).expect("bare key");
+        let quoted = IdempotencyKey::parse(Some("\"abc-123\"")).expect("quoted key");
+        assert_eq!(bare, quoted);
+        assert_eq!(bare.as_str(), "abc-123");
+    }
+
+    #[test]
+    fn missing_empty_long_or_unprintable_keys_are_rejected() {
+        let code = |h: Option<&str>| IdempotencyKey::parse(h).map(|_| ()).unwrap_err().problem.code;
+        assert_eq!(code(None), "idempotency_key_missing");
+        assert_eq!(code(Some("  ")), "idempotency_key_missing");
+        assert_eq!(code(Some("\"\"")), "idempotency_key_invalid");
+        assert_eq!(code(Some(&"k".repeat(256))), "idempotency_key_invalid");
+        assert_eq!(code(Some("caf\u{e9}")), "idempotency_key_invalid");
+        assert!(IdempotencyKey::parse(Some(&"k".repeat(255))).is_ok());
+    }
+
+    #[test]
+    fn fingerprint_depends_on_body_not_key_order() {
+        let a = serde_json::json!({"a": 1, "b": 2});
+        let b: serde_json::Value = serde_json::from_str(r#"{"b":2,"a":1}"#).expect("json");
+        assert_eq!(fingerprint("POST", "/bookings", &a), fingerprint("POST", "/bookings", &b));
+        let c = serde_json::json!({"a": 1, "b": 3});
+        assert_ne!(fingerprint("POST", "/bookings", &a), fingerprint("POST", "/bookings", &c));
+    }
+}

@@ -1,0 +1,41 @@
+//! The booking service: accounts, professionals, availability, bookings.
+
+pub mod api;
+pub mod auth;
+pub mod booking_flow;
+pub mod config;
+pub mod demo;
+pub mod idempotency;
+
+use poem::{Endpoint, EndpointExt};
+use poem_openapi::OpenApiService;
+use slotwise_db::DbPool;
+
+pub use config::Config;
+
+/// Everything a request handler needs.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: DbPool,
+    pub config: Config,
+}
+
+impl AppState {
+    pub fn new(config: Config) -> anyhow::Result<Self> {
+        let pool = slotwise_db::build_pool(&config.database_url, config.pool_size)?;
+        Ok(Self { pool, config })
+    }
+}
+
+pub fn openapi_service() -> OpenApiService<api::Api, ()> {
+    OpenApiService::new(api::api(), "Slotwise booking", env!("CARGO_PKG_VERSION"))
+        .description("Accounts, professionals, availability and idempotent bookings.")
+}
+
+/// The whole service as one endpoint; `main` serves it and tests spawn it.
+pub fn build_app(state: AppState) -> impl Endpoint {
+    slotwise_web::docs::routes(openapi_service())
+        .data(state.pool.clone())
+        .data(state)
+        .around(slotwise_web::request_id::around)
+}

@@ -1,0 +1,269 @@
+//! `GET /search/professionals`, `GET /professionals/{id}`, `GET /professionals/{id}/slots`.
+
+use crate::AppState;
+use crate::travel::TravelMode;
+use chrono::{DateTime, Duration, FixedOffset, Utc};
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Enum, Object, OpenApi};
+use slotwise_db::availability::AvailabilityWindow;
+use slotwise_db::professionals::{Professional, ProfessionalRef};
+use slotwise_db::search::{Point, SearchCursor, SearchHit, SearchQuery, SearchSort, search_professionals};
+use slotwise_db::slots::{busy_spans, free_slots};
+use slotwise_web::pagination::{decode_cursor, encode_cursor, page_limit};
+use slotwise_web::views::{Location, ProfessionalView};
+use slotwise_web::{ApiError, FieldError};
+
+pub struct SearchApi;
+
+pub const DEFAULT_RADIUS_KM: f64 = 25.0;
+pub const MAX_RADIUS_KM: f64 = 500.0;
+const MAX_SLOT_RANGE_DAYS: i64 = 31;
+const MAX_SLOTS: usize = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum SortBy {
+    /// Nearest first (the default).
+    Distance,
+    /// Cheapest first, then nearest.
+    Price,
+    /// Quickest to arrive first (same order as distance for one travel mode).
+    TravelTime,
+}
+
+#[derive(Debug, Object)]
+pub struct ProfessionalHit {
+    pub id: uuid::Uuid,
+    pub slug: String,
+    pub name: String,
+    pub category: String,
+    pub rate_per_minute: i64,
+    pub currency: String,
+    pub location: Location,
+    #[oai(skip_serializing_if_is_none)]
+    pub service_radius_km: Option<f64>,
+    /// Great-circle distance from the searched point; absent without `lat`/`long`.
+    #[oai(skip_serializing_if_is_none)]
+    pub distance_km: Option<f64>,
+    #[oai(skip_serializing_if_is_none)]
+    pub travel_mode: Option<TravelMode>,
+    #[oai(skip_serializing_if_is_none)]
+    pub travel_time_minutes: Option<i64>,
+}
+
+#[derive(Debug, Object)]
+pub struct SearchPage {
+    pub items: Vec<ProfessionalHit>,
+    /// Pass as `cursor` for the next page; null on the last one.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct SlotView {
+    pub start_time: DateTime<Utc>,
+    pub end_time: DateTime<Utc>,
+}
+
+#[derive(Debug, Object)]
+pub struct SlotList {
+    pub items: Vec<SlotView>,
+}
+
+fn field(name: &str, message: &str) -> FieldError {
+    FieldError { field: name.into(), message: message.into() }
+}
+
+fn hit_view(hit: SearchHit, mode: TravelMode) -> ProfessionalHit {
+    let distance_km = hit.distance_m.map(|m| (m / 10.0).round() / 100.0);
+    let mode = mode.normalized();
+    ProfessionalHit {
+        travel_mode: distance_km.map(|_| mode),
+        travel_time_minutes: hit.distance_m.map(|m| mode.minutes_for(m / 1000.0)),
+        id: hit.id,
+        slug: hit.slug,
+        name: hit.name,
+        category: hit.category,
+        rate_per_minute: hit.rate_per_minute,
+        currency: hit.currency,
+        location: Location { lat: hit.lat, long: hit.long },
+        service_radius_km: hit.service_radius_km,
+        distance_km,
+    }
+}
+
+/// Every query parameter of the search, checked together so all problems are reported at once.
+#[allow(clippy::too_many_arguments)]
+fn build_query(
+    lat: Option<f64>,
+    long: Option<f64>,
+    radius_km: Option<f64>,
+    category: Option<String>,
+    max_rate: Option<i64>,
+    available_at: Option<DateTime<FixedOffset>>,
+    duration_minutes: Option<i64>,
+    sort: Option<SortBy>,
+    limit: Option<u32>,
+    cursor: Option<&str>,
+) -> Result<SearchQuery, ApiError> {
+    let mut errors = Vec::new();
+    let near = match (lat, long) {
+        (Some(lat), Some(long)) => {
+            if !(-90.0..=90.0).contains(&lat) {
+                errors.push(field("lat", "must be between -90 and 90"));
+            }
+            if !(-180.0..=180.0).contains(&long) {
+                errors.push(field("long", "must be between -180 and 180"));
+            }
+            let radius = radius_km.unwrap_or(DEFAULT_RADIUS_KM);
+            if !(radius > 0.0 && radius <= MAX_RADIUS_KM) {
+                errors.push(field("location_radius_km", "must be above 0 and at most 500"));
+            }
+            Some((Point { lat, long }, radius))
+        }
+        (None, None) => None,
+        _ => {
+            errors.push(field("lat", "lat and long go together"));
+            None
+        }
+    };
+    if max_rate.is_some_and(|r| r < 0) {
+        errors.push(field("rate_per_minute", "must not be negative"));
+    }
+    let duration = duration_minutes.unwrap_or(60);
+    if !(5..=480).contains(&duration) {
+        errors.push(field("duration_minutes", "must be between 5 and 480"));
+    }
+    let limit = page_limit(limit);
+    if let Err(e) = &limit {
+        errors.extend(e.problem.errors.clone());
+    }
+    let after = match cursor.map(decode_cursor::<SearchCursor>).transpose() {
+        Ok(after) => after,
+        Err(e) => {
+            errors.extend(e.problem.errors);
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let free_during = available_at.map(|start| {
+        let start = start.with_timezone(&Utc);
+        (start, start + Duration::minutes(duration))
+    });
+    Ok(SearchQuery {
+        near,
+        category: category.filter(|c| !c.is_empty()),
+        max_rate_per_minute: max_rate,
+        free_during,
+        sort: match sort.unwrap_or(SortBy::Distance) {
+            SortBy::Price => SearchSort::Price,
+            SortBy::Distance | SortBy::TravelTime => SearchSort::Distance,
+        },
+        after,
+        limit: i64::from(limit.unwrap_or(20)),
+    })
+}
+
+#[OpenApi]
+impl SearchApi {
+    /// Professionals near a point, by category, maximum rate and free time.
+    ///
+    /// `rate_per_minute` is the most the client will pay per minute (cents).
+    /// Without `lat`/`long` no distance is computed and results are unordered by place.
+    /// With `available_at` (+ `duration_minutes`, default 60) only professionals free
+    /// for that whole slot are returned.
+    #[oai(path = "/search/professionals", method = "get")]
+    #[allow(clippy::too_many_arguments)]
+    async fn search(
+        &self,
+        state: Data<&AppState>,
+        lat: Query<Option<f64>>,
+        long: Query<Option<f64>>,
+        location_radius_km: Query<Option<f64>>,
+        category: Query<Option<String>>,
+        rate_per_minute: Query<Option<i64>>,
+        travel_mode: Query<Option<TravelMode>>,
+        available_at: Query<Option<DateTime<FixedOffset>>>,
+        duration_minutes: Query<Option<i64>>,
+        sort: Query<Option<SortBy>>,
+        limit: Query<Option<u32>>,
+        cursor: Query<Option<String>>,
+    ) -> Result<Json<SearchPage>, ApiError> {
+        let mut query = build_query(
+            lat.0,
+            long.0,
+            location_radius_km.0,
+            category.0,
+            rate_per_minute.0,
+            available_at.0,
+            duration_minutes.0,
+            sort.0,
+            limit.0,
+            cursor.0.as_deref(),
+        )?;
+        let page_size = query.limit as usize;
+        query.limit += 1;
+        let mut conn = state.pool.get().await?;
+        let mut hits = search_professionals(&mut conn, &query).await?;
+        let next_cursor = (hits.len() > page_size)
+            .then(|| {
+                hits.truncate(page_size);
+                hits.last().map(|h| encode_cursor(&h.cursor(query.sort)))
+            })
+            .flatten();
+        let mode = travel_mode.0.unwrap_or(TravelMode::Driving);
+        let items = hits.into_iter().map(|h| hit_view(h, mode)).collect();
+        Ok(Json(SearchPage { items, next_cursor }))
+    }
+
+    /// A professional by id or slug.
+    #[oai(path = "/professionals/:id", method = "get")]
+    async fn professional(&self, state: Data<&AppState>, id: Path<String>) -> Result<Json<ProfessionalView>, ApiError> {
+        let mut conn = state.pool.get().await?;
+        let pro = Professional::find(&mut conn, &ProfessionalRef::parse(&id))
+            .await?
+            .ok_or_else(|| ApiError::not_found("professional"))?;
+        Ok(Json(pro.into()))
+    }
+
+    /// Free bookable slots in `[from, to)` (default: the next 7 days; at most 31 days, 500 slots).
+    ///
+    /// Slots start every 15 minutes inside availability windows and avoid active bookings.
+    #[oai(path = "/professionals/:id/slots", method = "get")]
+    async fn slots(
+        &self,
+        state: Data<&AppState>,
+        id: Path<String>,
+        from: Query<Option<DateTime<FixedOffset>>>,
+        to: Query<Option<DateTime<FixedOffset>>>,
+        duration_minutes: Query<Option<i64>>,
+    ) -> Result<Json<SlotList>, ApiError> {
+        let now = Utc::now();
+        let from = from.0.map(|t| t.with_timezone(&Utc)).unwrap_or(now);
+        let to = to.0.map(|t| t.with_timezone(&Utc)).unwrap_or(from + Duration::days(7));
+        let duration = duration_minutes.0.unwrap_or(30);
+        let mut errors = Vec::new();
+        if to <= from || to - from > Duration::days(MAX_SLOT_RANGE_DAYS) {
+            errors.push(field("to", "must be after from, at most 31 days later"));
+        }
+        if !(5..=480).contains(&duration) {
+            errors.push(field("duration_minutes", "must be between 5 and 480"));
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::validation(errors));
+        }
+        let mut conn = state.pool.get().await?;
+        let pro = Professional::find(&mut conn, &ProfessionalRef::parse(&id))
+            .await?
+            .ok_or_else(|| ApiError::not_found("professional"))?;
+        let windows = AvailabilityWindow::list_overlapping(&mut conn, pro.id, from, to, 1000).await?;
+        let busy = busy_spans(&mut conn, pro.id, from, to).await?;
+        let slots = free_slots(&windows, &busy, from, to, now, Duration::minutes(duration), MAX_SLOTS);
+        Ok(Json(SlotList {
+            items: slots.into_iter().map(|s| SlotView { start_time: s.start, end_time: s.end }).collect(),
+        }))
+    }
+}

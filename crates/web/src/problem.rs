@@ -1,0 +1,249 @@
+//! RFC 9457 problem details: the one error type of both services.
+
+use poem::http::{HeaderName, HeaderValue, StatusCode};
+use poem::{IntoResponse, Response};
+use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
+use poem_openapi::types::Type;
+use poem_openapi::{ApiResponse, Object};
+use serde::{Deserialize, Serialize};
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// A field that failed validation.
+#[derive(Debug, Clone, PartialEq, Eq, Object, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// An error answer (`application/problem+json`).
+#[derive(Debug, Clone, PartialEq, Eq, Object, Serialize, Deserialize)]
+pub struct Problem {
+    /// A URI reference naming the kind of problem.
+    #[oai(rename = "type")]
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable, machine-readable snake_case code, e.g. `booking_conflict`.
+    pub code: String,
+    /// Per-field validation messages; empty when the problem is not about input.
+    pub errors: Vec<FieldError>,
+}
+
+/// The error of every operation: a status, a problem body and optional headers.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub problem: Problem,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, title: &str, detail: impl Into<String>) -> Self {
+        Self {
+            problem: Problem {
+                type_: format!("/problems/{}", code.replace('_', "-")),
+                title: title.to_owned(),
+                status: status.as_u16(),
+                detail: detail.into(),
+                code: code.to_owned(),
+                errors: Vec::new(),
+            },
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn from_problem(problem: Problem) -> Self {
+        Self { problem, headers: Vec::new() }
+    }
+
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.problem.errors = errors;
+        self
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: &'static str) -> Self {
+        self.headers
+            .push((HeaderName::from_static(name), HeaderValue::from_static(value)));
+        self
+    }
+
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// 400 with one message per bad field.
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Self::new(StatusCode::BAD_REQUEST, "validation_failed", "Invalid request", detail)
+            .with_errors(errors)
+    }
+
+    pub fn bad_request(code: &str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, "Bad request", detail)
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Authentication required", detail)
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed", detail)
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "Not found", format!("{what} not found"))
+    }
+
+    pub fn conflict(code: &str, title: &str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, title, detail)
+    }
+
+    pub fn unprocessable(code: &str, title: &str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, title, detail)
+    }
+
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", "Service unavailable", detail)
+            .with_header("retry-after", "1")
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Internal error",
+            "an unexpected error occurred; it has been logged",
+        )
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.problem.status, self.problem.code, self.problem.detail)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl poem::error::ResponseError for ApiError {
+    fn status(&self) -> StatusCode {
+        ApiError::status(self)
+    }
+
+    fn as_response(&self) -> Response {
+        self.clone().into_response()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_vec(&self.problem).unwrap_or_default();
+        let mut response = Response::builder()
+            .status(self.status())
+            .content_type(PROBLEM_JSON)
+            .body(body);
+        for (name, value) in self.headers {
+            response.headers_mut().insert(name, value);
+        }
+        response
+    }
+}
+
+impl From<slotwise_db::DbError> for ApiError {
+    fn from(err: slotwise_db::DbError) -> Self {
+        use slotwise_db::DbError as E;
+        match &err {
+            E::DatabaseError(diesel::result::DatabaseErrorKind::ClosedConnection, _)
+            | E::BrokenTransactionManager => {
+                tracing::warn!(error = %err, "database connection lost");
+                ApiError::unavailable("the database is unreachable; retry shortly")
+            }
+            E::DatabaseError(_, info) if info.message().contains("statement timeout") => {
+                tracing::warn!(error = %err, "statement timeout");
+                ApiError::unavailable("the database is overloaded; retry shortly")
+            }
+            _ => {
+                tracing::error!(error = %err, "database error");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl From<slotwise_db::PoolError> for ApiError {
+    fn from(err: slotwise_db::PoolError) -> Self {
+        tracing::warn!(error = %err, "no database connection");
+        ApiError::unavailable("the database is unreachable; retry shortly")
+    }
+}
+
+impl ApiResponse for ApiError {
+    fn meta() -> MetaResponses {
+        let described = [
+            (400, "Invalid input or missing header"),
+            (401, "Missing or invalid credentials"),
+            (404, "Not found, or not yours"),
+            (409, "Conflict with the current state"),
+            (412, "Stale If-Match version"),
+            (422, "Well-formed but not acceptable"),
+            (503, "Database unavailable; retry"),
+        ];
+        MetaResponses {
+            responses: described
+                .into_iter()
+                .map(|(status, description)| MetaResponse {
+                    description,
+                    status: Some(status),
+                    status_range: None,
+                    content: vec![MetaMediaType {
+                        content_type: PROBLEM_JSON,
+                        schema: Problem::schema_ref(),
+                    }],
+                    headers: vec![],
+                })
+                .collect(),
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        Problem::register(registry);
+    }
+}
+
+/// Turns any error that reached the top of the stack into problem+json.
+pub fn problem_from_error(err: poem::Error) -> Response {
+    if let Some(api) = err.downcast_ref::<ApiError>() {
+        return api.clone().into_response();
+    }
+    let status = err.status();
+    let api = match status {
+        StatusCode::NOT_FOUND => ApiError::new(status, "not_found", "Not found", "no such resource"),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ApiError::new(status, "method_not_allowed", "Method not allowed", err.to_string())
+        }
+        StatusCode::UNAUTHORIZED => ApiError::unauthorized(
+            "send `Authorization: Bearer <token>` with a token from /api/users/signin",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
+            status,
+            "unsupported_media_type",
+            "Unsupported media type",
+            "send the body as `Content-Type: application/json`",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::new(status, "payload_too_large", "Payload too large", err.to_string())
+        }
+        s if s.is_client_error() => ApiError::new(s, "invalid_request", "Invalid request", err.to_string()),
+        _ => {
+            tracing::error!(error = %err, "unhandled error");
+            ApiError::internal()
+        }
+    };
+    api.into_response()
+}
