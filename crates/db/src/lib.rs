@@ -12,6 +12,7 @@ pub mod professionals;
 pub mod schema;
 pub mod search;
 pub mod slots;
+pub mod testing;
 pub mod tx;
 pub mod users;
 

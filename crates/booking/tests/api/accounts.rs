@@ -1,0 +1,134 @@
+use crate::helpers::{spawn_app, status_and_json};
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signup_signin_currentuser_signout_round_trip() {
+    let app = spawn_app().await;
+    let res = app
+        .http
+        .post(app.url("/api/users/signup"))
+        .json(&json!({ "email": "Ama@Example.com", "password": "correct horse", "name": "Ama" }))
+        .send()
+        .await
+        .expect("signup");
+    let cookie = res.headers().get("set-cookie").expect("cookie").to_str().expect("ascii").to_owned();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    let (status, body) = status_and_json(res).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(body["user"]["email"], "ama@example.com");
+    assert_eq!(body["user"]["role"], "client");
+
+    let wrong = app
+        .http
+        .post(app.url("/api/users/signin"))
+        .json(&json!({ "email": "ama@example.com", "password": "wrong password" }))
+        .send()
+        .await
+        .expect("signin");
+    let (status, body) = status_and_json(wrong).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["code"], "invalid_credentials");
+
+    let res = app
+        .http
+        .post(app.url("/api/users/signin"))
+        .json(&json!({ "email": "AMA@example.com", "password": "correct horse" }))
+        .send()
+        .await
+        .expect("signin");
+    let (status, body) = status_and_json(res).await;
+    assert_eq!(status, StatusCode::OK);
+    let token = body["token"].as_str().expect("token").to_owned();
+
+    let me = app.http.get(app.url("/api/users/currentuser")).bearer_auth(&token).send().await.expect("me");
+    let (_, me) = status_and_json(me).await;
+    assert_eq!(me["current_user"]["email"], "ama@example.com");
+
+    let out = app.http.post(app.url("/api/users/signout")).bearer_auth(&token).send().await.expect("signout");
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    let me = app.http.get(app.url("/api/users/currentuser")).bearer_auth(&token).send().await.expect("me");
+    let (_, me) = status_and_json(me).await;
+    assert_eq!(me["current_user"], serde_json::Value::Null);
+    let list = app.http.get(app.url("/bookings")).bearer_auth(&token).send().await.expect("list");
+    let (status, body) = status_and_json(list).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["code"], "unauthorized");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passwords_are_argon2id_and_tokens_are_stored_only_hashed() {
+    use diesel_async::RunQueryDsl;
+    let app = spawn_app().await;
+    let token = app.user("client").await;
+    let mut conn = app.state.pool.get().await.expect("conn");
+    let hash: String = diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
+        "(SELECT password_hash FROM users LIMIT 1)",
+    ))
+    .get_result(&mut conn)
+    .await
+    .expect("hash");
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    let stored_raw: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+        "(SELECT count(*) FROM sessions WHERE token_hash = convert_to('{token}', 'UTF8'))"
+    )))
+    .get_result(&mut conn)
+    .await
+    .expect("count");
+    assert_eq!(stored_raw, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_email_is_409_and_bad_input_is_400_with_field_errors() {
+    let app = spawn_app().await;
+    let body = json!({ "email": "kofi@example.com", "password": "correct horse", "name": "Kofi" });
+    let first = app.http.post(app.url("/api/users/signup")).json(&body).send().await.expect("signup");
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let again = app
+        .http
+        .post(app.url("/api/users/signup"))
+        .json(&json!({ "email": "KOFI@example.com", "password": "correct horse", "name": "Kofi" }))
+        .send()
+        .await
+        .expect("signup");
+    let (status, problem) = status_and_json(again).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(problem["code"], "email_taken");
+
+    let bad = app
+        .http
+        .post(app.url("/api/users/signup"))
+        .json(&json!({ "email": "nope", "password": "short", "name": "" }))
+        .send()
+        .await
+        .expect("signup");
+    let (status, problem) = status_and_json(bad).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let fields: Vec<&str> = problem["errors"].as_array().expect("errors").iter().map(|e| e["field"].as_str().unwrap_or("")).collect();
+    assert_eq!(fields, vec!["email", "password", "name"]);
+
+    let not_json = app
+        .http
+        .post(app.url("/api/users/signup"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("signup");
+    let (status, _) = status_and_json(not_json).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_response_carries_a_request_id_and_unknown_routes_are_problems() {
+    let app = spawn_app().await;
+    let res = app.http.get(app.url("/healthz")).header("x-request-id", "abc-123").send().await.expect("health");
+    assert_eq!(res.headers()["x-request-id"], "abc-123");
+    let res = app.http.get(app.url("/readyz")).send().await.expect("ready");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers().contains_key("x-request-id"));
+    let res = app.http.get(app.url("/no/such/thing")).send().await.expect("404");
+    let (status, body) = status_and_json(res).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["code"], "not_found");
+}

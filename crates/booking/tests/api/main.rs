@@ -1,0 +1,10 @@
+//! Booking service tests: a real PostgreSQL, a fresh database per test, real HTTP.
+
+mod accounts;
+mod bookings;
+mod concurrency;
+mod helpers;
+mod idempotency;
+mod openapi;
+mod professionals;
+mod query_plans;

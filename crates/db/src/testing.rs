@@ -1,0 +1,69 @@
+//! Fresh databases for tests: each test gets its own copy of a migrated,
+//! analyzed template, so tests run in parallel and see what production sees
+//! on day one (empty tables with statistics).
+
+use crate::migrate::MIGRATIONS;
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use diesel::migration::MigrationSource;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+/// Server to create test databases on (`TEST_DATABASE_SERVER`, default the local one).
+pub fn server_url() -> String {
+    std::env::var("TEST_DATABASE_SERVER")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432".to_owned())
+}
+
+pub const TEST_DB_PREFIX: &str = "slotwise_test_";
+pub const TEMPLATE_PREFIX: &str = "slotwise_template_";
+
+fn template_name() -> String {
+    let mut hasher = DefaultHasher::new();
+    let migrations: Vec<_> = MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS).unwrap_or_default();
+    for m in &migrations {
+        m.name().to_string().hash(&mut hasher);
+    }
+    format!("{TEMPLATE_PREFIX}{:016x}", hasher.finish())
+}
+
+/// Creates a new database from the migrated template and returns its URL.
+pub async fn create_test_database() -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+    let server = server_url();
+    let template = template_name();
+    let mut admin = AsyncPgConnection::establish(&format!("{server}/postgres")).await?;
+    admin.batch_execute("SELECT pg_advisory_lock(7215001)").await?;
+    let exists: bool = {
+        use diesel_async::RunQueryDsl;
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+            "EXISTS (SELECT 1 FROM pg_database WHERE datname = '{template}')"
+        )))
+        .get_result(&mut admin)
+        .await?
+    };
+    if !exists {
+        let building = format!("{template}_building");
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {building}")).await?;
+        admin.batch_execute(&format!("CREATE DATABASE {building}")).await?;
+        let url = format!("{server}/{building}");
+        crate::migrate::run_pending(&url).await?;
+        let mut conn = AsyncPgConnection::establish(&url).await?;
+        conn.batch_execute("ANALYZE").await?;
+        drop(conn);
+        admin.batch_execute(&format!("ALTER DATABASE {building} RENAME TO {template}")).await?;
+    }
+    admin.batch_execute("SELECT pg_advisory_unlock(7215001)").await?;
+    let name = format!("{TEST_DB_PREFIX}{}", uuid::Uuid::new_v4().simple());
+    let mut last_error = None;
+    for _ in 0..20 {
+        match admin.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}")).await {
+            Ok(()) => return Ok(format!("{server}/{name}")),
+            // Another test may be copying the template this very moment.
+            Err(e) => {
+                last_error = Some(e);
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    }
+    Err(last_error.map(Into::into).unwrap_or_else(|| "cannot create test database".into()))
+}
