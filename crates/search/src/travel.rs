@@ -32,9 +32,10 @@ impl TravelMode {
         }
     }
 
-    /// Whole minutes, rounded up; at least 1 for any distance above zero.
+    /// Whole minutes, rounded; at least 1 for any distance above zero.
     pub fn minutes_for(self, distance_km: f64) -> i64 {
-        (distance_km / self.speed_kmh() * 60.0).ceil() as i64
+        let minutes = (distance_km / self.speed_kmh() * 60.0).round() as i64;
+        if distance_km > 0.0 { minutes.max(1) } else { 0 }
     }
 }
 
@@ -43,7 +44,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn travel_time_rounds_up_by_mode() {
+    fn travel_time_depends_on_mode_and_is_at_least_a_minute() {
         assert_eq!(TravelMode::Walking.minutes_for(1.0), 12);
         assert_eq!(TravelMode::Car.minutes_for(15.0), 30);
         assert_eq!(TravelMode::Driving.minutes_for(0.01), 1);

@@ -1,0 +1,6 @@
+//! Search service tests: a real PostgreSQL with PostGIS, a fresh database per test.
+
+mod helpers;
+mod openapi;
+mod search;
+mod slots;
