@@ -1,8 +1,10 @@
 //! Who is calling: Argon2id passwords, opaque session tokens stored hashed.
 
 use crate::AppState;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use poem_openapi::SecurityScheme;
@@ -44,7 +46,11 @@ pub async fn verify_password(password: String, stored_hash: Option<String>) -> b
         let exists = stored_hash.is_some();
         let hash = stored_hash.unwrap_or_else(|| DUMMY.to_owned());
         let ok = PasswordHash::new(&hash)
-            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false);
         ok && exists
     })
@@ -71,7 +77,9 @@ impl AppState {
         let mut conn = self.pool.get().await?;
         Session::find_user(&mut conn, &token_hash(&auth.0.token))
             .await?
-            .ok_or_else(|| ApiError::unauthorized("the session token is invalid, expired or revoked"))
+            .ok_or_else(|| {
+                ApiError::unauthorized("the session token is invalid, expired or revoked")
+            })
     }
 
     /// The user if a token was sent (it must then be valid), else `None`.

@@ -99,12 +99,22 @@ impl NewBooking {
             });
         }
         if self.start <= now {
-            errors.push(FieldError { field: "start_time".into(), message: "must be in the future".into() });
+            errors.push(FieldError {
+                field: "start_time".into(),
+                message: "must be in the future".into(),
+            });
         }
         if self.professional.trim().is_empty() {
-            errors.push(FieldError { field: "professional_id".into(), message: "must not be empty".into() });
+            errors.push(FieldError {
+                field: "professional_id".into(),
+                message: "must not be empty".into(),
+            });
         }
-        if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(errors))
+        }
     }
 }
 
@@ -135,7 +145,10 @@ impl RetryableError for TxError {
 fn stored(result: &Result<BookingView, ApiError>) -> (u16, serde_json::Value) {
     match result {
         Ok(view) => (201, view.to_json().unwrap_or_default()),
-        Err(err) => (err.problem.status, serde_json::to_value(&err.problem).unwrap_or_default()),
+        Err(err) => (
+            err.problem.status,
+            serde_json::to_value(&err.problem).unwrap_or_default(),
+        ),
     }
 }
 
@@ -147,7 +160,10 @@ fn replay(status: u16, body: serde_json::Value) -> Answer {
             .map(|p| Err(ApiError::from_problem(p).with_header("idempotent-replayed", "true")))
             .unwrap_or_else(|_| Err(ApiError::internal()))
     };
-    Answer { result, replayed: true }
+    Answer {
+        result,
+        replayed: true,
+    }
 }
 
 impl AppState {
@@ -166,7 +182,8 @@ impl AppState {
             let now = Utc::now();
             if let Some(prior) = IdempotencyRecord::find(&mut conn, &scope, key.as_str()).await? {
                 if prior.expires_at <= now {
-                    IdempotencyRecord::delete_if_expired(&mut conn, &scope, key.as_str(), now).await?;
+                    IdempotencyRecord::delete_if_expired(&mut conn, &scope, key.as_str(), now)
+                        .await?;
                 } else {
                     return match idempotency::judge(&prior, &fingerprint) {
                         Prior::Answered { status, body } => Ok(replay(status, body)),
@@ -204,11 +221,18 @@ impl AppState {
                 }
             });
             match outcome {
-                Ok(result) => return Ok(Answer { result, replayed: false }),
+                Ok(result) => {
+                    return Ok(Answer {
+                        result,
+                        replayed: false,
+                    });
+                }
                 Err(TxError::KeyTaken) => continue,
                 Err(TxError::Db(e)) if e.is_retryable() => {
                     tracing::warn!(error = %e, "booking transaction kept conflicting");
-                    return Err(ApiError::unavailable("too much contention on this slot; retry"));
+                    return Err(ApiError::unavailable(
+                        "too much contention on this slot; retry",
+                    ));
                 }
                 Err(TxError::Db(e)) => return Err(e.into()),
             }
@@ -229,7 +253,10 @@ async fn decide(
         return Ok(Err(ApiError::not_found("professional")));
     };
     let (start, end) = (request.start, request.end());
-    if AvailabilityWindow::find_containing(conn, pro.id, start, end).await?.is_none() {
+    if AvailabilityWindow::find_containing(conn, pro.id, start, end)
+        .await?
+        .is_none()
+    {
         return Ok(Err(ApiError::unprocessable(
             "outside_availability",
             "Outside availability",
@@ -244,7 +271,11 @@ async fn decide(
         )));
     }
     let Some(price_cents) = pro.rate_per_minute.checked_mul(request.duration_minutes) else {
-        return Ok(Err(ApiError::unprocessable("price_out_of_range", "Price out of range", "the price overflows")));
+        return Ok(Err(ApiError::unprocessable(
+            "price_out_of_range",
+            "Price out of range",
+            "the price overflows",
+        )));
     };
     // Microseconds, as PostgreSQL stores them, so the stored answer and a later read agree.
     let now = Utc::now().trunc_subsecs(6);

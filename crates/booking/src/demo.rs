@@ -17,7 +17,10 @@ const CENTER: (f64, f64) = (5.6037, -0.187);
 
 /// A small deterministic generator, so demo data is the same on every machine.
 fn jitter(i: u64, salt: u64) -> f64 {
-    let x = (i.wrapping_mul(6364136223846793005).wrapping_add(salt.wrapping_mul(1442695040888963407))) >> 33;
+    let x = (i
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(salt.wrapping_mul(1442695040888963407)))
+        >> 33;
     (x % 10_000) as f64 / 10_000.0 - 0.5
 }
 
@@ -86,7 +89,9 @@ pub async fn load(pool: &DbPool, extra: u64, days: i64) -> anyhow::Result<DemoSu
     let today = now.duration_trunc(Duration::days(1))?;
     let mut windows_added = 0;
     for pro in &pros {
-        let Some(stored) = Professional::find(&mut conn, &ProfessionalRef::Slug(pro.slug.clone())).await? else {
+        let Some(stored) =
+            Professional::find(&mut conn, &ProfessionalRef::Slug(pro.slug.clone())).await?
+        else {
             continue;
         };
         let windows: Vec<AvailabilityWindow> = (0..days)
@@ -100,5 +105,8 @@ pub async fn load(pool: &DbPool, extra: u64, days: i64) -> anyhow::Result<DemoSu
             .collect();
         windows_added += AvailabilityWindow::insert_missing(&mut conn, &windows).await?;
     }
-    Ok(DemoSummary { professionals_added, windows_added })
+    Ok(DemoSummary {
+        professionals_added,
+        windows_added,
+    })
 }

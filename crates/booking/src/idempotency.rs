@@ -59,7 +59,10 @@ pub fn fingerprint(method: &str, path: &str, canonical_body: &serde_json::Value)
 /// What an earlier request with the same key means for this one.
 pub enum Prior {
     /// Its answer, to replay.
-    Answered { status: u16, body: serde_json::Value },
+    Answered {
+        status: u16,
+        body: serde_json::Value,
+    },
     /// Same key, another request.
     Mismatch,
     /// Still being worked on.
@@ -110,7 +113,13 @@ mod tests {
 
     #[test]
     fn missing_empty_long_or_unprintable_keys_are_rejected() {
-        let code = |h: Option<&str>| IdempotencyKey::parse(h).map(|_| ()).unwrap_err().problem.code;
+        let code = |h: Option<&str>| {
+            IdempotencyKey::parse(h)
+                .map(|_| ())
+                .unwrap_err()
+                .problem
+                .code
+        };
         assert_eq!(code(None), "idempotency_key_missing");
         assert_eq!(code(Some("  ")), "idempotency_key_missing");
         assert_eq!(code(Some("\"\"")), "idempotency_key_invalid");
@@ -123,8 +132,14 @@ mod tests {
     fn fingerprint_depends_on_body_not_key_order() {
         let a = serde_json::json!({"a": 1, "b": 2});
         let b: serde_json::Value = serde_json::from_str(r#"{"b":2,"a":1}"#).expect("json");
-        assert_eq!(fingerprint("POST", "/bookings", &a), fingerprint("POST", "/bookings", &b));
+        assert_eq!(
+            fingerprint("POST", "/bookings", &a),
+            fingerprint("POST", "/bookings", &b)
+        );
         let c = serde_json::json!({"a": 1, "b": 3});
-        assert_ne!(fingerprint("POST", "/bookings", &a), fingerprint("POST", "/bookings", &c));
+        assert_ne!(
+            fingerprint("POST", "/bookings", &a),
+            fingerprint("POST", "/bookings", &c)
+        );
     }
 }

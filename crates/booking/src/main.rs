@@ -50,6 +50,8 @@ async fn serve() -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!(addr = %bound.addr, "booking service listening");
     let state = AppState::new(config)?;
-    bound.serve(build_app(state), slotwise_web::serve::shutdown_signal()).await?;
+    bound
+        .serve(build_app(state), slotwise_web::serve::shutdown_signal())
+        .await?;
     Ok(())
 }

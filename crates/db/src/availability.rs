@@ -34,7 +34,10 @@ pub fn booking_is_active() -> diesel::expression::SqlLiteral<diesel::sql_types::
 impl AvailabilityWindow {
     /// Inserts the window; an overlapping window of the same professional is
     /// `ExclusionViolation`.
-    pub async fn insert(conn: &mut AsyncPgConnection, window: &AvailabilityWindow) -> QueryResult<()> {
+    pub async fn insert(
+        conn: &mut AsyncPgConnection,
+        window: &AvailabilityWindow,
+    ) -> QueryResult<()> {
         diesel::insert_into(availability_windows::table)
             .values(window)
             .execute(conn)

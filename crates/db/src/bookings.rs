@@ -83,7 +83,10 @@ impl Booking {
             .map(|found| found.is_some())
     }
 
-    pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<BookingWithSlug>> {
+    pub async fn find(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+    ) -> QueryResult<Option<BookingWithSlug>> {
         bookings::table
             .inner_join(professionals::table)
             .filter(bookings::id.eq(id))
@@ -114,7 +117,9 @@ impl Booking {
             query = query.filter(
                 bookings::created_at
                     .lt(c.created_at)
-                    .or(bookings::created_at.eq(c.created_at).and(bookings::id.lt(c.id))),
+                    .or(bookings::created_at
+                        .eq(c.created_at)
+                        .and(bookings::id.lt(c.id))),
             );
         }
         query.load(conn).await

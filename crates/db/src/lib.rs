@@ -16,17 +16,23 @@ pub mod testing;
 pub mod tx;
 pub mod users;
 
-pub use diesel::result::Error as DbError;
 pub use diesel::QueryResult;
+pub use diesel::result::Error as DbError;
 pub use diesel_async::AsyncPgConnection;
 pub use pool::{DbConn, DbPool, PoolError, build_pool};
 
 /// A unique constraint refused the write (a taken email, slug or key).
 pub fn is_unique_violation(err: &DbError) -> bool {
-    matches!(err, DbError::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
+    matches!(
+        err,
+        DbError::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
 }
 
 /// An exclusion constraint refused the write (overlapping windows or bookings).
 pub fn is_exclusion_violation(err: &DbError) -> bool {
-    matches!(err, DbError::DatabaseError(diesel::result::DatabaseErrorKind::ExclusionViolation, _))
+    matches!(
+        err,
+        DbError::DatabaseError(diesel::result::DatabaseErrorKind::ExclusionViolation, _)
+    )
 }

@@ -105,7 +105,10 @@ impl Professional {
 
 impl Professional {
     /// Inserts professionals whose slug is free; returns how many went in.
-    pub async fn insert_missing(conn: &mut AsyncPgConnection, pros: &[Professional]) -> QueryResult<usize> {
+    pub async fn insert_missing(
+        conn: &mut AsyncPgConnection,
+        pros: &[Professional],
+    ) -> QueryResult<usize> {
         diesel::insert_into(professionals::table)
             .values(pros)
             .on_conflict(professionals::slug)

@@ -52,7 +52,9 @@ pub fn free_slots(
         while start + duration <= window.end_time && slots.len() < limit {
             let end = start + duration;
             let inside = start >= from && end <= to && start >= not_before;
-            let clear = busy.iter().all(|(b_start, b_end)| end <= *b_start || start >= *b_end);
+            let clear = busy
+                .iter()
+                .all(|(b_start, b_end)| end <= *b_start || start >= *b_end);
             if inside && clear {
                 slots.push(Slot { start, end });
             }
@@ -68,7 +70,9 @@ mod tests {
     use chrono::TimeZone;
 
     fn at(h: u32, m: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2030, 1, 1, h, m, 0).single().expect("valid time")
+        Utc.with_ymd_and_hms(2030, 1, 1, h, m, 0)
+            .single()
+            .expect("valid time")
     }
 
     fn window(start: DateTime<Utc>, end: DateTime<Utc>) -> AvailabilityWindow {
@@ -85,7 +89,15 @@ mod tests {
     fn slots_skip_busy_time_and_stay_inside_the_window() {
         let windows = [window(at(10, 0), at(12, 0))];
         let busy = [(at(10, 30), at(11, 0))];
-        let slots = free_slots(&windows, &busy, at(0, 0), at(23, 0), at(0, 0), Duration::minutes(30), 100);
+        let slots = free_slots(
+            &windows,
+            &busy,
+            at(0, 0),
+            at(23, 0),
+            at(0, 0),
+            Duration::minutes(30),
+            100,
+        );
         let starts: Vec<_> = slots.iter().map(|s| s.start).collect();
         assert_eq!(starts, vec![at(10, 0), at(11, 0), at(11, 15), at(11, 30)]);
     }
@@ -93,7 +105,27 @@ mod tests {
     #[test]
     fn slots_respect_not_before_and_limit() {
         let windows = [window(at(10, 0), at(12, 0))];
-        let slots = free_slots(&windows, &[], at(0, 0), at(23, 0), at(10, 20), Duration::minutes(30), 2);
-        assert_eq!(slots, vec![Slot { start: at(10, 30), end: at(11, 0) }, Slot { start: at(10, 45), end: at(11, 15) }]);
+        let slots = free_slots(
+            &windows,
+            &[],
+            at(0, 0),
+            at(23, 0),
+            at(10, 20),
+            Duration::minutes(30),
+            2,
+        );
+        assert_eq!(
+            slots,
+            vec![
+                Slot {
+                    start: at(10, 30),
+                    end: at(11, 0)
+                },
+                Slot {
+                    start: at(10, 45),
+                    end: at(11, 15)
+                }
+            ]
+        );
     }
 }

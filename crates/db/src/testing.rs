@@ -3,8 +3,8 @@
 //! on day one (empty tables with statistics).
 
 use crate::migrate::MIGRATIONS;
-use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use diesel::migration::MigrationSource;
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 /// Server to create test databases on (`TEST_DATABASE_SERVER`, default the local one).
@@ -20,7 +20,8 @@ pub const TEMPLATE_PREFIX: &str = "slotwise_template_";
 
 fn template_name() -> String {
     let mut hasher = DefaultHasher::new();
-    let migrations: Vec<_> = MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS).unwrap_or_default();
+    let migrations: Vec<_> =
+        MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS).unwrap_or_default();
     for m in &migrations {
         m.name().to_string().hash(&mut hasher);
     }
@@ -32,7 +33,9 @@ pub async fn create_test_database() -> Result<String, Box<dyn std::error::Error 
     let server = server_url();
     let template = template_name();
     let mut admin = AsyncPgConnection::establish(&format!("{server}/postgres")).await?;
-    admin.batch_execute("SELECT pg_advisory_lock(7215001)").await?;
+    admin
+        .batch_execute("SELECT pg_advisory_lock(7215001)")
+        .await?;
     let exists: bool = {
         use diesel_async::RunQueryDsl;
         diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
@@ -43,20 +46,31 @@ pub async fn create_test_database() -> Result<String, Box<dyn std::error::Error 
     };
     if !exists {
         let building = format!("{template}_building");
-        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {building}")).await?;
-        admin.batch_execute(&format!("CREATE DATABASE {building}")).await?;
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {building}"))
+            .await?;
+        admin
+            .batch_execute(&format!("CREATE DATABASE {building}"))
+            .await?;
         let url = format!("{server}/{building}");
         crate::migrate::run_pending(&url).await?;
         let mut conn = AsyncPgConnection::establish(&url).await?;
         conn.batch_execute("ANALYZE").await?;
         drop(conn);
-        admin.batch_execute(&format!("ALTER DATABASE {building} RENAME TO {template}")).await?;
+        admin
+            .batch_execute(&format!("ALTER DATABASE {building} RENAME TO {template}"))
+            .await?;
     }
-    admin.batch_execute("SELECT pg_advisory_unlock(7215001)").await?;
+    admin
+        .batch_execute("SELECT pg_advisory_unlock(7215001)")
+        .await?;
     let name = format!("{TEST_DB_PREFIX}{}", uuid::Uuid::new_v4().simple());
     let mut last_error = None;
     for _ in 0..20 {
-        match admin.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}")).await {
+        match admin
+            .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+            .await
+        {
             Ok(()) => return Ok(format!("{server}/{name}")),
             // Another test may be copying the template this very moment.
             Err(e) => {
@@ -65,5 +79,7 @@ pub async fn create_test_database() -> Result<String, Box<dyn std::error::Error 
             }
         }
     }
-    Err(last_error.map(Into::into).unwrap_or_else(|| "cannot create test database".into()))
+    Err(last_error
+        .map(Into::into)
+        .unwrap_or_else(|| "cannot create test database".into()))
 }

@@ -15,12 +15,14 @@ pub const MAX_ATTEMPTS: u32 = 12;
 /// with a clean domain outcome instead of an error).
 pub fn is_retryable(err: &Error) -> bool {
     match err {
-        Error::DatabaseError(kind, info) => matches!(
-            kind,
-            DatabaseErrorKind::SerializationFailure
-                | DatabaseErrorKind::UniqueViolation
-                | DatabaseErrorKind::ExclusionViolation
-        ) || info.message().contains("deadlock detected"),
+        Error::DatabaseError(kind, info) => {
+            matches!(
+                kind,
+                DatabaseErrorKind::SerializationFailure
+                    | DatabaseErrorKind::UniqueViolation
+                    | DatabaseErrorKind::ExclusionViolation
+            ) || info.message().contains("deadlock detected")
+        }
         _ => false,
     }
 }

@@ -9,7 +9,9 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
 use slotwise_db::availability::AvailabilityWindow;
 use slotwise_db::professionals::{Professional, ProfessionalRef};
-use slotwise_db::search::{Point, SearchCursor, SearchHit, SearchQuery, SearchSort, search_professionals};
+use slotwise_db::search::{
+    Point, SearchCursor, SearchHit, SearchQuery, SearchSort, search_professionals,
+};
 use slotwise_db::slots::{busy_spans, free_slots};
 use slotwise_web::pagination::{decode_cursor, encode_cursor, page_limit};
 use slotwise_web::views::{Location, ProfessionalView};
@@ -72,7 +74,10 @@ pub struct SlotList {
 }
 
 fn field(name: &str, message: &str) -> FieldError {
-    FieldError { field: name.into(), message: message.into() }
+    FieldError {
+        field: name.into(),
+        message: message.into(),
+    }
 }
 
 fn hit_view(hit: SearchHit, mode: TravelMode) -> ProfessionalHit {
@@ -87,7 +92,10 @@ fn hit_view(hit: SearchHit, mode: TravelMode) -> ProfessionalHit {
         category: hit.category,
         rate_per_minute: hit.rate_per_minute,
         currency: hit.currency,
-        location: Location { lat: hit.lat, long: hit.long },
+        location: Location {
+            lat: hit.lat,
+            long: hit.long,
+        },
         service_radius_km: hit.service_radius_km,
         distance_km,
     }
@@ -118,7 +126,10 @@ fn build_query(
             }
             let radius = radius_km.unwrap_or(DEFAULT_RADIUS_KM);
             if !(radius > 0.0 && radius <= MAX_RADIUS_KM) {
-                errors.push(field("location_radius_km", "must be above 0 and at most 500"));
+                errors.push(field(
+                    "location_radius_km",
+                    "must be above 0 and at most 500",
+                ));
             }
             Some((Point { lat, long }, radius))
         }
@@ -221,7 +232,11 @@ impl SearchApi {
 
     /// A professional by id or slug.
     #[oai(path = "/professionals/:id", method = "get")]
-    async fn professional(&self, state: Data<&AppState>, id: Path<String>) -> Result<Json<ProfessionalView>, ApiError> {
+    async fn professional(
+        &self,
+        state: Data<&AppState>,
+        id: Path<String>,
+    ) -> Result<Json<ProfessionalView>, ApiError> {
         let mut conn = state.pool.get().await?;
         let pro = Professional::find(&mut conn, &ProfessionalRef::parse(&id))
             .await?
@@ -243,7 +258,9 @@ impl SearchApi {
     ) -> Result<Json<SlotList>, ApiError> {
         let now = Utc::now();
         let from = from.0.map(|t| t.with_timezone(&Utc)).unwrap_or(now);
-        let to = to.0.map(|t| t.with_timezone(&Utc)).unwrap_or(from + Duration::days(7));
+        let to =
+            to.0.map(|t| t.with_timezone(&Utc))
+                .unwrap_or(from + Duration::days(7));
         let duration = duration_minutes.0.unwrap_or(30);
         let mut errors = Vec::new();
         if to <= from || to - from > Duration::days(MAX_SLOT_RANGE_DAYS) {
@@ -259,11 +276,26 @@ impl SearchApi {
         let pro = Professional::find(&mut conn, &ProfessionalRef::parse(&id))
             .await?
             .ok_or_else(|| ApiError::not_found("professional"))?;
-        let windows = AvailabilityWindow::list_overlapping(&mut conn, pro.id, from, to, 1000).await?;
+        let windows =
+            AvailabilityWindow::list_overlapping(&mut conn, pro.id, from, to, 1000).await?;
         let busy = busy_spans(&mut conn, pro.id, from, to).await?;
-        let slots = free_slots(&windows, &busy, from, to, now, Duration::minutes(duration), MAX_SLOTS);
+        let slots = free_slots(
+            &windows,
+            &busy,
+            from,
+            to,
+            now,
+            Duration::minutes(duration),
+            MAX_SLOTS,
+        );
         Ok(Json(SlotList {
-            items: slots.into_iter().map(|s| SlotView { start_time: s.start, end_time: s.end }).collect(),
+            items: slots
+                .into_iter()
+                .map(|s| SlotView {
+                    start_time: s.start,
+                    end_time: s.end,
+                })
+                .collect(),
         }))
     }
 }

@@ -37,6 +37,10 @@ impl Config {
     }
 
     pub fn for_database(database_url: &str) -> Self {
-        Self { database_url: database_url.to_owned(), pool_size: 8, listen: "127.0.0.1:0".to_owned() }
+        Self {
+            database_url: database_url.to_owned(),
+            pool_size: 8,
+            listen: "127.0.0.1:0".to_owned(),
+        }
     }
 }

@@ -17,7 +17,9 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: &Config) -> anyhow::Result<Self> {
-        Ok(Self { pool: slotwise_db::build_pool(&config.database_url, config.pool_size)? })
+        Ok(Self {
+            pool: slotwise_db::build_pool(&config.database_url, config.pool_size)?,
+        })
     }
 }
 

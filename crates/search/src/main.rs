@@ -14,7 +14,9 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("cannot listen on {}", config.listen))?;
             tracing::info!(addr = %bound.addr, "search service listening");
             let state = AppState::new(&config)?;
-            bound.serve(build_app(state), slotwise_web::serve::shutdown_signal()).await?;
+            bound
+                .serve(build_app(state), slotwise_web::serve::shutdown_signal())
+                .await?;
             Ok(())
         }
         "migrate" => {

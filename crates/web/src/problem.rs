@@ -35,27 +35,30 @@ pub struct Problem {
 /// The error of every operation: a status, a problem body and optional headers.
 #[derive(Debug, Clone)]
 pub struct ApiError {
-    pub problem: Problem,
+    pub problem: Box<Problem>,
     pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str, title: &str, detail: impl Into<String>) -> Self {
         Self {
-            problem: Problem {
+            problem: Box::new(Problem {
                 type_: format!("/problems/{}", code.replace('_', "-")),
                 title: title.to_owned(),
                 status: status.as_u16(),
                 detail: detail.into(),
                 code: code.to_owned(),
                 errors: Vec::new(),
-            },
+            }),
             headers: Vec::new(),
         }
     }
 
     pub fn from_problem(problem: Problem) -> Self {
-        Self { problem, headers: Vec::new() }
+        Self {
+            problem: Box::new(problem),
+            headers: Vec::new(),
+        }
     }
 
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
@@ -64,8 +67,10 @@ impl ApiError {
     }
 
     pub fn with_header(mut self, name: &'static str, value: &'static str) -> Self {
-        self.headers
-            .push((HeaderName::from_static(name), HeaderValue::from_static(value)));
+        self.headers.push((
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        ));
         self
     }
 
@@ -80,8 +85,13 @@ impl ApiError {
             .map(|e| format!("{}: {}", e.field, e.message))
             .collect::<Vec<_>>()
             .join("; ");
-        Self::new(StatusCode::BAD_REQUEST, "validation_failed", "Invalid request", detail)
-            .with_errors(errors)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+            "Invalid request",
+            detail,
+        )
+        .with_errors(errors)
     }
 
     pub fn bad_request(code: &str, detail: impl Into<String>) -> Self {
@@ -89,7 +99,12 @@ impl ApiError {
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Authentication required", detail)
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Authentication required",
+            detail,
+        )
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
@@ -97,7 +112,12 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "Not found", format!("{what} not found"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Not found",
+            format!("{what} not found"),
+        )
     }
 
     pub fn conflict(code: &str, title: &str, detail: impl Into<String>) -> Self {
@@ -109,8 +129,13 @@ impl ApiError {
     }
 
     pub fn unavailable(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", "Service unavailable", detail)
-            .with_header("retry-after", "1")
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "Service unavailable",
+            detail,
+        )
+        .with_header("retry-after", "1")
     }
 
     pub fn internal() -> Self {
@@ -125,7 +150,11 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.problem.status, self.problem.code, self.problem.detail)
+        write!(
+            f,
+            "{} {}: {}",
+            self.problem.status, self.problem.code, self.problem.detail
+        )
     }
 }
 
@@ -223,10 +252,15 @@ pub fn problem_from_error(err: poem::Error) -> Response {
     }
     let status = err.status();
     let api = match status {
-        StatusCode::NOT_FOUND => ApiError::new(status, "not_found", "Not found", "no such resource"),
-        StatusCode::METHOD_NOT_ALLOWED => {
-            ApiError::new(status, "method_not_allowed", "Method not allowed", err.to_string())
+        StatusCode::NOT_FOUND => {
+            ApiError::new(status, "not_found", "Not found", "no such resource")
         }
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
+            status,
+            "method_not_allowed",
+            "Method not allowed",
+            err.to_string(),
+        ),
         StatusCode::UNAUTHORIZED => ApiError::unauthorized(
             "send `Authorization: Bearer <token>` with a token from /api/users/signin",
         ),
@@ -236,10 +270,15 @@ pub fn problem_from_error(err: poem::Error) -> Response {
             "Unsupported media type",
             "send the body as `Content-Type: application/json`",
         ),
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::new(status, "payload_too_large", "Payload too large", err.to_string())
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            status,
+            "payload_too_large",
+            "Payload too large",
+            err.to_string(),
+        ),
+        s if s.is_client_error() => {
+            ApiError::new(s, "invalid_request", "Invalid request", err.to_string())
         }
-        s if s.is_client_error() => ApiError::new(s, "invalid_request", "Invalid request", err.to_string()),
         _ => {
             tracing::error!(error = %err, "unhandled error");
             ApiError::internal()

@@ -11,7 +11,9 @@ pub const REQUEST_ID: &str = "x-request-id";
 
 fn is_sane(value: &str) -> bool {
     (1..=128).contains(&value.len())
-        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }
 
 /// The outermost middleware of both services.

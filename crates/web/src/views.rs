@@ -46,7 +46,10 @@ impl From<Professional> for ProfessionalView {
             description: p.description,
             rate_per_minute: p.rate_per_minute,
             currency: p.currency,
-            location: Location { lat: p.lat, long: p.long },
+            location: Location {
+                lat: p.lat,
+                long: p.long,
+            },
             service_radius_km: p.service_radius_km,
             timezone: p.timezone,
             version: p.version,

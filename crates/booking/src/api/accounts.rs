@@ -47,7 +47,12 @@ pub struct UserView {
 
 impl From<User> for UserView {
     fn from(u: User) -> Self {
-        Self { id: u.id, email: u.email, name: u.name, role: u.role }
+        Self {
+            id: u.id,
+            email: u.email,
+            name: u.name,
+            role: u.role,
+        }
     }
 }
 
@@ -95,20 +100,37 @@ fn validate_signup(req: &SignupRequest) -> Result<(), ApiError> {
     let email = normalize_email(&req.email);
     let at = email.find('@');
     if email.len() > 254 || !matches!(at, Some(i) if i > 0 && i + 1 < email.len()) {
-        errors.push(FieldError { field: "email".into(), message: "must be an email address".into() });
+        errors.push(FieldError {
+            field: "email".into(),
+            message: "must be an email address".into(),
+        });
     }
     if !(8..=128).contains(&req.password.chars().count()) {
-        errors.push(FieldError { field: "password".into(), message: "must be 8 to 128 characters".into() });
+        errors.push(FieldError {
+            field: "password".into(),
+            message: "must be 8 to 128 characters".into(),
+        });
     }
     if req.name.trim().is_empty() || req.name.chars().count() > 100 {
-        errors.push(FieldError { field: "name".into(), message: "must be 1 to 100 characters".into() });
+        errors.push(FieldError {
+            field: "name".into(),
+            message: "must be 1 to 100 characters".into(),
+        });
     }
-    if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
 }
 
 impl AppState {
     fn session_cookie(&self, token: &str, max_age_secs: i64) -> String {
-        let secure = if self.config.cookie_secure { "; Secure" } else { "" };
+        let secure = if self.config.cookie_secure {
+            "; Secure"
+        } else {
+            ""
+        };
         format!("session={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
     }
 
@@ -118,7 +140,14 @@ impl AppState {
         let mut conn = self.pool.get().await?;
         Session::insert(&mut conn, &hash, user.id, expires_at).await?;
         let cookie = self.session_cookie(&token, self.config.session_ttl.num_seconds());
-        Ok((SessionView { token, expires_at, user: user.into() }, cookie))
+        Ok((
+            SessionView {
+                token,
+                expires_at,
+                user: user.into(),
+            },
+            cookie,
+        ))
     }
 }
 
@@ -126,7 +155,11 @@ impl AppState {
 impl AccountsApi {
     /// Create an account (client or professional) and sign in.
     #[oai(path = "/api/users/signup", method = "post")]
-    async fn signup(&self, state: Data<&AppState>, body: Json<SignupRequest>) -> Result<SignupResponse, ApiError> {
+    async fn signup(
+        &self,
+        state: Data<&AppState>,
+        body: Json<SignupRequest>,
+    ) -> Result<SignupResponse, ApiError> {
         validate_signup(&body)?;
         let role = match body.role.unwrap_or(SignupRole::Client) {
             SignupRole::Client => "client",
@@ -143,7 +176,11 @@ impl AccountsApi {
         let mut conn = state.pool.get().await?;
         match User::insert(&mut conn, &user).await {
             Err(e) if slotwise_db::is_unique_violation(&e) => {
-                return Err(ApiError::conflict("email_taken", "Email taken", "an account with this email exists"));
+                return Err(ApiError::conflict(
+                    "email_taken",
+                    "Email taken",
+                    "an account with this email exists",
+                ));
             }
             other => other?,
         }
@@ -154,7 +191,11 @@ impl AccountsApi {
 
     /// Exchange email and password for a session token.
     #[oai(path = "/api/users/signin", method = "post")]
-    async fn signin(&self, state: Data<&AppState>, body: Json<SigninRequest>) -> Result<SigninResponse, ApiError> {
+    async fn signin(
+        &self,
+        state: Data<&AppState>,
+        body: Json<SigninRequest>,
+    ) -> Result<SigninResponse, ApiError> {
         let email = normalize_email(&body.email);
         let user = {
             let mut conn = state.pool.get().await?;
@@ -176,7 +217,11 @@ impl AccountsApi {
 
     /// Revoke the current session token.
     #[oai(path = "/api/users/signout", method = "post")]
-    async fn signout(&self, state: Data<&AppState>, auth: BearerAuth) -> Result<SignoutResponse, ApiError> {
+    async fn signout(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+    ) -> Result<SignoutResponse, ApiError> {
         let mut conn = state.pool.get().await?;
         Session::revoke(&mut conn, &token_hash(&auth.0.token)).await?;
         Ok(SignoutResponse::Revoked(state.session_cookie("", 0)))
@@ -184,7 +229,11 @@ impl AccountsApi {
 
     /// The signed-in user, or `{"current_user": null}`.
     #[oai(path = "/api/users/currentuser", method = "get")]
-    async fn current_user(&self, state: Data<&AppState>, auth: MaybeAuth) -> Result<Json<CurrentUserView>, ApiError> {
+    async fn current_user(
+        &self,
+        state: Data<&AppState>,
+        auth: MaybeAuth,
+    ) -> Result<Json<CurrentUserView>, ApiError> {
         let user = match &auth {
             MaybeAuth::Bearer(bearer) => {
                 let mut conn = state.pool.get().await?;
@@ -192,6 +241,8 @@ impl AccountsApi {
             }
             MaybeAuth::Anonymous => None,
         };
-        Ok(Json(CurrentUserView { current_user: user.map(Into::into) }))
+        Ok(Json(CurrentUserView {
+            current_user: user.map(Into::into),
+        }))
     }
 }

@@ -6,10 +6,10 @@ use crate::auth::{BearerAuth, MaybeAuth, is_admin};
 use crate::booking_flow::{BookingView, NewBooking};
 use crate::idempotency::IdempotencyKey;
 use chrono::{DateTime, FixedOffset, Utc};
+use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
-use poem::web::Data;
 use slotwise_db::bookings::{Booking, BookingCursor, BookingOwner, BookingWithSlug, CANCELLED};
 use slotwise_db::users::User;
 use slotwise_web::ApiError;
@@ -48,7 +48,10 @@ pub enum BookingListView {
 pub enum CreateBookingResponse {
     /// Booked: `confirmed` when free, else `pending` until paid or `expires_at`.
     #[oai(status = 201)]
-    Created(Json<BookingView>, #[oai(header = "Idempotent-Replayed")] Option<String>),
+    Created(
+        Json<BookingView>,
+        #[oai(header = "Idempotent-Replayed")] Option<String>,
+    ),
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -68,7 +71,11 @@ fn may_see(booking: &BookingWithSlug, owner_id: Uuid, user: Option<&User>) -> bo
 }
 
 impl AppState {
-    async fn visible_booking(&self, id: Uuid, user: Option<&User>) -> Result<BookingWithSlug, ApiError> {
+    async fn visible_booking(
+        &self,
+        id: Uuid,
+        user: Option<&User>,
+    ) -> Result<BookingWithSlug, ApiError> {
         let mut conn = self.pool.get().await?;
         let found = Booking::find(&mut conn, id).await?;
         let owner = match &found {
@@ -109,14 +116,24 @@ impl BookingsApi {
             start: body.0.start_time.with_timezone(&Utc),
             duration_minutes: body.0.duration_minutes,
         };
-        let answer = state.create_booking(user.map(|u| u.id), &key, request).await?;
+        let answer = state
+            .create_booking(user.map(|u| u.id), &key, request)
+            .await?;
         let view = answer.result?;
-        Ok(CreateBookingResponse::Created(Json(view), answer.replayed.then(|| "true".to_owned())))
+        Ok(CreateBookingResponse::Created(
+            Json(view),
+            answer.replayed.then(|| "true".to_owned()),
+        ))
     }
 
     /// One booking; someone else's is 404.
     #[oai(path = "/bookings/:id", method = "get")]
-    async fn get(&self, state: Data<&AppState>, auth: MaybeAuth, id: Path<Uuid>) -> Result<Json<BookingView>, ApiError> {
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        auth: MaybeAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<BookingView>, ApiError> {
         let user = state.authenticate_optional(&auth).await?;
         let booking = state.visible_booking(id.0, user.as_ref()).await?;
         Ok(Json(booking.into()))
@@ -134,7 +151,11 @@ impl BookingsApi {
     ) -> Result<Json<BookingPage>, ApiError> {
         let user = state.authenticate(&auth).await?;
         let limit = page_limit(limit.0)?;
-        let after = cursor.0.as_deref().map(decode_cursor::<Cursor>).transpose()?;
+        let after = cursor
+            .0
+            .as_deref()
+            .map(decode_cursor::<Cursor>)
+            .transpose()?;
         let view = view.0.unwrap_or(if user.role == "professional" {
             BookingListView::Professional
         } else {
@@ -148,14 +169,28 @@ impl BookingsApi {
         let rows = Booking::list(
             &mut conn,
             owner,
-            after.map(|c| BookingCursor { created_at: c.t, id: c.id }),
+            after.map(|c| BookingCursor {
+                created_at: c.t,
+                id: c.id,
+            }),
             i64::from(limit) + 1,
         )
         .await?;
         let more = rows.len() > limit as usize;
-        let items: Vec<BookingView> = rows.into_iter().take(limit as usize).map(Into::into).collect();
+        let items: Vec<BookingView> = rows
+            .into_iter()
+            .take(limit as usize)
+            .map(Into::into)
+            .collect();
         let next_cursor = more
-            .then(|| items.last().map(|b| encode_cursor(&Cursor { t: b.created_at, id: b.id })))
+            .then(|| {
+                items.last().map(|b| {
+                    encode_cursor(&Cursor {
+                        t: b.created_at,
+                        id: b.id,
+                    })
+                })
+            })
             .flatten();
         Ok(Json(BookingPage { items, next_cursor }))
     }
@@ -164,7 +199,12 @@ impl BookingsApi {
     ///
     /// Cancelling an already cancelled booking answers it again.
     #[oai(path = "/bookings/:id/cancel", method = "post")]
-    async fn cancel(&self, state: Data<&AppState>, auth: BearerAuth, id: Path<Uuid>) -> Result<Json<BookingView>, ApiError> {
+    async fn cancel(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<BookingView>, ApiError> {
         let user = state.authenticate(&auth).await?;
         let found = state.visible_booking(id.0, Some(&user)).await?;
         if found.booking.client_id.is_none() && !is_admin(&user) {
@@ -174,7 +214,9 @@ impl BookingsApi {
         match Booking::cancel(&mut conn, id.0).await? {
             Some(booking) => Ok(Json(BookingView::new(booking, found.professional_slug))),
             None => {
-                let current = Booking::find(&mut conn, id.0).await?.ok_or_else(|| ApiError::not_found("booking"))?;
+                let current = Booking::find(&mut conn, id.0)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("booking"))?;
                 if current.booking.status == CANCELLED {
                     Ok(Json(current.into()))
                 } else {

@@ -16,8 +16,16 @@ pub enum ApiTags {
     Bookings,
 }
 
-pub type Api = (accounts::AccountsApi, professionals::ProfessionalsApi, bookings::BookingsApi);
+pub type Api = (
+    accounts::AccountsApi,
+    professionals::ProfessionalsApi,
+    bookings::BookingsApi,
+);
 
 pub fn api() -> Api {
-    (accounts::AccountsApi, professionals::ProfessionalsApi, bookings::BookingsApi)
+    (
+        accounts::AccountsApi,
+        professionals::ProfessionalsApi,
+        bookings::BookingsApi,
+    )
 }

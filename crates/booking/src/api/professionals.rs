@@ -63,7 +63,12 @@ pub struct WindowView {
 
 impl From<AvailabilityWindow> for WindowView {
     fn from(w: AvailabilityWindow) -> Self {
-        Self { id: w.id, professional_id: w.professional_id, start_time: w.start_time, end_time: w.end_time }
+        Self {
+            id: w.id,
+            professional_id: w.professional_id,
+            start_time: w.start_time,
+            end_time: w.end_time,
+        }
     }
 }
 
@@ -101,7 +106,10 @@ fn etag(p: &ProfessionalView) -> String {
 }
 
 fn field(field: &str, message: &str) -> FieldError {
-    FieldError { field: field.into(), message: message.into() }
+    FieldError {
+        field: field.into(),
+        message: message.into(),
+    }
 }
 
 fn check_location(location: &Location, errors: &mut Vec<FieldError>) {
@@ -127,23 +135,38 @@ fn check_common(
     errors: &mut Vec<FieldError>,
 ) {
     if rate.is_some_and(|r| !(0..=1_000_000).contains(&r)) {
-        errors.push(field("rate_per_minute", "must be between 0 and 1000000 cents"));
+        errors.push(field(
+            "rate_per_minute",
+            "must be between 0 and 1000000 cents",
+        ));
     }
     if currency.is_some_and(|c| c.len() != 3 || !c.bytes().all(|b| b.is_ascii_lowercase())) {
-        errors.push(field("currency", "must be a three-letter lower-case ISO code, e.g. usd"));
+        errors.push(field(
+            "currency",
+            "must be a three-letter lower-case ISO code, e.g. usd",
+        ));
     }
     if radius.is_some_and(|r| !(r > 0.0 && r <= 20_000.0)) {
-        errors.push(field("service_radius_km", "must be above 0 and at most 20000"));
+        errors.push(field(
+            "service_radius_km",
+            "must be above 0 and at most 20000",
+        ));
     }
     if timezone.is_some_and(|t| t.is_empty() || t.len() > 64 || t.contains(char::is_whitespace)) {
-        errors.push(field("timezone", "must be an IANA time zone name, e.g. Africa/Accra"));
+        errors.push(field(
+            "timezone",
+            "must be an IANA time zone name, e.g. Africa/Accra",
+        ));
     }
 }
 
 fn validate_new(req: &NewProfessionalRequest) -> Result<(), ApiError> {
     let mut errors = Vec::new();
     let slug_ok = (2..=64).contains(&req.slug.len())
-        && req.slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && req
+            .slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && Uuid::parse_str(&req.slug).is_err();
     if !slug_ok {
         errors.push(field("slug", "must be 2 to 64 of a-z, 0-9 and -"));
@@ -158,7 +181,11 @@ fn validate_new(req: &NewProfessionalRequest) -> Result<(), ApiError> {
         req.timezone.as_deref(),
         &mut errors,
     );
-    if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
 }
 
 fn validate_patch(req: &ProfessionalPatch) -> Result<(), ApiError> {
@@ -179,7 +206,11 @@ fn validate_patch(req: &ProfessionalPatch) -> Result<(), ApiError> {
         req.timezone.as_deref(),
         &mut errors,
     );
-    if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
 }
 
 /// `If-Match: 3` or `If-Match: "3"`.
@@ -196,7 +227,12 @@ fn parse_if_match(value: Option<&str>) -> Result<i64, ApiError> {
         .trim_start_matches("W/")
         .trim_matches('"')
         .parse()
-        .map_err(|_| ApiError::bad_request("if_match_invalid", "If-Match must be the profile's version number"))
+        .map_err(|_| {
+            ApiError::bad_request(
+                "if_match_invalid",
+                "If-Match must be the profile's version number",
+            )
+        })
 }
 
 impl AppState {
@@ -213,7 +249,9 @@ impl AppState {
         if pro.owner_id == user.id || is_admin(user) {
             Ok(pro)
         } else {
-            Err(ApiError::forbidden("only the owner of this professional profile may change it"))
+            Err(ApiError::forbidden(
+                "only the owner of this professional profile may change it",
+            ))
         }
     }
 }
@@ -230,7 +268,9 @@ impl ProfessionalsApi {
     ) -> Result<ProfessionalCreated, ApiError> {
         let user = state.authenticate(&auth).await?;
         if user.role != "professional" && !is_admin(&user) {
-            return Err(ApiError::forbidden("only professional accounts can create a professional profile"));
+            return Err(ApiError::forbidden(
+                "only professional accounts can create a professional profile",
+            ));
         }
         validate_new(&body)?;
         let now = Utc::now().trunc_subsecs(6);
@@ -255,7 +295,11 @@ impl ProfessionalsApi {
         let mut conn = state.pool.get().await?;
         match Professional::insert(&mut conn, &pro).await {
             Err(e) if slotwise_db::is_unique_violation(&e) => {
-                return Err(ApiError::conflict("slug_taken", "Slug taken", "another professional has this slug"));
+                return Err(ApiError::conflict(
+                    "slug_taken",
+                    "Slug taken",
+                    "another professional has this slug",
+                ));
             }
             other => other?,
         }
@@ -266,7 +310,11 @@ impl ProfessionalsApi {
 
     /// A professional by id or slug.
     #[oai(path = "/professionals/:id", method = "get")]
-    async fn get(&self, state: Data<&AppState>, id: Path<String>) -> Result<ProfessionalFound, ApiError> {
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        id: Path<String>,
+    ) -> Result<ProfessionalFound, ApiError> {
         let view = ProfessionalView::from(state.load_professional(&id).await?);
         let tag = etag(&view);
         Ok(ProfessionalFound::Ok(Json(view), tag))
@@ -324,7 +372,10 @@ impl ProfessionalsApi {
         body: Json<NewWindowRequest>,
     ) -> Result<WindowCreated, ApiError> {
         let user = state.authenticate(&auth).await?;
-        let (start, end) = (body.start_time.with_timezone(&Utc), body.end_time.with_timezone(&Utc));
+        let (start, end) = (
+            body.start_time.with_timezone(&Utc),
+            body.end_time.with_timezone(&Utc),
+        );
         if end <= start || end - start > Duration::days(31) {
             return Err(ApiError::validation(vec![field(
                 "end_time",
@@ -346,7 +397,9 @@ impl ProfessionalsApi {
                 "Overlapping window",
                 "this window overlaps another availability window of the professional",
             )),
-            other => other.map(|()| WindowCreated::Created(Json(window.into()))).map_err(Into::into),
+            other => other
+                .map(|()| WindowCreated::Created(Json(window.into())))
+                .map_err(Into::into),
         }
     }
 
@@ -359,15 +412,26 @@ impl ProfessionalsApi {
         from: Query<Option<DateTime<FixedOffset>>>,
         to: Query<Option<DateTime<FixedOffset>>>,
     ) -> Result<Json<WindowList>, ApiError> {
-        let from = from.0.map(|t| t.with_timezone(&Utc)).unwrap_or_else(Utc::now);
-        let to = to.0.map(|t| t.with_timezone(&Utc)).unwrap_or(from + Duration::days(31));
+        let from = from
+            .0
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(Utc::now);
+        let to =
+            to.0.map(|t| t.with_timezone(&Utc))
+                .unwrap_or(from + Duration::days(31));
         if to <= from {
-            return Err(ApiError::validation(vec![field("to", "must be after from")]));
+            return Err(ApiError::validation(vec![field(
+                "to",
+                "must be after from",
+            )]));
         }
         let pro = state.load_professional(&id).await?;
         let mut conn = state.pool.get().await?;
-        let windows = AvailabilityWindow::list_overlapping(&mut conn, pro.id, from, to, 500).await?;
-        Ok(Json(WindowList { items: windows.into_iter().map(Into::into).collect() }))
+        let windows =
+            AvailabilityWindow::list_overlapping(&mut conn, pro.id, from, to, 500).await?;
+        Ok(Json(WindowList {
+            items: windows.into_iter().map(Into::into).collect(),
+        }))
     }
 
     /// Remove a window; refused (409) while an active booking lies inside it.

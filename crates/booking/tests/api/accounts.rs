@@ -12,8 +12,17 @@ async fn signup_signin_currentuser_signout_round_trip() {
         .send()
         .await
         .expect("signup");
-    let cookie = res.headers().get("set-cookie").expect("cookie").to_str().expect("ascii").to_owned();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .expect("cookie")
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
     let (status, body) = status_and_json(res).await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(body["user"]["email"], "ama@example.com");
@@ -41,16 +50,40 @@ async fn signup_signin_currentuser_signout_round_trip() {
     assert_eq!(status, StatusCode::OK);
     let token = body["token"].as_str().expect("token").to_owned();
 
-    let me = app.http.get(app.url("/api/users/currentuser")).bearer_auth(&token).send().await.expect("me");
+    let me = app
+        .http
+        .get(app.url("/api/users/currentuser"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("me");
     let (_, me) = status_and_json(me).await;
     assert_eq!(me["current_user"]["email"], "ama@example.com");
 
-    let out = app.http.post(app.url("/api/users/signout")).bearer_auth(&token).send().await.expect("signout");
+    let out = app
+        .http
+        .post(app.url("/api/users/signout"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("signout");
     assert_eq!(out.status(), StatusCode::NO_CONTENT);
-    let me = app.http.get(app.url("/api/users/currentuser")).bearer_auth(&token).send().await.expect("me");
+    let me = app
+        .http
+        .get(app.url("/api/users/currentuser"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("me");
     let (_, me) = status_and_json(me).await;
     assert_eq!(me["current_user"], serde_json::Value::Null);
-    let list = app.http.get(app.url("/bookings")).bearer_auth(&token).send().await.expect("list");
+    let list = app
+        .http
+        .get(app.url("/bookings"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("list");
     let (status, body) = status_and_json(list).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["code"], "unauthorized");
@@ -82,7 +115,13 @@ async fn passwords_are_argon2id_and_tokens_are_stored_only_hashed() {
 async fn duplicate_email_is_409_and_bad_input_is_400_with_field_errors() {
     let app = spawn_app().await;
     let body = json!({ "email": "kofi@example.com", "password": "correct horse", "name": "Kofi" });
-    let first = app.http.post(app.url("/api/users/signup")).json(&body).send().await.expect("signup");
+    let first = app
+        .http
+        .post(app.url("/api/users/signup"))
+        .json(&body)
+        .send()
+        .await
+        .expect("signup");
     assert_eq!(first.status(), StatusCode::CREATED);
     let again = app
         .http
@@ -104,7 +143,12 @@ async fn duplicate_email_is_409_and_bad_input_is_400_with_field_errors() {
         .expect("signup");
     let (status, problem) = status_and_json(bad).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let fields: Vec<&str> = problem["errors"].as_array().expect("errors").iter().map(|e| e["field"].as_str().unwrap_or("")).collect();
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().unwrap_or(""))
+        .collect();
     assert_eq!(fields, vec!["email", "password", "name"]);
 
     let not_json = app
@@ -122,12 +166,28 @@ async fn duplicate_email_is_409_and_bad_input_is_400_with_field_errors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_response_carries_a_request_id_and_unknown_routes_are_problems() {
     let app = spawn_app().await;
-    let res = app.http.get(app.url("/healthz")).header("x-request-id", "abc-123").send().await.expect("health");
+    let res = app
+        .http
+        .get(app.url("/healthz"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .expect("health");
     assert_eq!(res.headers()["x-request-id"], "abc-123");
-    let res = app.http.get(app.url("/readyz")).send().await.expect("ready");
+    let res = app
+        .http
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .expect("ready");
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.headers().contains_key("x-request-id"));
-    let res = app.http.get(app.url("/no/such/thing")).send().await.expect("404");
+    let res = app
+        .http
+        .get(app.url("/no/such/thing"))
+        .send()
+        .await
+        .expect("404");
     let (status, body) = status_and_json(res).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["code"], "not_found");

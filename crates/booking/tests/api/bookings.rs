@@ -8,7 +8,11 @@ async fn free_bookings_confirm_at_once_and_paid_ones_hold_the_slot_pending() {
     let app = spawn_app().await;
     let client = app.user("client").await;
     let free = app.pro(0).await;
-    let (status, booking) = status_and_json(app.book(Some(&client), "a", &free.slug, tomorrow_at(9), 30).await).await;
+    let (status, booking) = status_and_json(
+        app.book(Some(&client), "a", &free.slug, tomorrow_at(9), 30)
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(booking["status"], "confirmed");
     assert_eq!(booking["price_cents"], 0);
@@ -16,16 +20,30 @@ async fn free_bookings_confirm_at_once_and_paid_ones_hold_the_slot_pending() {
 
     let paid = app.pro(100).await;
     let before = Utc::now();
-    let (status, booking) = status_and_json(app.book(Some(&client), "b", &paid.id, tomorrow_at(9), 45).await).await;
+    let (status, booking) = status_and_json(
+        app.book(Some(&client), "b", &paid.id, tomorrow_at(9), 45)
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(booking["status"], "pending");
     assert_eq!(booking["price_cents"], 4500);
     assert_eq!(booking["currency"], "usd");
     assert_eq!(booking["professional_slug"], paid.slug.as_str());
     assert_eq!(booking["duration_minutes"], 45);
-    let expires: DateTime<Utc> = booking["expires_at"].as_str().expect("expires_at").parse().expect("time");
-    assert!(expires > before + Duration::minutes(14) && expires < Utc::now() + Duration::minutes(16));
-    let end: DateTime<Utc> = booking["end_time"].as_str().expect("end").parse().expect("time");
+    let expires: DateTime<Utc> = booking["expires_at"]
+        .as_str()
+        .expect("expires_at")
+        .parse()
+        .expect("time");
+    assert!(
+        expires > before + Duration::minutes(14) && expires < Utc::now() + Duration::minutes(16)
+    );
+    let end: DateTime<Utc> = booking["end_time"]
+        .as_str()
+        .expect("end")
+        .parse()
+        .expect("time");
     assert_eq!(end, tomorrow_at(9) + Duration::minutes(45));
 }
 
@@ -34,24 +52,69 @@ async fn overlap_is_409_back_to_back_is_fine_and_availability_is_enforced() {
     let app = spawn_app().await;
     let client = app.user("client").await;
     let pro = app.pro(10).await;
-    let (status, _) = status_and_json(app.book(Some(&client), "1", &pro.id, tomorrow_at(10), 60).await).await;
+    let (status, _) = status_and_json(
+        app.book(Some(&client), "1", &pro.id, tomorrow_at(10), 60)
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
     let (status, problem) = status_and_json(
-        app.book(Some(&client), "2", &pro.id, tomorrow_at(10) + Duration::minutes(30), 60).await,
+        app.book(
+            Some(&client),
+            "2",
+            &pro.id,
+            tomorrow_at(10) + Duration::minutes(30),
+            60,
+        )
+        .await,
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(problem["code"], "booking_conflict");
     assert_eq!(problem["type"], "/problems/booking-conflict");
-    let (status, _) = status_and_json(app.book(Some(&client), "3", &pro.id, tomorrow_at(11), 60).await).await;
-    assert_eq!(status, StatusCode::CREATED, "a slot starting when another ends is free");
-    let (status, _) = status_and_json(app.book(Some(&client), "4", &pro.id, tomorrow_at(9), 60).await).await;
-    assert_eq!(status, StatusCode::CREATED, "a slot ending when another starts is free");
+    let (status, _) = status_and_json(
+        app.book(Some(&client), "3", &pro.id, tomorrow_at(11), 60)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "a slot starting when another ends is free"
+    );
+    let (status, _) = status_and_json(
+        app.book(Some(&client), "4", &pro.id, tomorrow_at(9), 60)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "a slot ending when another starts is free"
+    );
 
-    let (status, problem) = status_and_json(app.book(Some(&client), "5", &pro.id, tomorrow_at(17) + Duration::minutes(30), 60).await).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "runs past the window's end");
+    let (status, problem) = status_and_json(
+        app.book(
+            Some(&client),
+            "5",
+            &pro.id,
+            tomorrow_at(17) + Duration::minutes(30),
+            60,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "runs past the window's end"
+    );
     assert_eq!(problem["code"], "outside_availability");
-    let (status, _) = status_and_json(app.book(Some(&client), "6", &pro.id, tomorrow_at(7), 30).await).await;
+    let (status, _) = status_and_json(
+        app.book(Some(&client), "6", &pro.id, tomorrow_at(7), 30)
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.count_bookings("true").await, 3);
 }
@@ -62,17 +125,41 @@ async fn bad_input_is_400_or_404_never_5xx() {
     let client = app.user("client").await;
     let pro = app.pro(10).await;
 
-    let (status, problem) = status_and_json(app.book(Some(&client), "past", &pro.id, Utc::now() - Duration::hours(1), 30).await).await;
+    let (status, problem) = status_and_json(
+        app.book(
+            Some(&client),
+            "past",
+            &pro.id,
+            Utc::now() - Duration::hours(1),
+            30,
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(problem["code"], "validation_failed");
     assert_eq!(problem["errors"][0]["field"], "start_time");
 
     for minutes in [0, 4, 481, -30] {
-        let (status, problem) = status_and_json(app.book(Some(&client), &format!("d{minutes}"), &pro.id, tomorrow_at(10), minutes).await).await;
+        let (status, problem) = status_and_json(
+            app.book(
+                Some(&client),
+                &format!("d{minutes}"),
+                &pro.id,
+                tomorrow_at(10),
+                minutes,
+            )
+            .await,
+        )
+        .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{minutes} minutes");
         assert_eq!(problem["errors"][0]["field"], "duration_minutes");
     }
-    let (status, problem) = status_and_json(app.book(Some(&client), "nobody", "no-such-pro", tomorrow_at(10), 30).await).await;
+    let (status, problem) = status_and_json(
+        app.book(Some(&client), "nobody", "no-such-pro", tomorrow_at(10), 30)
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(problem["code"], "not_found");
 
@@ -115,29 +202,75 @@ async fn another_users_booking_is_404_to_read_and_to_cancel() {
     let alice = app.user("client").await;
     let bob = app.user("client").await;
     let pro = app.pro(10).await;
-    let (_, booking) = status_and_json(app.book(Some(&alice), "k", &pro.id, tomorrow_at(10), 30).await).await;
+    let (_, booking) = status_and_json(
+        app.book(Some(&alice), "k", &pro.id, tomorrow_at(10), 30)
+            .await,
+    )
+    .await;
     let id = booking["id"].as_str().expect("id");
 
-    let res = app.http.get(app.url(&format!("/bookings/{id}"))).bearer_auth(&bob).send().await.expect("get");
+    let res = app
+        .http
+        .get(app.url(&format!("/bookings/{id}")))
+        .bearer_auth(&bob)
+        .send()
+        .await
+        .expect("get");
     let (status, problem) = status_and_json(res).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(problem["code"], "not_found");
-    let res = app.http.get(app.url(&format!("/bookings/{id}"))).send().await.expect("get");
-    assert_eq!(res.status(), StatusCode::NOT_FOUND, "anonymous callers cannot read a user's booking");
-    let res = app.http.post(app.url(&format!("/bookings/{id}/cancel"))).bearer_auth(&bob).send().await.expect("cancel");
+    let res = app
+        .http
+        .get(app.url(&format!("/bookings/{id}")))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        res.status(),
+        StatusCode::NOT_FOUND,
+        "anonymous callers cannot read a user's booking"
+    );
+    let res = app
+        .http
+        .post(app.url(&format!("/bookings/{id}/cancel")))
+        .bearer_auth(&bob)
+        .send()
+        .await
+        .expect("cancel");
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert_eq!(app.count_bookings("status = 'pending'").await, 1);
 
-    let res = app.http.get(app.url("/bookings")).bearer_auth(&bob).send().await.expect("list");
+    let res = app
+        .http
+        .get(app.url("/bookings"))
+        .bearer_auth(&bob)
+        .send()
+        .await
+        .expect("list");
     let (_, page) = status_and_json(res).await;
     assert_eq!(page["items"], json!([]));
-    let res = app.http.get(app.url(&format!("/bookings/{id}"))).bearer_auth(&alice).send().await.expect("get");
+    let res = app
+        .http
+        .get(app.url(&format!("/bookings/{id}")))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .expect("get");
     let (status, mine) = status_and_json(res).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(mine, booking);
-    let res = app.http.get(app.url("/bookings")).bearer_auth(&pro.token).send().await.expect("list");
+    let res = app
+        .http
+        .get(app.url("/bookings"))
+        .bearer_auth(&pro.token)
+        .send()
+        .await
+        .expect("list");
     let (_, theirs) = status_and_json(res).await;
-    assert_eq!(theirs["items"][0]["id"], booking["id"], "the professional sees bookings of their profile");
+    assert_eq!(
+        theirs["items"][0]["id"], booking["id"],
+        "the professional sees bookings of their profile"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -145,16 +278,30 @@ async fn cancelling_frees_the_slot_and_is_repeatable() {
     let app = spawn_app().await;
     let client = app.user("client").await;
     let pro = app.pro(0).await;
-    let (_, booking) = status_and_json(app.book(Some(&client), "k1", &pro.id, tomorrow_at(10), 30).await).await;
+    let (_, booking) = status_and_json(
+        app.book(Some(&client), "k1", &pro.id, tomorrow_at(10), 30)
+            .await,
+    )
+    .await;
     let id = booking["id"].as_str().expect("id");
     for _ in 0..2 {
-        let res = app.http.post(app.url(&format!("/bookings/{id}/cancel"))).bearer_auth(&client).send().await.expect("cancel");
+        let res = app
+            .http
+            .post(app.url(&format!("/bookings/{id}/cancel")))
+            .bearer_auth(&client)
+            .send()
+            .await
+            .expect("cancel");
         let (status, cancelled) = status_and_json(res).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(cancelled["status"], "cancelled");
         assert!(cancelled["cancelled_at"].is_string());
     }
-    let (status, again) = status_and_json(app.book(Some(&client), "k2", &pro.id, tomorrow_at(10), 30).await).await;
+    let (status, again) = status_and_json(
+        app.book(Some(&client), "k2", &pro.id, tomorrow_at(10), 30)
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_ne!(again["id"], booking["id"]);
 }
@@ -166,7 +313,17 @@ async fn listing_pages_newest_first_without_gaps_or_duplicates() {
     let pro = app.pro(0).await;
     let mut made = Vec::new();
     for i in 0..7 {
-        let (status, b) = status_and_json(app.book(Some(&client), &format!("k{i}"), &pro.id, tomorrow_at(8) + Duration::minutes(30 * i), 30).await).await;
+        let (status, b) = status_and_json(
+            app.book(
+                Some(&client),
+                &format!("k{i}"),
+                &pro.id,
+                tomorrow_at(8) + Duration::minutes(30 * i),
+                30,
+            )
+            .await,
+        )
+        .await;
         assert_eq!(status, StatusCode::CREATED);
         made.push(b["id"].clone());
     }
@@ -174,22 +331,46 @@ async fn listing_pages_newest_first_without_gaps_or_duplicates() {
     let mut seen: Vec<Value> = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let mut req = app.http.get(app.url("/bookings")).bearer_auth(&client).query(&[("limit", "3")]);
+        let mut req = app
+            .http
+            .get(app.url("/bookings"))
+            .bearer_auth(&client)
+            .query(&[("limit", "3")]);
         if let Some(c) = &cursor {
             req = req.query(&[("cursor", c)]);
         }
         let (status, page) = status_and_json(req.send().await.expect("list")).await;
         assert_eq!(status, StatusCode::OK);
-        seen.extend(page["items"].as_array().expect("items").iter().map(|b| b["id"].clone()));
+        seen.extend(
+            page["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|b| b["id"].clone()),
+        );
         match page["next_cursor"].as_str() {
             Some(c) => cursor = Some(c.to_owned()),
             None => break,
         }
     }
     assert_eq!(seen, made);
-    let res = app.http.get(app.url("/bookings")).bearer_auth(&client).query(&[("limit", "101")]).send().await.expect("list");
+    let res = app
+        .http
+        .get(app.url("/bookings"))
+        .bearer_auth(&client)
+        .query(&[("limit", "101")])
+        .send()
+        .await
+        .expect("list");
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    let res = app.http.get(app.url("/bookings")).bearer_auth(&client).query(&[("cursor", "garbage")]).send().await.expect("list");
+    let res = app
+        .http
+        .get(app.url("/bookings"))
+        .bearer_auth(&client)
+        .query(&[("cursor", "garbage")])
+        .send()
+        .await
+        .expect("list");
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -197,11 +378,20 @@ async fn listing_pages_newest_first_without_gaps_or_duplicates() {
 async fn the_seeds_anonymous_curl_books_by_slug_and_reads_back_by_id() {
     let app = spawn_app().await;
     let pro = app.pro(100).await;
-    let (status, booking) = status_and_json(app.book(None, "unique-key-123", &pro.slug, tomorrow_at(10), 60).await).await;
+    let (status, booking) = status_and_json(
+        app.book(None, "unique-key-123", &pro.slug, tomorrow_at(10), 60)
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(booking["price_cents"], 6000);
     let id = booking["id"].as_str().expect("id");
-    let res = app.http.get(app.url(&format!("/bookings/{id}"))).send().await.expect("get");
+    let res = app
+        .http
+        .get(app.url(&format!("/bookings/{id}")))
+        .send()
+        .await
+        .expect("get");
     let (status, read) = status_and_json(res).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(read, booking);

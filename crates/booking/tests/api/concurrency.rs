@@ -14,7 +14,16 @@ async fn fifty_clients_racing_for_one_slot_get_exactly_one_booking() {
         let token = tokens[i % tokens.len()].clone();
         let app = &app;
         let pro = &pro;
-        async move { app.book(Some(&token), &format!("race-{i}"), &pro.id, tomorrow_at(10), 60).await }
+        async move {
+            app.book(
+                Some(&token),
+                &format!("race-{i}"),
+                &pro.id,
+                tomorrow_at(10),
+                60,
+            )
+            .await
+        }
     });
     let responses = join_all(attempts).await;
     let mut created = 0;
@@ -39,7 +48,8 @@ async fn twenty_concurrent_retries_of_one_key_make_one_booking() {
     let app = spawn_app().await;
     let pro = app.pro(100).await;
     let token = app.user("client").await;
-    let attempts = (0..20).map(|_| app.book(Some(&token), "same-key", &pro.id, tomorrow_at(10), 60));
+    let attempts =
+        (0..20).map(|_| app.book(Some(&token), "same-key", &pro.id, tomorrow_at(10), 60));
     let responses = join_all(attempts).await;
     let mut bodies = Vec::new();
     for res in responses {
@@ -53,8 +63,13 @@ async fn twenty_concurrent_retries_of_one_key_make_one_booking() {
         }
     }
     assert!(!bodies.is_empty());
-    assert!(bodies.iter().all(|b| *b == bodies[0]), "every 201 carries the same booking");
-    let later = app.book(Some(&token), "same-key", &pro.id, tomorrow_at(10), 60).await;
+    assert!(
+        bodies.iter().all(|b| *b == bodies[0]),
+        "every 201 carries the same booking"
+    );
+    let later = app
+        .book(Some(&token), "same-key", &pro.id, tomorrow_at(10), 60)
+        .await;
     assert_eq!(later.status(), StatusCode::CREATED);
     assert_eq!(later.headers()["idempotent-replayed"], "true");
     assert_eq!(later.bytes().await.expect("body"), bodies[0]);

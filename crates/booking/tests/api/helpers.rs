@@ -12,15 +12,23 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
-    let database_url = slotwise_db::testing::create_test_database().await.expect("test database");
+    let database_url = slotwise_db::testing::create_test_database()
+        .await
+        .expect("test database");
     let mut config = Config::for_database(&database_url);
     config.pool_size = 20;
     let state = AppState::new(config).expect("state");
-    let bound = slotwise_web::serve::bind("127.0.0.1:0").await.expect("bind");
+    let bound = slotwise_web::serve::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let base = format!("http://{}", bound.addr);
     let app = build_app(state.clone());
     tokio::spawn(bound.serve(app, std::future::pending()));
-    TestApp { base, http: reqwest::Client::new(), state }
+    TestApp {
+        base,
+        http: reqwest::Client::new(),
+        state,
+    }
 }
 
 /// A professional created through the API, with one availability window.
@@ -92,7 +100,12 @@ impl TestApp {
             .await
             .expect("add window");
         assert_eq!(res.status(), StatusCode::CREATED);
-        Pro { id, slug, token, window_start }
+        Pro {
+            id,
+            slug,
+            token,
+            window_start,
+        }
     }
 
     pub async fn book(
@@ -142,7 +155,10 @@ pub async fn status_and_json(res: Response) -> (StatusCode, Value) {
         .to_owned();
     let body: Value = res.json().await.unwrap_or(Value::Null);
     if status.is_client_error() || status.is_server_error() {
-        assert_eq!(content_type, "application/problem+json", "error body for {status}: {body}");
+        assert_eq!(
+            content_type, "application/problem+json",
+            "error body for {status}: {body}"
+        );
         assert_eq!(body["status"].as_u64(), Some(u64::from(status.as_u16())));
         assert!(body["code"].is_string(), "problem has a code: {body}");
     }

@@ -28,9 +28,18 @@ async fn booking_path_queries_use_indexes_on_an_empty_analyzed_database() {
     let app = spawn_app().await;
     let mut conn = app.state.pool.get().await.expect("conn");
     for query in BOOKING_PATH {
-        let plan: Vec<PlanLine> = diesel::sql_query(format!("EXPLAIN {query}")).load(&mut conn).await.expect("explain");
+        let plan: Vec<PlanLine> = diesel::sql_query(format!("EXPLAIN {query}"))
+            .load(&mut conn)
+            .await
+            .expect("explain");
         let plan: Vec<String> = plan.into_iter().map(|l| l.line).collect();
-        assert!(plan.iter().any(|l| l.contains("Index")), "{query}\n{plan:#?}");
-        assert!(!plan.iter().any(|l| l.contains("Seq Scan")), "{query}\n{plan:#?}");
+        assert!(
+            plan.iter().any(|l| l.contains("Index")),
+            "{query}\n{plan:#?}"
+        );
+        assert!(
+            !plan.iter().any(|l| l.contains("Seq Scan")),
+            "{query}\n{plan:#?}"
+        );
     }
 }

@@ -22,9 +22,13 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
-    let database_url = slotwise_db::testing::create_test_database().await.expect("test database");
+    let database_url = slotwise_db::testing::create_test_database()
+        .await
+        .expect("test database");
     let state = AppState::new(&Config::for_database(&database_url)).expect("state");
-    let bound = slotwise_web::serve::bind("127.0.0.1:0").await.expect("bind");
+    let bound = slotwise_web::serve::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let base = format!("http://{}", bound.addr);
     tokio::spawn(bound.serve(build_app(state.clone()), std::future::pending()));
     let owner = User {
@@ -37,16 +41,30 @@ pub async fn spawn_app() -> TestApp {
     };
     let mut conn = state.pool.get().await.expect("conn");
     User::insert(&mut conn, &owner).await.expect("owner");
-    TestApp { base, http: reqwest::Client::new(), state, owner: owner.id }
+    TestApp {
+        base,
+        http: reqwest::Client::new(),
+        state,
+        owner: owner.id,
+    }
 }
 
 pub fn day_after_tomorrow_at(hour: i64) -> DateTime<Utc> {
-    Utc::now().duration_trunc(Duration::days(1)).expect("day") + Duration::days(2) + Duration::hours(hour)
+    Utc::now().duration_trunc(Duration::days(1)).expect("day")
+        + Duration::days(2)
+        + Duration::hours(hour)
 }
 
 impl TestApp {
     /// A professional `km_north` kilometres north of [`CENTER`].
-    pub async fn pro(&self, slug: &str, category: &str, rate: i64, km_north: f64, service_radius_km: Option<f64>) -> Uuid {
+    pub async fn pro(
+        &self,
+        slug: &str,
+        category: &str,
+        rate: i64,
+        km_north: f64,
+        service_radius_km: Option<f64>,
+    ) -> Uuid {
         let now = Utc::now();
         let pro = Professional {
             id: Uuid::now_v7(),
@@ -66,7 +84,9 @@ impl TestApp {
             updated_at: now,
         };
         let mut conn = self.state.pool.get().await.expect("conn");
-        Professional::insert(&mut conn, &pro).await.expect("insert pro");
+        Professional::insert(&mut conn, &pro)
+            .await
+            .expect("insert pro");
         pro.id
     }
 
@@ -79,7 +99,9 @@ impl TestApp {
             end_time: start + Duration::hours(hours),
             created_at: Utc::now(),
         };
-        AvailabilityWindow::insert(&mut conn, &window).await.expect("window");
+        AvailabilityWindow::insert(&mut conn, &window)
+            .await
+            .expect("window");
     }
 
     pub async fn booking(&self, pro: Uuid, start: DateTime<Utc>, minutes: i64, status: &str) {
@@ -104,7 +126,13 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, query: &[(&str, String)]) -> (StatusCode, Value) {
-        let res = self.http.get(format!("{}{}", self.base, path)).query(query).send().await.expect("get");
+        let res = self
+            .http
+            .get(format!("{}{}", self.base, path))
+            .query(query)
+            .send()
+            .await
+            .expect("get");
         let status = res.status();
         if !status.is_success() {
             assert_eq!(res.headers()["content-type"], "application/problem+json");

@@ -9,5 +9,8 @@ fn committed_openapi_document_is_current() {
         std::fs::write(path, &current).expect("write openapi/search.json");
     }
     let committed = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(committed == current, "openapi/search.json is stale: run `UPDATE_OPENAPI=1 cargo test openapi`");
+    assert!(
+        committed == current,
+        "openapi/search.json is stale: run `UPDATE_OPENAPI=1 cargo test openapi`"
+    );
 }

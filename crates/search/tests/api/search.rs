@@ -20,20 +20,29 @@ async fn radius_category_and_max_rate_filter_and_results_are_nearest_first() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(slugs(&page), vec!["near", "traveller", "mid"]);
     let near = &page["items"][0];
-    assert!((near["distance_km"].as_f64().expect("km") - 1.0).abs() < 0.02, "{near}");
+    assert!(
+        (near["distance_km"].as_f64().expect("km") - 1.0).abs() < 0.02,
+        "{near}"
+    );
     assert_eq!(near["travel_mode"], "driving");
     assert_eq!(near["travel_time_minutes"], 2);
     assert_eq!(near["location"]["long"], -0.187);
     assert_eq!(page["next_cursor"], serde_json::Value::Null);
 
     let (_, everything) = app.search(&near_center(50.0)).await;
-    assert_eq!(slugs(&everything), vec!["near", "tutor", "pricey", "traveller", "mid", "far"]);
+    assert_eq!(
+        slugs(&everything),
+        vec!["near", "tutor", "pricey", "traveller", "mid", "far"]
+    );
 
     let mut by_price = near_center(50.0);
     by_price.push(("sort", "price".into()));
     by_price.push(("category", "Plumber".into()));
     let (_, page) = app.search(&by_price).await;
-    assert_eq!(slugs(&page), vec!["near", "traveller", "mid", "far", "pricey"]);
+    assert_eq!(
+        slugs(&page),
+        vec!["near", "traveller", "mid", "far", "pricey"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -41,7 +50,14 @@ async fn pages_cover_every_result_once_in_order() {
     let app = spawn_app().await;
     for i in 0..23 {
         // Pairs at the same spot make ties that only the id can order.
-        app.pro(&format!("p{i:02}"), "Trainer", 50, f64::from(i / 2) * 0.7, None).await;
+        app.pro(
+            &format!("p{i:02}"),
+            "Trainer",
+            50,
+            f64::from(i / 2) * 0.7,
+            None,
+        )
+        .await;
     }
     let mut all_query = near_center(25.0);
     all_query.push(("limit", "100".into()));
@@ -82,18 +98,31 @@ async fn with_available_at_a_booked_or_unavailable_professional_disappears() {
     for pro in [free, booked, cancelled] {
         app.window(pro, start, 8).await;
     }
-    app.booking(booked, start + chrono::Duration::minutes(90), 60, "pending").await;
-    app.booking(cancelled, start + chrono::Duration::minutes(90), 60, "cancelled").await;
+    app.booking(booked, start + chrono::Duration::minutes(90), 60, "pending")
+        .await;
+    app.booking(
+        cancelled,
+        start + chrono::Duration::minutes(90),
+        60,
+        "cancelled",
+    )
+    .await;
 
     let mut query = near_center(10.0);
-    query.push(("available_at", (start + chrono::Duration::hours(1)).to_rfc3339()));
+    query.push((
+        "available_at",
+        (start + chrono::Duration::hours(1)).to_rfc3339(),
+    ));
     query.push(("duration_minutes", "60".into()));
     let (status, page) = app.search(&query).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(slugs(&page), vec!["free", "cancelled"]);
 
     let mut later = near_center(10.0);
-    later.push(("available_at", (start + chrono::Duration::hours(3)).to_rfc3339()));
+    later.push((
+        "available_at",
+        (start + chrono::Duration::hours(3)).to_rfc3339(),
+    ));
     let (_, page) = app.search(&later).await;
     assert_eq!(slugs(&page), vec!["free", "booked", "cancelled"]);
 }
@@ -109,14 +138,23 @@ async fn bad_queries_are_400_problems_with_field_errors() {
         (vec![("cursor", "not-a-cursor".into())], "cursor"),
         (vec![("limit", "0".into())], "limit"),
         (vec![("rate_per_minute", "-5".into())], "rate_per_minute"),
-        (vec![("available_at", "2030-01-01T10:00:00Z".into()), ("duration_minutes", "1000".into())], "duration_minutes"),
+        (
+            vec![
+                ("available_at", "2030-01-01T10:00:00Z".into()),
+                ("duration_minutes", "1000".into()),
+            ],
+            "duration_minutes",
+        ),
     ];
     for (query, field) in cases {
         let (status, problem) = app.search(&query).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query:?}");
         assert_eq!(problem["errors"][0]["field"], field, "{query:?}: {problem}");
     }
-    for query in [vec![("travel_mode", "teleport".to_owned())], vec![("lat", "north".to_owned())]] {
+    for query in [
+        vec![("travel_mode", "teleport".to_owned())],
+        vec![("lat", "north".to_owned())],
+    ] {
         let (status, problem) = app.search(&query).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query:?}");
         assert_eq!(problem["code"], "invalid_request");

@@ -8,8 +8,10 @@ async fn slots_are_availability_minus_active_bookings() {
     let start = day_after_tomorrow_at(10);
     let pro = app.pro("ama", "Tutor", 10, 0.0, None).await;
     app.window(pro, start, 2).await;
-    app.booking(pro, start + Duration::minutes(30), 30, "confirmed").await;
-    app.booking(pro, start + Duration::minutes(60), 30, "expired").await;
+    app.booking(pro, start + Duration::minutes(30), 30, "confirmed")
+        .await;
+    app.booking(pro, start + Duration::minutes(60), 30, "expired")
+        .await;
     let query = [
         ("from", start.to_rfc3339()),
         ("to", (start + Duration::hours(4)).to_rfc3339()),
@@ -21,15 +23,28 @@ async fn slots_are_availability_minus_active_bookings() {
         .as_array()
         .expect("items")
         .iter()
-        .map(|s| s["start_time"].as_str().expect("start").parse().expect("time"))
+        .map(|s| {
+            s["start_time"]
+                .as_str()
+                .expect("start")
+                .parse()
+                .expect("time")
+        })
         .collect();
     let minutes: Vec<i64> = starts.iter().map(|s| (*s - start).num_minutes()).collect();
     assert_eq!(minutes, vec![0, 60, 75, 90]);
-    let first_end: chrono::DateTime<chrono::Utc> = body["items"][0]["end_time"].as_str().expect("end").parse().expect("time");
+    let first_end: chrono::DateTime<chrono::Utc> = body["items"][0]["end_time"]
+        .as_str()
+        .expect("end")
+        .parse()
+        .expect("time");
     assert_eq!(first_end, start + Duration::minutes(30));
 
     let (status, problem) = app
-        .get("/professionals/ama/slots", &[("from", start.to_rfc3339()), ("to", start.to_rfc3339())])
+        .get(
+            "/professionals/ama/slots",
+            &[("from", start.to_rfc3339()), ("to", start.to_rfc3339())],
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(problem["errors"][0]["field"], "to");

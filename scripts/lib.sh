@@ -1,0 +1,79 @@
+# Shared helpers for the scripts in this folder. Source it; do not run it.
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/slotwise-target}"
+LOCAL="$ROOT/.local"
+mkdir -p "$LOCAL/logs"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+apt_updated=""
+apt_install() {
+  command -v apt-get >/dev/null || die "need these Debian packages, and apt-get is missing: $*"
+  if [ -z "$apt_updated" ]; then
+    log "apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    apt_updated=1
+  fi
+  log "apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# The local server that DATABASE_URL defaults to.
+PG_HOST=127.0.0.1
+PG_PORT=5432
+PG_SERVER="postgres://postgres@$PG_HOST:$PG_PORT"
+
+pg_query() { psql "$PG_SERVER/${2:-postgres}" -v ON_ERROR_STOP=1 -tAc "$1"; }
+
+# Makes sure a PostgreSQL server with PostGIS and btree_gist answers at $PG_SERVER:
+# uses the one running there, else installs (Debian) and starts one.
+ensure_local_postgres() {
+  command -v psql >/dev/null && command -v pg_isready >/dev/null || apt_install postgresql-client
+  if ! pg_isready -q -h "$PG_HOST" -p "$PG_PORT"; then
+    if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+      apt_install postgresql
+    fi
+    local version
+    version="$(ls /etc/postgresql | sort -V | tail -n 1)"
+    local hba="/etc/postgresql/$version/main/pg_hba.conf"
+    # A development server: local TCP connections as `postgres` need no password.
+    if ! grep -q '^host all postgres 127.0.0.1/32 trust' "$hba"; then
+      sed -i '1i host all postgres 127.0.0.1/32 trust' "$hba"
+    fi
+    log "starting PostgreSQL $version"
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null \
+      || pg_ctlcluster "$version" main start
+    for _ in $(seq 1 60); do pg_isready -q -h "$PG_HOST" -p "$PG_PORT" && break; sleep 0.5; done
+    pg_isready -q -h "$PG_HOST" -p "$PG_PORT" || die "PostgreSQL did not start"
+  fi
+  if [ "$(pg_query "SELECT count(*) FROM pg_available_extensions WHERE name = 'postgis'")" != 1 ]; then
+    local major
+    major="$(pg_query 'SHOW server_version_num' | cut -c1-2)"
+    apt_install "postgresql-$major-postgis-3"
+  fi
+}
+
+ensure_database() {
+  local name="$1"
+  if [ "$(pg_query "SELECT count(*) FROM pg_database WHERE datname = '$name'")" != 1 ]; then
+    log "creating database $name"
+    pg_query "CREATE DATABASE $name" >/dev/null
+  fi
+}
+
+ensure_rust() {
+  command -v cargo >/dev/null || die "cargo is missing: install Rust (https://rustup.rs)"
+}
+
+# Polls until `curl $1` answers 200, for at most $2 seconds.
+wait_for_http() {
+  local url="$1" seconds="${2:-60}"
+  for _ in $(seq 1 $((seconds * 10))); do
+    curl -fsS -o /dev/null "$url" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  die "$url did not answer within ${seconds}s"
+}
