@@ -77,3 +77,49 @@ wait_for_http() {
   done
   die "$url did not answer within ${seconds}s"
 }
+
+# The Stripe emulator (localstripe from PyPI, pinned) in a venv under the project.
+LOCALSTRIPE_VERSION=1.15.10
+STRIPE_WEBHOOK_SECRET_DEFAULT=whsec_slotwise_local
+
+ensure_python_venv() {
+  if [ ! -x "$ROOT/.venv/bin/python" ]; then
+    command -v python3 >/dev/null || apt_install python3
+    python3 -m venv "$ROOT/.venv" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$ROOT/.venv"; }
+  fi
+  if ! "$ROOT/.venv/bin/python" -c "import localstripe, sys; sys.exit(localstripe.__version__ != '$LOCALSTRIPE_VERSION')" 2>/dev/null; then
+    log "installing localstripe $LOCALSTRIPE_VERSION into .venv"
+    "$ROOT/.venv/bin/pip" install -q "localstripe==$LOCALSTRIPE_VERSION"
+  fi
+}
+
+# Starts the emulator on 127.0.0.1:$1 (restarting one left there), logs to .local/logs.
+start_stripe_emulator() {
+  local port="$1"
+  ensure_python_venv
+  stop_stripe_emulator "$port"
+  "$ROOT/.venv/bin/python" "$ROOT/scripts/stripe_emulator.py" --port "$port" \
+    >"$LOCAL/logs/stripe-$port.log" 2>&1 &
+  echo $! >"$LOCAL/stripe-$port.pid"
+  for _ in $(seq 1 100); do
+    curl -fsS -o /dev/null -u sk_test_x: "http://127.0.0.1:$port/v1/payment_intents?limit=1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  die "the Stripe emulator did not start (see .local/logs/stripe-$port.log)"
+}
+
+stop_stripe_emulator() {
+  local pidfile="$LOCAL/stripe-$1.pid"
+  if [ -f "$pidfile" ]; then
+    kill "$(cat "$pidfile")" 2>/dev/null || true
+    rm -f "$pidfile"
+  fi
+}
+
+# Registers a webhook endpoint with the emulator: register_webhook PORT ID URL SECRET
+register_webhook() {
+  curl -fsS -o /dev/null -X POST "http://127.0.0.1:$1/_config/webhooks/$2" \
+    -d "url=$3" -d "secret=$4" \
+    -d "events[]=payment_intent.succeeded" -d "events[]=payment_intent.payment_failed" \
+    -d "events[]=payment_intent.canceled" -d "events[]=charge.refunded"
+}

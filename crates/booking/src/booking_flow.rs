@@ -2,6 +2,7 @@
 //! SERIALIZABLE transaction that stores the booking together with its answer.
 
 use crate::AppState;
+use crate::faults::CrashPoint;
 use crate::idempotency::{self, IdempotencyKey, Prior};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use poem::http::StatusCode;
@@ -9,7 +10,7 @@ use poem_openapi::Object;
 use poem_openapi::types::{ParseFromJSON, ToJSON};
 use slotwise_db::availability::AvailabilityWindow;
 use slotwise_db::bookings::{Booking, BookingWithSlug, CONFIRMED, PENDING};
-use slotwise_db::idempotency::{FINISHED, IdempotencyRecord};
+use slotwise_db::idempotency::{BOOKING_CREATED, FINISHED, IdempotencyRecord};
 use slotwise_db::professionals::{Professional, ProfessionalRef};
 use slotwise_db::tx::RetryableError;
 use slotwise_db::{AsyncPgConnection, DbError, serializable};
@@ -40,6 +41,34 @@ pub struct BookingView {
     #[oai(skip_serializing_if_is_none)]
     pub cancelled_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// The Stripe PaymentIntent of a paid booking; pay it with `client_secret`.
+    #[oai(skip_serializing_if_is_none)]
+    pub payment: Option<PaymentView>,
+    #[oai(skip_serializing_if_is_none)]
+    pub refund: Option<RefundView>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct PaymentView {
+    /// Always `stripe`.
+    pub provider: String,
+    pub payment_intent_id: String,
+    pub client_secret: String,
+    /// The PaymentIntent's last known status, e.g. `requires_payment_method`, `succeeded`.
+    pub status: String,
+    /// Why the last payment attempt failed, if it did.
+    #[oai(skip_serializing_if_is_none)]
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct RefundView {
+    /// Stripe's refund id; absent while the refund is still being made.
+    #[oai(skip_serializing_if_is_none)]
+    pub refund_id: Option<String>,
+    pub amount_cents: i64,
+    /// `requested_by_customer`, `slot_taken_after_hold_expired`, `cancelled_before_payment_arrived`, ...
+    pub reason: String,
 }
 
 impl BookingView {
@@ -57,6 +86,18 @@ impl BookingView {
             expires_at: booking.expires_at,
             cancelled_at: booking.cancelled_at,
             created_at: booking.created_at,
+            payment: booking.payment_intent_id.map(|id| PaymentView {
+                provider: "stripe".to_owned(),
+                payment_intent_id: id,
+                client_secret: booking.payment_client_secret.unwrap_or_default(),
+                status: booking.payment_status.unwrap_or_default(),
+                last_error: booking.payment_error,
+            }),
+            refund: booking.refund_requested_at.map(|_| RefundView {
+                refund_id: booking.refund_id,
+                amount_cents: booking.refund_amount_cents.unwrap_or_default(),
+                reason: booking.refund_reason.unwrap_or_default(),
+            }),
         }
     }
 }
@@ -73,16 +114,22 @@ pub struct NewBooking {
     pub professional: String,
     pub start: DateTime<Utc>,
     pub duration_minutes: i64,
+    /// Optional Stripe PaymentMethod to charge at once (e.g. `pm_card_visa`).
+    pub payment_method: Option<String>,
 }
 
 impl NewBooking {
     /// The body as the fingerprint sees it: what was asked, whatever its spelling.
     fn canonical(&self) -> serde_json::Value {
-        serde_json::json!({
+        let mut body = serde_json::json!({
             "professional_id": self.professional,
             "start_time": self.start.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
             "duration_minutes": self.duration_minutes,
-        })
+        });
+        if let Some(pm) = &self.payment_method {
+            body["payment_method"] = serde_json::Value::from(pm.clone());
+        }
+        body
     }
 
     fn end(&self) -> DateTime<Utc> {
@@ -142,7 +189,7 @@ impl RetryableError for TxError {
     }
 }
 
-fn stored(result: &Result<BookingView, ApiError>) -> (u16, serde_json::Value) {
+pub(crate) fn stored(result: &Result<BookingView, ApiError>) -> (u16, serde_json::Value) {
     match result {
         Ok(view) => (201, view.to_json().unwrap_or_default()),
         Err(err) => (
@@ -152,18 +199,23 @@ fn stored(result: &Result<BookingView, ApiError>) -> (u16, serde_json::Value) {
     }
 }
 
-fn replay(status: u16, body: serde_json::Value) -> Answer {
+/// Rebuilds an answer from a stored status and body.
+pub(crate) fn answer(status: u16, body: serde_json::Value, replayed: bool) -> Answer {
     let result = if status == StatusCode::CREATED.as_u16() {
         BookingView::parse_from_json(Some(body)).map_err(|_| ApiError::internal())
     } else {
         serde_json::from_value::<Problem>(body)
-            .map(|p| Err(ApiError::from_problem(p).with_header("idempotent-replayed", "true")))
+            .map(|p| {
+                let err = ApiError::from_problem(p);
+                Err(if replayed {
+                    err.with_header("idempotent-replayed", "true")
+                } else {
+                    err
+                })
+            })
             .unwrap_or_else(|_| Err(ApiError::internal()))
     };
-    Answer {
-        result,
-        replayed: true,
-    }
+    Answer { result, replayed }
 }
 
 impl AppState {
@@ -186,9 +238,9 @@ impl AppState {
                         .await?;
                 } else {
                     return match idempotency::judge(&prior, &fingerprint) {
-                        Prior::Answered { status, body } => Ok(replay(status, body)),
+                        Prior::Answered { status, body } => Ok(answer(status, body, true)),
                         Prior::Mismatch => Err(idempotency::reused_key()),
-                        Prior::InFlight => Err(idempotency::key_in_use()),
+                        Prior::InFlight => self.resume_if_abandoned(&prior).await,
                     };
                 }
             }
@@ -197,6 +249,9 @@ impl AppState {
             let ttl = self.config.idempotency_ttl;
             let outcome = serializable!(conn, async |conn: &mut AsyncPgConnection| {
                 let result = decide(conn, client_id, &request, hold).await?;
+                // A paid booking is stored with its key at the first recovery point;
+                // the answer is stored once Stripe has made the PaymentIntent.
+                let unpaid = result.as_ref().is_ok_and(|b| b.status == PENDING);
                 let (status, body) = stored(&result);
                 let record = IdempotencyRecord {
                     scope: scope.clone(),
@@ -206,11 +261,11 @@ impl AppState {
                     request_path: PATH.into(),
                     request_body: canonical.clone(),
                     user_id: client_id,
-                    recovery_point: FINISHED.into(),
-                    locked_at: None,
+                    recovery_point: if unpaid { BOOKING_CREATED } else { FINISHED }.into(),
+                    locked_at: unpaid.then_some(now),
                     booking_id: result.as_ref().ok().map(|b| b.id),
-                    response_status: Some(i32::from(status)),
-                    response_body: Some(body),
+                    response_status: (!unpaid).then_some(i32::from(status)),
+                    response_body: (!unpaid).then_some(body),
                     created_at: now,
                     expires_at: now + ttl,
                 };
@@ -221,6 +276,15 @@ impl AppState {
                 }
             });
             match outcome {
+                Ok(Ok(view)) if view.status == PENDING => {
+                    drop(conn);
+                    self.crash_point(CrashPoint::AfterBookingCreated)?;
+                    let payment_method = request.payment_method.as_deref();
+                    let (status, body) = self
+                        .complete_payment(&scope, key.as_str(), view.id, payment_method, false)
+                        .await?;
+                    return Ok(answer(status, body, false));
+                }
                 Ok(result) => {
                     return Ok(Answer {
                         result,
@@ -238,6 +302,31 @@ impl AppState {
             }
         }
         Err(idempotency::key_in_use())
+    }
+
+    /// A retry found its key unfinished: 409 while the first request may still
+    /// be working, else take the key over and finish from its recovery point.
+    async fn resume_if_abandoned(&self, prior: &IdempotencyRecord) -> Result<Answer, ApiError> {
+        let stale_before = Utc::now() - self.config.idempotency_lease;
+        let fresh = prior.locked_at.is_some_and(|at| at >= stale_before);
+        let Some(booking_id) = prior.booking_id.filter(|_| !fresh) else {
+            return Err(idempotency::key_in_use());
+        };
+        let mut conn = self.pool.get().await?;
+        if !IdempotencyRecord::claim_stale(&mut conn, &prior.scope, &prior.key, stale_before)
+            .await?
+        {
+            return Err(idempotency::key_in_use());
+        }
+        drop(conn);
+        let payment_method = prior
+            .request_body
+            .get("payment_method")
+            .and_then(|v| v.as_str());
+        let (status, body) = self
+            .complete_payment(&prior.scope, &prior.key, booking_id, payment_method, true)
+            .await?;
+        Ok(answer(status, body, false))
     }
 }
 
@@ -294,6 +383,14 @@ async fn decide(
         cancelled_at: None,
         created_at: now,
         updated_at: now,
+        payment_intent_id: None,
+        payment_client_secret: None,
+        payment_status: None,
+        payment_error: None,
+        refund_id: None,
+        refund_amount_cents: None,
+        refund_reason: None,
+        refund_requested_at: None,
     };
     Booking::insert(conn, &booking).await?;
     Ok(Ok(BookingView::new(booking, pro.slug)))

@@ -9,6 +9,15 @@
 //! | `SESSION_TTL_DAYS` | `90` | session lifetime |
 //! | `IDEMPOTENCY_TTL_HOURS` | `24` | how long a key is remembered |
 //! | `COOKIE_SECURE` | `true` | mark the session cookie `Secure` |
+//! | `IDEMPOTENCY_LEASE_SECS` | `30` | after this, an unfinished request may be resumed by a retry or the completer |
+//! | `STRIPE_SECRET_KEY` | `sk_test_slotwise_local` | Stripe API key (test keys, or anything for the emulator) |
+//! | `STRIPE_WEBHOOK_SECRET` | `whsec_slotwise_local` | signing secret of the webhook endpoint |
+//! | `STRIPE_API_BASE` | `https://api.stripe.com/` | where Stripe is; the emulator's address in development |
+//! | `STRIPE_TIMEOUT_SECS` | `10` | per-call timeout |
+//! | `LATE_CANCEL_REFUND_PERCENT` | `50` | refund share when a confirmed booking is cancelled < 24 h before start |
+//! | `JOBS_ENABLED` | `true` | run the background jobs in this instance |
+//! | `JOBS_INTERVAL_SECS` | `5` | pause between job rounds |
+//! | `RECONCILE_AFTER_SECS` | `60` | ask Stripe about a pending booking after this long without news |
 
 use anyhow::Context;
 use chrono::Duration;
@@ -23,6 +32,15 @@ pub struct Config {
     pub session_ttl: Duration,
     pub idempotency_ttl: Duration,
     pub cookie_secure: bool,
+    pub idempotency_lease: Duration,
+    pub stripe_secret_key: String,
+    pub stripe_webhook_secret: String,
+    pub stripe_api_base: String,
+    pub stripe_timeout: std::time::Duration,
+    pub late_cancel_refund_percent: i64,
+    pub jobs_enabled: bool,
+    pub jobs_interval: std::time::Duration,
+    pub reconcile_after: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -61,6 +79,15 @@ impl Config {
             session_ttl: Duration::days(var("SESSION_TTL_DAYS", 90)?),
             idempotency_ttl: Duration::hours(var("IDEMPOTENCY_TTL_HOURS", 24)?),
             cookie_secure: var("COOKIE_SECURE", true)?,
+            idempotency_lease: Duration::seconds(var("IDEMPOTENCY_LEASE_SECS", 30)?),
+            stripe_secret_key: var("STRIPE_SECRET_KEY", "sk_test_slotwise_local".to_owned())?,
+            stripe_webhook_secret: var("STRIPE_WEBHOOK_SECRET", "whsec_slotwise_local".to_owned())?,
+            stripe_api_base: var("STRIPE_API_BASE", "https://api.stripe.com/".to_owned())?,
+            stripe_timeout: std::time::Duration::from_secs(var("STRIPE_TIMEOUT_SECS", 10)?),
+            late_cancel_refund_percent: var("LATE_CANCEL_REFUND_PERCENT", 50)?.clamp(0, 100),
+            jobs_enabled: var("JOBS_ENABLED", true)?,
+            jobs_interval: std::time::Duration::from_secs(var("JOBS_INTERVAL_SECS", 5)?),
+            reconcile_after: Duration::seconds(var("RECONCILE_AFTER_SECS", 60)?),
         })
     }
 
@@ -74,6 +101,15 @@ impl Config {
             session_ttl: Duration::days(90),
             idempotency_ttl: Duration::hours(24),
             cookie_secure: false,
+            idempotency_lease: Duration::seconds(30),
+            stripe_secret_key: "sk_test_slotwise_local".to_owned(),
+            stripe_webhook_secret: "whsec_slotwise_local".to_owned(),
+            stripe_api_base: "http://127.0.0.1:8420/".to_owned(),
+            stripe_timeout: std::time::Duration::from_secs(10),
+            late_cancel_refund_percent: 50,
+            jobs_enabled: false,
+            jobs_interval: std::time::Duration::from_secs(1),
+            reconcile_after: Duration::seconds(60),
         }
     }
 }

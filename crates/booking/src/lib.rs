@@ -5,7 +5,10 @@ pub mod auth;
 pub mod booking_flow;
 pub mod config;
 pub mod demo;
+pub mod faults;
 pub mod idempotency;
+pub mod jobs;
+pub mod payments;
 
 use poem::{Endpoint, EndpointExt};
 use poem_openapi::OpenApiService;
@@ -18,12 +21,26 @@ pub use config::Config;
 pub struct AppState {
     pub pool: DbPool,
     pub config: Config,
+    pub stripe: payments::stripe::Stripe,
+    #[cfg(feature = "fault-injection")]
+    pub faults: faults::Faults,
 }
 
 impl AppState {
     pub fn new(config: Config) -> anyhow::Result<Self> {
         let pool = slotwise_db::build_pool(&config.database_url, config.pool_size)?;
-        Ok(Self { pool, config })
+        let stripe = payments::stripe::Stripe::new(
+            &config.stripe_secret_key,
+            &config.stripe_api_base,
+            config.stripe_timeout,
+        )?;
+        Ok(Self {
+            pool,
+            config,
+            stripe,
+            #[cfg(feature = "fault-injection")]
+            faults: faults::Faults::default(),
+        })
     }
 }
 

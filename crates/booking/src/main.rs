@@ -4,7 +4,9 @@ use anyhow::Context;
 use slotwise_booking::{AppState, Config, build_app, demo, openapi_service};
 
 fn usage() -> anyhow::Error {
-    anyhow::anyhow!("usage: booking [serve | migrate | openapi | demo-data [EXTRA_PROFESSIONALS]]")
+    anyhow::anyhow!(
+        "usage: booking [serve | migrate | openapi | demo-data [EXTRA_PROFESSIONALS] | jobs-once]"
+    )
 }
 
 #[tokio::main]
@@ -39,6 +41,18 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        "jobs-once" => {
+            let state = AppState::new(Config::from_env()?)?;
+            let counts = state
+                .run_jobs_once()
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            tracing::info!(
+                ?counts,
+                "jobs ran once: keys, holds, reconciled, refunds, purged"
+            );
+            Ok(())
+        }
         _ => Err(usage()),
     }
 }
@@ -50,6 +64,9 @@ async fn serve() -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!(addr = %bound.addr, "booking service listening");
     let state = AppState::new(config)?;
+    if state.config.jobs_enabled {
+        state.spawn_jobs();
+    }
     bound
         .serve(build_app(state), slotwise_web::serve::shutdown_signal())
         .await?;

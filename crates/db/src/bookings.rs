@@ -11,6 +11,9 @@ use uuid::Uuid;
 pub const PENDING: &str = "pending";
 pub const CONFIRMED: &str = "confirmed";
 pub const CANCELLED: &str = "cancelled";
+pub const EXPIRED: &str = "expired";
+pub const FAILED: &str = "failed";
+pub const REFUNDED: &str = "refunded";
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = bookings)]
@@ -28,6 +31,14 @@ pub struct Booking {
     pub cancelled_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub payment_intent_id: Option<String>,
+    pub payment_client_secret: Option<String>,
+    pub payment_status: Option<String>,
+    pub payment_error: Option<String>,
+    pub refund_id: Option<String>,
+    pub refund_amount_cents: Option<i64>,
+    pub refund_reason: Option<String>,
+    pub refund_requested_at: Option<DateTime<Utc>>,
 }
 
 /// A booking together with the slug of its professional, as the API shows it.
@@ -123,21 +134,5 @@ impl Booking {
             );
         }
         query.load(conn).await
-    }
-
-    /// Moves an active booking to `cancelled`; `None` when it was not active.
-    pub async fn cancel(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Booking>> {
-        diesel::update(bookings::table)
-            .filter(bookings::id.eq(id))
-            .filter(booking_is_active())
-            .set((
-                bookings::status.eq(CANCELLED),
-                bookings::cancelled_at.eq(diesel::dsl::now),
-                bookings::updated_at.eq(diesel::dsl::now),
-            ))
-            .returning(Booking::as_returning())
-            .get_result(conn)
-            .await
-            .optional()
     }
 }

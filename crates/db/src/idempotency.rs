@@ -84,3 +84,72 @@ impl IdempotencyRecord {
         .await
     }
 }
+
+/// Recovery point of a paid booking stored with its key, before Stripe was asked.
+pub const BOOKING_CREATED: &str = "booking_created";
+
+impl IdempotencyRecord {
+    /// Takes over an unfinished key whose lease ran out before `stale_before`;
+    /// false when it is finished or someone holds a live lease.
+    pub async fn claim_stale(
+        conn: &mut AsyncPgConnection,
+        scope: &str,
+        key: &str,
+        stale_before: DateTime<Utc>,
+    ) -> QueryResult<bool> {
+        diesel::update(idempotency_keys::table.find((scope, key)))
+            .filter(idempotency_keys::response_status.is_null())
+            .filter(idempotency_keys::locked_at.lt(stale_before))
+            .set(idempotency_keys::locked_at.eq(diesel::dsl::now))
+            .execute(conn)
+            .await
+            .map(|n| n == 1)
+    }
+
+    /// Claims up to `limit` abandoned keys (unfinished, lease run out) for this worker.
+    pub async fn claim_abandoned(
+        conn: &mut AsyncPgConnection,
+        stale_before: DateTime<Utc>,
+        limit: i64,
+    ) -> QueryResult<Vec<IdempotencyRecord>> {
+        let due: Vec<(String, String)> = idempotency_keys::table
+            .filter(idempotency_keys::response_status.is_null())
+            .filter(idempotency_keys::locked_at.lt(stale_before))
+            .select((idempotency_keys::scope, idempotency_keys::key))
+            .limit(limit)
+            .for_update()
+            .skip_locked()
+            .load(conn)
+            .await?;
+        let mut claimed = Vec::with_capacity(due.len());
+        for (scope, key) in due {
+            let record = diesel::update(idempotency_keys::table.find((scope, key)))
+                .set(idempotency_keys::locked_at.eq(diesel::dsl::now))
+                .returning(IdempotencyRecord::as_returning())
+                .get_result(conn)
+                .await?;
+            claimed.push(record);
+        }
+        Ok(claimed)
+    }
+
+    /// Stores the final answer and releases the key.
+    pub async fn finish(
+        conn: &mut AsyncPgConnection,
+        scope: &str,
+        key: &str,
+        status: i32,
+        body: &serde_json::Value,
+    ) -> QueryResult<()> {
+        diesel::update(idempotency_keys::table.find((scope, key)))
+            .set((
+                idempotency_keys::response_status.eq(status),
+                idempotency_keys::response_body.eq(body),
+                idempotency_keys::recovery_point.eq(FINISHED),
+                idempotency_keys::locked_at.eq(None::<DateTime<Utc>>),
+            ))
+            .execute(conn)
+            .await
+            .map(drop)
+    }
+}

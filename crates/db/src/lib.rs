@@ -7,6 +7,7 @@ pub mod availability;
 pub mod bookings;
 pub mod idempotency;
 pub mod migrate;
+pub mod payments;
 pub mod pool;
 pub mod professionals;
 pub mod schema;

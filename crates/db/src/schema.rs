@@ -69,6 +69,37 @@ diesel::table! {
         cancelled_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        payment_intent_id -> Nullable<Text>,
+        payment_client_secret -> Nullable<Text>,
+        payment_status -> Nullable<Text>,
+        payment_error -> Nullable<Text>,
+        refund_id -> Nullable<Text>,
+        refund_amount_cents -> Nullable<Int8>,
+        refund_reason -> Nullable<Text>,
+        refund_requested_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    stripe_events (id) {
+        id -> Text,
+        #[sql_name = "type"]
+        type_ -> Text,
+        booking_id -> Nullable<Uuid>,
+        outcome -> Text,
+        received_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    booking_transitions (id) {
+        id -> Int8,
+        booking_id -> Uuid,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        reason -> Text,
+        source -> Text,
+        at -> Timestamptz,
     }
 }
 
@@ -103,6 +134,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     availability_windows,
     bookings,
     idempotency_keys,
+    stripe_events,
+    booking_transitions,
 );
 
 diesel::define_sql_function! {

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod bookings;
 pub mod professionals;
+pub mod webhooks;
 
 use poem_openapi::Tags;
 
@@ -14,12 +15,15 @@ pub enum ApiTags {
     Professionals,
     /// Idempotent bookings.
     Bookings,
+    /// Stripe webhooks.
+    Webhooks,
 }
 
 pub type Api = (
     accounts::AccountsApi,
     professionals::ProfessionalsApi,
     bookings::BookingsApi,
+    webhooks::WebhooksApi,
 );
 
 pub fn api() -> Api {
@@ -27,5 +31,6 @@ pub fn api() -> Api {
         accounts::AccountsApi,
         professionals::ProfessionalsApi,
         bookings::BookingsApi,
+        webhooks::WebhooksApi,
     )
 }

@@ -12,11 +12,22 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// The emulator the tests use (`scripts/test` starts it).
+pub fn stripe_base() -> String {
+    std::env::var("TEST_STRIPE_API_BASE").unwrap_or_else(|_| "http://127.0.0.1:8421/".to_owned())
+}
+
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let database_url = slotwise_db::testing::create_test_database()
         .await
         .expect("test database");
     let mut config = Config::for_database(&database_url);
     config.pool_size = 20;
+    config.stripe_api_base = stripe_base();
+    adjust(&mut config);
     let state = AppState::new(config).expect("state");
     let bound = slotwise_web::serve::bind("127.0.0.1:0")
         .await
@@ -24,11 +35,24 @@ pub async fn spawn_app() -> TestApp {
     let base = format!("http://{}", bound.addr);
     let app = build_app(state.clone());
     tokio::spawn(bound.serve(app, std::future::pending()));
-    TestApp {
-        base,
-        http: reqwest::Client::new(),
-        state,
-    }
+    let http = reqwest::Client::new();
+    // The emulator delivers every event to every registered endpoint; other
+    // tests' events are unknown bookings here and change nothing.
+    let res = http
+        .post(format!(
+            "{}_config/webhooks/{}",
+            stripe_base(),
+            uuid::Uuid::new_v4().simple()
+        ))
+        .form(&[
+            ("url", format!("{base}/webhooks/stripe")),
+            ("secret", state.config.stripe_webhook_secret.clone()),
+        ])
+        .send()
+        .await
+        .expect("the Stripe emulator is running (scripts/test starts it)");
+    assert!(res.status().is_success());
+    TestApp { base, http, state }
 }
 
 /// A professional created through the API, with one availability window.
@@ -142,6 +166,141 @@ impl TestApp {
         .await
         .expect("count")
     }
+}
+
+impl TestApp {
+    /// Pays a PaymentIntent at the emulator as a client would: attach a payment method, confirm.
+    pub async fn pay(&self, intent: &str, payment_method: &str) -> Value {
+        let base = stripe_base();
+        let res = self
+            .http
+            .post(format!("{base}v1/payment_intents/{intent}"))
+            .basic_auth("sk_test_slotwise_local", Some(""))
+            .form(&[("payment_method", payment_method)])
+            .send()
+            .await
+            .expect("attach");
+        assert!(res.status().is_success(), "{:?}", res.text().await);
+        let res = self
+            .http
+            .post(format!("{base}v1/payment_intents/{intent}/confirm"))
+            .basic_auth("sk_test_slotwise_local", Some(""))
+            .send()
+            .await
+            .expect("confirm");
+        res.json().await.expect("json")
+    }
+
+    pub async fn stripe_get(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}v1/{path}", stripe_base()))
+            .basic_auth("sk_test_slotwise_local", Some(""))
+            .send()
+            .await
+            .expect("stripe get")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    /// PaymentIntents at the emulator whose metadata names `booking_id`.
+    pub async fn intents_of(&self, booking_id: &str) -> Vec<Value> {
+        let mut found = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let path = match &after {
+                Some(a) => format!("payment_intents?limit=100&starting_after={a}"),
+                None => "payment_intents?limit=100".to_owned(),
+            };
+            let page = self.stripe_get(&path).await;
+            let data = page["data"].as_array().cloned().unwrap_or_default();
+            found.extend(
+                data.iter()
+                    .filter(|pi| pi["metadata"]["booking_id"] == booking_id)
+                    .cloned(),
+            );
+            match (page["has_more"].as_bool(), data.last()) {
+                (Some(true), Some(last)) => after = last["id"].as_str().map(str::to_owned),
+                _ => return found,
+            }
+        }
+    }
+
+    pub async fn get_booking(&self, token: Option<&str>, id: &str) -> Value {
+        let mut req = self.http.get(self.url(&format!("/bookings/{id}")));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("get").json().await.expect("json")
+    }
+
+    /// Polls the booking until `done` holds (webhooks arrive about a second after payment).
+    pub async fn wait_for(
+        &self,
+        token: Option<&str>,
+        id: &str,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let booking = self.get_booking(token, id).await;
+            if done(&booking) {
+                return booking;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting; last: {booking}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Sends a webhook signed with our secret at `timestamp` (now when `None`).
+    pub async fn send_event(&self, event: &Value, timestamp: Option<i64>) -> Response {
+        let body = serde_json::to_vec(event).expect("json");
+        let t = timestamp.unwrap_or_else(|| Utc::now().timestamp());
+        let header = slotwise_booking::payments::signature::sign(
+            &self.state.config.stripe_webhook_secret,
+            &body,
+            t,
+        );
+        self.http
+            .post(self.url("/webhooks/stripe"))
+            .header("Stripe-Signature", header)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("webhook")
+    }
+
+    pub async fn sql_i64(&self, query: &str) -> i64 {
+        use diesel_async::RunQueryDsl;
+        let mut conn = self.state.pool.get().await.expect("conn");
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+            "({query})"
+        )))
+        .get_result(&mut conn)
+        .await
+        .expect("query")
+    }
+
+    pub async fn sql(&self, statement: &str) {
+        use diesel_async::SimpleAsyncConnection;
+        let mut conn = self.state.pool.get().await.expect("conn");
+        conn.batch_execute(statement).await.expect("statement");
+    }
+}
+
+/// A Stripe event as Stripe would send it.
+pub fn event(kind: &str, object: Value) -> Value {
+    json!({
+        "id": format!("evt_{}", uuid::Uuid::new_v4().simple()),
+        "object": "event",
+        "type": kind,
+        "created": Utc::now().timestamp(),
+        "data": { "object": object },
+    })
 }
 
 /// Status and JSON body, asserting the content type matches the status class.

@@ -6,5 +6,8 @@ mod concurrency;
 mod helpers;
 mod idempotency;
 mod openapi;
+mod payments;
 mod professionals;
 mod query_plans;
+mod recovery;
+mod webhooks;

@@ -121,6 +121,14 @@ impl TestApp {
             cancelled_at: None,
             created_at: now,
             updated_at: now,
+            payment_intent_id: None,
+            payment_client_secret: None,
+            payment_status: None,
+            payment_error: None,
+            refund_id: None,
+            refund_amount_cents: None,
+            refund_reason: None,
+            refund_requested_at: None,
         };
         Booking::insert(&mut conn, &booking).await.expect("booking");
     }

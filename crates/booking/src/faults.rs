@@ -1,0 +1,44 @@
+//! Recovery points a test can stop a booking at, as if the process died there.
+//! Compiled in only with the `fault-injection` feature (test builds).
+
+use crate::AppState;
+use slotwise_web::ApiError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CrashPoint {
+    /// Phase 1 committed (booking + key), Stripe not yet asked.
+    AfterBookingCreated,
+    /// Stripe made the PaymentIntent; phase 3 has not stored it.
+    AfterIntentCreated,
+    /// A refund is owed and recorded as such; Stripe not yet asked.
+    BeforeRefund,
+}
+
+#[cfg(feature = "fault-injection")]
+#[derive(Clone, Default)]
+pub struct Faults(std::sync::Arc<std::sync::Mutex<std::collections::HashSet<CrashPoint>>>);
+
+#[cfg(feature = "fault-injection")]
+impl Faults {
+    /// The next request to reach `point` stops there.
+    pub fn arm(&self, point: CrashPoint) {
+        self.0.lock().expect("faults lock").insert(point);
+    }
+
+    fn take(&self, point: CrashPoint) -> bool {
+        self.0.lock().expect("faults lock").remove(&point)
+    }
+}
+
+impl AppState {
+    /// Stops here when a test armed `point`; a no-op in real builds.
+    pub fn crash_point(&self, point: CrashPoint) -> Result<(), ApiError> {
+        #[cfg(feature = "fault-injection")]
+        if self.faults.take(point) {
+            tracing::warn!(?point, "injected crash");
+            return Err(ApiError::internal());
+        }
+        let _ = point;
+        Ok(())
+    }
+}

@@ -1,0 +1,177 @@
+//! Background jobs. Each has a `run_once` that tests call; `spawn` loops them.
+//! All are safe with many instances: rows are claimed `FOR UPDATE SKIP LOCKED`.
+
+use crate::AppState;
+use crate::payments::apply_intent;
+use chrono::Utc;
+use slotwise_db::AsyncPgConnection;
+use slotwise_db::bookings::{Booking, EXPIRED, PENDING};
+use slotwise_db::idempotency::IdempotencyRecord;
+use slotwise_web::ApiError;
+use std::time::Duration;
+
+const BATCH: i64 = 100;
+
+impl AppState {
+    /// Expires unpaid holds (freeing their slots) and cancels their PaymentIntents.
+    pub async fn expire_holds_once(&self) -> Result<usize, ApiError> {
+        let mut conn = self.pool.get().await?;
+        let expired = conn
+            .build_transaction()
+            .run(async |conn: &mut AsyncPgConnection| {
+                let due = Booking::lock_expired_holds(conn, BATCH).await?;
+                let mut expired = Vec::new();
+                for b in due {
+                    if let Some(b) = Booking::transition(
+                        conn,
+                        b.id,
+                        &[PENDING],
+                        EXPIRED,
+                        "hold expired unpaid",
+                        "job:expire_holds",
+                    )
+                    .await?
+                    {
+                        expired.push(b);
+                    }
+                }
+                Ok::<_, slotwise_db::DbError>(expired)
+            })
+            .await?;
+        drop(conn);
+        for booking in &expired {
+            if let Some(intent) = &booking.payment_intent_id {
+                // A payment that raced ahead arrives as `succeeded` and is handled as a late payment.
+                if let Ok(intent) = self.stripe.cancel_intent(intent).await {
+                    let mut conn = self.pool.get().await?;
+                    Booking::record_payment(&mut conn, booking.id, &intent.status, None).await?;
+                }
+            }
+        }
+        Ok(expired.len())
+    }
+
+    /// Asks Stripe about pending bookings that heard nothing for a while
+    /// (a lost webhook), and applies the answer.
+    pub async fn reconcile_once(&self) -> Result<usize, ApiError> {
+        let before = Utc::now() - self.config.reconcile_after;
+        let mut conn = self.pool.get().await?;
+        let stale = conn
+            .build_transaction()
+            .run(async |conn: &mut AsyncPgConnection| {
+                let stale = Booking::lock_unsettled(conn, before, BATCH).await?;
+                for b in &stale {
+                    Booking::touch(conn, b.id).await?;
+                }
+                Ok::<_, slotwise_db::DbError>(stale)
+            })
+            .await?;
+        let mut settled = 0;
+        for booking in stale {
+            let Some(intent_id) = &booking.payment_intent_id else {
+                continue;
+            };
+            let Ok(intent) = self.stripe.retrieve_intent(intent_id).await else {
+                continue;
+            };
+            let applied =
+                slotwise_db::serializable!(conn, async |conn: &mut AsyncPgConnection| {
+                    apply_intent(conn, &intent, "job:reconcile").await
+                })?;
+            if let crate::payments::Applied::RefundDue(id) = applied {
+                let _ = self.settle_refund(id).await;
+            }
+            settled += 1;
+        }
+        Ok(settled)
+    }
+
+    /// Finishes requests whose process died between phases (their lease ran out).
+    pub async fn complete_keys_once(&self) -> Result<usize, ApiError> {
+        let stale_before = Utc::now() - self.config.idempotency_lease;
+        let claimed = {
+            let mut conn = self.pool.get().await?;
+            conn.build_transaction()
+                .run(async |conn: &mut AsyncPgConnection| {
+                    IdempotencyRecord::claim_abandoned(conn, stale_before, BATCH).await
+                })
+                .await?
+        };
+        let mut done = 0;
+        for record in claimed {
+            let Some(booking_id) = record.booking_id else {
+                continue;
+            };
+            let payment_method = record
+                .request_body
+                .get("payment_method")
+                .and_then(|v| v.as_str());
+            match self
+                .complete_payment(&record.scope, &record.key, booking_id, payment_method, true)
+                .await
+            {
+                Ok(_) => done += 1,
+                Err(e) => tracing::warn!(error = %e, "could not complete an abandoned request"),
+            }
+        }
+        Ok(done)
+    }
+
+    /// Makes refunds that are owed but not yet made (Stripe was down, or the process died).
+    pub async fn complete_refunds_once(&self) -> Result<usize, ApiError> {
+        // Give the request that asked for the refund its lease to make it first.
+        let before = Utc::now() - self.config.idempotency_lease;
+        let mut conn = self.pool.get().await?;
+        let due = conn
+            .build_transaction()
+            .run(async |conn: &mut AsyncPgConnection| {
+                Booking::lock_refunds_due(conn, before, BATCH).await
+            })
+            .await?;
+        drop(conn);
+        let mut done = 0;
+        for booking in due {
+            if self.settle_refund(booking.id).await.is_ok() {
+                done += 1;
+            }
+        }
+        Ok(done)
+    }
+
+    /// Forgets idempotency keys past their 24 h.
+    pub async fn purge_keys_once(&self) -> Result<usize, ApiError> {
+        let mut conn = self.pool.get().await?;
+        Ok(IdempotencyRecord::purge_expired(&mut conn, 1000).await?)
+    }
+
+    /// Every job once, in order; returns how much each did.
+    pub async fn run_jobs_once(&self) -> Result<[usize; 5], ApiError> {
+        Ok([
+            self.complete_keys_once().await?,
+            self.expire_holds_once().await?,
+            self.reconcile_once().await?,
+            self.complete_refunds_once().await?,
+            self.purge_keys_once().await?,
+        ])
+    }
+
+    /// Loops the jobs every `JOBS_INTERVAL_SECS` until the process stops.
+    pub fn spawn_jobs(&self) -> tokio::task::JoinHandle<()> {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let mut tick =
+                tokio::time::interval(state.config.jobs_interval.max(Duration::from_millis(100)));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                match state.run_jobs_once().await {
+                    Ok(counts) if counts.iter().any(|&n| n > 0) => {
+                        tracing::info!(?counts, "jobs: keys, holds, reconciled, refunds, purged");
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "job round failed"),
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,192 @@
+//! The Stripe API as Slotwise uses it, through async-stripe. The same code
+//! talks to real Stripe (test keys) and to the emulator (`STRIPE_API_BASE`).
+
+use std::collections::HashMap;
+use std::time::Duration;
+use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
+use stripe_core::PaymentIntent;
+use stripe_core::payment_intent::{
+    CancelPaymentIntent, CreatePaymentIntent, ListPaymentIntent, RetrievePaymentIntent,
+};
+use stripe_core::refund::{CreateRefund, ListRefund};
+use uuid::Uuid;
+
+/// What Slotwise needs to know of a PaymentIntent.
+#[derive(Debug, Clone)]
+pub struct Intent {
+    pub id: String,
+    pub client_secret: String,
+    pub status: String,
+    pub amount: i64,
+    pub booking_id: Option<Uuid>,
+    pub last_error: Option<String>,
+}
+
+impl From<PaymentIntent> for Intent {
+    fn from(pi: PaymentIntent) -> Self {
+        Self {
+            id: pi.id.as_str().to_owned(),
+            client_secret: pi.client_secret.clone().unwrap_or_default(),
+            status: pi.status.as_str().to_owned(),
+            amount: pi.amount,
+            booking_id: pi
+                .metadata
+                .get("booking_id")
+                .and_then(|v| Uuid::parse_str(v).ok()),
+            last_error: pi.last_payment_error.and_then(|e| e.message),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Refund {
+    pub id: String,
+    pub amount: i64,
+}
+
+/// Why a Stripe call did not do what was asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StripeFailure {
+    /// The card was declined (HTTP 402): the customer's problem, not ours.
+    Declined(String),
+    /// Stripe could not be reached, timed out, or failed on its side.
+    Unavailable(String),
+    /// Stripe refused the request (4xx): the state does not allow it.
+    Refused(String),
+}
+
+impl From<StripeError> for StripeFailure {
+    fn from(err: StripeError) -> Self {
+        match err {
+            StripeError::Stripe(api, 402) => {
+                StripeFailure::Declined(api.message.unwrap_or_else(|| "card declined".to_owned()))
+            }
+            StripeError::Stripe(api, status) if (400..500).contains(&status) => {
+                StripeFailure::Refused(api.message.unwrap_or_else(|| format!("HTTP {status}")))
+            }
+            other => StripeFailure::Unavailable(other.to_string()),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Stripe {
+    client: Client,
+}
+
+impl Stripe {
+    pub fn new(secret_key: &str, api_base: &str, timeout: Duration) -> anyhow::Result<Self> {
+        let base = if api_base.ends_with('/') {
+            api_base.to_owned()
+        } else {
+            format!("{api_base}/")
+        };
+        let client = ClientBuilder::new(secret_key)
+            .url(base)
+            .timeout(timeout)
+            .build()
+            .map_err(|e| anyhow::anyhow!("stripe client: {e}"))?;
+        Ok(Self { client })
+    }
+
+    /// Creates the booking's PaymentIntent. Our own idempotency key makes a
+    /// retry safe at real Stripe; [`Stripe::find_intent`] covers emulators that ignore it.
+    pub async fn create_intent(
+        &self,
+        booking_id: Uuid,
+        amount: i64,
+        currency: &str,
+        payment_method: Option<&str>,
+    ) -> Result<Intent, StripeFailure> {
+        let currency: stripe_types::Currency =
+            currency.parse().unwrap_or(stripe_types::Currency::USD);
+        let metadata = HashMap::from([("booking_id".to_owned(), booking_id.to_string())]);
+        let mut request = CreatePaymentIntent::new(amount, currency).metadata(metadata);
+        if let Some(pm) = payment_method {
+            request = request.payment_method(pm).confirm(true);
+        }
+        let key = IdempotencyKey::new(format!("booking-intent-{booking_id}"))
+            .map_err(|e| StripeFailure::Refused(e.to_string()))?;
+        let intent = request
+            .customize()
+            .request_strategy(RequestStrategy::Idempotent(key))
+            .send(&self.client)
+            .await?;
+        Ok(intent.into())
+    }
+
+    /// The PaymentIntent made for this booking, if one exists (searched by metadata).
+    pub async fn find_intent(&self, booking_id: Uuid) -> Result<Option<Intent>, StripeFailure> {
+        let mut after: Option<String> = None;
+        for _ in 0..100 {
+            let mut request = ListPaymentIntent::new().limit(100);
+            if let Some(a) = &after {
+                request = request.starting_after(a.clone());
+            }
+            let page = request.send(&self.client).await?;
+            let found = page.data.iter().find(|pi| {
+                pi.metadata.get("booking_id").map(String::as_str)
+                    == Some(booking_id.to_string().as_str())
+            });
+            if let Some(pi) = found {
+                return Ok(Some(pi.clone().into()));
+            }
+            match (page.has_more, page.data.last()) {
+                (true, Some(last)) => after = Some(last.id.as_str().to_owned()),
+                _ => return Ok(None),
+            }
+        }
+        Ok(None)
+    }
+
+    pub async fn retrieve_intent(&self, id: &str) -> Result<Intent, StripeFailure> {
+        Ok(RetrievePaymentIntent::new(id)
+            .send(&self.client)
+            .await?
+            .into())
+    }
+
+    pub async fn cancel_intent(&self, id: &str) -> Result<Intent, StripeFailure> {
+        Ok(CancelPaymentIntent::new(id)
+            .send(&self.client)
+            .await?
+            .into())
+    }
+
+    /// Refunds `amount` of the intent, once per booking: an existing refund is returned instead.
+    pub async fn refund(
+        &self,
+        booking_id: Uuid,
+        intent: &str,
+        amount: i64,
+    ) -> Result<Refund, StripeFailure> {
+        if let Some(existing) = self.find_refund(intent).await? {
+            return Ok(existing);
+        }
+        let key = IdempotencyKey::new(format!("booking-refund-{booking_id}"))
+            .map_err(|e| StripeFailure::Refused(e.to_string()))?;
+        let refund = CreateRefund::new()
+            .payment_intent(intent)
+            .amount(amount)
+            .customize()
+            .request_strategy(RequestStrategy::Idempotent(key))
+            .send(&self.client)
+            .await?;
+        Ok(Refund {
+            id: refund.id.as_str().to_owned(),
+            amount: refund.amount,
+        })
+    }
+
+    async fn find_refund(&self, intent: &str) -> Result<Option<Refund>, StripeFailure> {
+        let page = ListRefund::new()
+            .payment_intent(intent)
+            .limit(10)
+            .send(&self.client)
+            .await?;
+        Ok(page.data.first().map(|r| Refund {
+            id: r.id.as_str().to_owned(),
+            amount: r.amount,
+        }))
+    }
+}

@@ -1,0 +1,307 @@
+//! The money path against the running Stripe emulator.
+
+use crate::helpers::{spawn_app, status_and_json, tomorrow_at};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn intent_of(booking: &Value) -> String {
+    booking["payment"]["payment_intent_id"]
+        .as_str()
+        .expect("payment intent")
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paying_with_pm_card_visa_confirms_the_booking_through_the_webhook() {
+    let app = spawn_app().await;
+    let client = app.user("client").await;
+    let pro = app.pro(100).await;
+    let (status, booking) = status_and_json(
+        app.book(Some(&client), "pay-1", &pro.id, tomorrow_at(10), 30)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(booking["status"], "pending");
+    assert_eq!(booking["payment"]["provider"], "stripe");
+    assert_eq!(booking["payment"]["status"], "requires_payment_method");
+    let intent = intent_of(&booking);
+    assert!(
+        booking["payment"]["client_secret"]
+            .as_str()
+            .is_some_and(|s| s.starts_with(&intent))
+    );
+    let at_stripe = app.stripe_get(&format!("payment_intents/{intent}")).await;
+    assert_eq!(at_stripe["amount"], 3000);
+    assert_eq!(at_stripe["metadata"]["booking_id"], booking["id"]);
+
+    let paid = app.pay(&intent, "pm_card_visa").await;
+    assert_eq!(paid["status"], "succeeded");
+    let id = booking["id"].as_str().expect("id");
+    let confirmed = app
+        .wait_for(Some(&client), id, |b| b["status"] == "confirmed")
+        .await;
+    assert_eq!(confirmed["payment"]["status"], "succeeded");
+    let history = app.sql_i64(&format!(
+        "SELECT count(*) FROM booking_transitions WHERE booking_id = '{id}' AND to_status = 'confirmed' AND source LIKE 'stripe_event:evt_%'"
+    )).await;
+    assert_eq!(history, 1);
+    // The key still replays the first answer: the booking as it was made.
+    let replay = app
+        .book(Some(&client), "pay-1", &pro.id, tomorrow_at(10), 30)
+        .await;
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_declined_at_booking_is_402_frees_the_slot_and_replays() {
+    let app = spawn_app().await;
+    let client = app.user("client").await;
+    let pro = app.pro(100).await;
+    let body = json!({
+        "professional_id": pro.id, "start_time": tomorrow_at(10).to_rfc3339(),
+        "duration_minutes": 30, "payment_method": "pm_card_chargeCustomerFail",
+    });
+    let send = || {
+        app.http
+            .post(app.url("/bookings"))
+            .bearer_auth(&client)
+            .header("Idempotency-Key", "declined")
+            .json(&body)
+            .send()
+    };
+    let (status, problem) = status_and_json(send().await.expect("send")).await;
+    assert_eq!(status, StatusCode::PAYMENT_REQUIRED);
+    assert_eq!(problem["code"], "payment_declined");
+    assert_eq!(
+        app.count_bookings("status = 'failed' AND payment_error IS NOT NULL")
+            .await,
+        1
+    );
+    let replay = send().await.expect("send");
+    assert_eq!(replay.status(), StatusCode::PAYMENT_REQUIRED);
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    let (status, _) = status_and_json(
+        app.book(Some(&client), "again", &pro.id, tomorrow_at(10), 30)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "the failed booking released its slot"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declined_payment_is_recorded_and_the_slot_frees_when_the_hold_expires() {
+    let app = spawn_app().await;
+    let client = app.user("client").await;
+    let pro = app.pro(100).await;
+    let (_, booking) = status_and_json(
+        app.book(Some(&client), "k", &pro.id, tomorrow_at(10), 30)
+            .await,
+    )
+    .await;
+    let intent = intent_of(&booking);
+    let id = booking["id"].as_str().expect("id");
+    let declined = app.pay(&intent, "pm_card_chargeCustomerFail").await;
+    assert!(declined["error"].is_object(), "{declined}");
+    let failed = app
+        .wait_for(Some(&client), id, |b| {
+            b["payment"]["last_error"].is_string()
+        })
+        .await;
+    assert_eq!(
+        failed["status"], "pending",
+        "the client may still pay until the hold expires"
+    );
+
+    let (status, _) = status_and_json(
+        app.book(Some(&client), "k2", &pro.id, tomorrow_at(10), 30)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "the hold still holds the slot"
+    );
+    app.sql(&format!(
+        "UPDATE bookings SET expires_at = now() - interval '1 second' WHERE id = '{id}'"
+    ))
+    .await;
+    assert_eq!(app.state.expire_holds_once().await.expect("job"), 1);
+    let expired = app.get_booking(Some(&client), id).await;
+    assert_eq!(expired["status"], "expired");
+    assert_eq!(
+        app.stripe_get(&format!("payment_intents/{intent}")).await["status"],
+        "canceled"
+    );
+    let (status, _) = status_and_json(
+        app.book(Some(&client), "k3", &pro.id, tomorrow_at(10), 30)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_after_the_hold_expired_is_refunded_when_the_slot_was_taken() {
+    let app = spawn_app().await;
+    let alice = app.user("client").await;
+    let bob = app.user("client").await;
+    let pro = app.pro(100).await;
+    let (_, late) = status_and_json(
+        app.book(Some(&alice), "a", &pro.id, tomorrow_at(10), 30)
+            .await,
+    )
+    .await;
+    let id = late["id"].as_str().expect("id");
+    // The hold ran out (its intent's cancellation did not reach Stripe), and Bob took the slot.
+    app.sql(&format!(
+        "UPDATE bookings SET status = 'expired' WHERE id = '{id}'"
+    ))
+    .await;
+    let (status, _) = status_and_json(
+        app.book(Some(&bob), "b", &pro.id, tomorrow_at(10), 30)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    app.pay(&intent_of(&late), "pm_card_visa").await;
+    let refunded = app
+        .wait_for(Some(&alice), id, |b| b["refund"]["refund_id"].is_string())
+        .await;
+    assert_eq!(refunded["status"], "refunded");
+    assert_eq!(refunded["refund"]["amount_cents"], 3000);
+    assert_eq!(
+        refunded["refund"]["reason"],
+        "slot_taken_after_hold_expired"
+    );
+    let refunds = app
+        .stripe_get(&format!("refunds?payment_intent={}", intent_of(&late)))
+        .await;
+    assert_eq!(refunds["data"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        app.count_bookings("status IN ('pending', 'confirmed')")
+            .await,
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_payment_confirms_when_the_slot_is_still_free() {
+    let app = spawn_app().await;
+    let client = app.user("client").await;
+    let pro = app.pro(100).await;
+    let (_, booking) = status_and_json(
+        app.book(Some(&client), "a", &pro.id, tomorrow_at(10), 30)
+            .await,
+    )
+    .await;
+    let id = booking["id"].as_str().expect("id");
+    app.sql(&format!(
+        "UPDATE bookings SET status = 'expired' WHERE id = '{id}'"
+    ))
+    .await;
+    app.pay(&intent_of(&booking), "pm_card_visa").await;
+    let confirmed = app
+        .wait_for(Some(&client), id, |b| b["status"] == "confirmed")
+        .await;
+    assert!(confirmed.get("refund").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_confirmed_booking_refunds_it_and_a_pending_one_cancels_its_intent() {
+    let app = spawn_app().await;
+    let client = app.user("client").await;
+    let pro = app.pro(100).await;
+    let (_, paid) = status_and_json(
+        app.book(Some(&client), "a", &pro.id, tomorrow_at(10), 30)
+            .await,
+    )
+    .await;
+    let id = paid["id"].as_str().expect("id");
+    app.pay(&intent_of(&paid), "pm_card_visa").await;
+    app.wait_for(Some(&client), id, |b| b["status"] == "confirmed")
+        .await;
+    let res = app
+        .http
+        .post(app.url(&format!("/bookings/{id}/cancel")))
+        .bearer_auth(&client)
+        .send()
+        .await
+        .expect("cancel");
+    let (status, cancelled) = status_and_json(res).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(cancelled["status"], "cancelled");
+    assert!(
+        cancelled["refund"]["refund_id"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("re_")),
+        "{cancelled}"
+    );
+    assert_eq!(
+        cancelled["refund"]["amount_cents"], 3000,
+        "more than 24 h ahead: a full refund"
+    );
+    assert_eq!(cancelled["refund"]["reason"], "requested_by_customer");
+
+    let (_, pending) = status_and_json(
+        app.book(Some(&client), "b", &pro.id, tomorrow_at(12), 30)
+            .await,
+    )
+    .await;
+    let pid = pending["id"].as_str().expect("id");
+    let res = app
+        .http
+        .post(app.url(&format!("/bookings/{pid}/cancel")))
+        .bearer_auth(&client)
+        .send()
+        .await
+        .expect("cancel");
+    let (_, cancelled) = status_and_json(res).await;
+    assert_eq!(cancelled["status"], "cancelled");
+    assert_eq!(cancelled["payment"]["status"], "canceled");
+    assert_eq!(
+        app.stripe_get(&format!("payment_intents/{}", intent_of(&pending)))
+            .await["status"],
+        "canceled"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_cancellation_refunds_per_the_policy() {
+    let app = spawn_app_late_policy().await;
+    let client = app.user("client").await;
+    let pro = app.pro(100).await;
+    let (_, paid) = status_and_json(
+        app.book(Some(&client), "a", &pro.id, tomorrow_at(10), 30)
+            .await,
+    )
+    .await;
+    let id = paid["id"].as_str().expect("id");
+    app.pay(&intent_of(&paid), "pm_card_visa").await;
+    app.wait_for(Some(&client), id, |b| b["status"] == "confirmed")
+        .await;
+    // Make the start less than 24 h away.
+    app.sql(&format!(
+        "UPDATE bookings SET start_time = now() + interval '2 hours', end_time = now() + interval '150 minutes' WHERE id = '{id}'"
+    ))
+    .await;
+    let res = app
+        .http
+        .post(app.url(&format!("/bookings/{id}/cancel")))
+        .bearer_auth(&client)
+        .send()
+        .await
+        .expect("cancel");
+    let (_, cancelled) = status_and_json(res).await;
+    assert_eq!(cancelled["refund"]["amount_cents"], 750, "25% of 3000");
+}
+
+async fn spawn_app_late_policy() -> crate::helpers::TestApp {
+    crate::helpers::spawn_app_with(|c| c.late_cancel_refund_percent = 25).await
+}

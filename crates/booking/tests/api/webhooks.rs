@@ -1,0 +1,181 @@
+//! Webhook deliveries: signatures, replays, order, unknown types.
+
+use crate::helpers::{event, spawn_app, status_and_json, tomorrow_at};
+use chrono::Utc;
+use futures::future::join_all;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn pending_booking(app: &crate::helpers::TestApp) -> (String, Value) {
+    let client = app.user("client").await;
+    let pro = app.pro(100).await;
+    let (status, booking) = status_and_json(
+        app.book(Some(&client), "k", &pro.id, tomorrow_at(10), 30)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    (client, booking)
+}
+
+fn succeeded(booking: &Value) -> Value {
+    event(
+        "payment_intent.succeeded",
+        json!({
+            "id": booking["payment"]["payment_intent_id"], "object": "payment_intent",
+            "status": "succeeded", "amount": booking["price_cents"],
+            "metadata": { "booking_id": booking["id"] },
+        }),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_event_delivered_ten_times_moves_the_booking_once() {
+    let app = spawn_app().await;
+    let (client, booking) = pending_booking(&app).await;
+    let evt = succeeded(&booking);
+    let deliveries = join_all((0..10).map(|_| app.send_event(&evt, None))).await;
+    let mut acks = Vec::new();
+    for res in deliveries {
+        let (status, ack) = status_and_json(res).await;
+        assert_eq!(status, StatusCode::OK);
+        acks.push(ack["duplicate"].as_bool().expect("duplicate flag"));
+    }
+    assert_eq!(acks.iter().filter(|d| !**d).count(), 1);
+    let id = booking["id"].as_str().expect("id");
+    assert_eq!(
+        app.get_booking(Some(&client), id).await["status"],
+        "confirmed"
+    );
+    let transitions = app
+        .sql_i64(&format!("SELECT count(*) FROM booking_transitions WHERE booking_id = '{id}' AND to_status = 'confirmed'"))
+        .await;
+    assert_eq!(transitions, 1);
+    assert_eq!(app.sql_i64("SELECT count(*) FROM stripe_events").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn succeeded_first_then_stale_events_out_of_order_change_nothing() {
+    let app = spawn_app().await;
+    let (client, booking) = pending_booking(&app).await;
+    let id = booking["id"].as_str().expect("id");
+    let res = app.send_event(&succeeded(&booking), None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        app.get_booking(Some(&client), id).await["status"],
+        "confirmed"
+    );
+    let intent = &booking["payment"]["payment_intent_id"];
+    for kind in ["payment_intent.payment_failed", "payment_intent.canceled"] {
+        let status = if kind.ends_with("canceled") {
+            "canceled"
+        } else {
+            "requires_payment_method"
+        };
+        let evt = event(
+            kind,
+            json!({ "id": intent, "object": "payment_intent", "status": status, "amount": 3000,
+            "last_payment_error": { "message": "late news" } }),
+        );
+        assert_eq!(app.send_event(&evt, None).await.status(), StatusCode::OK);
+    }
+    assert_eq!(
+        app.get_booking(Some(&client), id).await["status"],
+        "confirmed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_unsigned_and_stale_deliveries_are_400_and_change_nothing() {
+    let app = spawn_app().await;
+    let (client, booking) = pending_booking(&app).await;
+    let evt = succeeded(&booking);
+    let body = serde_json::to_vec(&evt).expect("json");
+    let now = Utc::now().timestamp();
+    let forged = slotwise_booking::payments::signature::sign("whsec_attacker", &body, now);
+    let cases = [
+        Some(forged),
+        None,
+        Some(format!("t={now},v1=deadbeef")),
+        Some("nonsense".to_owned()),
+    ];
+    for header in cases {
+        let mut req = app
+            .http
+            .post(app.url("/webhooks/stripe"))
+            .header("content-type", "application/json")
+            .body(body.clone());
+        if let Some(h) = &header {
+            req = req.header("Stripe-Signature", h);
+        }
+        let (status, problem) = status_and_json(req.send().await.expect("send")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{header:?}");
+        assert_eq!(problem["code"], "invalid_signature");
+    }
+    let stale = app.send_event(&evt, Some(now - 301)).await;
+    let (status, problem) = status_and_json(stale).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("300"))
+    );
+    let id = booking["id"].as_str().expect("id");
+    assert_eq!(
+        app.get_booking(Some(&client), id).await["status"],
+        "pending"
+    );
+    assert_eq!(app.sql_i64("SELECT count(*) FROM stripe_events").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_event_types_are_acknowledged_and_ignored() {
+    let app = spawn_app().await;
+    let evt = event(
+        "customer.created",
+        json!({ "id": "cus_1", "object": "customer" }),
+    );
+    let (status, ack) = status_and_json(app.send_event(&evt, None).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ack["outcome"], "ignored");
+    let bad = app
+        .http
+        .post(app.url("/webhooks/stripe"))
+        .header("content-type", "application/json")
+        .header(
+            "Stripe-Signature",
+            slotwise_booking::payments::signature::sign(
+                &app.state.config.stripe_webhook_secret,
+                b"not json",
+                Utc::now().timestamp(),
+            ),
+        )
+        .body("not json")
+        .send()
+        .await
+        .expect("send");
+    let (status, problem) = status_and_json(bad).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(problem["code"], "invalid_webhook");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn charge_refunded_marks_a_confirmed_booking_refunded() {
+    let app = spawn_app().await;
+    let (client, booking) = pending_booking(&app).await;
+    app.send_event(&succeeded(&booking), None).await;
+    let charge = event(
+        "charge.refunded",
+        json!({
+            "id": "ch_1", "object": "charge", "payment_intent": booking["payment"]["payment_intent_id"],
+            "amount_refunded": 3000, "refunds": { "data": [ { "id": "re_dashboard", "amount": 3000 } ] }
+        }),
+    );
+    let (status, _) = status_and_json(app.send_event(&charge, None).await).await;
+    assert_eq!(status, StatusCode::OK);
+    let refunded = app
+        .get_booking(Some(&client), booking["id"].as_str().expect("id"))
+        .await;
+    assert_eq!(refunded["status"], "refunded");
+    assert_eq!(refunded["refund"]["refund_id"], "re_dashboard");
+}

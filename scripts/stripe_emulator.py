@@ -1,0 +1,88 @@
+"""localstripe, bound to 127.0.0.1, behind a thin compatibility layer.
+
+localstripe (PyPI) is a stateful Stripe emulator. Its replies lack fields
+that typed Stripe clients (async-stripe 1.0) require, so this launcher runs
+localstripe's own aiohttp app in-process with one extra middleware that fills
+them in. It also skips localstripe's pickle-the-whole-store-on-every-POST,
+which makes it slower with every object it holds.
+
+    python stripe_emulator.py --port 8420
+"""
+
+import argparse
+import json
+import logging
+
+from aiohttp import web
+from localstripe import server
+from localstripe.resources import store
+
+
+def _fill_payment_intent(pi):
+    status = pi.get("status")
+    amount = pi.get("amount") or 0
+    pi.setdefault("amount_capturable", amount if status == "requires_capture" else 0)
+    pi.setdefault("amount_received", amount if status == "succeeded" else 0)
+    pi.setdefault("confirmation_method", "automatic")
+    pi.setdefault("payment_method_types", ["card"])
+    pi.setdefault("livemode", False)
+    charge = pi.get("latest_charge")
+    if isinstance(charge, dict):
+        pi["latest_charge"] = charge.get("id")
+    error = pi.get("last_payment_error")
+    if isinstance(error, dict):
+        error.setdefault("type", "card_error")
+    return pi
+
+
+def _fill_refund(refund):
+    refund.setdefault("status", "succeeded")
+    return refund
+
+
+def compat(value):
+    """Recursively fills what async-stripe needs into a localstripe reply."""
+    if isinstance(value, list):
+        return [compat(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    value = {k: compat(v) for k, v in value.items()}
+    kind = value.get("object")
+    if kind == "payment_intent":
+        _fill_payment_intent(value)
+    elif kind == "refund":
+        _fill_refund(value)
+    elif kind == "event":
+        value.setdefault("pending_webhooks", 0)
+        value.setdefault("livemode", False)
+    elif kind == "list":
+        value.setdefault("url", "")
+    return value
+
+
+@web.middleware
+async def compat_middleware(request, handler):
+    response = await handler(request)
+    body = getattr(response, "body", None)
+    if response.content_type == "application/json" and body:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return response
+        response.body = json.dumps(compat(data)).encode("utf-8")
+    return response
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8420)
+    args = parser.parse_args()
+    store.dump_to_disk = lambda *a, **k: None
+    server.app.middlewares.append(compat_middleware)
+    logging.basicConfig(level=logging.WARNING)
+    web.run_app(server.app, host=args.host, port=args.port, access_log=None, print=None)
+
+
+if __name__ == "__main__":
+    main()
