@@ -218,14 +218,13 @@ impl AppState {
             IdempotencyRecord::finish(conn, scope, key, i32::from(status), &body).await?;
             Ok::<_, DbError>((status, body))
         })?;
-        if let Ok(Some(intent)) = &intent {
-            if booking.status != PENDING
-                && intent.status != "succeeded"
-                && intent.status != "canceled"
-            {
-                // Found for a booking that is no longer waiting: never leave it payable.
-                let _ = self.stripe.cancel_intent(&intent.id).await;
-            }
+        // Found for a booking that is no longer waiting: never leave it payable.
+        if let Ok(Some(intent)) = &intent
+            && booking.status != PENDING
+            && intent.status != "succeeded"
+            && intent.status != "canceled"
+        {
+            let _ = self.stripe.cancel_intent(&intent.id).await;
         }
         Ok(answer)
     }
@@ -286,10 +285,12 @@ impl AppState {
                 &source,
             )
             .await?;
-            if let Some(b) = &moved {
-                if booking.status == CONFIRMED && b.payment_intent_id.is_some() && refund > 0 {
-                    Booking::request_refund(conn, id, refund, "requested_by_customer").await?;
-                }
+            if let Some(b) = &moved
+                && booking.status == CONFIRMED
+                && b.payment_intent_id.is_some()
+                && refund > 0
+            {
+                Booking::request_refund(conn, id, refund, "requested_by_customer").await?;
             }
             Ok::<_, DbError>(moved)
         })?;

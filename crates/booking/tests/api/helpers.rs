@@ -21,6 +21,29 @@ pub fn stripe_base() -> String {
 }
 
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let app = spawn_unregistered_app(adjust).await;
+    // The emulator delivers every event to every registered endpoint; other
+    // tests' events are unknown bookings here and change nothing.
+    let res = app
+        .http
+        .post(format!(
+            "{}_config/webhooks/{}",
+            stripe_base(),
+            uuid::Uuid::new_v4().simple()
+        ))
+        .form(&[
+            ("url", app.url("/webhooks/stripe")),
+            ("secret", app.state.config.stripe_webhook_secret.clone()),
+        ])
+        .send()
+        .await
+        .expect("the Stripe emulator is running (scripts/test starts it)");
+    assert!(res.status().is_success());
+    app
+}
+
+/// An app whose webhooks never arrive, as when Stripe cannot reach us.
+pub async fn spawn_unregistered_app(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let database_url = slotwise_db::testing::create_test_database()
         .await
         .expect("test database");
@@ -36,22 +59,6 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let app = build_app(state.clone());
     tokio::spawn(bound.serve(app, std::future::pending()));
     let http = reqwest::Client::new();
-    // The emulator delivers every event to every registered endpoint; other
-    // tests' events are unknown bookings here and change nothing.
-    let res = http
-        .post(format!(
-            "{}_config/webhooks/{}",
-            stripe_base(),
-            uuid::Uuid::new_v4().simple()
-        ))
-        .form(&[
-            ("url", format!("{base}/webhooks/stripe")),
-            ("secret", state.config.stripe_webhook_secret.clone()),
-        ])
-        .send()
-        .await
-        .expect("the Stripe emulator is running (scripts/test starts it)");
-    assert!(res.status().is_success());
     TestApp { base, http, state }
 }
 

@@ -305,3 +305,39 @@ async fn a_late_cancellation_refunds_per_the_policy() {
 async fn spawn_app_late_policy() -> crate::helpers::TestApp {
     crate::helpers::spawn_app_with(|c| c.late_cancel_refund_percent = 25).await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stripe_outage_fails_the_booking_with_a_503_that_replays() {
+    let app = crate::helpers::spawn_unregistered_app(|c| {
+        c.stripe_api_base = "http://127.0.0.1:9/".to_owned()
+    })
+    .await;
+    let client = app.user("client").await;
+    let pro = app.pro(100).await;
+    let (status, problem) = status_and_json(
+        app.book(Some(&client), "down", &pro.id, tomorrow_at(10), 30)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(problem["code"], "payment_provider_unavailable");
+    assert_eq!(app.count_bookings("status = 'failed'").await, 1);
+    let replay = app
+        .book(Some(&client), "down", &pro.id, tomorrow_at(10), 30)
+        .await;
+    assert_eq!(replay.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    let free = app
+        .book(Some(&client), "free-slot", &pro.id, tomorrow_at(10), 15)
+        .await;
+    assert_eq!(
+        free.status(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the slot is free again; only Stripe is down"
+    );
+    assert_eq!(
+        app.count_bookings("status IN ('pending', 'confirmed')")
+            .await,
+        0
+    );
+}

@@ -191,3 +191,67 @@ async fn two_instances_running_jobs_at_once_never_process_a_booking_twice() {
         .await;
     assert_eq!(doubled, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_whose_webhook_never_came_is_settled_by_reconciliation() {
+    let app =
+        crate::helpers::spawn_unregistered_app(|c| c.reconcile_after = chrono::Duration::zero())
+            .await;
+    let client = app.user("client").await;
+    let pro = app.pro(100).await;
+    let (_, booking) = status_and_json(
+        app.book(Some(&client), "lost", &pro.id, tomorrow_at(10), 30)
+            .await,
+    )
+    .await;
+    let id = booking["id"].as_str().expect("id");
+    let intent = booking["payment"]["payment_intent_id"]
+        .as_str()
+        .expect("intent");
+    assert_eq!(app.pay(intent, "pm_card_visa").await["status"], "succeeded");
+    assert_eq!(
+        app.get_booking(Some(&client), id).await["status"],
+        "pending",
+        "no webhook comes"
+    );
+    assert_eq!(app.state.reconcile_once().await.expect("reconcile"), 1);
+    let confirmed = app.get_booking(Some(&client), id).await;
+    assert_eq!(confirmed["status"], "confirmed");
+    let source = app
+        .sql_i64(&format!("SELECT count(*) FROM booking_transitions WHERE booking_id = '{id}' AND source = 'job:reconcile'"))
+        .await;
+    assert_eq!(source, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_keys_are_purged() {
+    let app = spawn_app_with(|_| {}).await;
+    let client = app.user("client").await;
+    let pro = app.pro(0).await;
+    for key in ["old", "new"] {
+        let res = app
+            .book(
+                Some(&client),
+                key,
+                &pro.id,
+                tomorrow_at(if key == "old" { 9 } else { 10 }),
+                30,
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    app.sql(
+        "UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = 'old'",
+    )
+    .await;
+    assert_eq!(app.state.purge_keys_once().await.expect("purge"), 1);
+    assert_eq!(
+        app.sql_i64("SELECT count(*) FROM idempotency_keys").await,
+        1
+    );
+    assert_eq!(
+        app.count_bookings("true").await,
+        2,
+        "bookings outlive their keys"
+    );
+}
