@@ -2,7 +2,9 @@
 
 use diesel::ConnectionError;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use futures_util::FutureExt;
 use std::time::Duration;
@@ -18,11 +20,18 @@ pub use diesel_async::pooled_connection::deadpool::PoolError;
 /// sequential scan, which at SERIALIZABLE takes a whole-table predicate lock
 /// and makes concurrent bookings fail each other. Every query on our paths has
 /// an index, so we tell the planner to use it whatever the table size.
-const SESSION_SETUP: &str = "SET enable_seqscan = off; SET statement_timeout = '30s'";
+///
+/// `jit = off`, no parallel workers: every query here is short and runs many at
+/// once; compiling or spreading one costs more than it saves.
+const SESSION_SETUP: &str = "SET enable_seqscan = off; SET jit = off; \
+     SET max_parallel_workers_per_gather = 0; SET statement_timeout = '30s'";
 
 /// Builds a pool; connections are opened lazily, so this never touches the network.
 pub fn build_pool(database_url: &str, max_size: usize) -> Result<DbPool, BuildError> {
     let mut config = ManagerConfig::default();
+    // No `SELECT 1` on every checkout: a dead connection fails its first query,
+    // which maps to 503, and the pool drops it.
+    config.recycling_method = RecyclingMethod::Fast;
     config.custom_setup = Box::new(|url| {
         let url = url.to_owned();
         async move {

@@ -70,14 +70,18 @@ impl Professional {
         conn: &mut AsyncPgConnection,
         reference: &ProfessionalRef,
     ) -> QueryResult<Option<Professional>> {
-        let query = professionals::table
-            .select(Professional::as_select())
-            .into_boxed();
-        let query = match reference {
-            ProfessionalRef::Id(id) => query.filter(professionals::id.eq(*id)),
-            ProfessionalRef::Slug(slug) => query.filter(professionals::slug.eq(slug.clone())),
-        };
-        query.first(conn).await.optional()
+        // Two static queries rather than one boxed: each keeps a cached prepared statement.
+        let select = professionals::table.select(Professional::as_select());
+        match reference {
+            ProfessionalRef::Id(id) => select.filter(professionals::id.eq(*id)).first(conn).await,
+            ProfessionalRef::Slug(slug) => {
+                select
+                    .filter(professionals::slug.eq(slug))
+                    .first(conn)
+                    .await
+            }
+        }
+        .optional()
     }
 
     /// Applies `changes` only if the stored version is still `expected_version`;

@@ -102,9 +102,10 @@ pub async fn search_professionals(
         .map(|pt| format!("(p.geog <-> {pt})"))
         .unwrap_or_else(|| "NULL::float8".to_owned());
     let mut conditions: Vec<String> = Vec::new();
+    let mut disc = None;
     if let (Some(pt), Some((_, radius_km))) = (&distance, query.near) {
         let radius = sql.push(Bind::F64(radius_km * 1000.0));
-        conditions.push(format!("ST_DWithin(p.geog, {pt}, {radius}, false)"));
+        disc = Some((pt.clone(), radius));
         conditions.push(format!(
             "(p.service_radius_km IS NULL OR ST_DWithin(p.geog, {pt}, p.service_radius_km * 1000, false))"
         ));
@@ -139,6 +140,8 @@ pub async fn search_professionals(
         (SearchSort::Distance, false) => vec!["p.id".to_owned()],
         (SearchSort::Price, false) => vec!["p.rate_per_minute".to_owned(), "p.id".to_owned()],
     };
+    // The filters without place and cursor, for the KNN reach query below.
+    let filters = conditions.clone();
     if let Some(cursor) = query.after {
         let mut keys: Vec<String> = Vec::new();
         for expr in &order {
@@ -151,18 +154,51 @@ pub async fn search_professionals(
         }
         conditions.push(format!("({}) > ({})", order.join(", "), keys.join(", ")));
     }
-    let limit = sql.push(Bind::I64(query.limit));
-    let where_clause = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", conditions.join(" AND "))
-    };
-    let text = format!(
-        "SELECT p.id, p.slug, p.name, p.category, p.rate_per_minute, p.currency, p.lat, p.long, \
-         p.service_radius_km, {distance_expr} AS distance_m \
-         FROM professionals p {where_clause} ORDER BY {} LIMIT {limit}",
-        order.join(", ")
+    let columns = format!(
+        "p.id, p.slug, p.name, p.category, p.rate_per_minute, p.currency, p.lat, p.long, \
+         p.service_radius_km, {distance_expr} AS distance_m"
     );
+    let order = order.join(", ");
+    let text = match (query.sort, disc) {
+        (SearchSort::Distance, Some((pt, radius))) => {
+            // Nearest first: a KNN scan of the GiST index finds how far this page
+            // reaches; the page is then read in full (distance, id) order from that
+            // small disc, so ties at its edge are never cut off between pages.
+            let mut reach_filters = filters;
+            reach_filters.push(format!("p.geog && _ST_Expand({pt}, {radius})"));
+            if let Some(cursor) = query.after {
+                let from = sql.push(Bind::F64(cursor.distance_m.unwrap_or(0.0)));
+                let id = sql.push(Bind::Uuid(cursor.id));
+                reach_filters.push(format!("((p.geog <-> {pt}), p.id) > ({from}, {id})"));
+            }
+            let offset = sql.push(Bind::I64(query.limit - 1));
+            conditions.push(format!(
+                "ST_DWithin(p.geog, {pt}, LEAST({radius}, COALESCE((SELECT d FROM reach) + 0.001, {radius})), false)"
+            ));
+            let limit = sql.push(Bind::I64(query.limit));
+            format!(
+                "WITH reach AS MATERIALIZED (SELECT p.geog <-> {pt} AS d FROM professionals p \
+                 WHERE {} ORDER BY p.geog <-> {pt} LIMIT 1 OFFSET {offset}) \
+                 SELECT {columns} FROM professionals p WHERE {} ORDER BY {order} LIMIT {limit}",
+                reach_filters.join(" AND "),
+                conditions.join(" AND "),
+            )
+        }
+        (_, disc) => {
+            if let Some((pt, radius)) = disc {
+                conditions.push(format!("ST_DWithin(p.geog, {pt}, {radius}, false)"));
+            }
+            let limit = sql.push(Bind::I64(query.limit));
+            let where_clause = if conditions.is_empty() {
+                String::new()
+            } else {
+                format!("WHERE {}", conditions.join(" AND "))
+            };
+            format!(
+                "SELECT {columns} FROM professionals p {where_clause} ORDER BY {order} LIMIT {limit}"
+            )
+        }
+    };
     sql.into_query(&text).load(conn).await
 }
 

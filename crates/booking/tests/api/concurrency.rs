@@ -75,3 +75,45 @@ async fn twenty_concurrent_retries_of_one_key_make_one_booking() {
     assert_eq!(later.bytes().await.expect("body"), bodies[0]);
     assert_eq!(app.count_bookings("true").await, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_requests_on_a_hundred_keys_from_fifty_clients_make_a_hundred_bookings() {
+    use futures::StreamExt;
+    use std::collections::HashMap;
+    let app = spawn_app().await;
+    let token = app.user("client").await;
+    let mut pros = Vec::new();
+    for _ in 0..5 {
+        pros.push(app.pro(0).await);
+    }
+    // Key k always asks for the same slot: pro k % 5, the (k / 5)-th half hour.
+    let requests = (0..1000).map(|i| {
+        let k = i % 100;
+        let pro = &pros[k % 5];
+        let start = tomorrow_at(8) + chrono::Duration::minutes(30 * (k / 5) as i64);
+        let (app, token) = (&app, &token);
+        async move {
+            let res = app
+                .book(Some(token), &format!("scale-{k}"), &pro.id, start, 30)
+                .await;
+            (k, res.status(), res.bytes().await.expect("body"))
+        }
+    });
+    let answers: Vec<_> = futures::stream::iter(requests)
+        .buffer_unordered(50)
+        .collect()
+        .await;
+    let mut first: HashMap<usize, bytes::Bytes> = HashMap::new();
+    for (k, status, body) in answers {
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
+        let seen = first.entry(k).or_insert_with(|| body.clone());
+        assert_eq!(*seen, body, "key {k} answered differently");
+    }
+    assert_eq!(first.len(), 100);
+    assert_eq!(app.count_bookings("true").await, 100);
+}

@@ -1,0 +1,23 @@
+-- pgbench: the database work of one POST /bookings (free slot, new key), as SQL.
+-- Variables: pros, day0 (unix time of the first day, 00:00 UTC), days.
+\set p random(1, :pros)
+\set d random(0, :days - 1)
+\set slot random(0, 37)
+\set k random(1, 2000000000)
+\set t0 :day0 + :d * 86400 + 28800 + :slot * 900
+SELECT count(*) AS known FROM idempotency_keys WHERE scope = 'anonymous:/bookings' AND key = 'pgb-' || :client_id || '-' || :k;
+BEGIN ISOLATION LEVEL SERIALIZABLE;
+SELECT id AS pro, rate_per_minute AS rate FROM professionals WHERE slug = 'bookable-' || :p \gset
+SELECT count(*) AS inside FROM (SELECT 1 FROM availability_windows WHERE professional_id = :pro::uuid AND period @> tstzrange(to_timestamp(:t0), to_timestamp(:t0 + 1800)) LIMIT 1) w \gset
+SELECT count(*) AS taken FROM (SELECT 1 FROM bookings WHERE professional_id = :pro::uuid AND period && tstzrange(to_timestamp(:t0), to_timestamp(:t0 + 1800)) AND bookings.status IN ('pending', 'confirmed') LIMIT 1) b \gset
+\if :taken = 0 and :inside > 0
+INSERT INTO bookings (id, professional_id, start_time, end_time, duration_minutes, price_cents, currency, status, created_at, updated_at)
+  VALUES (gen_random_uuid(), :pro::uuid, to_timestamp(:t0), to_timestamp(:t0 + 1800), 30, 0, 'usd', 'confirmed', now(), now())
+  ON CONFLICT DO NOTHING;
+\endif
+INSERT INTO idempotency_keys (scope, key, fingerprint, request_method, request_path, request_body, recovery_point, response_status, response_body, created_at, expires_at)
+  VALUES ('anonymous:/bookings', 'pgb-' || :client_id || '-' || :k, '\x0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef', 'POST', '/bookings',
+          '{"professional_id":"bookable-1","start_time":"2026-01-01T10:00:00Z","duration_minutes":30}', 'finished', 201,
+          '{"id":"00000000-0000-0000-0000-000000000000","professional_id":"00000000-0000-0000-0000-000000000000","professional_slug":"bookable-1","start_time":"2026-01-01T10:00:00+00:00","end_time":"2026-01-01T10:30:00+00:00","duration_minutes":30,"price_cents":0,"currency":"usd","status":"confirmed","created_at":"2026-01-01T10:00:00+00:00"}',
+          now(), now() + interval '24 hours');
+COMMIT;

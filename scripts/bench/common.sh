@@ -1,0 +1,60 @@
+# Helpers shared by the bench-* scripts. Source after lib.sh.
+# shellcheck shell=bash
+
+BENCH_DB="${BENCH_DB:-slotwise_bench}"
+BENCH_URL="$PG_SERVER/$BENCH_DB"
+RESULTS="$ROOT/docs/bench-results.tsv"
+RELEASE="$CARGO_TARGET_DIR/release"
+
+bench_prepare() {
+  ensure_rust
+  ensure_local_postgres
+  command -v wrk >/dev/null || apt_install wrk
+  command -v curl >/dev/null || apt_install curl
+  ensure_database "$BENCH_DB"
+  log "building release binaries"
+  cargo build --release --quiet --bin booking --bin search
+  DATABASE_URL="$BENCH_URL" RUST_LOG=warn "$RELEASE/booking" migrate
+  mkdir -p "$ROOT/docs"
+  [ -f "$RESULTS" ] || printf 'run\tbenchmark\tvariant\tclients\trps\tp50_ms\tp95_ms\tp99_ms\tmax_ms\n' >"$RESULTS"
+  RUN_ID="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+}
+
+# Appends one result line: record BENCHMARK VARIANT CLIENTS "key=value ..." (rps, p50_ms, ...)
+record() {
+  local bench="$1" variant="$2" clients="$3" kv="$4"
+  get() { echo "$kv" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$RUN_ID" "$bench" "$variant" "$clients" \
+    "$(get rps)" "$(get p50_ms)" "$(get p95_ms)" "$(get p99_ms)" "$(get max_ms)" >>"$RESULTS"
+}
+
+# Starts a release service in the background: start_service booking|search PORT [ENV=VALUE ...]
+start_service() {
+  local name="$1" port="$2"; shift 2
+  local listen_var; listen_var="$(echo "$name" | tr a-z A-Z)_LISTEN"
+  env DATABASE_URL="$BENCH_URL" RUST_LOG=warn JOBS_ENABLED=false "$listen_var=127.0.0.1:$port" "$@" \
+    "$RELEASE/$name" serve >"$LOCAL/logs/bench-$name.log" 2>&1 &
+  echo $! >"$LOCAL/bench-$name.pid"
+  wait_for_http "http://127.0.0.1:$port/readyz" 30
+}
+
+stop_service() {
+  local pidfile="$LOCAL/bench-$1.pid"
+  [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null; rm -f "$pidfile"
+  sleep 0.5
+}
+
+# pgbench with per-transaction logs; prints "tps=... p50_ms=..." : run_pgbench CLIENTS SECONDS SCRIPT [pgbench args]
+run_pgbench() {
+  local clients="$1" seconds="$2" script; shift 2
+  script="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; shift
+  local logdir; logdir="$(mktemp -d)"
+  local out
+  out=$(cd "$logdir" && PGOPTIONS="-c enable_seqscan=off -c jit=off -c max_parallel_workers_per_gather=0" pgbench -n -M prepared -c "$clients" -j 2 -T "$seconds" \
+        -l --log-prefix="$logdir/tx" "$@" -f "$script" "$BENCH_URL" 2>&1) || { echo "$out" >&2; return 1; }
+  local tps failed
+  tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -n 1)
+  failed=$(echo "$out" | sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' | head -n 1)
+  echo "rps=$tps failed=${failed:-0} $(python3 "$ROOT/scripts/bench/percentiles.py" "$logdir/tx")"
+  rm -rf "$logdir"
+}
