@@ -11,6 +11,7 @@ use poem_openapi::types::{ParseFromJSON, ToJSON};
 use slotwise_db::availability::AvailabilityWindow;
 use slotwise_db::bookings::{Booking, BookingWithSlug, CONFIRMED, PENDING};
 use slotwise_db::idempotency::{BOOKING_CREATED, FINISHED, IdempotencyRecord};
+use slotwise_db::payments::Transition;
 use slotwise_db::professionals::{Professional, ProfessionalRef};
 use slotwise_db::tx::RetryableError;
 use slotwise_db::{AsyncPgConnection, DbError, serializable};
@@ -151,6 +152,19 @@ impl NewBooking {
                 message: "must be in the future".into(),
             });
         }
+        let has_control = |s: &str| s.chars().any(char::is_control);
+        if has_control(&self.professional) {
+            errors.push(FieldError {
+                field: "professional_id".into(),
+                message: "must not contain control characters".into(),
+            });
+        }
+        if self.payment_method.as_deref().is_some_and(has_control) {
+            errors.push(FieldError {
+                field: "payment_method".into(),
+                message: "must not contain control characters".into(),
+            });
+        }
         if self.professional.trim().is_empty() {
             errors.push(FieldError {
                 field: "professional_id".into(),
@@ -246,9 +260,10 @@ impl AppState {
             }
             request.validate(now)?;
             let hold = self.config.hold;
+            let source = format!("idempotency:{scope}/{}", key.as_str());
             let ttl = self.config.idempotency_ttl;
             let outcome = serializable!(conn, async |conn: &mut AsyncPgConnection| {
-                let result = decide(conn, client_id, &request, hold).await?;
+                let result = decide(conn, client_id, &request, hold, &source).await?;
                 // A paid booking is stored with its key at the first recovery point;
                 // the answer is stored once Stripe has made the PaymentIntent.
                 let unpaid = result.as_ref().is_ok_and(|b| b.status == PENDING);
@@ -336,6 +351,7 @@ async fn decide(
     client_id: Option<Uuid>,
     request: &NewBooking,
     hold: Duration,
+    source: &str,
 ) -> Result<Result<BookingView, ApiError>, DbError> {
     let reference = ProfessionalRef::parse(&request.professional);
     let Some(pro) = Professional::find(conn, &reference).await? else {
@@ -393,5 +409,6 @@ async fn decide(
         refund_requested_at: None,
     };
     Booking::insert(conn, &booking).await?;
+    Transition::record(conn, booking.id, None, &booking.status, "booked", source).await?;
     Ok(Ok(BookingView::new(booking, pro.slug)))
 }

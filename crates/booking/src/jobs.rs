@@ -51,8 +51,9 @@ impl AppState {
         Ok(expired.len())
     }
 
-    /// Asks Stripe about pending bookings that heard nothing for a while
-    /// (a lost webhook), and applies the answer.
+    /// Asks Stripe about bookings it may not have told us about: pending ones
+    /// whose webhook was lost, released ones whose intent may still be payable,
+    /// failed ones whose intent creation timed out. Applies what it says.
     pub async fn reconcile_once(&self) -> Result<usize, ApiError> {
         let before = Utc::now() - self.config.reconcile_after;
         let mut conn = self.pool.get().await?;
@@ -68,37 +69,59 @@ impl AppState {
             .await?;
         let mut settled = 0;
         for booking in stale {
-            let Some(intent_id) = &booking.payment_intent_id else {
-                continue;
+            let found = match &booking.payment_intent_id {
+                Some(id) => self.stripe.retrieve_intent(id).await.map(Some),
+                None => self.stripe.find_intent(booking.id).await,
             };
-            let Ok(intent) = self.stripe.retrieve_intent(intent_id).await else {
-                continue;
+            let intent = match found {
+                Ok(Some(intent)) => intent,
+                Ok(None) => {
+                    // Stripe never made one: the outcome is known now.
+                    Booking::record_payment(
+                        &mut conn,
+                        booking.id,
+                        "none",
+                        booking.payment_error.as_deref(),
+                    )
+                    .await?;
+                    continue;
+                }
+                Err(_) => continue,
             };
             let applied =
                 slotwise_db::serializable!(conn, async |conn: &mut AsyncPgConnection| {
                     apply_intent(conn, &intent, "job:reconcile").await
                 })?;
-            if let crate::payments::Applied::RefundDue(id) = applied {
-                let _ = self.settle_refund(id).await;
+            self.after_applied(&applied).await;
+            let payable = !matches!(intent.status.as_str(), "succeeded" | "canceled");
+            if payable && booking.status != PENDING {
+                // The booking let go of its slot: its intent must not stay payable.
+                if let Ok(canceled) = self.stripe.cancel_intent(&intent.id).await {
+                    Booking::record_payment(&mut conn, booking.id, &canceled.status, None).await?;
+                }
             }
             settled += 1;
         }
         Ok(settled)
     }
 
-    /// Finishes requests whose process died between phases (their lease ran out).
+    /// Finishes requests whose process died between phases (their lease ran
+    /// out). Claims one key at a time, so each is finished well within its lease.
     pub async fn complete_keys_once(&self) -> Result<usize, ApiError> {
-        let stale_before = Utc::now() - self.config.idempotency_lease;
-        let claimed = {
-            let mut conn = self.pool.get().await?;
-            conn.build_transaction()
-                .run(async |conn: &mut AsyncPgConnection| {
-                    IdempotencyRecord::claim_abandoned(conn, stale_before, BATCH).await
-                })
-                .await?
-        };
         let mut done = 0;
-        for record in claimed {
+        for _ in 0..BATCH {
+            let stale_before = Utc::now() - self.config.idempotency_lease;
+            let claimed = {
+                let mut conn = self.pool.get().await?;
+                conn.build_transaction()
+                    .run(async |conn: &mut AsyncPgConnection| {
+                        IdempotencyRecord::claim_abandoned(conn, stale_before, 1).await
+                    })
+                    .await?
+            };
+            let Some(record) = claimed.into_iter().next() else {
+                break;
+            };
             let Some(booking_id) = record.booking_id else {
                 continue;
             };
@@ -111,7 +134,11 @@ impl AppState {
                 .await
             {
                 Ok(_) => done += 1,
-                Err(e) => tracing::warn!(error = %e, "could not complete an abandoned request"),
+                // Stripe is down: the key keeps its recovery point; stop until the next round.
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not complete an abandoned request");
+                    break;
+                }
             }
         }
         Ok(done)
@@ -125,13 +152,13 @@ impl AppState {
         let due = conn
             .build_transaction()
             .run(async |conn: &mut AsyncPgConnection| {
-                Booking::lock_refunds_due(conn, before, BATCH).await
+                Booking::claim_refunds_due(conn, before, BATCH).await
             })
             .await?;
         drop(conn);
         let mut done = 0;
-        for booking in due {
-            if self.settle_refund(booking.id).await.is_ok() {
+        for booking_id in due {
+            if self.settle_refund(booking_id).await.is_ok() {
                 done += 1;
             }
         }
@@ -144,15 +171,22 @@ impl AppState {
         Ok(IdempotencyRecord::purge_expired(&mut conn, 1000).await?)
     }
 
-    /// Every job once, in order; returns how much each did.
-    pub async fn run_jobs_once(&self) -> Result<[usize; 5], ApiError> {
-        Ok([
-            self.complete_keys_once().await?,
-            self.expire_holds_once().await?,
-            self.reconcile_once().await?,
-            self.complete_refunds_once().await?,
-            self.purge_keys_once().await?,
-        ])
+    /// Every job once, in order, each on its own: one failing does not stop the
+    /// others. Returns how much each did (0 for one that failed, which is logged).
+    pub async fn run_jobs_once(&self) -> [usize; 5] {
+        let results = [
+            ("complete_keys", self.complete_keys_once().await),
+            ("expire_holds", self.expire_holds_once().await),
+            ("reconcile", self.reconcile_once().await),
+            ("complete_refunds", self.complete_refunds_once().await),
+            ("purge_keys", self.purge_keys_once().await),
+        ];
+        results.map(|(job, result)| {
+            result.unwrap_or_else(|e| {
+                tracing::warn!(job, error = %e, "job failed this round");
+                0
+            })
+        })
     }
 
     /// Loops the jobs every `JOBS_INTERVAL_SECS` until the process stops.
@@ -164,12 +198,9 @@ impl AppState {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                match state.run_jobs_once().await {
-                    Ok(counts) if counts.iter().any(|&n| n > 0) => {
-                        tracing::info!(?counts, "jobs: keys, holds, reconciled, refunds, purged");
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "job round failed"),
+                let counts = state.run_jobs_once().await;
+                if counts.iter().any(|&n| n > 0) {
+                    tracing::info!(?counts, "jobs: keys, holds, reconciled, refunds, purged");
                 }
             }
         })

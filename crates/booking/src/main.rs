@@ -43,10 +43,7 @@ async fn main() -> anyhow::Result<()> {
         }
         "jobs-once" => {
             let state = AppState::new(Config::from_env()?)?;
-            let counts = state
-                .run_jobs_once()
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let counts = state.run_jobs_once().await;
             tracing::info!(
                 ?counts,
                 "jobs ran once: keys, holds, reconciled, refunds, purged"

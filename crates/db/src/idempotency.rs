@@ -106,7 +106,8 @@ impl IdempotencyRecord {
             .map(|n| n == 1)
     }
 
-    /// Claims up to `limit` abandoned keys (unfinished, lease run out) for this worker.
+    /// Claims up to `limit` abandoned keys (unfinished, lease run out) for this worker;
+    /// each claim is a fresh lease, so claim only what can be finished within one.
     pub async fn claim_abandoned(
         conn: &mut AsyncPgConnection,
         stale_before: DateTime<Utc>,
@@ -131,6 +132,21 @@ impl IdempotencyRecord {
             claimed.push(record);
         }
         Ok(claimed)
+    }
+
+    /// The record, locked until the end of the caller's transaction.
+    pub async fn lock(
+        conn: &mut AsyncPgConnection,
+        scope: &str,
+        key: &str,
+    ) -> QueryResult<Option<IdempotencyRecord>> {
+        idempotency_keys::table
+            .find((scope, key))
+            .select(IdempotencyRecord::as_select())
+            .for_update()
+            .first(conn)
+            .await
+            .optional()
     }
 
     /// Stores the final answer and releases the key.

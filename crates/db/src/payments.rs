@@ -72,15 +72,21 @@ impl Booking {
             .optional()
     }
 
-    /// Stores the PaymentIntent created for the booking.
+    /// Stores the booking's PaymentIntent, unless another one is attached
+    /// already; `None` then (the caller must not leave the other payable).
     pub async fn attach_intent(
         conn: &mut AsyncPgConnection,
         id: Uuid,
         intent: &str,
         client_secret: &str,
         status: &str,
-    ) -> QueryResult<Booking> {
+    ) -> QueryResult<Option<Booking>> {
         diesel::update(bookings::table.find(id))
+            .filter(
+                bookings::payment_intent_id
+                    .is_null()
+                    .or(bookings::payment_intent_id.eq(intent)),
+            )
             .set((
                 bookings::payment_intent_id.eq(intent),
                 bookings::payment_client_secret.eq(client_secret),
@@ -90,6 +96,18 @@ impl Booking {
             .returning(Booking::as_returning())
             .get_result(conn)
             .await
+            .optional()
+    }
+
+    /// The booking, locked until the end of the caller's transaction.
+    pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Booking>> {
+        bookings::table
+            .find(id)
+            .select(Booking::as_select())
+            .for_update()
+            .first(conn)
+            .await
+            .optional()
     }
 
     /// Remembers what Stripe last said about the payment.
@@ -169,34 +187,55 @@ impl Booking {
             .await
     }
 
-    /// Refunds owed but not yet made, requested before `before`, locked for this worker only.
-    pub async fn lock_refunds_due(
+    /// Claims up to `limit` refunds owed but not yet made, requested before
+    /// `before` and not tried since then: the claim is a lease (`refund_attempted_at`),
+    /// so no other worker asks Stripe for them meanwhile.
+    pub async fn claim_refunds_due(
         conn: &mut AsyncPgConnection,
         before: DateTime<Utc>,
         limit: i64,
-    ) -> QueryResult<Vec<Booking>> {
-        bookings::table
+    ) -> QueryResult<Vec<Uuid>> {
+        let due: Vec<Uuid> = bookings::table
             .filter(bookings::refund_requested_at.le(before))
             .filter(bookings::refund_id.is_null())
-            .order(bookings::refund_requested_at)
+            .filter(
+                bookings::refund_attempted_at
+                    .is_null()
+                    .or(bookings::refund_attempted_at.le(before)),
+            )
+            .order(bookings::refund_attempted_at.asc().nulls_first())
             .limit(limit)
-            .select(Booking::as_select())
+            .select(bookings::id)
             .for_update()
             .skip_locked()
             .load(conn)
-            .await
+            .await?;
+        diesel::update(bookings::table.filter(bookings::id.eq_any(&due)))
+            .set(bookings::refund_attempted_at.eq(diesel::dsl::now))
+            .execute(conn)
+            .await?;
+        Ok(due)
     }
 
-    /// Pending bookings with a PaymentIntent, created before `before`, whose
-    /// webhook may have been lost; locked for this worker only.
+    /// Bookings whose payment Stripe should be asked about, untouched since
+    /// `before`; locked for this worker only.
     pub async fn lock_unsettled(
         conn: &mut AsyncPgConnection,
         before: DateTime<Utc>,
         limit: i64,
     ) -> QueryResult<Vec<Booking>> {
+        // Pending ones whose webhook may be lost, and released ones whose intent
+        // may still be payable (its cancellation failed) or was paid after all.
+        let not_final = bookings::payment_status
+            .is_null()
+            .or(bookings::payment_status.ne_all(["succeeded", "canceled"]));
+        // And failed ones whose intent creation timed out: Stripe may have made one.
+        let with_intent = bookings::payment_intent_id
+            .is_not_null()
+            .and(bookings::status.eq(PENDING).or(not_final));
+        let outcome_unknown = bookings::payment_status.eq("unknown");
         bookings::table
-            .filter(bookings::status.eq(PENDING))
-            .filter(bookings::payment_intent_id.is_not_null())
+            .filter(with_intent.or(outcome_unknown))
             .filter(bookings::updated_at.le(before))
             .order(bookings::updated_at)
             .limit(limit)

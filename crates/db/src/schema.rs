@@ -77,6 +77,7 @@ diesel::table! {
         refund_amount_cents -> Nullable<Int8>,
         refund_reason -> Nullable<Text>,
         refund_requested_at -> Nullable<Timestamptz>,
+        refund_attempted_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -193,6 +193,18 @@ impl From<slotwise_db::DbError> for ApiError {
                 tracing::warn!(error = %err, "database connection lost");
                 ApiError::unavailable("the database is unreachable; retry shortly")
             }
+            // NUL and invalid Unicode in text the client sent (22021, 22P05): their input, not our fault.
+            E::DatabaseError(_, info)
+                if info.message().contains("invalid byte sequence")
+                    || info
+                        .message()
+                        .contains("unsupported Unicode escape sequence") =>
+            {
+                ApiError::bad_request(
+                    "invalid_text",
+                    "text fields must not contain NUL or invalid Unicode",
+                )
+            }
             E::DatabaseError(_, info) if info.message().contains("statement timeout") => {
                 tracing::warn!(error = %err, "statement timeout");
                 ApiError::unavailable("the database is overloaded; retry shortly")

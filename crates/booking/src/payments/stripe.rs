@@ -153,17 +153,17 @@ impl Stripe {
             .into())
     }
 
-    /// Refunds `amount` of the intent, once per booking: an existing refund is returned instead.
+    /// Refunds `amount` of the intent, once: an existing refund of it is returned instead.
     pub async fn refund(
         &self,
-        booking_id: Uuid,
+        idempotency_key: &str,
         intent: &str,
         amount: i64,
     ) -> Result<Refund, StripeFailure> {
         if let Some(existing) = self.find_refund(intent).await? {
             return Ok(existing);
         }
-        let key = IdempotencyKey::new(format!("booking-refund-{booking_id}"))
+        let key = IdempotencyKey::new(idempotency_key)
             .map_err(|e| StripeFailure::Refused(e.to_string()))?;
         let refund = CreateRefund::new()
             .payment_intent(intent)

@@ -150,10 +150,7 @@ impl AppState {
         match outcome {
             None => Ok(Delivery::Duplicate),
             Some((applied, label)) => {
-                if let Applied::RefundDue(booking_id) = applied {
-                    // The refund is owed and recorded; if Stripe is down now, the refund job makes it.
-                    let _ = self.settle_refund(booking_id).await;
-                }
+                self.after_applied(&applied).await;
                 Ok(Delivery::Applied(label))
             }
         }

@@ -179,6 +179,7 @@ async fn bad_input_is_400_or_404_never_5xx() {
         r#"{"professional_id": "x", "start_time": "2030-01-01T10:00:00Z"}"#,
         r#"{"professional_id": "x", "start_time": "2030-01-01T10:00:00Z", "duration_minutes": "thirty"}"#,
         r#"{"professional_id": "x", "start_time": "2030-01-01T10:00:00Z", "duration_minutes": 1e40}"#,
+        r#"{"professional_id": "a\u0000b", "start_time": "2030-01-01T10:00:00Z", "duration_minutes": 30}"#,
     ] {
         let (status, _) = status_and_json(raw(body).await.expect("send")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");

@@ -42,6 +42,12 @@ async fn paying_with_pm_card_visa_confirms_the_booking_through_the_webhook() {
         .wait_for(Some(&client), id, |b| b["status"] == "confirmed")
         .await;
     assert_eq!(confirmed["payment"]["status"], "succeeded");
+    let created = app
+        .sql_i64(&format!(
+            "SELECT count(*) FROM booking_transitions WHERE booking_id = '{id}' AND from_status IS NULL AND to_status = 'pending'"
+        ))
+        .await;
+    assert_eq!(created, 1, "the creation is on record too");
     let history = app.sql_i64(&format!(
         "SELECT count(*) FROM booking_transitions WHERE booking_id = '{id}' AND to_status = 'confirmed' AND source LIKE 'stripe_event:evt_%'"
     )).await;

@@ -79,9 +79,11 @@ async fn succeeded_first_then_stale_events_out_of_order_change_nothing() {
         );
         assert_eq!(app.send_event(&evt, None).await.status(), StatusCode::OK);
     }
+    let after = app.get_booking(Some(&client), id).await;
+    assert_eq!(after["status"], "confirmed");
     assert_eq!(
-        app.get_booking(Some(&client), id).await["status"],
-        "confirmed"
+        after["payment"]["status"], "succeeded",
+        "late news does not overwrite a final status"
     );
 }
 
@@ -178,4 +180,58 @@ async fn charge_refunded_marks_a_confirmed_booking_refunded() {
         .await;
     assert_eq!(refunded["status"], "refunded");
     assert_eq!(refunded["refund"]["refund_id"], "re_dashboard");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_intent_of_a_booking_that_gets_paid_is_refunded() {
+    let app = spawn_app().await;
+    let (client, booking) = pending_booking(&app).await;
+    let id = booking["id"].as_str().expect("id");
+    // A duplicate attempt made another intent for the same booking, and someone paid it.
+    let stray: Value = app
+        .http
+        .post(format!(
+            "{}v1/payment_intents",
+            crate::helpers::stripe_base()
+        ))
+        .basic_auth("sk_test_slotwise_local", Some(""))
+        .form(&[
+            ("amount", "3000"),
+            ("currency", "usd"),
+            ("metadata[booking_id]", id),
+        ])
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("json");
+    let stray_id = stray["id"].as_str().expect("id");
+    assert_eq!(
+        app.pay(stray_id, "pm_card_visa").await["status"],
+        "succeeded"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let refunds = app
+            .stripe_get(&format!("refunds?payment_intent={stray_id}"))
+            .await;
+        if refunds["data"].as_array().is_some_and(|r| r.len() == 1) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "stray intent never refunded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let still = app.get_booking(Some(&client), id).await;
+    assert_eq!(
+        still["status"], "pending",
+        "the booking waits for its own intent"
+    );
+    assert_eq!(
+        still["payment"]["payment_intent_id"],
+        booking["payment"]["payment_intent_id"]
+    );
 }

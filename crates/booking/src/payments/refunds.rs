@@ -1,0 +1,135 @@
+//! Money going back: owed refunds made at Stripe exactly once, and cancellation.
+
+use crate::AppState;
+use crate::faults::CrashPoint;
+use chrono::{Duration, Utc};
+use slotwise_db::bookings::{Booking, CANCELLED, CONFIRMED, PENDING};
+use slotwise_db::{AsyncPgConnection, DbError, serializable};
+use slotwise_web::ApiError;
+use uuid::Uuid;
+
+impl AppState {
+    /// Makes an owed refund at Stripe and records it. Safe to repeat: Stripe's
+    /// refunds of the intent are checked before a new one is made.
+    pub async fn settle_refund(&self, booking_id: Uuid) -> Result<(), ApiError> {
+        let booking = {
+            let mut conn = self.pool.get().await?;
+            Booking::find_plain(&mut conn, booking_id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("booking"))?
+        };
+        let (Some(intent), None, Some(_)) = (
+            &booking.payment_intent_id,
+            &booking.refund_id,
+            booking.refund_requested_at,
+        ) else {
+            return Ok(());
+        };
+        self.crash_point(CrashPoint::BeforeRefund)?;
+        let amount = booking.refund_amount_cents.unwrap_or(booking.price_cents);
+        let key = format!("booking-refund-{booking_id}");
+        let refund = self.stripe.refund(&key, intent, amount).await.map_err(|e| {
+            tracing::warn!(%booking_id, error = ?e, "refund not made yet; the refund job retries");
+            ApiError::unavailable("the refund could not be made yet; it will be retried")
+        })?;
+        let mut conn = self.pool.get().await?;
+        let reason = booking
+            .refund_reason
+            .as_deref()
+            .unwrap_or("requested_by_customer");
+        Booking::record_refund(&mut conn, booking_id, &refund.id, refund.amount, reason).await?;
+        Ok(())
+    }
+
+    /// Stripe work that follows applying an intent, after its transaction committed.
+    pub async fn after_applied(&self, applied: &super::Applied) {
+        match applied {
+            // The refund is owed and recorded; if Stripe is down now, the refund job makes it.
+            super::Applied::RefundDue(booking_id) => {
+                let _ = self.settle_refund(*booking_id).await;
+            }
+            super::Applied::StrayPaid { intent, amount } => {
+                self.refund_stray(intent, *amount).await
+            }
+            _ => {}
+        }
+    }
+
+    /// Refunds a second, stray intent of a booking that someone paid anyway.
+    pub async fn refund_stray(&self, intent: &str, amount: i64) {
+        let key = format!("stray-intent-refund-{intent}");
+        match self.stripe.refund(&key, intent, amount).await {
+            Ok(refund) => {
+                tracing::warn!(%intent, refund = %refund.id, "refunded a stray paid intent")
+            }
+            Err(e) => {
+                tracing::error!(%intent, error = ?e, "could not refund a stray paid intent; reconciliation retries")
+            }
+        }
+    }
+
+    /// Cancels a booking: a pending one releases its slot and its PaymentIntent;
+    /// a confirmed one is refunded (in full at least 24 h before start, else per policy).
+    pub async fn cancel_booking(&self, booking_id: Uuid, actor: Uuid) -> Result<Booking, ApiError> {
+        let source = format!("user:{actor}");
+        let late_percent = self.config.late_cancel_refund_percent;
+        let mut conn = self.pool.get().await?;
+        // Decide on the status as locked now, not as read before (a payment may have just arrived).
+        let outcome = serializable!(conn, async |conn: &mut AsyncPgConnection| {
+            let Some(current) = Booking::lock(conn, booking_id).await? else {
+                return Ok::<_, DbError>(None);
+            };
+            let before = current.status.clone();
+            let Some(cancelled) = Booking::transition(
+                conn,
+                booking_id,
+                &[PENDING, CONFIRMED],
+                CANCELLED,
+                "cancelled by user",
+                &source,
+            )
+            .await?
+            else {
+                return Ok(Some((before, current)));
+            };
+            let refund = if Utc::now() + Duration::hours(24) <= current.start_time {
+                current.price_cents
+            } else {
+                current.price_cents * late_percent / 100
+            };
+            if before == CONFIRMED && cancelled.payment_intent_id.is_some() && refund > 0 {
+                Booking::request_refund(conn, booking_id, refund, "requested_by_customer").await?;
+            }
+            Ok(Some((before, cancelled)))
+        })?;
+        drop(conn);
+        let Some((before, booking)) = outcome else {
+            return Err(ApiError::not_found("booking"));
+        };
+        if booking.status != CANCELLED {
+            return Err(ApiError::conflict(
+                "booking_not_cancellable",
+                "Booking not cancellable",
+                format!("a {} booking cannot be cancelled", booking.status),
+            ));
+        }
+        match (before.as_str(), &booking.payment_intent_id) {
+            (PENDING, Some(intent)) => {
+                // If the payment raced ahead, its webhook finds the booking cancelled and refunds it.
+                if let Ok(intent) = self.stripe.cancel_intent(intent).await {
+                    let mut conn = self.pool.get().await?;
+                    Booking::record_payment(&mut conn, booking_id, &intent.status, None).await?;
+                }
+            }
+            // Stripe may be down: the refund stays owed and the refund job makes it.
+            (CONFIRMED, Some(_)) => {
+                let _ = self.settle_refund(booking_id).await;
+            }
+            _ => {}
+        }
+        let mut conn = self.pool.get().await?;
+        Ok(Booking::find_plain(&mut conn, booking_id)
+            .await?
+            .unwrap_or(booking))
+    }
+}
