@@ -34,7 +34,7 @@ for i, bench in enumerate(benchmarks):
     ax.set_ylabel("ms")
     ax.set_title(f"{bench}: latency")
     ax.legend()
-fig.suptitle(f"Slotwise benchmarks (2 cores, run {rows[0][1]['run']})")
+fig.suptitle("Slotwise benchmarks: latest run of each (2 cores; service over HTTP vs the same work in SQL)")
 fig.tight_layout()
 fig.savefig(target, dpi=110)
 print(f"wrote {target}")

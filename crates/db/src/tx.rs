@@ -34,19 +34,36 @@ pub async fn backoff(attempt: u32) {
     tokio::time::sleep(Duration::from_millis(base + jitter)).await;
 }
 
-/// Runs `$body` (an `async |conn| -> Result<T, E>` closure, `E: From<diesel::result::Error>`
-/// and `AsRef`-able through [`RetryableError`]) in a SERIALIZABLE transaction on `$conn`,
-/// retrying a bounded number of times when [`is_retryable`] says so.
+/// Runs `$body` (an `async |conn| -> Result<T, E>` closure, `E: From<diesel::result::Error>
+/// + RetryableError`) in a SERIALIZABLE transaction on `$conn`, retrying a bounded
+/// number of times when [`is_retryable`] says so.
 ///
 /// A macro rather than a function because diesel-async's transaction bound on
 /// async closures cannot be named outside the crate.
 #[macro_export]
 macro_rules! serializable {
-    ($conn:expr, $body:expr) => {{
+    ($conn:expr, $body:expr) => {
+        $crate::retry_transaction!($conn, [serializable], $body)
+    };
+}
+
+/// Like [`serializable!`] at READ COMMITTED: for work that takes row locks
+/// (`FOR UPDATE`) on the rows it changes and needs no predicate locks.
+#[macro_export]
+macro_rules! read_committed {
+    ($conn:expr, $body:expr) => {
+        $crate::retry_transaction!($conn, [], $body)
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! retry_transaction {
+    ($conn:expr, [$($isolation:ident)*], $body:expr) => {{
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            let result = $conn.build_transaction().serializable().run($body).await;
+            let result = $conn.build_transaction()$(.$isolation())*.run($body).await;
             match result {
                 Err(ref e)
                     if attempt < $crate::tx::MAX_ATTEMPTS

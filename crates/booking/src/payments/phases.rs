@@ -11,7 +11,7 @@ use poem::http::StatusCode;
 use slotwise_db::bookings::{Booking, FAILED, PENDING};
 use slotwise_db::idempotency::IdempotencyRecord;
 use slotwise_db::professionals::{Professional, ProfessionalRef};
-use slotwise_db::{AsyncPgConnection, DbError, serializable};
+use slotwise_db::{AsyncPgConnection, DbError, read_committed};
 use slotwise_web::ApiError;
 use uuid::Uuid;
 
@@ -58,7 +58,9 @@ impl AppState {
         self.crash_point(CrashPoint::AfterIntentCreated)?;
         let source = format!("idempotency:{scope}/{key}");
         let mut conn = self.pool.get().await?;
-        let stored = serializable!(conn, async |conn: &mut AsyncPgConnection| {
+        // Row locks on the key and the booking are all phase 3 needs; SERIALIZABLE
+        // would make concurrent phase 3s fail each other on shared index pages.
+        let stored = read_committed!(conn, async |conn: &mut AsyncPgConnection| {
             finish(conn, scope, key, booking_id, &intent, &source).await
         })?;
         drop(conn);
