@@ -59,6 +59,7 @@ pub struct ProfessionalHit {
 pub struct SearchPage {
     pub items: Vec<ProfessionalHit>,
     /// Pass as `cursor` for the next page; null on the last one.
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
 
@@ -191,17 +192,20 @@ impl SearchApi {
     async fn search(
         &self,
         state: Data<&AppState>,
-        lat: Query<Option<f64>>,
-        long: Query<Option<f64>>,
+        #[oai(validator(minimum(value = "-90"), maximum(value = "90")))] lat: Query<Option<f64>>,
+        #[oai(validator(minimum(value = "-180"), maximum(value = "180")))] long: Query<Option<f64>>,
+        #[oai(validator(minimum(value = "0", exclusive), maximum(value = "500")))]
         location_radius_km: Query<Option<f64>>,
         category: Query<Option<String>>,
-        rate_per_minute: Query<Option<i64>>,
+        #[oai(validator(minimum(value = "0")))] rate_per_minute: Query<Option<i64>>,
         travel_mode: Query<Option<TravelMode>>,
         available_at: Query<Option<DateTime<FixedOffset>>>,
-        duration_minutes: Query<Option<i64>>,
+        #[oai(validator(minimum(value = "5"), maximum(value = "480")))] duration_minutes: Query<
+            Option<i64>,
+        >,
         sort: Query<Option<SortBy>>,
-        limit: Query<Option<u32>>,
-        cursor: Query<Option<String>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u32>>,
+        #[oai(validator(min_length = 1))] cursor: Query<Option<String>>,
     ) -> Result<Json<SearchPage>, ApiError> {
         let mut query = build_query(
             lat.0,
@@ -254,7 +258,9 @@ impl SearchApi {
         id: Path<String>,
         from: Query<Option<DateTime<FixedOffset>>>,
         to: Query<Option<DateTime<FixedOffset>>>,
-        duration_minutes: Query<Option<i64>>,
+        #[oai(validator(minimum(value = "5"), maximum(value = "480")))] duration_minutes: Query<
+            Option<i64>,
+        >,
     ) -> Result<Json<SlotList>, ApiError> {
         let now = Utc::now();
         let from = from.0.map(|t| t.with_timezone(&Utc)).unwrap_or(now);

@@ -1,12 +1,14 @@
 //! The routes every service has besides its API: docs, spec, health.
 
+use crate::allow::AllowedMethods;
 use crate::health::{healthz, readyz};
-use poem::{Route, get};
+use poem::{Endpoint, EndpointExt, Route, get};
 use poem_openapi::{OpenApi, OpenApiService};
 
 /// `/openapi.json`, `/docs` (Swagger UI, works offline), `/healthz`, `/readyz`,
 /// and the API itself at the root.
-pub fn routes<T: OpenApi + 'static>(service: OpenApiService<T, ()>) -> Route {
+pub fn routes<T: OpenApi + 'static>(service: OpenApiService<T, ()>) -> impl Endpoint {
+    let allowed = AllowedMethods::from_spec(&service.spec());
     let spec = service.spec_endpoint();
     let docs = service.swagger_ui();
     Route::new()
@@ -15,4 +17,5 @@ pub fn routes<T: OpenApi + 'static>(service: OpenApiService<T, ()>) -> Route {
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
         .nest("/", service)
+        .around(move |ep, req| crate::allow::around(allowed.clone(), ep, req))
 }

@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by the booking and search services: problem+json
 //! errors, request ids, health checks, docs, telemetry and serving.
 
+pub mod allow;
 pub mod docs;
 pub mod health;
 pub mod pagination;

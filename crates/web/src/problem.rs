@@ -262,6 +262,13 @@ pub fn problem_from_error(err: poem::Error) -> Response {
     if let Some(api) = err.downcast_ref::<ApiError>() {
         return api.clone().into_response();
     }
+    if let Some(param) = err.downcast_ref::<poem_openapi::error::ParseParamError>() {
+        return ApiError::validation(vec![FieldError {
+            field: param.name.to_owned(),
+            message: param.reason.clone(),
+        }])
+        .into_response();
+    }
     let status = err.status();
     let api = match status {
         StatusCode::NOT_FOUND => {

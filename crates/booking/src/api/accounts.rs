@@ -67,6 +67,7 @@ pub struct SessionView {
 #[derive(Debug, Object)]
 pub struct CurrentUserView {
     /// The signed-in user, or null without a valid token.
+    #[oai(nullable)]
     pub current_user: Option<UserView>,
 }
 

@@ -35,6 +35,7 @@ pub struct BookingRequest {
 pub struct BookingPage {
     pub items: Vec<BookingView>,
     /// Pass as `cursor` for the next page; null on the last one.
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
 
@@ -149,8 +150,8 @@ impl BookingsApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        limit: Query<Option<u32>>,
-        cursor: Query<Option<String>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u32>>,
+        #[oai(validator(min_length = 1))] cursor: Query<Option<String>>,
         view: Query<Option<BookingListView>>,
     ) -> Result<Json<BookingPage>, ApiError> {
         let user = state.authenticate(&auth).await?;
