@@ -82,6 +82,7 @@ impl Session {
         diesel::update(sessions::table)
             .filter(sessions::token_hash.eq(token_hash))
             .filter(sessions::revoked_at.is_null())
+            .filter(sessions::expires_at.gt(diesel::dsl::now))
             .set(sessions::revoked_at.eq(diesel::dsl::now))
             .execute(conn)
             .await

@@ -229,11 +229,17 @@ impl ApiResponse for ApiError {
         let described = [
             (400, "Invalid input or missing header"),
             (401, "Missing or invalid credentials"),
+            (402, "Payment declined"),
+            (403, "Not allowed for this account"),
             (404, "Not found, or not yours"),
             (409, "Conflict with the current state"),
             (412, "Stale If-Match version"),
+            (413, "Body too large"),
+            (415, "Body is not JSON"),
             (422, "Well-formed but not acceptable"),
-            (503, "Database unavailable; retry"),
+            (428, "If-Match required"),
+            (429, "Too many requests; see Retry-After"),
+            (503, "Database or payment provider unavailable; retry"),
         ];
         MetaResponses {
             responses: described

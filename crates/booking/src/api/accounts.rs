@@ -224,7 +224,11 @@ impl AccountsApi {
         auth: BearerAuth,
     ) -> Result<SignoutResponse, ApiError> {
         let mut conn = state.pool.get().await?;
-        Session::revoke(&mut conn, &token_hash(&auth.0.token)).await?;
+        if !Session::revoke(&mut conn, &token_hash(&auth.0.token)).await? {
+            return Err(ApiError::unauthorized(
+                "the session token is invalid, expired or revoked",
+            ));
+        }
         Ok(SignoutResponse::Revoked(state.session_cookie("", 0)))
     }
 

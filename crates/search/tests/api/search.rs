@@ -160,7 +160,12 @@ async fn bad_queries_are_400_problems_with_field_errors() {
         assert_eq!(problem["code"], "validation_failed");
         assert_eq!(problem["errors"][0]["field"], query[0].0);
     }
-    let res = app.http.delete(format!("{}/search/professionals", app.base)).send().await.expect("delete");
+    let res = app
+        .http
+        .delete(format!("{}/search/professionals", app.base))
+        .send()
+        .await
+        .expect("delete");
     assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(res.headers()["allow"], "GET");
 }
