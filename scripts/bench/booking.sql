@@ -11,9 +11,12 @@ SELECT id AS pro, rate_per_minute AS rate FROM professionals WHERE slug = 'booka
 SELECT count(*) AS inside FROM (SELECT 1 FROM availability_windows WHERE professional_id = :pro::uuid AND period @> tstzrange(to_timestamp(:t0), to_timestamp(:t0 + 1800)) LIMIT 1) w \gset
 SELECT count(*) AS taken FROM (SELECT 1 FROM bookings WHERE professional_id = :pro::uuid AND period && tstzrange(to_timestamp(:t0), to_timestamp(:t0 + 1800)) AND bookings.status IN ('pending', 'confirmed') LIMIT 1) b \gset
 \if :taken = 0 and :inside > 0
-INSERT INTO bookings (id, professional_id, start_time, end_time, duration_minutes, price_cents, currency, status, created_at, updated_at)
-  VALUES (gen_random_uuid(), :pro::uuid, to_timestamp(:t0), to_timestamp(:t0 + 1800), 30, 0, 'usd', 'confirmed', now(), now())
-  ON CONFLICT DO NOTHING;
+WITH booked AS (
+  INSERT INTO bookings (id, professional_id, start_time, end_time, duration_minutes, price_cents, currency, status, created_at, updated_at)
+    VALUES (gen_random_uuid(), :pro::uuid, to_timestamp(:t0), to_timestamp(:t0 + 1800), 30, 0, 'usd', 'confirmed', now(), now())
+    ON CONFLICT DO NOTHING RETURNING id)
+INSERT INTO booking_transitions (booking_id, from_status, to_status, reason, source)
+  SELECT id, NULL, 'confirmed', 'booked', 'pgbench' FROM booked;
 \endif
 INSERT INTO idempotency_keys (scope, key, fingerprint, request_method, request_path, request_body, recovery_point, response_status, response_body, created_at, expires_at)
   VALUES ('anonymous:/bookings', 'pgb-' || :client_id || '-' || :k, '\x0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef', 'POST', '/bookings',

@@ -136,3 +136,54 @@ impl Booking {
         query.load(conn).await
     }
 }
+
+/// What deciding a booking needs to know, read in one round trip: the
+/// professional, whether one availability window holds the slot, and whether an
+/// active booking overlaps it.
+#[derive(Debug, Clone)]
+pub struct SlotCheck {
+    pub professional: crate::professionals::Professional,
+    pub inside_availability: bool,
+    pub taken: bool,
+}
+
+impl SlotCheck {
+    pub async fn load(
+        conn: &mut AsyncPgConnection,
+        reference: &crate::professionals::ProfessionalRef,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> QueryResult<Option<SlotCheck>> {
+        use crate::professionals::{Professional, ProfessionalRef};
+        use crate::schema::availability_windows;
+        let inside = diesel::dsl::exists(
+            availability_windows::table
+                .filter(availability_windows::professional_id.eq(professionals::id))
+                .filter(availability_windows::period.contains_range(tstzrange(start, end))),
+        );
+        let taken = diesel::dsl::exists(
+            bookings::table
+                .filter(bookings::professional_id.eq(professionals::id))
+                .filter(bookings::period.overlaps_with(tstzrange(start, end)))
+                .filter(booking_is_active()),
+        );
+        let select = professionals::table.select((Professional::as_select(), inside, taken));
+        let row: Option<(Professional, bool, bool)> = match reference {
+            ProfessionalRef::Id(id) => select.filter(professionals::id.eq(*id)).first(conn).await,
+            ProfessionalRef::Slug(slug) => {
+                select
+                    .filter(professionals::slug.eq(slug))
+                    .first(conn)
+                    .await
+            }
+        }
+        .optional()?;
+        Ok(
+            row.map(|(professional, inside_availability, taken)| SlotCheck {
+                professional,
+                inside_availability,
+                taken,
+            }),
+        )
+    }
+}
