@@ -8,10 +8,11 @@ use chrono::{DateTime, Duration, SubsecRound, Utc};
 use poem::http::StatusCode;
 use poem_openapi::Object;
 use poem_openapi::types::{ParseFromJSON, ToJSON};
-use slotwise_db::bookings::{Booking, BookingWithSlug, CONFIRMED, PENDING, SlotCheck};
+use slotwise_db::availability::AvailabilityWindow;
+use slotwise_db::bookings::{Booking, BookingWithSlug, CONFIRMED, PENDING};
 use slotwise_db::idempotency::{BOOKING_CREATED, FINISHED, IdempotencyRecord};
 use slotwise_db::payments::Transition;
-use slotwise_db::professionals::ProfessionalRef;
+use slotwise_db::professionals::{Professional, ProfessionalRef};
 use slotwise_db::tx::RetryableError;
 use slotwise_db::{AsyncPgConnection, DbError, serializable};
 use slotwise_web::{ApiError, FieldError, Problem};
@@ -353,26 +354,27 @@ async fn decide(
     source: &str,
 ) -> Result<Result<BookingView, ApiError>, DbError> {
     let reference = ProfessionalRef::parse(&request.professional);
-    let (start, end) = (request.start, request.end());
-    // Professional, availability and overlap in one round trip.
-    let Some(check) = SlotCheck::load(conn, &reference, start, end).await? else {
+    let Some(pro) = Professional::find(conn, &reference).await? else {
         return Ok(Err(ApiError::not_found("professional")));
     };
-    if !check.inside_availability {
+    let (start, end) = (request.start, request.end());
+    if AvailabilityWindow::find_containing(conn, pro.id, start, end)
+        .await?
+        .is_none()
+    {
         return Ok(Err(ApiError::unprocessable(
             "outside_availability",
             "Outside availability",
             "the requested time is not inside one of the professional's availability windows",
         )));
     }
-    if check.taken {
+    if Booking::slot_taken(conn, pro.id, start, end).await? {
         return Ok(Err(ApiError::conflict(
             "booking_conflict",
             "Slot already booked",
             "another booking overlaps the requested time",
         )));
     }
-    let pro = check.professional;
     let Some(price_cents) = pro.rate_per_minute.checked_mul(request.duration_minutes) else {
         return Ok(Err(ApiError::unprocessable(
             "price_out_of_range",

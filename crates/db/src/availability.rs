@@ -90,6 +90,22 @@ impl AvailabilityWindow {
             .await
     }
 
+    /// The window that wholly contains `[start, end)`, if any.
+    pub async fn find_containing(
+        conn: &mut AsyncPgConnection,
+        professional_id: Uuid,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> QueryResult<Option<Uuid>> {
+        availability_windows::table
+            .filter(availability_windows::professional_id.eq(professional_id))
+            .filter(availability_windows::period.contains_range(tstzrange(start, end)))
+            .select(availability_windows::id)
+            .first(conn)
+            .await
+            .optional()
+    }
+
     /// Removes the window unless an active booking lies inside it. Run it in a
     /// SERIALIZABLE transaction so a booking made concurrently is seen.
     pub async fn remove(

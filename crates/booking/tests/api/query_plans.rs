@@ -12,14 +12,7 @@ struct PlanLine {
     line: String,
 }
 
-const BOOKING_PATH: [&str; 7] = [
-    // The one-round-trip check of `SlotCheck::load`.
-    "SELECT p.id, EXISTS (SELECT 1 FROM availability_windows w WHERE w.professional_id = p.id \
-       AND w.period @> tstzrange(now(), now() + interval '1 hour')), \
-     EXISTS (SELECT 1 FROM bookings WHERE bookings.professional_id = p.id \
-       AND bookings.period && tstzrange(now(), now() + interval '1 hour') \
-       AND bookings.status IN ('pending', 'confirmed')) \
-     FROM professionals p WHERE p.slug = 'pro1'",
+const BOOKING_PATH: [&str; 6] = [
     "SELECT * FROM idempotency_keys WHERE scope = 'user:x' AND key = 'k'",
     "SELECT * FROM professionals WHERE id = '00000000-0000-0000-0000-000000000000'",
     "SELECT * FROM professionals WHERE slug = 'pro1'",
