@@ -1,5 +1,6 @@
--- wrk script: free bookings with unique Idempotency-Keys on random slots.
--- args: PROS DAYS PREFIX DAY1 [DAY2 ...]   (days as YYYY-MM-DD)
+-- wrk script: bookings with unique Idempotency-Keys on random slots.
+-- args: SLUG_PREFIX PROS DAYS KEY_PREFIX DAY1 [DAY2 ...]   (days as YYYY-MM-DD);
+-- professionals are SLUG_PREFIX-1 .. SLUG_PREFIX-PROS.
 local threads = {}
 local thread_id = 0
 
@@ -10,10 +11,11 @@ function setup(thread)
 end
 
 function init(args)
-  pros = tonumber(args[1])
-  prefix = args[3]
+  slug = args[1]
+  pros = tonumber(args[2])
+  prefix = args[4]
   days = {}
-  for i = 4, #args do days[#days + 1] = args[i] end
+  for i = 5, #args do days[#days + 1] = args[i] end
   counter = 0
   statuses = {}
   math.randomseed(os.time() * 1000 + id)
@@ -25,8 +27,8 @@ function request()
   local day = days[math.random(1, #days)]
   local slot = math.random(0, 37)            -- 08:00 .. 17:15, 30 minutes long
   local body = string.format(
-    '{"professional_id":"bookable-%d","start_time":"%sT%02d:%02d:00Z","duration_minutes":30}',
-    p, day, 8 + math.floor(slot / 4), (slot % 4) * 15)
+    '{"professional_id":"%s-%d","start_time":"%sT%02d:%02d:00Z","duration_minutes":30}',
+    slug, p, day, 8 + math.floor(slot / 4), (slot % 4) * 15)
   return wrk.format("POST", "/bookings", {
     ["Content-Type"] = "application/json",
     ["Idempotency-Key"] = string.format("%s-%d-%d", prefix, id, counter),

@@ -8,11 +8,9 @@ async fn free_bookings_confirm_at_once_and_paid_ones_hold_the_slot_pending() {
     let app = spawn_app().await;
     let client = app.user("client").await;
     let free = app.pro(0).await;
-    let (status, booking) = status_and_json(
-        app.book(Some(&client), "a", &free.slug, tomorrow_at(9), 30)
-            .await,
-    )
-    .await;
+    let (status, booking) = app
+        .booked(Some(&client), "a", &free.slug, tomorrow_at(9), 30)
+        .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(booking["status"], "confirmed");
     assert_eq!(booking["price_cents"], 0);
@@ -20,11 +18,9 @@ async fn free_bookings_confirm_at_once_and_paid_ones_hold_the_slot_pending() {
 
     let paid = app.pro(100).await;
     let before = Utc::now();
-    let (status, booking) = status_and_json(
-        app.book(Some(&client), "b", &paid.id, tomorrow_at(9), 45)
-            .await,
-    )
-    .await;
+    let (status, booking) = app
+        .booked(Some(&client), "b", &paid.id, tomorrow_at(9), 45)
+        .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(booking["status"], "pending");
     assert_eq!(booking["price_cents"], 4500);
@@ -52,69 +48,57 @@ async fn overlap_is_409_back_to_back_is_fine_and_availability_is_enforced() {
     let app = spawn_app().await;
     let client = app.user("client").await;
     let pro = app.pro(10).await;
-    let (status, _) = status_and_json(
-        app.book(Some(&client), "1", &pro.id, tomorrow_at(10), 60)
-            .await,
-    )
-    .await;
+    let (status, _) = app
+        .booked(Some(&client), "1", &pro.id, tomorrow_at(10), 60)
+        .await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, problem) = status_and_json(
-        app.book(
+    let (status, problem) = app
+        .booked(
             Some(&client),
             "2",
             &pro.id,
             tomorrow_at(10) + Duration::minutes(30),
             60,
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(problem["code"], "booking_conflict");
     assert_eq!(problem["type"], "/problems/booking-conflict");
-    let (status, _) = status_and_json(
-        app.book(Some(&client), "3", &pro.id, tomorrow_at(11), 60)
-            .await,
-    )
-    .await;
+    let (status, _) = app
+        .booked(Some(&client), "3", &pro.id, tomorrow_at(11), 60)
+        .await;
     assert_eq!(
         status,
         StatusCode::CREATED,
         "a slot starting when another ends is free"
     );
-    let (status, _) = status_and_json(
-        app.book(Some(&client), "4", &pro.id, tomorrow_at(9), 60)
-            .await,
-    )
-    .await;
+    let (status, _) = app
+        .booked(Some(&client), "4", &pro.id, tomorrow_at(9), 60)
+        .await;
     assert_eq!(
         status,
         StatusCode::CREATED,
         "a slot ending when another starts is free"
     );
 
-    let (status, problem) = status_and_json(
-        app.book(
+    let (status, problem) = app
+        .booked(
             Some(&client),
             "5",
             &pro.id,
             tomorrow_at(17) + Duration::minutes(30),
             60,
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(
         status,
         StatusCode::UNPROCESSABLE_ENTITY,
         "runs past the window's end"
     );
     assert_eq!(problem["code"], "outside_availability");
-    let (status, _) = status_and_json(
-        app.book(Some(&client), "6", &pro.id, tomorrow_at(7), 30)
-            .await,
-    )
-    .await;
+    let (status, _) = app
+        .booked(Some(&client), "6", &pro.id, tomorrow_at(7), 30)
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.count_bookings("true").await, 3);
 }
@@ -125,41 +109,35 @@ async fn bad_input_is_400_or_404_never_5xx() {
     let client = app.user("client").await;
     let pro = app.pro(10).await;
 
-    let (status, problem) = status_and_json(
-        app.book(
+    let (status, problem) = app
+        .booked(
             Some(&client),
             "past",
             &pro.id,
             Utc::now() - Duration::hours(1),
             30,
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(problem["code"], "validation_failed");
     assert_eq!(problem["errors"][0]["field"], "start_time");
 
     for minutes in [0, 4, 481, -30] {
-        let (status, problem) = status_and_json(
-            app.book(
+        let (status, problem) = app
+            .booked(
                 Some(&client),
                 &format!("d{minutes}"),
                 &pro.id,
                 tomorrow_at(10),
                 minutes,
             )
-            .await,
-        )
-        .await;
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{minutes} minutes");
         assert_eq!(problem["errors"][0]["field"], "duration_minutes");
     }
-    let (status, problem) = status_and_json(
-        app.book(Some(&client), "nobody", "no-such-pro", tomorrow_at(10), 30)
-            .await,
-    )
-    .await;
+    let (status, problem) = app
+        .booked(Some(&client), "nobody", "no-such-pro", tomorrow_at(10), 30)
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(problem["code"], "not_found");
 
@@ -203,11 +181,9 @@ async fn another_users_booking_is_404_to_read_and_to_cancel() {
     let alice = app.user("client").await;
     let bob = app.user("client").await;
     let pro = app.pro(10).await;
-    let (_, booking) = status_and_json(
-        app.book(Some(&alice), "k", &pro.id, tomorrow_at(10), 30)
-            .await,
-    )
-    .await;
+    let (_, booking) = app
+        .booked(Some(&alice), "k", &pro.id, tomorrow_at(10), 30)
+        .await;
     let id = booking["id"].as_str().expect("id");
 
     let res = app
@@ -231,13 +207,7 @@ async fn another_users_booking_is_404_to_read_and_to_cancel() {
         StatusCode::NOT_FOUND,
         "anonymous callers cannot read a user's booking"
     );
-    let res = app
-        .http
-        .post(app.url(&format!("/bookings/{id}/cancel")))
-        .bearer_auth(&bob)
-        .send()
-        .await
-        .expect("cancel");
+    let res = app.cancel(&bob, id).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert_eq!(app.count_bookings("status = 'pending'").await, 1);
 
@@ -279,30 +249,20 @@ async fn cancelling_frees_the_slot_and_is_repeatable() {
     let app = spawn_app().await;
     let client = app.user("client").await;
     let pro = app.pro(0).await;
-    let (_, booking) = status_and_json(
-        app.book(Some(&client), "k1", &pro.id, tomorrow_at(10), 30)
-            .await,
-    )
-    .await;
+    let (_, booking) = app
+        .booked(Some(&client), "k1", &pro.id, tomorrow_at(10), 30)
+        .await;
     let id = booking["id"].as_str().expect("id");
     for _ in 0..2 {
-        let res = app
-            .http
-            .post(app.url(&format!("/bookings/{id}/cancel")))
-            .bearer_auth(&client)
-            .send()
-            .await
-            .expect("cancel");
+        let res = app.cancel(&client, id).await;
         let (status, cancelled) = status_and_json(res).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(cancelled["status"], "cancelled");
         assert!(cancelled["cancelled_at"].is_string());
     }
-    let (status, again) = status_and_json(
-        app.book(Some(&client), "k2", &pro.id, tomorrow_at(10), 30)
-            .await,
-    )
-    .await;
+    let (status, again) = app
+        .booked(Some(&client), "k2", &pro.id, tomorrow_at(10), 30)
+        .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_ne!(again["id"], booking["id"]);
 }
@@ -314,17 +274,15 @@ async fn listing_pages_newest_first_without_gaps_or_duplicates() {
     let pro = app.pro(0).await;
     let mut made = Vec::new();
     for i in 0..7 {
-        let (status, b) = status_and_json(
-            app.book(
+        let (status, b) = app
+            .booked(
                 Some(&client),
                 &format!("k{i}"),
                 &pro.id,
                 tomorrow_at(8) + Duration::minutes(30 * i),
                 30,
             )
-            .await,
-        )
-        .await;
+            .await;
         assert_eq!(status, StatusCode::CREATED);
         made.push(b["id"].clone());
     }
@@ -379,11 +337,9 @@ async fn listing_pages_newest_first_without_gaps_or_duplicates() {
 async fn the_seeds_anonymous_curl_books_by_slug_and_reads_back_by_id() {
     let app = spawn_app().await;
     let pro = app.pro(100).await;
-    let (status, booking) = status_and_json(
-        app.book(None, "unique-key-123", &pro.slug, tomorrow_at(10), 60)
-            .await,
-    )
-    .await;
+    let (status, booking) = app
+        .booked(None, "unique-key-123", &pro.slug, tomorrow_at(10), 60)
+        .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(booking["price_cents"], 6000);
     let id = booking["id"].as_str().expect("id");

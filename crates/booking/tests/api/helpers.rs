@@ -162,6 +162,27 @@ impl TestApp {
         req.send().await.expect("book")
     }
 
+    /// `book`, then the status and JSON body.
+    pub async fn booked(
+        &self,
+        token: Option<&str>,
+        key: &str,
+        professional: &str,
+        start: DateTime<Utc>,
+        minutes: i64,
+    ) -> (StatusCode, Value) {
+        status_and_json(self.book(token, key, professional, start, minutes).await).await
+    }
+
+    pub async fn cancel(&self, token: &str, id: &str) -> Response {
+        self.http
+            .post(self.url(&format!("/bookings/{id}/cancel")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("cancel")
+    }
+
     /// Count of rows matching a SQL condition on bookings, straight from the database.
     pub async fn count_bookings(&self, condition: &str) -> i64 {
         use diesel_async::RunQueryDsl;
@@ -241,14 +262,16 @@ impl TestApp {
         req.send().await.expect("get").json().await.expect("json")
     }
 
-    /// Polls the booking until `done` holds (webhooks arrive about a second after payment).
+    /// Polls the booking until `done` holds. Webhooks arrive about a second after
+    /// payment, later on a loaded machine: the emulator delivers every event to
+    /// every test's endpoint in turn.
     pub async fn wait_for(
         &self,
         token: Option<&str>,
         id: &str,
         done: impl Fn(&Value) -> bool,
     ) -> Value {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         loop {
             let booking = self.get_booking(token, id).await;
             if done(&booking) {

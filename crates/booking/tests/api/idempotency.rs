@@ -1,4 +1,4 @@
-use crate::helpers::{spawn_app, status_and_json, tomorrow_at};
+use crate::helpers::{spawn_app, tomorrow_at};
 use chrono::Duration;
 use reqwest::StatusCode;
 
@@ -29,17 +29,13 @@ async fn the_same_key_with_another_body_is_422() {
     let app = spawn_app().await;
     let client = app.user("client").await;
     let pro = app.pro(100).await;
-    let (status, _) = status_and_json(
-        app.book(Some(&client), "k", &pro.id, tomorrow_at(10), 30)
-            .await,
-    )
-    .await;
+    let (status, _) = app
+        .booked(Some(&client), "k", &pro.id, tomorrow_at(10), 30)
+        .await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, problem) = status_and_json(
-        app.book(Some(&client), "k", &pro.id, tomorrow_at(12), 30)
-            .await,
-    )
-    .await;
+    let (status, problem) = app
+        .booked(Some(&client), "k", &pro.id, tomorrow_at(12), 30)
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem["code"], "idempotency_key_reused");
     assert_eq!(app.count_bookings("true").await, 1);
@@ -51,11 +47,9 @@ async fn errors_are_replayed_too() {
     let alice = app.user("client").await;
     let bob = app.user("client").await;
     let pro = app.pro(100).await;
-    let (status, _) = status_and_json(
-        app.book(Some(&alice), "a", &pro.id, tomorrow_at(10), 30)
-            .await,
-    )
-    .await;
+    let (status, _) = app
+        .booked(Some(&alice), "a", &pro.id, tomorrow_at(10), 30)
+        .await;
     assert_eq!(status, StatusCode::CREATED);
     let lost = app
         .book(Some(&bob), "b", &pro.id, tomorrow_at(10), 30)
@@ -85,21 +79,18 @@ async fn keys_are_scoped_to_the_caller() {
     let alice = app.user("client").await;
     let bob = app.user("client").await;
     let pro = app.pro(100).await;
-    let (status, a) = status_and_json(
-        app.book(Some(&alice), "shared", &pro.id, tomorrow_at(10), 30)
-            .await,
-    )
-    .await;
+    let (status, a) = app
+        .booked(Some(&alice), "shared", &pro.id, tomorrow_at(10), 30)
+        .await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, b) = status_and_json(
-        app.book(Some(&bob), "shared", &pro.id, tomorrow_at(11), 30)
-            .await,
-    )
-    .await;
+    let (status, b) = app
+        .booked(Some(&bob), "shared", &pro.id, tomorrow_at(11), 30)
+        .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_ne!(a["id"], b["id"]);
-    let (status, anon) =
-        status_and_json(app.book(None, "shared", &pro.id, tomorrow_at(12), 30).await).await;
+    let (status, anon) = app
+        .booked(None, "shared", &pro.id, tomorrow_at(12), 30)
+        .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_ne!(anon["id"], a["id"]);
 }
@@ -109,11 +100,9 @@ async fn an_expired_key_may_be_used_afresh() {
     let app = spawn_app().await;
     let client = app.user("client").await;
     let pro = app.pro(100).await;
-    let (status, first) = status_and_json(
-        app.book(Some(&client), "old", &pro.id, tomorrow_at(10), 30)
-            .await,
-    )
-    .await;
+    let (status, first) = app
+        .booked(Some(&client), "old", &pro.id, tomorrow_at(10), 30)
+        .await;
     assert_eq!(status, StatusCode::CREATED);
     {
         use diesel_async::SimpleAsyncConnection;
@@ -122,17 +111,15 @@ async fn an_expired_key_may_be_used_afresh() {
             .await
             .expect("age key");
     }
-    let (status, second) = status_and_json(
-        app.book(
+    let (status, second) = app
+        .booked(
             Some(&client),
             "old",
             &pro.id,
             tomorrow_at(10) + Duration::hours(2),
             30,
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_ne!(first["id"], second["id"]);
 }

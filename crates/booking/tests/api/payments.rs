@@ -16,11 +16,9 @@ async fn paying_with_pm_card_visa_confirms_the_booking_through_the_webhook() {
     let app = spawn_app().await;
     let client = app.user("client").await;
     let pro = app.pro(100).await;
-    let (status, booking) = status_and_json(
-        app.book(Some(&client), "pay-1", &pro.id, tomorrow_at(10), 30)
-            .await,
-    )
-    .await;
+    let (status, booking) = app
+        .booked(Some(&client), "pay-1", &pro.id, tomorrow_at(10), 30)
+        .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(booking["status"], "pending");
     assert_eq!(booking["payment"]["provider"], "stripe");
@@ -87,11 +85,9 @@ async fn a_card_declined_at_booking_is_402_frees_the_slot_and_replays() {
     let replay = send().await.expect("send");
     assert_eq!(replay.status(), StatusCode::PAYMENT_REQUIRED);
     assert_eq!(replay.headers()["idempotent-replayed"], "true");
-    let (status, _) = status_and_json(
-        app.book(Some(&client), "again", &pro.id, tomorrow_at(10), 30)
-            .await,
-    )
-    .await;
+    let (status, _) = app
+        .booked(Some(&client), "again", &pro.id, tomorrow_at(10), 30)
+        .await;
     assert_eq!(
         status,
         StatusCode::CREATED,
@@ -104,11 +100,9 @@ async fn a_declined_payment_is_recorded_and_the_slot_frees_when_the_hold_expires
     let app = spawn_app().await;
     let client = app.user("client").await;
     let pro = app.pro(100).await;
-    let (_, booking) = status_and_json(
-        app.book(Some(&client), "k", &pro.id, tomorrow_at(10), 30)
-            .await,
-    )
-    .await;
+    let (_, booking) = app
+        .booked(Some(&client), "k", &pro.id, tomorrow_at(10), 30)
+        .await;
     let intent = intent_of(&booking);
     let id = booking["id"].as_str().expect("id");
     let declined = app.pay(&intent, "pm_card_chargeCustomerFail").await;
@@ -123,11 +117,9 @@ async fn a_declined_payment_is_recorded_and_the_slot_frees_when_the_hold_expires
         "the client may still pay until the hold expires"
     );
 
-    let (status, _) = status_and_json(
-        app.book(Some(&client), "k2", &pro.id, tomorrow_at(10), 30)
-            .await,
-    )
-    .await;
+    let (status, _) = app
+        .booked(Some(&client), "k2", &pro.id, tomorrow_at(10), 30)
+        .await;
     assert_eq!(
         status,
         StatusCode::CONFLICT,
@@ -144,11 +136,9 @@ async fn a_declined_payment_is_recorded_and_the_slot_frees_when_the_hold_expires
         app.stripe_get(&format!("payment_intents/{intent}")).await["status"],
         "canceled"
     );
-    let (status, _) = status_and_json(
-        app.book(Some(&client), "k3", &pro.id, tomorrow_at(10), 30)
-            .await,
-    )
-    .await;
+    let (status, _) = app
+        .booked(Some(&client), "k3", &pro.id, tomorrow_at(10), 30)
+        .await;
     assert_eq!(status, StatusCode::CREATED);
 }
 
@@ -158,22 +148,18 @@ async fn a_payment_after_the_hold_expired_is_refunded_when_the_slot_was_taken() 
     let alice = app.user("client").await;
     let bob = app.user("client").await;
     let pro = app.pro(100).await;
-    let (_, late) = status_and_json(
-        app.book(Some(&alice), "a", &pro.id, tomorrow_at(10), 30)
-            .await,
-    )
-    .await;
+    let (_, late) = app
+        .booked(Some(&alice), "a", &pro.id, tomorrow_at(10), 30)
+        .await;
     let id = late["id"].as_str().expect("id");
     // The hold ran out (its intent's cancellation did not reach Stripe), and Bob took the slot.
     app.sql(&format!(
         "UPDATE bookings SET status = 'expired' WHERE id = '{id}'"
     ))
     .await;
-    let (status, _) = status_and_json(
-        app.book(Some(&bob), "b", &pro.id, tomorrow_at(10), 30)
-            .await,
-    )
-    .await;
+    let (status, _) = app
+        .booked(Some(&bob), "b", &pro.id, tomorrow_at(10), 30)
+        .await;
     assert_eq!(status, StatusCode::CREATED);
 
     app.pay(&intent_of(&late), "pm_card_visa").await;
@@ -202,11 +188,9 @@ async fn a_late_payment_confirms_when_the_slot_is_still_free() {
     let app = spawn_app().await;
     let client = app.user("client").await;
     let pro = app.pro(100).await;
-    let (_, booking) = status_and_json(
-        app.book(Some(&client), "a", &pro.id, tomorrow_at(10), 30)
-            .await,
-    )
-    .await;
+    let (_, booking) = app
+        .booked(Some(&client), "a", &pro.id, tomorrow_at(10), 30)
+        .await;
     let id = booking["id"].as_str().expect("id");
     app.sql(&format!(
         "UPDATE bookings SET status = 'expired' WHERE id = '{id}'"
@@ -224,22 +208,14 @@ async fn cancelling_a_confirmed_booking_refunds_it_and_a_pending_one_cancels_its
     let app = spawn_app().await;
     let client = app.user("client").await;
     let pro = app.pro(100).await;
-    let (_, paid) = status_and_json(
-        app.book(Some(&client), "a", &pro.id, tomorrow_at(10), 30)
-            .await,
-    )
-    .await;
+    let (_, paid) = app
+        .booked(Some(&client), "a", &pro.id, tomorrow_at(10), 30)
+        .await;
     let id = paid["id"].as_str().expect("id");
     app.pay(&intent_of(&paid), "pm_card_visa").await;
     app.wait_for(Some(&client), id, |b| b["status"] == "confirmed")
         .await;
-    let res = app
-        .http
-        .post(app.url(&format!("/bookings/{id}/cancel")))
-        .bearer_auth(&client)
-        .send()
-        .await
-        .expect("cancel");
+    let res = app.cancel(&client, id).await;
     let (status, cancelled) = status_and_json(res).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(cancelled["status"], "cancelled");
@@ -255,19 +231,11 @@ async fn cancelling_a_confirmed_booking_refunds_it_and_a_pending_one_cancels_its
     );
     assert_eq!(cancelled["refund"]["reason"], "requested_by_customer");
 
-    let (_, pending) = status_and_json(
-        app.book(Some(&client), "b", &pro.id, tomorrow_at(12), 30)
-            .await,
-    )
-    .await;
+    let (_, pending) = app
+        .booked(Some(&client), "b", &pro.id, tomorrow_at(12), 30)
+        .await;
     let pid = pending["id"].as_str().expect("id");
-    let res = app
-        .http
-        .post(app.url(&format!("/bookings/{pid}/cancel")))
-        .bearer_auth(&client)
-        .send()
-        .await
-        .expect("cancel");
+    let res = app.cancel(&client, pid).await;
     let (_, cancelled) = status_and_json(res).await;
     assert_eq!(cancelled["status"], "cancelled");
     assert_eq!(cancelled["payment"]["status"], "canceled");
@@ -283,11 +251,9 @@ async fn a_late_cancellation_refunds_per_the_policy() {
     let app = spawn_app_late_policy().await;
     let client = app.user("client").await;
     let pro = app.pro(100).await;
-    let (_, paid) = status_and_json(
-        app.book(Some(&client), "a", &pro.id, tomorrow_at(10), 30)
-            .await,
-    )
-    .await;
+    let (_, paid) = app
+        .booked(Some(&client), "a", &pro.id, tomorrow_at(10), 30)
+        .await;
     let id = paid["id"].as_str().expect("id");
     app.pay(&intent_of(&paid), "pm_card_visa").await;
     app.wait_for(Some(&client), id, |b| b["status"] == "confirmed")
@@ -297,13 +263,7 @@ async fn a_late_cancellation_refunds_per_the_policy() {
         "UPDATE bookings SET start_time = now() + interval '2 hours', end_time = now() + interval '150 minutes' WHERE id = '{id}'"
     ))
     .await;
-    let res = app
-        .http
-        .post(app.url(&format!("/bookings/{id}/cancel")))
-        .bearer_auth(&client)
-        .send()
-        .await
-        .expect("cancel");
+    let res = app.cancel(&client, id).await;
     let (_, cancelled) = status_and_json(res).await;
     assert_eq!(cancelled["refund"]["amount_cents"], 750, "25% of 3000");
 }
@@ -320,11 +280,9 @@ async fn a_stripe_outage_fails_the_booking_with_a_503_that_replays() {
     .await;
     let client = app.user("client").await;
     let pro = app.pro(100).await;
-    let (status, problem) = status_and_json(
-        app.book(Some(&client), "down", &pro.id, tomorrow_at(10), 30)
-            .await,
-    )
-    .await;
+    let (status, problem) = app
+        .booked(Some(&client), "down", &pro.id, tomorrow_at(10), 30)
+        .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(problem["code"], "payment_provider_unavailable");
     assert_eq!(app.count_bookings("status = 'failed'").await, 1);

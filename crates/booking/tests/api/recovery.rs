@@ -29,11 +29,9 @@ async fn a_crash_before_stripe_is_finished_by_a_retry_with_one_intent() {
         1
     );
 
-    let (status, booking) = status_and_json(
-        app.book(Some(&client), "crash-1", &pro.id, tomorrow_at(10), 30)
-            .await,
-    )
-    .await;
+    let (status, booking) = app
+        .booked(Some(&client), "crash-1", &pro.id, tomorrow_at(10), 30)
+        .await;
     assert_eq!(status, StatusCode::CREATED);
     let id = booking["id"].as_str().expect("id");
     assert_eq!(app.intents_of(id).await.len(), 1);
@@ -70,11 +68,9 @@ async fn a_crash_after_the_intent_was_made_is_finished_by_the_completer_without_
         .sql_i64("SELECT count(*) FROM bookings WHERE payment_intent_id IS NOT NULL")
         .await;
     assert_eq!(id, 1);
-    let (status, booking) = status_and_json(
-        app.book(Some(&client), "crash-2", &pro.id, tomorrow_at(10), 30)
-            .await,
-    )
-    .await;
+    let (status, booking) = app
+        .booked(Some(&client), "crash-2", &pro.id, tomorrow_at(10), 30)
+        .await;
     assert_eq!(status, StatusCode::CREATED);
     let intents = app.intents_of(booking["id"].as_str().expect("id")).await;
     assert_eq!(
@@ -93,11 +89,9 @@ async fn a_retry_while_the_first_request_holds_its_lease_is_409_in_use() {
     app.state.faults.arm(CrashPoint::AfterBookingCreated);
     app.book(Some(&client), "held", &pro.id, tomorrow_at(10), 30)
         .await;
-    let (status, problem) = status_and_json(
-        app.book(Some(&client), "held", &pro.id, tomorrow_at(10), 30)
-            .await,
-    )
-    .await;
+    let (status, problem) = app
+        .booked(Some(&client), "held", &pro.id, tomorrow_at(10), 30)
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(problem["code"], "idempotency_key_in_use");
 }
@@ -107,11 +101,9 @@ async fn a_crash_before_the_refund_is_made_is_finished_by_the_refund_job_once() 
     let app = app_with_short_lease().await;
     let client = app.user("client").await;
     let pro = app.pro(100).await;
-    let (_, booking) = status_and_json(
-        app.book(Some(&client), "r", &pro.id, tomorrow_at(10), 30)
-            .await,
-    )
-    .await;
+    let (_, booking) = app
+        .booked(Some(&client), "r", &pro.id, tomorrow_at(10), 30)
+        .await;
     let id = booking["id"].as_str().expect("id");
     let intent = booking["payment"]["payment_intent_id"]
         .as_str()
@@ -121,13 +113,7 @@ async fn a_crash_before_the_refund_is_made_is_finished_by_the_refund_job_once() 
     app.wait_for(Some(&client), id, |b| b["status"] == "confirmed")
         .await;
     app.state.faults.arm(CrashPoint::BeforeRefund);
-    let res = app
-        .http
-        .post(app.url(&format!("/bookings/{id}/cancel")))
-        .bearer_auth(&client)
-        .send()
-        .await
-        .expect("cancel");
+    let res = app.cancel(&client, id).await;
     let (_, cancelled) = status_and_json(res).await;
     assert_eq!(cancelled["status"], "cancelled");
     assert!(
@@ -157,17 +143,15 @@ async fn two_instances_running_jobs_at_once_never_process_a_booking_twice() {
     for i in 0..4 {
         let pro = app.pro(100).await;
         for h in 0..5 {
-            let (status, b) = status_and_json(
-                app.book(
+            let (status, b) = app
+                .booked(
                     Some(&client),
                     &format!("j{i}-{h}"),
                     &pro.id,
                     tomorrow_at(9 + h),
                     30,
                 )
-                .await,
-            )
-            .await;
+                .await;
             assert_eq!(status, StatusCode::CREATED);
             ids.push(b["id"].as_str().expect("id").to_owned());
         }
@@ -199,11 +183,9 @@ async fn a_payment_whose_webhook_never_came_is_settled_by_reconciliation() {
             .await;
     let client = app.user("client").await;
     let pro = app.pro(100).await;
-    let (_, booking) = status_and_json(
-        app.book(Some(&client), "lost", &pro.id, tomorrow_at(10), 30)
-            .await,
-    )
-    .await;
+    let (_, booking) = app
+        .booked(Some(&client), "lost", &pro.id, tomorrow_at(10), 30)
+        .await;
     let id = booking["id"].as_str().expect("id");
     let intent = booking["payment"]["payment_intent_id"]
         .as_str()
