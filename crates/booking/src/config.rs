@@ -41,6 +41,8 @@ pub struct Config {
     pub jobs_enabled: bool,
     pub jobs_interval: std::time::Duration,
     pub reconcile_after: Duration,
+    /// Body limit, security headers, CORS (`MAX_BODY_BYTES`, `CORS_ALLOWED_ORIGINS`).
+    pub hardening: slotwise_web::hardening::Hardening,
 }
 
 impl std::fmt::Debug for Config {
@@ -88,6 +90,7 @@ impl Config {
             jobs_enabled: var("JOBS_ENABLED", true)?,
             jobs_interval: std::time::Duration::from_secs(var("JOBS_INTERVAL_SECS", 5)?),
             reconcile_after: Duration::seconds(var("RECONCILE_AFTER_SECS", 60)?),
+            hardening: slotwise_web::hardening::Hardening::from_env()?,
         })
     }
 
@@ -110,6 +113,7 @@ impl Config {
             jobs_enabled: false,
             jobs_interval: std::time::Duration::from_secs(1),
             reconcile_after: Duration::seconds(60),
+            hardening: slotwise_web::hardening::Hardening::default(),
         }
     }
 }

@@ -51,7 +51,11 @@ pub fn openapi_service() -> OpenApiService<api::Api, ()> {
 
 /// The whole service as one endpoint; `main` serves it and tests spawn it.
 pub fn build_app(state: AppState) -> impl Endpoint {
-    slotwise_web::docs::routes(openapi_service())
+    let routes = state
+        .config
+        .hardening
+        .apply(slotwise_web::docs::routes(openapi_service()));
+    routes
         .data(state.pool.clone())
         .data(state)
         .around(slotwise_web::request_id::around)

@@ -13,6 +13,8 @@ pub struct Config {
     pub database_url: String,
     pub pool_size: usize,
     pub listen: String,
+    /// Body limit, security headers, CORS (`MAX_BODY_BYTES`, `CORS_ALLOWED_ORIGINS`).
+    pub hardening: slotwise_web::hardening::Hardening,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/slotwise";
@@ -33,6 +35,7 @@ impl Config {
                 .context("DATABASE_POOL_SIZE is not a number")?
                 .unwrap_or(16),
             listen: env("SEARCH_LISTEN").unwrap_or_else(|| "127.0.0.1:3001".to_owned()),
+            hardening: slotwise_web::hardening::Hardening::from_env()?,
         })
     }
 
@@ -41,6 +44,7 @@ impl Config {
             database_url: database_url.to_owned(),
             pool_size: 8,
             listen: "127.0.0.1:0".to_owned(),
+            hardening: slotwise_web::hardening::Hardening::default(),
         }
     }
 }

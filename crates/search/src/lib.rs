@@ -13,12 +13,14 @@ pub use config::Config;
 #[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
+    pub hardening: slotwise_web::hardening::Hardening,
 }
 
 impl AppState {
     pub fn new(config: &Config) -> anyhow::Result<Self> {
         Ok(Self {
             pool: slotwise_db::build_pool(&config.database_url, config.pool_size)?,
+            hardening: config.hardening.clone(),
         })
     }
 }
@@ -29,7 +31,10 @@ pub fn openapi_service() -> OpenApiService<api::SearchApi, ()> {
 }
 
 pub fn build_app(state: AppState) -> impl Endpoint {
-    slotwise_web::docs::routes(openapi_service())
+    let routes = state
+        .hardening
+        .apply(slotwise_web::docs::routes(openapi_service()));
+    routes
         .data(state.pool.clone())
         .data(state)
         .around(slotwise_web::request_id::around)

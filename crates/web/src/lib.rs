@@ -3,6 +3,7 @@
 
 pub mod allow;
 pub mod docs;
+pub mod hardening;
 pub mod health;
 pub mod pagination;
 pub mod problem;

@@ -3,6 +3,7 @@
 mod accounts;
 mod bookings;
 mod concurrency;
+mod hardening;
 mod helpers;
 mod idempotency;
 mod openapi;
