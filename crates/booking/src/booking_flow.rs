@@ -292,6 +292,7 @@ impl AppState {
             });
             match outcome {
                 Ok(Ok(view)) if view.status == PENDING => {
+                    crate::count_outcome("created");
                     drop(conn);
                     self.crash_point(CrashPoint::AfterBookingCreated)?;
                     let payment_method = request.payment_method.as_deref();
@@ -301,6 +302,13 @@ impl AppState {
                     return Ok(answer(status, body, false));
                 }
                 Ok(result) => {
+                    match &result {
+                        Ok(_) => crate::count_outcome("created"),
+                        Err(e) if e.problem.code == "booking_conflict" => {
+                            crate::count_outcome("conflict")
+                        }
+                        Err(_) => {}
+                    }
                     return Ok(Answer {
                         result,
                         replayed: false,

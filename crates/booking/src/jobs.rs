@@ -39,6 +39,9 @@ impl AppState {
             })
             .await?;
         drop(conn);
+        for _ in &expired {
+            crate::count_outcome("expired");
+        }
         for booking in &expired {
             if let Some(intent) = &booking.payment_intent_id {
                 // A payment that raced ahead arrives as `succeeded` and is handled as a late payment.
@@ -174,19 +177,13 @@ impl AppState {
     /// Every job once, in order, each on its own: one failing does not stop the
     /// others. Returns how much each did (0 for one that failed, which is logged).
     pub async fn run_jobs_once(&self) -> [usize; 5] {
-        let results = [
-            ("complete_keys", self.complete_keys_once().await),
-            ("expire_holds", self.expire_holds_once().await),
-            ("reconcile", self.reconcile_once().await),
-            ("complete_refunds", self.complete_refunds_once().await),
-            ("purge_keys", self.purge_keys_once().await),
-        ];
-        results.map(|(job, result)| {
-            result.unwrap_or_else(|e| {
-                tracing::warn!(job, error = %e, "job failed this round");
-                0
-            })
-        })
+        [
+            timed("complete_keys", self.complete_keys_once()).await,
+            timed("expire_holds", self.expire_holds_once()).await,
+            timed("reconcile", self.reconcile_once()).await,
+            timed("complete_refunds", self.complete_refunds_once()).await,
+            timed("purge_keys", self.purge_keys_once()).await,
+        ]
     }
 
     /// Loops the jobs every `JOBS_INTERVAL_SECS` until the process stops.
@@ -205,4 +202,29 @@ impl AppState {
             }
         })
     }
+}
+
+/// Runs one job, counting and timing it for `/metrics`; a failure is logged and counts 0.
+async fn timed(
+    job: &'static str,
+    run: impl std::future::Future<Output = Result<usize, ApiError>>,
+) -> usize {
+    let started = std::time::Instant::now();
+    let result = run.await;
+    let outcome = if result.is_ok() { "ok" } else { "error" };
+    slotwise_web::metrics::inc(
+        "job_runs_total",
+        "Background job rounds by result.",
+        &[("job", job), ("result", outcome)],
+    );
+    slotwise_web::metrics::observe(
+        "job_duration_seconds",
+        "Background job round duration.",
+        &[("job", job)],
+        started.elapsed().as_secs_f64(),
+    );
+    result.unwrap_or_else(|e| {
+        tracing::warn!(job, error = %e, "job failed this round");
+        0
+    })
 }

@@ -16,6 +16,15 @@ use slotwise_db::DbPool;
 
 pub use config::Config;
 
+/// Counts a booking outcome for `/metrics`.
+pub fn count_outcome(outcome: &str) {
+    slotwise_web::metrics::inc(
+        "booking_outcomes_total",
+        "Booking outcomes: created, conflict, confirmed, expired, refunded.",
+        &[("outcome", outcome)],
+    );
+}
+
 /// Everything a request handler needs.
 #[derive(Clone)]
 pub struct AppState {

@@ -1,13 +1,19 @@
-//! `Allow` on 405 answers (RFC 9110), listing the methods the OpenAPI document
-//! gives the path.
+//! Per-route bookkeeping from the OpenAPI document: `Allow` on 405 answers
+//! (RFC 9110), and the route template that labels request metrics.
 
 use poem::http::{HeaderValue, StatusCode};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use std::sync::Arc;
 
+struct RouteEntry {
+    segments: Vec<String>,
+    methods: String,
+    template: String,
+}
+
 /// Path templates (`/professionals/{id}`) and their methods, from a spec.
 #[derive(Clone, Default)]
-pub struct AllowedMethods(Arc<Vec<(Vec<String>, String)>>);
+pub struct AllowedMethods(Arc<Vec<RouteEntry>>);
 
 impl AllowedMethods {
     pub fn from_spec(spec_json: &str) -> Self {
@@ -20,22 +26,40 @@ impl AllowedMethods {
                     .map(|o| o.keys().map(|m| m.to_uppercase()).collect())
                     .unwrap_or_default();
                 methods.sort();
-                routes.push((segments(path), methods.join(", ")));
+                routes.push(RouteEntry {
+                    segments: segments(path),
+                    methods: methods.join(", "),
+                    template: path.clone(),
+                });
             }
         }
         Self(Arc::new(routes))
     }
 
-    fn for_path(&self, path: &str) -> Option<&str> {
+    fn entry(&self, path: &str) -> Option<&RouteEntry> {
         let wanted = segments(path);
-        self.0.iter().find_map(|(template, methods)| {
-            let matches = template.len() == wanted.len()
-                && template
+        self.0.iter().find(|r| {
+            r.segments.len() == wanted.len()
+                && r.segments
                     .iter()
                     .zip(&wanted)
-                    .all(|(t, w)| t.starts_with('{') || t == w);
-            matches.then_some(methods.as_str())
+                    .all(|(t, w)| t.starts_with('{') || t == w)
         })
+    }
+
+    fn for_path(&self, path: &str) -> Option<&str> {
+        self.entry(path).map(|r| r.methods.as_str())
+    }
+
+    /// The OpenAPI path template a request path matches (a bounded label set).
+    pub fn route_of<'a>(&'a self, path: &'a str) -> &'a str {
+        match path {
+            "/healthz" | "/readyz" | "/metrics" | "/openapi.json" => path,
+            _ => self
+                .entry(path)
+                .map(|r| r.template.as_str())
+                .unwrap_or("other"),
+        }
     }
 }
 
@@ -46,17 +70,32 @@ fn segments(path: &str) -> Vec<String> {
         .collect()
 }
 
-/// Middleware: adds `Allow` to every 405.
+/// Middleware: counts and times every request by route, adds `Allow` to every 405.
 pub async fn around<E: Endpoint>(
     allowed: AllowedMethods,
     next: E,
     req: Request,
 ) -> poem::Result<Response> {
     let path = req.uri().path().to_owned();
+    let method = req.method().to_string();
+    let started = std::time::Instant::now();
     let mut response = match next.call(req).await {
         Ok(ok) => ok.into_response(),
         Err(err) => crate::problem::problem_from_error(err),
     };
+    let route = allowed.route_of(&path);
+    let status = response.status().as_u16().to_string();
+    crate::metrics::inc(
+        "http_requests_total",
+        "HTTP requests by route and status.",
+        &[("method", &method), ("route", route), ("status", &status)],
+    );
+    crate::metrics::observe(
+        "http_request_duration_seconds",
+        "HTTP request latency by route.",
+        &[("method", &method), ("route", route)],
+        started.elapsed().as_secs_f64(),
+    );
     if response.status() == StatusCode::METHOD_NOT_ALLOWED
         && let Some(methods) = allowed.for_path(&path)
         && let Ok(value) = HeaderValue::from_str(methods)
@@ -78,5 +117,10 @@ mod tests {
         assert_eq!(allowed.for_path("/professionals/pro1"), Some("GET, PATCH"));
         assert_eq!(allowed.for_path("/bookings"), Some("GET, POST"));
         assert_eq!(allowed.for_path("/nothing/here"), None);
+        assert_eq!(
+            allowed.route_of("/professionals/pro1"),
+            "/professionals/{id}"
+        );
+        assert_eq!(allowed.route_of("/nothing/here"), "other");
     }
 }

@@ -1,7 +1,7 @@
 //! The routes every service has besides its API: docs, spec, health.
 
 use crate::allow::AllowedMethods;
-use crate::health::{healthz, readyz};
+use crate::health::{healthz, metrics, readyz};
 use poem::{Endpoint, EndpointExt, Route, get};
 use poem_openapi::{OpenApi, OpenApiService};
 
@@ -16,6 +16,7 @@ pub fn routes<T: OpenApi + 'static>(service: OpenApiService<T, ()>) -> impl Endp
         .nest("/docs", docs)
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
+        .at("/metrics", get(metrics))
         .nest("/", service)
         .around(move |ep, req| crate::allow::around(allowed.clone(), ep, req))
 }

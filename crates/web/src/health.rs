@@ -24,3 +24,29 @@ pub async fn readyz(pool: Data<&DbPool>) -> Response {
         Err(_) => ApiError::unavailable("database check timed out").into_response(),
     }
 }
+
+/// Prometheus text: request counts and latencies, domain counters, pool usage.
+#[handler]
+pub fn metrics(pool: Data<&DbPool>) -> Response {
+    let status = pool.status();
+    let gauge = |name, help, value: usize| crate::metrics::set(name, help, &[], value as f64);
+    gauge(
+        "db_pool_max_size",
+        "Connections the pool may open.",
+        status.max_size,
+    );
+    gauge("db_pool_size", "Connections open.", status.size);
+    gauge(
+        "db_pool_available",
+        "Open connections idle.",
+        status.available,
+    );
+    gauge(
+        "db_pool_waiting",
+        "Requests waiting for a connection.",
+        status.waiting,
+    );
+    Response::builder()
+        .content_type("text/plain; version=0.0.4")
+        .body(crate::metrics::render())
+}

@@ -5,6 +5,7 @@ pub mod allow;
 pub mod docs;
 pub mod hardening;
 pub mod health;
+pub mod metrics;
 pub mod pagination;
 pub mod problem;
 pub mod request_id;

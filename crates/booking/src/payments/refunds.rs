@@ -37,12 +37,17 @@ impl AppState {
             .refund_reason
             .as_deref()
             .unwrap_or("requested_by_customer");
-        Booking::record_refund(&mut conn, booking_id, &refund.id, refund.amount, reason).await?;
+        if Booking::record_refund(&mut conn, booking_id, &refund.id, refund.amount, reason).await? {
+            crate::count_outcome("refunded");
+        }
         Ok(())
     }
 
     /// Stripe work that follows applying an intent, after its transaction committed.
     pub async fn after_applied(&self, applied: &super::Applied) {
+        if *applied == super::Applied::Confirmed {
+            crate::count_outcome("confirmed");
+        }
         match applied {
             // The refund is owed and recorded; if Stripe is down now, the refund job makes it.
             super::Applied::RefundDue(booking_id) => {

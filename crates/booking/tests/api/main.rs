@@ -6,6 +6,7 @@ mod concurrency;
 mod hardening;
 mod helpers;
 mod idempotency;
+mod metrics;
 mod openapi;
 mod payments;
 mod professionals;

@@ -1,0 +1,52 @@
+//! `/metrics` in Prometheus text format.
+
+use crate::helpers::{spawn_app, tomorrow_at};
+use reqwest::StatusCode;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_by_route_outcomes_jobs_and_pool() {
+    let app = spawn_app().await;
+    let client = app.user("client").await;
+    let pro = app.pro(0).await;
+    let (status, _) = app
+        .booked(Some(&client), "m1", &pro.slug, tomorrow_at(10), 30)
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = app
+        .booked(Some(&client), "m2", &pro.slug, tomorrow_at(10), 30)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    app.state.run_jobs_once().await;
+
+    let res = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/plain")
+    );
+    let text = res.text().await.expect("text");
+    for expected in [
+        "# TYPE http_requests_total counter",
+        "http_requests_total{method=\"POST\",route=\"/bookings\",status=\"201\"}",
+        "http_requests_total{method=\"POST\",route=\"/bookings\",status=\"409\"}",
+        "http_request_duration_seconds_bucket{method=\"POST\",route=\"/bookings\",le=\"+Inf\"}",
+        "booking_outcomes_total{outcome=\"created\"}",
+        "booking_outcomes_total{outcome=\"conflict\"}",
+        "job_runs_total{job=\"expire_holds\",result=\"ok\"}",
+        "job_duration_seconds_count{job=\"purge_keys\"}",
+        "db_pool_max_size 20",
+    ] {
+        assert!(text.contains(expected), "missing {expected}");
+    }
+    assert!(
+        !text.contains("route=\"/professionals/p-"),
+        "routes are templates, not raw paths"
+    );
+}
