@@ -4,17 +4,23 @@ localstripe (PyPI) is a stateful Stripe emulator. Its replies lack fields
 that typed Stripe clients (async-stripe 1.0) require, so this launcher runs
 localstripe's own aiohttp app in-process with one extra middleware that fills
 them in. It also skips localstripe's pickle-the-whole-store-on-every-POST,
-which makes it slower with every object it holds.
+which makes it slower with every object it holds, and delivers webhooks to all
+endpoints at once (localstripe posts to one after another, so one slow or dead
+endpoint delays every other), forgetting endpoints that refuse connections.
 
     python stripe_emulator.py --port 8420
 """
 
 import argparse
+import asyncio
+import hashlib
+import hmac
 import json
 import logging
 
+import aiohttp
 from aiohttp import web
-from localstripe import server
+from localstripe import server, webhooks
 from localstripe.resources import store
 
 
@@ -73,12 +79,38 @@ async def compat_middleware(request, handler):
     return response
 
 
+async def send_webhook(event):
+    """Signs and delivers one event to every registered endpoint concurrently."""
+    payload = json.dumps(compat(event._export()), sort_keys=True).encode("utf-8")
+    signed = b"%d.%s" % (event.created, payload)
+    await asyncio.sleep(0.5)  # Stripe, too, delivers shortly after the change
+
+    async def deliver(session, endpoint_id, hook):
+        if hook.events is not None and event.type not in hook.events:
+            return
+        signature = hmac.new(hook.secret.encode("utf-8"), signed, hashlib.sha256).hexdigest()
+        headers = {"Content-Type": "application/json; charset=utf-8",
+                   "Stripe-Signature": "t=%d,v1=%s" % (event.created, signature)}
+        try:
+            async with session.post(hook.url, data=payload, headers=headers) as response:
+                await response.read()
+        except aiohttp.ClientConnectorError:
+            webhooks._webhooks.pop(endpoint_id, None)  # nobody listens there any more
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            pass
+
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        await asyncio.gather(*(deliver(session, i, h) for i, h in list(webhooks._webhooks.items())))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8420)
     args = parser.parse_args()
     store.dump_to_disk = lambda *a, **k: None
+    webhooks._send_webhook = send_webhook
     server.app.middlewares.append(compat_middleware)
     logging.basicConfig(level=logging.WARNING)
     web.run_app(server.app, host=args.host, port=args.port, access_log=None, print=None)

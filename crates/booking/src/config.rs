@@ -18,6 +18,9 @@
 //! | `JOBS_ENABLED` | `true` | run the background jobs in this instance |
 //! | `JOBS_INTERVAL_SECS` | `5` | pause between job rounds |
 //! | `RECONCILE_AFTER_SECS` | `60` | ask Stripe about a pending booking after this long without news |
+//! | `AUTH_RATE_PER_MINUTE` | `20` | sign-ins/sign-ups per IP and per email each minute (429 above) |
+//! | `BOOKING_RATE_PER_MINUTE` | `120` | bookings per user (or IP when anonymous) each minute |
+//! | `TRUST_FORWARDED_FOR` | `false` | take the client IP from `X-Forwarded-For` (behind our proxy only) |
 
 use anyhow::Context;
 use chrono::Duration;
@@ -43,6 +46,9 @@ pub struct Config {
     pub reconcile_after: Duration,
     /// Body limit, security headers, CORS (`MAX_BODY_BYTES`, `CORS_ALLOWED_ORIGINS`).
     pub hardening: slotwise_web::hardening::Hardening,
+    pub auth_rate_per_minute: u32,
+    pub booking_rate_per_minute: u32,
+    pub trust_forwarded_for: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -91,6 +97,9 @@ impl Config {
             jobs_interval: std::time::Duration::from_secs(var("JOBS_INTERVAL_SECS", 5)?),
             reconcile_after: Duration::seconds(var("RECONCILE_AFTER_SECS", 60)?),
             hardening: slotwise_web::hardening::Hardening::from_env()?,
+            auth_rate_per_minute: var("AUTH_RATE_PER_MINUTE", 20)?,
+            booking_rate_per_minute: var("BOOKING_RATE_PER_MINUTE", 120)?,
+            trust_forwarded_for: var("TRUST_FORWARDED_FOR", false)?,
         })
     }
 
@@ -114,6 +123,9 @@ impl Config {
             jobs_interval: std::time::Duration::from_secs(1),
             reconcile_after: Duration::seconds(60),
             hardening: slotwise_web::hardening::Hardening::default(),
+            auth_rate_per_minute: 1000,
+            booking_rate_per_minute: 100_000,
+            trust_forwarded_for: false,
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod faults;
 pub mod idempotency;
 pub mod jobs;
 pub mod payments;
+pub mod rate_limit;
 
 use poem::{Endpoint, EndpointExt};
 use poem_openapi::OpenApiService;
@@ -31,6 +32,7 @@ pub struct AppState {
     pub pool: DbPool,
     pub config: Config,
     pub stripe: payments::stripe::Stripe,
+    pub limits: rate_limit::Limits,
     #[cfg(feature = "fault-injection")]
     pub faults: faults::Faults,
 }
@@ -43,10 +45,13 @@ impl AppState {
             &config.stripe_api_base,
             config.stripe_timeout,
         )?;
+        let limits =
+            rate_limit::Limits::new(config.auth_rate_per_minute, config.booking_rate_per_minute);
         Ok(Self {
             pool,
             config,
             stripe,
+            limits,
             #[cfg(feature = "fault-injection")]
             faults: faults::Faults::default(),
         })

@@ -126,6 +126,15 @@ fn validate_signup(req: &SignupRequest) -> Result<(), ApiError> {
 }
 
 impl AppState {
+    /// Sign-in and sign-up are limited per IP and per email.
+    fn limit_auth(&self, req: &poem::Request, email: &str) -> Result<(), ApiError> {
+        let ip = crate::rate_limit::client_ip(req, self.config.trust_forwarded_for);
+        self.limits.auth.check(&format!("ip:{ip}"))?;
+        self.limits
+            .auth
+            .check(&format!("email:{}", normalize_email(email)))
+    }
+
     fn session_cookie(&self, token: &str, max_age_secs: i64) -> String {
         let secure = if self.config.cookie_secure {
             "; Secure"
@@ -158,9 +167,11 @@ impl AccountsApi {
     #[oai(path = "/api/users/signup", method = "post")]
     async fn signup(
         &self,
+        req: &poem::Request,
         state: Data<&AppState>,
         body: Json<SignupRequest>,
     ) -> Result<SignupResponse, ApiError> {
+        state.limit_auth(req, &body.email)?;
         validate_signup(&body)?;
         let role = match body.role.unwrap_or(SignupRole::Client) {
             SignupRole::Client => "client",
@@ -194,9 +205,11 @@ impl AccountsApi {
     #[oai(path = "/api/users/signin", method = "post")]
     async fn signin(
         &self,
+        req: &poem::Request,
         state: Data<&AppState>,
         body: Json<SigninRequest>,
     ) -> Result<SigninResponse, ApiError> {
+        state.limit_auth(req, &body.email)?;
         let email = normalize_email(&body.email);
         let user = {
             let mut conn = state.pool.get().await?;

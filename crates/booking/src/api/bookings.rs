@@ -108,12 +108,21 @@ impl BookingsApi {
     #[oai(path = "/bookings", method = "post")]
     async fn create(
         &self,
+        req: &poem::Request,
         state: Data<&AppState>,
         auth: MaybeAuth,
         #[oai(name = "Idempotency-Key")] idempotency_key: Header<Option<String>>,
         body: Json<BookingRequest>,
     ) -> Result<CreateBookingResponse, ApiError> {
         let user = state.authenticate_optional(&auth).await?;
+        let caller = match &user {
+            Some(u) => format!("user:{}", u.id),
+            None => format!(
+                "ip:{}",
+                crate::rate_limit::client_ip(req, state.config.trust_forwarded_for)
+            ),
+        };
+        state.limits.booking.check(&caller)?;
         let key = IdempotencyKey::parse(idempotency_key.as_deref())?;
         let request = NewBooking {
             professional: body.0.professional_id,

@@ -81,3 +81,50 @@ async fn cors_answers_only_configured_origins() {
         Some(b"https://evil.example".as_slice())
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_ins_and_bookings_over_their_rate_are_429_with_retry_after() {
+    let app = spawn_app_with(|c| {
+        c.auth_rate_per_minute = 3;
+        c.booking_rate_per_minute = 2;
+    })
+    .await;
+    // Two sign-ups from this IP, then sign-ins: the limit is 3 a minute.
+    let pro = app.pro(0).await;
+    let token = app.user("client").await;
+    let signin = || {
+        app.http
+            .post(app.url("/api/users/signin"))
+            .json(&serde_json::json!({ "email": "nobody@example.com", "password": "whatever1" }))
+            .send()
+    };
+    assert_eq!(
+        signin().await.expect("signin").status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let limited = signin().await.expect("signin");
+    assert!(limited.headers().contains_key("retry-after"));
+    let (status, problem) = status_and_json(limited).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(problem["code"], "rate_limited");
+
+    for (i, expected) in [
+        StatusCode::CREATED,
+        StatusCode::CREATED,
+        StatusCode::TOO_MANY_REQUESTS,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let res = app
+            .book(
+                Some(&token),
+                &format!("r{i}"),
+                &pro.id,
+                crate::helpers::tomorrow_at(9 + i as i64),
+                30,
+            )
+            .await;
+        assert_eq!(res.status(), expected, "booking {i}");
+    }
+}
