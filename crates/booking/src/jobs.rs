@@ -186,20 +186,31 @@ impl AppState {
         ]
     }
 
-    /// Loops the jobs every `JOBS_INTERVAL_SECS` until the process stops.
-    pub fn spawn_jobs(&self) -> tokio::task::JoinHandle<()> {
+    /// Loops the jobs every `JOBS_INTERVAL_SECS` until `stop` turns true; a
+    /// round in progress is finished first (graceful shutdown).
+    pub fn spawn_jobs(
+        &self,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) -> tokio::task::JoinHandle<()> {
         let state = self.clone();
         tokio::spawn(async move {
             let mut tick =
                 tokio::time::interval(state.config.jobs_interval.max(Duration::from_millis(100)));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                tick.tick().await;
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stop.changed() => break,
+                }
+                if *stop.borrow() {
+                    break;
+                }
                 let counts = state.run_jobs_once().await;
                 if counts.iter().any(|&n| n > 0) {
                     tracing::info!(?counts, "jobs: keys, holds, reconciled, refunds, purged");
                 }
             }
+            tracing::info!("job loop stopped");
         })
     }
 }

@@ -61,11 +61,18 @@ async fn serve() -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!(addr = %bound.addr, "booking service listening");
     let state = AppState::new(config)?;
-    if state.config.jobs_enabled {
-        state.spawn_jobs();
-    }
+    let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
+    let jobs = state
+        .config
+        .jobs_enabled
+        .then(|| state.spawn_jobs(jobs_stopped));
+    // In-flight requests finish first (30 s at most), then the job round in progress.
     bound
         .serve(build_app(state), slotwise_web::serve::shutdown_signal())
         .await?;
+    let _ = stop_jobs.send(true);
+    if let Some(jobs) = jobs {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(30), jobs).await;
+    }
     Ok(())
 }

@@ -5,7 +5,7 @@ use diesel::result::{DatabaseErrorKind, Error};
 use std::time::Duration;
 
 /// Attempts before a serialization failure is given up on and reported.
-pub const MAX_ATTEMPTS: u32 = 12;
+pub const MAX_ATTEMPTS: u32 = 25;
 
 /// Whether a failed transaction may succeed if simply run again.
 ///

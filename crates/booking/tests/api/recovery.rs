@@ -237,3 +237,25 @@ async fn expired_keys_are_purged() {
         "bookings outlive their keys"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_job_loop_stops_when_told_after_finishing_its_round() {
+    let app = spawn_app_with(|c| c.jobs_interval = std::time::Duration::from_millis(100)).await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let jobs = app.state.spawn_jobs(stopped);
+    let client = app.user("client").await;
+    let pro = app.pro(100).await;
+    let (_, booking) = app
+        .booked(Some(&client), "hold", &pro.id, tomorrow_at(10), 30)
+        .await;
+    app.sql("UPDATE bookings SET expires_at = now() - interval '1 second'")
+        .await;
+    let id = booking["id"].as_str().expect("id");
+    app.wait_for(Some(&client), id, |b| b["status"] == "expired")
+        .await;
+    stop.send(true).expect("send");
+    tokio::time::timeout(std::time::Duration::from_secs(10), jobs)
+        .await
+        .expect("the loop stops")
+        .expect("the loop did not panic");
+}
