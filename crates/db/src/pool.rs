@@ -23,20 +23,48 @@ pub use diesel_async::pooled_connection::deadpool::PoolError;
 ///
 /// `jit = off`, no parallel workers: every query here is short and runs many at
 /// once; compiling or spreading one costs more than it saves.
-const SESSION_SETUP: &str = "SET enable_seqscan = off; SET jit = off; \
-     SET max_parallel_workers_per_gather = 0; SET statement_timeout = '30s'";
+fn session_setup(statement_timeout: Duration) -> String {
+    format!(
+        "SET enable_seqscan = off; SET jit = off; SET max_parallel_workers_per_gather = 0; \
+         SET statement_timeout = {}",
+        statement_timeout.as_millis()
+    )
+}
+
+/// Default `statement_timeout` (`DATABASE_STATEMENT_TIMEOUT_MS`): no query of
+/// ours should take long; one that does is cut off and answered 503.
+pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Builds a pool; connections are opened lazily, so this never touches the network.
 pub fn build_pool(database_url: &str, max_size: usize) -> Result<DbPool, BuildError> {
+    build_pool_with(database_url, max_size, statement_timeout_from_env())
+}
+
+/// `DATABASE_STATEMENT_TIMEOUT_MS`, else [`DEFAULT_STATEMENT_TIMEOUT`].
+pub fn statement_timeout_from_env() -> Duration {
+    std::env::var("DATABASE_STATEMENT_TIMEOUT_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(DEFAULT_STATEMENT_TIMEOUT)
+}
+
+pub fn build_pool_with(
+    database_url: &str,
+    max_size: usize,
+    statement_timeout: Duration,
+) -> Result<DbPool, BuildError> {
+    let setup = session_setup(statement_timeout);
     let mut config = ManagerConfig::default();
     // No `SELECT 1` on every checkout: a dead connection fails its first query,
     // which maps to 503, and the pool drops it.
     config.recycling_method = RecyclingMethod::Fast;
-    config.custom_setup = Box::new(|url| {
+    config.custom_setup = Box::new(move |url| {
         let url = url.to_owned();
+        let setup = setup.clone();
         async move {
             let mut conn = AsyncPgConnection::establish(&url).await?;
-            conn.batch_execute(SESSION_SETUP)
+            conn.batch_execute(&setup)
                 .await
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
             Ok(conn)

@@ -128,3 +128,64 @@ async fn sign_ins_and_bookings_over_their_rate_are_429_with_retry_after() {
         assert_eq!(res.status(), expected, "booking {i}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_over_the_statement_timeout_is_cut_off_and_answers_503() {
+    use diesel_async::SimpleAsyncConnection;
+    let app = spawn_app().await;
+    let pool = slotwise_db::build_pool_with(
+        &app.state.config.database_url,
+        1,
+        std::time::Duration::from_millis(200),
+    )
+    .expect("pool");
+    let mut conn = pool.get().await.expect("conn");
+    let started = std::time::Instant::now();
+    let err = conn
+        .batch_execute("SELECT pg_sleep(5)")
+        .await
+        .expect_err("cut off");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    let api = slotwise_web::ApiError::from(err);
+    assert_eq!(api.problem.status, 503);
+    assert_eq!(api.problem.code, "service_unavailable");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stripe_that_never_answers_times_out_into_a_503() {
+    // A peer that accepts connections and never says a word.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = silent.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
+    let app = crate::helpers::spawn_unregistered_app(|c| {
+        c.stripe_api_base = format!("http://{addr}/");
+        c.stripe_timeout = std::time::Duration::from_secs(1);
+    })
+    .await;
+    let client = app.user("client").await;
+    let pro = app.pro(100).await;
+    let started = std::time::Instant::now();
+    let (status, problem) = app
+        .booked(
+            Some(&client),
+            "slow",
+            &pro.id,
+            crate::helpers::tomorrow_at(10),
+            30,
+        )
+        .await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(problem["code"], "payment_provider_unavailable");
+}
