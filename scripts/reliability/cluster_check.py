@@ -1,0 +1,122 @@
+"""Checks run through nginx against two booking and two search instances.
+
+Usage: cluster_check.py BOOKING_URL SEARCH_URL DATABASE_URL STRIPE_BASE PG_VERSION
+"""
+import asyncio
+import subprocess
+import sys
+import time
+import uuid
+
+import aiohttp
+
+BOOKING, SEARCH, DATABASE_URL, STRIPE, PG_VERSION = sys.argv[1:6]
+DAY2 = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 2 * 86400))
+DAY3 = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 3 * 86400))
+
+
+def sql(query):
+    return subprocess.run(["psql", DATABASE_URL, "-qtAc", query], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+async def post_booking(session, key, body):
+    while True:
+        async with session.post(BOOKING + "/bookings", json=body, headers={"Idempotency-Key": key}) as r:
+            text = await r.read()
+            if r.status == 409 and b"idempotency_key_in_use" in text:
+                await asyncio.sleep(0.1)
+                continue
+            return r.status, text
+
+
+async def race(session):
+    body = {"professional_id": "pro1", "start_time": f"{DAY2}T10:00:00Z", "duration_minutes": 60}
+    started = time.monotonic()
+    results = await asyncio.gather(*(post_booking(session, str(uuid.uuid4()), body) for _ in range(200)))
+    statuses = [s for s, _ in results]
+    return {"race_201": statuses.count(201), "race_409": statuses.count(409),
+            "race_other": len(statuses) - statuses.count(201) - statuses.count(409),
+            "race_seconds": round(time.monotonic() - started, 2)}
+
+
+async def idempotency(session):
+    sem = asyncio.Semaphore(50)
+
+    async def one(i):
+        k = i % 100
+        body = {"professional_id": f"pro{2 + k % 10}",
+                "start_time": f"{DAY3}T{8 + (k // 10) // 2:02d}:{30 * ((k // 10) % 2):02d}:00Z",
+                "duration_minutes": 30}
+        async with sem:
+            status, text = await post_booking(session, f"cluster-{k}", body)
+        return k, status, text
+
+    answers = await asyncio.gather(*(one(i) for i in range(1000)))
+    first, differing = {}, 0
+    for k, status, text in answers:
+        if first.setdefault(k, (status, text)) != (status, text):
+            differing += 1
+    created = sum(1 for s, _ in first.values() if s == 201)
+    rows = int(sql("SELECT count(*) FROM bookings WHERE start_time::date = '%s'" % DAY3))
+    return {"keys": len(first), "keys_answered_201": created, "booking_rows": rows, "differing_replays": differing}
+
+
+async def jobs():
+    # Expire every hold now; both instances' job loops race for them.
+    pending = int(sql("SELECT count(*) FROM bookings WHERE status = 'pending'"))
+    sql("UPDATE bookings SET expires_at = now() - interval '1 second' WHERE status = 'pending'")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and int(sql("SELECT count(*) FROM bookings WHERE status = 'pending'")):
+        await asyncio.sleep(0.2)
+    doubled = int(sql("""SELECT count(*) FROM (SELECT booking_id FROM booking_transitions
+        WHERE to_status = 'expired' GROUP BY booking_id HAVING count(*) > 1) d"""))
+    expired = int(sql("SELECT count(*) FROM bookings WHERE status = 'expired'"))
+    return {"holds": pending, "expired_by_jobs": expired, "processed_twice": doubled}
+
+
+async def search_through_restart(session):
+    statuses = {}
+    stop = asyncio.Event()
+
+    async def loop():
+        while not stop.is_set():
+            try:
+                async with session.get(SEARCH + "/search/professionals?lat=5.6037&long=-0.187&location_radius_km=25") as r:
+                    await r.read()
+                    statuses[r.status] = statuses.get(r.status, 0) + 1
+            except aiohttp.ClientError:
+                statuses["error"] = statuses.get("error", 0) + 1
+            await asyncio.sleep(0.01)
+
+    task = asyncio.create_task(loop())
+    await asyncio.sleep(1)
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", PG_VERSION, "main", "stop", "-m", "fast"], check=True)
+    await asyncio.sleep(3)
+    down = dict(statuses)
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", PG_VERSION, "main", "start"], check=True)
+    await asyncio.sleep(2)
+    stop.set()
+    await task
+    body = {"professional_id": "pro3", "start_time": f"{DAY2}T15:00:00Z", "duration_minutes": 30}
+    status, _ = await post_booking(session, str(uuid.uuid4()), body)
+    return {"search_answers": statuses, "search_answers_until_primary_back": down, "booking_after_restart": status}
+
+
+async def main():
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=250)) as session:
+        figures = {}
+        figures.update(await race(session))
+        figures.update(await idempotency(session))
+        figures.update(await jobs())
+        figures.update(await search_through_restart(session))
+    print(" ".join(f"{k}={v}" for k, v in figures.items()))
+    ok = (figures["race_201"] == 1 and figures["race_409"] == 199 and figures["keys_answered_201"] == 100
+          and figures["booking_rows"] == 100 and figures["differing_replays"] == 0
+          and figures["processed_twice"] == 0 and figures["expired_by_jobs"] >= figures["holds"]
+          and set(figures["search_answers"]) == {200} and figures["booking_after_restart"] in (201, 409))
+    sys.exit(0 if ok else 1)
+
+
+asyncio.run(main())
