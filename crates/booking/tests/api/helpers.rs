@@ -185,10 +185,16 @@ impl TestApp {
 
     /// Count of rows matching a SQL condition on bookings, straight from the database.
     pub async fn count_bookings(&self, condition: &str) -> i64 {
+        self.count_rows(&format!("bookings WHERE {condition}"))
+            .await
+    }
+
+    /// `SELECT count(*) FROM {from_where}`, straight from the database.
+    pub async fn count_rows(&self, from_where: &str) -> i64 {
         use diesel_async::RunQueryDsl;
         let mut conn = self.state.pool.get().await.expect("conn");
         diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
-            "(SELECT count(*) FROM bookings WHERE {condition})"
+            "(SELECT count(*) FROM {from_where})"
         )))
         .get_result(&mut conn)
         .await

@@ -9,6 +9,7 @@ mod idempotency;
 mod metrics;
 mod openapi;
 mod payments;
+mod process;
 mod professionals;
 mod query_plans;
 mod recovery;
