@@ -9,7 +9,7 @@ use poem::http::StatusCode;
 use poem_openapi::Object;
 use poem_openapi::types::{ParseFromJSON, ToJSON};
 use slotwise_db::availability::AvailabilityWindow;
-use slotwise_db::bookings::{Booking, BookingWithSlug, CONFIRMED, PENDING};
+use slotwise_db::bookings::{Booking, BookingKey, BookingWithSlug, CONFIRMED, PENDING};
 use slotwise_db::idempotency::{BOOKING_CREATED, FINISHED, IdempotencyRecord};
 use slotwise_db::payments::Transition;
 use slotwise_db::professionals::{Professional, ProfessionalRef};
@@ -73,6 +73,13 @@ pub struct RefundView {
 }
 
 impl BookingView {
+    pub fn key(&self) -> BookingKey {
+        BookingKey {
+            professional_id: self.professional_id,
+            id: self.id,
+        }
+    }
+
     pub fn new(booking: Booking, professional_slug: String) -> Self {
         Self {
             id: booking.id,
@@ -297,7 +304,7 @@ impl AppState {
                     self.crash_point(CrashPoint::AfterBookingCreated)?;
                     let payment_method = request.payment_method.as_deref();
                     let (status, body) = self
-                        .complete_payment(&scope, key.as_str(), view.id, payment_method, false)
+                        .complete_payment(&scope, key.as_str(), view.key(), payment_method, false)
                         .await?;
                     return Ok(answer(status, body, false));
                 }
@@ -341,13 +348,16 @@ impl AppState {
         {
             return Err(idempotency::key_in_use());
         }
+        let booking = Booking::locate(&mut conn, booking_id)
+            .await?
+            .ok_or_else(ApiError::internal)?;
         drop(conn);
         let payment_method = prior
             .request_body
             .get("payment_method")
             .and_then(|v| v.as_str());
         let (status, body) = self
-            .complete_payment(&prior.scope, &prior.key, booking_id, payment_method, true)
+            .complete_payment(&prior.scope, &prior.key, booking, payment_method, true)
             .await?;
         Ok(answer(status, body, false))
     }
@@ -417,6 +427,6 @@ async fn decide(
         refund_requested_at: None,
     };
     Booking::insert(conn, &booking).await?;
-    Transition::record(conn, booking.id, None, &booking.status, "booked", source).await?;
+    Transition::record(conn, booking.key(), None, &booking.status, "booked", source).await?;
     Ok(Ok(BookingView::new(booking, pro.slug)))
 }

@@ -24,7 +24,7 @@ impl AppState {
                 for b in due {
                     if let Some(b) = Booking::transition(
                         conn,
-                        b.id,
+                        b.key(),
                         &[PENDING],
                         EXPIRED,
                         "hold expired unpaid",
@@ -47,7 +47,7 @@ impl AppState {
                 // A payment that raced ahead arrives as `succeeded` and is handled as a late payment.
                 if let Ok(intent) = self.stripe.cancel_intent(intent).await {
                     let mut conn = self.pool.get().await?;
-                    Booking::record_payment(&mut conn, booking.id, &intent.status, None).await?;
+                    Booking::record_payment(&mut conn, booking.key(), &intent.status, None).await?;
                 }
             }
         }
@@ -65,7 +65,7 @@ impl AppState {
             .run(async |conn: &mut AsyncPgConnection| {
                 let stale = Booking::lock_unsettled(conn, before, BATCH).await?;
                 for b in &stale {
-                    Booking::touch(conn, b.id).await?;
+                    Booking::touch(conn, b.key()).await?;
                 }
                 Ok::<_, slotwise_db::DbError>(stale)
             })
@@ -82,7 +82,7 @@ impl AppState {
                     // Stripe never made one: the outcome is known now.
                     Booking::record_payment(
                         &mut conn,
-                        booking.id,
+                        booking.key(),
                         "none",
                         booking.payment_error.as_deref(),
                     )
@@ -100,7 +100,8 @@ impl AppState {
             if payable && booking.status != PENDING {
                 // The booking let go of its slot: its intent must not stay payable.
                 if let Ok(canceled) = self.stripe.cancel_intent(&intent.id).await {
-                    Booking::record_payment(&mut conn, booking.id, &canceled.status, None).await?;
+                    Booking::record_payment(&mut conn, booking.key(), &canceled.status, None)
+                        .await?;
                 }
             }
             settled += 1;
@@ -128,12 +129,17 @@ impl AppState {
             let Some(booking_id) = record.booking_id else {
                 continue;
             };
+            let mut conn = self.pool.get().await?;
+            let Some(booking) = Booking::locate(&mut conn, booking_id).await? else {
+                continue;
+            };
+            drop(conn);
             let payment_method = record
                 .request_body
                 .get("payment_method")
                 .and_then(|v| v.as_str());
             match self
-                .complete_payment(&record.scope, &record.key, booking_id, payment_method, true)
+                .complete_payment(&record.scope, &record.key, booking, payment_method, true)
                 .await
             {
                 Ok(_) => done += 1,

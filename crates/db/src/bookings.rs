@@ -41,6 +41,25 @@ pub struct Booking {
     pub refund_requested_at: Option<DateTime<Utc>>,
 }
 
+/// How a known booking is addressed: its professional and its id. Every
+/// statement on a booking names `professional_id`, the column bookings would be
+/// distributed by on Citus (docs/SCALING.md), so it stays on one shard there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BookingKey {
+    pub professional_id: Uuid,
+    pub id: Uuid,
+}
+
+/// The one booking `key` names.
+macro_rules! one {
+    ($key:expr) => {
+        $crate::schema::bookings::table
+            .filter($crate::schema::bookings::professional_id.eq($key.professional_id))
+            .filter($crate::schema::bookings::id.eq($key.id))
+    };
+}
+pub(crate) use one;
+
 /// A booking together with the slug of its professional, as the API shows it.
 #[derive(Debug, Clone, Queryable, Selectable)]
 pub struct BookingWithSlug {
@@ -68,6 +87,31 @@ pub struct BookingCursor {
 }
 
 impl Booking {
+    pub fn key(&self) -> BookingKey {
+        BookingKey {
+            professional_id: self.professional_id,
+            id: self.id,
+        }
+    }
+
+    /// The key of the booking with this id, for callers that hold only the id
+    /// (crash recovery from an idempotency key, old PaymentIntents). On Citus
+    /// this one lookup asks every shard (docs/SCALING.md).
+    pub async fn locate(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<BookingKey>> {
+        bookings::table
+            .filter(bookings::id.eq(id))
+            .select((bookings::professional_id, bookings::id))
+            .first::<(Uuid, Uuid)>(conn)
+            .await
+            .optional()
+            .map(|found| {
+                found.map(|(professional_id, id)| BookingKey {
+                    professional_id,
+                    id,
+                })
+            })
+    }
+
     pub async fn insert(conn: &mut AsyncPgConnection, booking: &Booking) -> QueryResult<()> {
         diesel::insert_into(bookings::table)
             .values(booking)

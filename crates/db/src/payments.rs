@@ -1,7 +1,7 @@
 //! The money side of a booking: its PaymentIntent, refunds, Stripe events
 //! applied once, and the record of every status change.
 
-use crate::bookings::{Booking, PENDING};
+use crate::bookings::{Booking, BookingKey, PENDING, one};
 use crate::schema::{booking_transitions, bookings, stripe_events};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -13,14 +13,13 @@ impl Booking {
     /// caller's transaction; `None` when it was not in any of `from`.
     pub async fn transition(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        key: BookingKey,
         from: &[&str],
         to: &str,
         reason: &str,
         source: &str,
     ) -> QueryResult<Option<Booking>> {
-        let before: Option<String> = bookings::table
-            .find(id)
+        let before: Option<String> = one!(key)
             .select(bookings::status)
             .for_update()
             .first(conn)
@@ -29,7 +28,7 @@ impl Booking {
         let Some(before) = before.filter(|s| from.contains(&s.as_str())) else {
             return Ok(None);
         };
-        let mut updated: Booking = diesel::update(bookings::table.find(id))
+        let mut updated: Booking = diesel::update(one!(key))
             .set((
                 bookings::status.eq(to),
                 bookings::updated_at.eq(diesel::dsl::now),
@@ -38,13 +37,13 @@ impl Booking {
             .get_result(conn)
             .await?;
         if to == crate::bookings::CANCELLED {
-            updated = diesel::update(bookings::table.find(id))
+            updated = diesel::update(one!(key))
                 .set(bookings::cancelled_at.eq(diesel::dsl::now))
                 .returning(Booking::as_returning())
                 .get_result(conn)
                 .await?;
         }
-        Transition::record(conn, id, Some(&before), to, reason, source).await?;
+        Transition::record(conn, key, Some(&before), to, reason, source).await?;
         Ok(Some(updated))
     }
 
@@ -60,12 +59,11 @@ impl Booking {
             .optional()
     }
 
-    pub async fn find_plain(
+    pub async fn get(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        key: BookingKey,
     ) -> QueryResult<Option<Booking>> {
-        bookings::table
-            .find(id)
+        one!(key)
             .select(Booking::as_select())
             .first(conn)
             .await
@@ -76,12 +74,12 @@ impl Booking {
     /// already; `None` then (the caller must not leave the other payable).
     pub async fn attach_intent(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        key: BookingKey,
         intent: &str,
         client_secret: &str,
         status: &str,
     ) -> QueryResult<Option<Booking>> {
-        diesel::update(bookings::table.find(id))
+        diesel::update(one!(key))
             .filter(
                 bookings::payment_intent_id
                     .is_null()
@@ -100,9 +98,11 @@ impl Booking {
     }
 
     /// The booking, locked until the end of the caller's transaction.
-    pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Booking>> {
-        bookings::table
-            .find(id)
+    pub async fn lock(
+        conn: &mut AsyncPgConnection,
+        key: BookingKey,
+    ) -> QueryResult<Option<Booking>> {
+        one!(key)
             .select(Booking::as_select())
             .for_update()
             .first(conn)
@@ -113,11 +113,11 @@ impl Booking {
     /// Remembers what Stripe last said about the payment.
     pub async fn record_payment(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        key: BookingKey,
         status: &str,
         error: Option<&str>,
     ) -> QueryResult<()> {
-        diesel::update(bookings::table.find(id))
+        diesel::update(one!(key))
             .set((
                 bookings::payment_status.eq(status),
                 bookings::payment_error.eq(error),
@@ -131,11 +131,11 @@ impl Booking {
     /// Marks a refund as owed (once); the refund completer makes it at Stripe.
     pub async fn request_refund(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        key: BookingKey,
         amount_cents: i64,
         reason: &str,
     ) -> QueryResult<()> {
-        diesel::update(bookings::table.find(id))
+        diesel::update(one!(key))
             .filter(bookings::refund_requested_at.is_null())
             .set((
                 bookings::refund_requested_at.eq(diesel::dsl::now),
@@ -150,7 +150,7 @@ impl Booking {
     /// Records the refund Stripe made; true when this call recorded it.
     pub async fn record_refund(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        key: BookingKey,
         refund_id: &str,
         amount_cents: i64,
         reason: &str,
@@ -159,12 +159,13 @@ impl Booking {
             "UPDATE bookings SET refund_id = $2, refund_amount_cents = $3,
                  refund_reason = COALESCE(refund_reason, $4),
                  refund_requested_at = COALESCE(refund_requested_at, now()), updated_at = now()
-             WHERE id = $1 AND refund_id IS NULL",
+             WHERE professional_id = $5 AND id = $1 AND refund_id IS NULL",
         )
-        .bind::<diesel::sql_types::Uuid, _>(id)
+        .bind::<diesel::sql_types::Uuid, _>(key.id)
         .bind::<diesel::sql_types::Text, _>(refund_id)
         .bind::<diesel::sql_types::BigInt, _>(amount_cents)
         .bind::<diesel::sql_types::Text, _>(reason)
+        .bind::<diesel::sql_types::Uuid, _>(key.professional_id)
         .execute(conn)
         .await
         .map(|n| n == 1)
@@ -194,8 +195,8 @@ impl Booking {
         conn: &mut AsyncPgConnection,
         before: DateTime<Utc>,
         limit: i64,
-    ) -> QueryResult<Vec<Uuid>> {
-        let due: Vec<Uuid> = bookings::table
+    ) -> QueryResult<Vec<BookingKey>> {
+        let due: Vec<(Uuid, Uuid)> = bookings::table
             .filter(bookings::refund_requested_at.le(before))
             .filter(bookings::refund_id.is_null())
             .filter(
@@ -205,16 +206,23 @@ impl Booking {
             )
             .order(bookings::refund_attempted_at.asc().nulls_first())
             .limit(limit)
-            .select(bookings::id)
+            .select((bookings::professional_id, bookings::id))
             .for_update()
             .skip_locked()
             .load(conn)
             .await?;
-        diesel::update(bookings::table.filter(bookings::id.eq_any(&due)))
+        let ids: Vec<Uuid> = due.iter().map(|(_, id)| *id).collect();
+        diesel::update(bookings::table.filter(bookings::id.eq_any(&ids)))
             .set(bookings::refund_attempted_at.eq(diesel::dsl::now))
             .execute(conn)
             .await?;
-        Ok(due)
+        Ok(due
+            .into_iter()
+            .map(|(professional_id, id)| BookingKey {
+                professional_id,
+                id,
+            })
+            .collect())
     }
 
     /// Bookings whose payment Stripe should be asked about, untouched since
@@ -247,8 +255,8 @@ impl Booking {
     }
 
     /// Marks the booking as looked at, so a reconciler moves on to others.
-    pub async fn touch(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
-        diesel::update(bookings::table.find(id))
+    pub async fn touch(conn: &mut AsyncPgConnection, key: BookingKey) -> QueryResult<()> {
+        diesel::update(one!(key))
             .set(bookings::updated_at.eq(diesel::dsl::now))
             .execute(conn)
             .await
@@ -262,6 +270,7 @@ impl Booking {
 pub struct Transition {
     pub id: i64,
     pub booking_id: Uuid,
+    pub professional_id: Uuid,
     pub from_status: Option<String>,
     pub to_status: String,
     pub reason: String,
@@ -272,7 +281,7 @@ pub struct Transition {
 impl Transition {
     pub async fn record(
         conn: &mut AsyncPgConnection,
-        booking_id: Uuid,
+        booking: BookingKey,
         from: Option<&str>,
         to: &str,
         reason: &str,
@@ -280,7 +289,8 @@ impl Transition {
     ) -> QueryResult<()> {
         diesel::insert_into(booking_transitions::table)
             .values((
-                booking_transitions::booking_id.eq(booking_id),
+                booking_transitions::booking_id.eq(booking.id),
+                booking_transitions::professional_id.eq(booking.professional_id),
                 booking_transitions::from_status.eq(from),
                 booking_transitions::to_status.eq(to),
                 booking_transitions::reason.eq(reason),
@@ -293,10 +303,11 @@ impl Transition {
 
     pub async fn history(
         conn: &mut AsyncPgConnection,
-        booking_id: Uuid,
+        booking: BookingKey,
     ) -> QueryResult<Vec<Transition>> {
         booking_transitions::table
-            .filter(booking_transitions::booking_id.eq(booking_id))
+            .filter(booking_transitions::professional_id.eq(booking.professional_id))
+            .filter(booking_transitions::booking_id.eq(booking.id))
             .order(booking_transitions::id)
             .select(Transition::as_select())
             .load(conn)

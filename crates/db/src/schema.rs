@@ -101,6 +101,7 @@ diesel::table! {
         reason -> Text,
         source -> Text,
         at -> Timestamptz,
+        professional_id -> Uuid,
     }
 }
 

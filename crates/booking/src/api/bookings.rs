@@ -227,7 +227,7 @@ impl BookingsApi {
         if found.booking.status == CANCELLED {
             return Ok(Json(found.into()));
         }
-        let cancelled = state.cancel_booking(found.booking.id, user.id).await?;
+        let cancelled = state.cancel_booking(found.booking.key(), user.id).await?;
         Ok(Json(BookingView::new(cancelled, found.professional_slug)))
     }
 }

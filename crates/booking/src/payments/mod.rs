@@ -9,9 +9,10 @@ pub mod stripe;
 pub mod webhook;
 
 use self::stripe::Intent;
-use slotwise_db::bookings::{Booking, CANCELLED, CONFIRMED, EXPIRED, FAILED, PENDING, REFUNDED};
+use slotwise_db::bookings::{
+    Booking, BookingKey, CANCELLED, CONFIRMED, EXPIRED, FAILED, PENDING, REFUNDED,
+};
 use slotwise_db::{AsyncPgConnection, DbError};
-use uuid::Uuid;
 
 /// PaymentIntent statuses after which nothing more happens to it.
 const FINAL: [&str; 2] = ["succeeded", "canceled"];
@@ -25,7 +26,7 @@ pub enum Applied {
     FailureRecorded,
     Released,
     /// The money must go back: a refund is now owed on the booking.
-    RefundDue(Uuid),
+    RefundDue(BookingKey),
     /// A second intent of a booking that already has one was paid: refund it.
     StrayPaid {
         intent: String,
@@ -54,12 +55,17 @@ pub async fn apply_intent(
     intent: &Intent,
     source: &str,
 ) -> Result<Applied, DbError> {
-    let id = match Booking::find_by_intent(conn, &intent.id).await? {
-        Some(b) => b.id,
-        None => match intent.booking_id {
-            Some(id) => id,
-            None => return Ok(Applied::UnknownBooking),
-        },
+    // The metadata names the booking the intent was made for; only intents
+    // made before it named the professional need the lookups by id.
+    let id = match (intent.booking(), intent.booking_id) {
+        (Some(key), _) => Some(key),
+        (None, Some(booking_id)) => Booking::locate(conn, booking_id).await?,
+        (None, None) => Booking::find_by_intent(conn, &intent.id)
+            .await?
+            .map(|b| b.key()),
+    };
+    let Some(id) = id else {
+        return Ok(Applied::UnknownBooking);
     };
     let Some(booking) = Booking::lock(conn, id).await? else {
         return Ok(Applied::UnknownBooking);

@@ -8,12 +8,11 @@ use crate::AppState;
 use crate::booking_flow::{BookingView, stored};
 use crate::faults::CrashPoint;
 use poem::http::StatusCode;
-use slotwise_db::bookings::{Booking, FAILED, PENDING};
+use slotwise_db::bookings::{Booking, BookingKey, FAILED, PENDING};
 use slotwise_db::idempotency::IdempotencyRecord;
 use slotwise_db::professionals::{Professional, ProfessionalRef};
 use slotwise_db::{AsyncPgConnection, DbError, read_committed};
 use slotwise_web::ApiError;
-use uuid::Uuid;
 
 /// Payment status of a booking whose intent creation had no clear answer (a
 /// timeout): reconciliation asks Stripe whether an intent exists after all.
@@ -33,16 +32,17 @@ impl AppState {
         &self,
         scope: &str,
         key: &str,
-        booking_id: Uuid,
+        booking_key: BookingKey,
         payment_method: Option<&str>,
         resuming: bool,
     ) -> Result<(u16, serde_json::Value), ApiError> {
         let booking = {
             let mut conn = self.pool.get().await?;
-            Booking::find_plain(&mut conn, booking_id)
+            Booking::get(&mut conn, booking_key)
                 .await?
                 .ok_or_else(ApiError::internal)?
         };
+        let booking_id = booking_key.id;
         let intent = if resuming {
             // The emulator ignores Idempotency-Key: look for an intent made before the crash.
             match self.stripe.find_intent(booking_id).await {
@@ -61,7 +61,7 @@ impl AppState {
         // Row locks on the key and the booking are all phase 3 needs; SERIALIZABLE
         // would make concurrent phase 3s fail each other on shared index pages.
         let stored = read_committed!(conn, async |conn: &mut AsyncPgConnection| {
-            finish(conn, scope, key, booking_id, &intent, &source).await
+            finish(conn, scope, key, booking_key, &intent, &source).await
         })?;
         drop(conn);
         if let Some(id) = stored.to_cancel
@@ -79,7 +79,7 @@ impl AppState {
     ) -> Result<Intent, StripeFailure> {
         self.stripe
             .create_intent(
-                booking.id,
+                booking.key(),
                 booking.price_cents,
                 &booking.currency,
                 payment_method,
@@ -101,7 +101,7 @@ async fn finish(
     conn: &mut AsyncPgConnection,
     scope: &str,
     key: &str,
-    booking_id: Uuid,
+    booking_id: BookingKey,
     intent: &Result<Option<Intent>, StripeFailure>,
     source: &str,
 ) -> Result<Stored, DbError> {
@@ -114,7 +114,7 @@ async fn finish(
         .and_then(|i| i.as_ref())
         .map(|i| i.id.clone());
     if let (Some(status), Some(body)) = (record.response_status, record.response_body) {
-        let ours_is_theirs = Booking::find_plain(conn, booking_id)
+        let ours_is_theirs = Booking::get(conn, booking_id)
             .await?
             .is_some_and(|b| b.payment_intent_id == made);
         let to_cancel = made.filter(|_| !ours_is_theirs);
@@ -146,7 +146,7 @@ async fn finish(
                     to_cancel = Some(intent.id.clone());
                 }
             }
-            let booking = Booking::find_plain(conn, booking_id)
+            let booking = Booking::get(conn, booking_id)
                 .await?
                 .ok_or(DbError::NotFound)?;
             let slug = Professional::find(conn, &ProfessionalRef::Id(booking.professional_id))
@@ -170,7 +170,7 @@ async fn finish(
 /// slot) and say why, as the stored answer.
 async fn payment_failed(
     conn: &mut AsyncPgConnection,
-    booking_id: Uuid,
+    booking_id: BookingKey,
     failure: &StripeFailure,
     source: &str,
 ) -> Result<ApiError, DbError> {
@@ -186,7 +186,7 @@ async fn payment_failed(
             ),
         ),
         StripeFailure::Unavailable(_) | StripeFailure::Refused(_) => {
-            tracing::warn!(%booking_id, error = ?failure, "payment intent not created");
+            tracing::warn!(booking_id = %booking_id.id, error = ?failure, "payment intent not created");
             (
                 "payment provider unavailable",
                 // A timeout may hide an intent Stripe did make: reconciliation checks.

@@ -3,18 +3,18 @@
 use crate::AppState;
 use crate::faults::CrashPoint;
 use chrono::{Duration, Utc};
-use slotwise_db::bookings::{Booking, CANCELLED, CONFIRMED, PENDING};
+use slotwise_db::bookings::{Booking, BookingKey, CANCELLED, CONFIRMED, PENDING};
 use slotwise_db::{AsyncPgConnection, DbError, serializable};
 use slotwise_web::ApiError;
-use uuid::Uuid;
 
 impl AppState {
     /// Makes an owed refund at Stripe and records it. Safe to repeat: Stripe's
     /// refunds of the intent are checked before a new one is made.
-    pub async fn settle_refund(&self, booking_id: Uuid) -> Result<(), ApiError> {
+    pub async fn settle_refund(&self, booking_key: BookingKey) -> Result<(), ApiError> {
+        let booking_id = booking_key.id;
         let booking = {
             let mut conn = self.pool.get().await?;
-            Booking::find_plain(&mut conn, booking_id)
+            Booking::get(&mut conn, booking_key)
                 .await?
                 .ok_or_else(|| ApiError::not_found("booking"))?
         };
@@ -37,7 +37,8 @@ impl AppState {
             .refund_reason
             .as_deref()
             .unwrap_or("requested_by_customer");
-        if Booking::record_refund(&mut conn, booking_id, &refund.id, refund.amount, reason).await? {
+        if Booking::record_refund(&mut conn, booking_key, &refund.id, refund.amount, reason).await?
+        {
             crate::count_outcome("refunded");
         }
         Ok(())
@@ -75,7 +76,11 @@ impl AppState {
 
     /// Cancels a booking: a pending one releases its slot and its PaymentIntent;
     /// a confirmed one is refunded (in full at least 24 h before start, else per policy).
-    pub async fn cancel_booking(&self, booking_id: Uuid, actor: Uuid) -> Result<Booking, ApiError> {
+    pub async fn cancel_booking(
+        &self,
+        booking_id: BookingKey,
+        actor: uuid::Uuid,
+    ) -> Result<Booking, ApiError> {
         let source = format!("user:{actor}");
         let late_percent = self.config.late_cancel_refund_percent;
         let mut conn = self.pool.get().await?;
@@ -133,7 +138,7 @@ impl AppState {
             _ => {}
         }
         let mut conn = self.pool.get().await?;
-        Ok(Booking::find_plain(&mut conn, booking_id)
+        Ok(Booking::get(&mut conn, booking_id)
             .await?
             .unwrap_or(booking))
     }

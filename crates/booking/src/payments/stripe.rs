@@ -1,6 +1,7 @@
 //! The Stripe API as Slotwise uses it, through async-stripe. The same code
 //! talks to real Stripe (test keys) and to the emulator (`STRIPE_API_BASE`).
 
+use slotwise_db::bookings::BookingKey;
 use std::collections::HashMap;
 use std::time::Duration;
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
@@ -19,6 +20,8 @@ pub struct Intent {
     pub status: String,
     pub amount: i64,
     pub booking_id: Option<Uuid>,
+    /// The booking's professional; absent on intents made before it was recorded.
+    pub professional_id: Option<Uuid>,
     pub last_error: Option<String>,
 }
 
@@ -33,8 +36,22 @@ impl From<PaymentIntent> for Intent {
                 .metadata
                 .get("booking_id")
                 .and_then(|v| Uuid::parse_str(v).ok()),
+            professional_id: pi
+                .metadata
+                .get("professional_id")
+                .and_then(|v| Uuid::parse_str(v).ok()),
             last_error: pi.last_payment_error.and_then(|e| e.message),
         }
+    }
+}
+
+impl Intent {
+    /// The booking the intent was made for, as its metadata names it.
+    pub fn booking(&self) -> Option<BookingKey> {
+        Some(BookingKey {
+            professional_id: self.professional_id?,
+            id: self.booking_id?,
+        })
     }
 }
 
@@ -93,14 +110,21 @@ impl Stripe {
     /// retry safe at real Stripe; [`Stripe::find_intent`] covers emulators that ignore it.
     pub async fn create_intent(
         &self,
-        booking_id: Uuid,
+        booking: BookingKey,
         amount: i64,
         currency: &str,
         payment_method: Option<&str>,
     ) -> Result<Intent, StripeFailure> {
         let currency: stripe_types::Currency =
             currency.parse().unwrap_or(stripe_types::Currency::USD);
-        let metadata = HashMap::from([("booking_id".to_owned(), booking_id.to_string())]);
+        let booking_id = booking.id;
+        let metadata = HashMap::from([
+            ("booking_id".to_owned(), booking_id.to_string()),
+            (
+                "professional_id".to_owned(),
+                booking.professional_id.to_string(),
+            ),
+        ]);
         let mut request = CreatePaymentIntent::new(amount, currency).metadata(metadata);
         if let Some(pm) = payment_method {
             request = request.payment_method(pm).confirm(true);

@@ -51,6 +51,10 @@ fn intent_of(object: &serde_json::Value) -> Option<Intent> {
             .get("metadata")
             .and_then(|m| text(m, "booking_id"))
             .and_then(|id| Uuid::parse_str(&id).ok()),
+        professional_id: object
+            .get("metadata")
+            .and_then(|m| text(m, "professional_id"))
+            .and_then(|id| Uuid::parse_str(&id).ok()),
         last_error: object
             .get("last_payment_error")
             .and_then(|e| text(e, "message")),
@@ -82,10 +86,17 @@ async fn apply_refund(
         .and_then(|v| v.as_str())
         .map(str::to_owned)
         .unwrap_or_else(|| format!("refund_of_{}", text(charge, "id").unwrap_or_default()));
-    Booking::record_refund(conn, booking.id, &refund_id, amount, "refunded_in_stripe").await?;
+    Booking::record_refund(
+        conn,
+        booking.key(),
+        &refund_id,
+        amount,
+        "refunded_in_stripe",
+    )
+    .await?;
     Booking::transition(
         conn,
-        booking.id,
+        booking.key(),
         &[CONFIRMED],
         REFUNDED,
         "charge refunded",
@@ -140,7 +151,7 @@ impl AppState {
                 applied.label()
             };
             let booking_id = match &applied {
-                Applied::RefundDue(id) => Some(*id),
+                Applied::RefundDue(key) => Some(key.id),
                 _ => None,
             };
             StripeEvent::set_outcome(conn, &event.id, booking_id, label).await?;

@@ -1,0 +1,137 @@
+//! Every statement a booking request runs on a table Citus would distribute
+//! names that table's distribution column (docs/SCALING.md): `professional_id`
+//! for bookings, their history and availability, the caller's `scope` for
+//! idempotency keys. So each statement would run on one shard, and the booking
+//! path needs no change to run on Citus. Recorded with diesel's instrumentation,
+//! in a test binary of its own so that no other test's statements mix in.
+
+#[allow(dead_code)]
+#[path = "api/helpers.rs"]
+mod helpers;
+
+use diesel::connection::{Instrumentation, InstrumentationEvent, set_default_instrumentation};
+use helpers::{spawn_app, status_and_json, tomorrow_at};
+use reqwest::StatusCode;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static RECORDING: AtomicBool = AtomicBool::new(false);
+static STATEMENTS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+fn recorder() -> Option<Box<dyn Instrumentation>> {
+    Some(Box::new(|event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { query, .. } = event
+            && RECORDING.load(Ordering::SeqCst)
+        {
+            let sql = query.to_string();
+            let sql = sql.split(" -- binds").next().unwrap_or_default();
+            STATEMENTS.lock().expect("statements").push(sql.to_owned());
+        }
+    }))
+}
+
+/// The distribution column of each table Citus would distribute.
+const DISTRIBUTED: [(&str, &str); 4] = [
+    ("bookings", "professional_id"),
+    ("booking_transitions", "professional_id"),
+    ("availability_windows", "professional_id"),
+    ("idempotency_keys", "scope"),
+];
+
+/// Whether the statement pins `column` to one value: an INSERT that sets it,
+/// or a WHERE that compares it with a parameter.
+fn pins(sql: &str, column: &str) -> bool {
+    let plain = sql.replace('"', "");
+    if plain.trim_start().starts_with("INSERT") {
+        let columns = plain.split(" VALUES").next().unwrap_or_default();
+        return columns.contains(column);
+    }
+    plain.split_once("WHERE").is_some_and(|(_, filter)| {
+        filter.contains(&format!(".{column} = $")) || filter.contains(&format!(" {column} = $"))
+    })
+}
+
+fn tables(sql: &str) -> Vec<&'static str> {
+    let words: Vec<&str> = sql
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .collect();
+    DISTRIBUTED
+        .iter()
+        .map(|(table, _)| *table)
+        .filter(|table| words.contains(table))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_booking_statement_names_its_distribution_column() {
+    set_default_instrumentation(recorder).expect("instrumentation");
+    let app = spawn_app().await;
+    let client = app.user("client").await;
+    let pro = app.pro(100).await;
+    let book = |key: &'static str, hour: i64, payment_method: Option<&'static str>| {
+        let mut body = json!({
+            "professional_id": pro.id, "start_time": tomorrow_at(hour).to_rfc3339(),
+            "duration_minutes": 30,
+        });
+        if let Some(pm) = payment_method {
+            body["payment_method"] = json!(pm);
+        }
+        app.http
+            .post(app.url("/bookings"))
+            .bearer_auth(&client)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+    };
+
+    RECORDING.store(true, Ordering::SeqCst);
+    let mut statuses = Vec::new();
+    for (key, hour, pm) in [
+        ("paid-now", 9, Some("pm_card_visa")),
+        ("pay-later", 10, None),
+        ("pay-later", 10, None), // a replay
+        ("same-slot", 10, None), // a conflict
+        ("declined", 11, Some("pm_card_chargeCustomerFail")),
+    ] {
+        let (status, _) = status_and_json(book(key, hour, pm).await.expect("book")).await;
+        statuses.push(status);
+    }
+    RECORDING.store(false, Ordering::SeqCst);
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::CREATED,
+            StatusCode::CREATED,
+            StatusCode::CREATED,
+            StatusCode::CONFLICT,
+            StatusCode::PAYMENT_REQUIRED
+        ]
+    );
+    assert_eq!(app.count_bookings("status = 'confirmed'").await, 1);
+
+    let statements = STATEMENTS.lock().expect("statements").clone();
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for sql in &statements {
+        for table in tables(sql) {
+            let column = DISTRIBUTED
+                .iter()
+                .find(|(t, _)| *t == table)
+                .map(|(_, c)| *c)
+                .expect("column");
+            assert!(
+                pins(sql, column),
+                "a statement on {table} without {column} would ask every shard: {sql}"
+            );
+            *seen.entry(table).or_default() += 1;
+        }
+    }
+    eprintln!("statements on distributed tables, each pinned to one shard: {seen:?}");
+    for (table, _) in DISTRIBUTED {
+        assert!(
+            seen.get(table).is_some_and(|n| *n > 0),
+            "no statement on {table}: {statements:?}"
+        );
+    }
+}

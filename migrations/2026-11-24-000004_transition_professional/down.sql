@@ -1,0 +1,1 @@
+ALTER TABLE booking_transitions DROP COLUMN professional_id;
