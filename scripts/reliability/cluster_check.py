@@ -1,6 +1,9 @@
 """Checks run through nginx against two booking and two search instances.
 
-Usage: cluster_check.py BOOKING_URL SEARCH_URL DATABASE_URL STRIPE_BASE PG_VERSION
+Usage: cluster_check.py BOOKING_URL SEARCH_URL DATABASE_URL STRIPE_BASE PG_VERSION INSTANCE_URL...
+
+BOOKING_URL and SEARCH_URL are nginx; the INSTANCE_URLs are the booking
+instances behind it, asked directly for their /metrics (who did what).
 """
 import asyncio
 import subprocess
@@ -11,6 +14,7 @@ import uuid
 import aiohttp
 
 BOOKING, SEARCH, DATABASE_URL, STRIPE, PG_VERSION = sys.argv[1:6]
+INSTANCES = sys.argv[6:]
 DAY2 = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 2 * 86400))
 DAY3 = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 3 * 86400))
 
@@ -75,6 +79,43 @@ async def jobs():
     return {"holds": pending, "expired_by_jobs": expired, "processed_twice": doubled}
 
 
+async def metric(session, base, name, **labels):
+    """Sum of a Prometheus counter's samples whose labels include `labels`."""
+    async with session.get(base + "/metrics") as r:
+        text = await r.text()
+    total = 0.0
+    for line in text.splitlines():
+        if not line.startswith(name + "{"):
+            continue
+        tags, value = line[len(name) + 1:].rsplit("} ", 1)
+        found = dict(t.split("=", 1) for t in tags.split(","))
+        if all(found.get(k) == f'"{v}"' for k, v in labels.items()):
+            total += float(value)
+    return int(total)
+
+
+async def per_instance(session):
+    async def each(name, **labels):
+        return [await metric(session, base, name, **labels) for base in INSTANCES]
+    return {"booking_posts_by_instance": await each("http_requests_total", method="POST", route="/bookings"),
+            "expired_by_instance": await each("booking_outcomes_total", outcome="expired"),
+            "job_rounds_by_instance": await each("job_runs_total", job="expire_holds", result="ok")}
+
+
+async def poll(condition, seconds, what):
+    """Waits until `condition()` (a function or a coroutine function) is true."""
+    deadline = time.monotonic() + seconds
+    while True:
+        done = condition()
+        if asyncio.iscoroutine(done):
+            done = await done
+        if done:
+            return
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
 async def search_through_restart(session):
     statuses = {}
     stop = asyncio.Event()
@@ -89,18 +130,33 @@ async def search_through_restart(session):
                 statuses["error"] = statuses.get("error", 0) + 1
             await asyncio.sleep(0.01)
 
+    def answered():
+        return sum(statuses.values())
+
     task = asyncio.create_task(loop())
-    await asyncio.sleep(1)
+    await poll(lambda: answered() >= 50, 30, "searches before the restart")
     subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", PG_VERSION, "main", "stop", "-m", "fast"], check=True)
-    await asyncio.sleep(3)
-    down = dict(statuses)
+    at_stop = answered()
+    # Keep the primary down until the replica alone has answered 200 more searches.
+    await poll(lambda: answered() >= at_stop + 200, 60, "searches while the primary is down")
+    while_down = dict(statuses)
+    down_count = answered() - at_stop
+    booking_while_down, _ = await post_booking(session, str(uuid.uuid4()), {
+        "professional_id": "pro3", "start_time": f"{DAY2}T14:00:00Z", "duration_minutes": 30})
     subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", PG_VERSION, "main", "start"], check=True)
-    await asyncio.sleep(2)
+    body = {"professional_id": "pro3", "start_time": f"{DAY2}T15:00:00Z", "duration_minutes": 30}
+    key = str(uuid.uuid4())
+    answer = {}
+
+    async def booked():
+        answer["status"], _ = await post_booking(session, key, body)
+        return answer["status"] != 503
+    await poll(booked, 60, "a booking after the primary came back")
     stop.set()
     await task
-    body = {"professional_id": "pro3", "start_time": f"{DAY2}T15:00:00Z", "duration_minutes": 30}
-    status, _ = await post_booking(session, str(uuid.uuid4()), body)
-    return {"search_answers": statuses, "search_answers_until_primary_back": down, "booking_after_restart": status}
+    return {"search_answers": statuses, "searches_while_primary_down": down_count,
+            "search_answers_until_primary_back": while_down, "booking_while_primary_down": booking_while_down,
+            "booking_after_restart": answer["status"]}
 
 
 async def main():
@@ -110,12 +166,17 @@ async def main():
         figures.update(await race(session))
         figures.update(await idempotency(session))
         figures.update(await jobs())
+        figures.update(await per_instance(session))
         figures.update(await search_through_restart(session))
     print(" ".join(f"{k}={v}" for k, v in figures.items()))
     ok = (figures["race_201"] == 1 and figures["race_409"] == 199 and figures["keys_answered_201"] == 100
           and figures["booking_rows"] == 100 and figures["differing_replays"] == 0
           and figures["processed_twice"] == 0 and figures["expired_by_jobs"] >= figures["holds"]
-          and set(figures["search_answers"]) == {200} and figures["booking_after_restart"] in (201, 409))
+          and set(figures["search_answers"]) == {200} and figures["booking_after_restart"] == 201
+          and figures["booking_while_primary_down"] == 503
+          and all(n > 0 for n in figures["booking_posts_by_instance"])
+          and all(n > 0 for n in figures["job_rounds_by_instance"])
+          and sum(figures["expired_by_instance"]) == figures["expired_by_jobs"])
     sys.exit(0 if ok else 1)
 
 
