@@ -83,22 +83,39 @@ impl Hardening {
     }
 }
 
-/// 413 for a declared body over `max` bytes. (poem's `SizeLimit` also refuses
-/// every request without `Content-Length`, GETs included, with 411.)
-async fn limit_body<E: Endpoint>(max: usize, next: E, req: Request) -> poem::Result<Response> {
+fn too_large(max: usize) -> Response {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "Payload too large",
+        format!("request bodies are limited to {max} bytes"),
+    )
+    .into_response()
+}
+
+/// 413 for a body over `max` bytes: at once when `Content-Length` says so; a
+/// body sent without it (chunked) is read up to `max` bytes and no further.
+/// (poem's `SizeLimit` refuses every request without `Content-Length`, GETs
+/// included, with 411.)
+async fn limit_body<E: Endpoint>(max: usize, next: E, mut req: Request) -> poem::Result<Response> {
     let declared = req
         .headers()
         .get(poem::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > max as u64) {
-        return Ok(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "Payload too large",
-            format!("request bodies are limited to {max} bytes"),
-        )
-        .into_response());
+        return Ok(too_large(max));
+    }
+    if declared.is_none()
+        && req
+            .headers()
+            .contains_key(poem::http::header::TRANSFER_ENCODING)
+    {
+        match req.take_body().into_bytes_limit(max).await {
+            Ok(body) => req.set_body(body),
+            Err(poem::error::ReadBodyError::PayloadTooLarge) => return Ok(too_large(max)),
+            Err(e) => return Ok(problem_from_error(e.into())),
+        }
     }
     Ok(match next.call(req).await {
         Ok(ok) => ok.into_response(),

@@ -38,6 +38,42 @@ async fn a_body_over_the_limit_is_413_problem_json() {
     assert_eq!(problem["code"], "payload_too_large");
 }
 
+/// A sign-up whose body is sent chunked, without `Content-Length`.
+async fn chunked_signup(
+    app: &crate::helpers::TestApp,
+    password_len: usize,
+) -> (StatusCode, serde_json::Value) {
+    let body = format!(
+        r#"{{"email":"{}@example.com","password":"{}","name":"x","role":"client"}}"#,
+        uuid::Uuid::new_v4().simple(),
+        "p".repeat(password_len)
+    );
+    let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = body
+        .as_bytes()
+        .chunks(4096)
+        .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
+        .collect();
+    let res = app
+        .http
+        .post(app.url("/api/users/signup"))
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
+        .send()
+        .await
+        .expect("post");
+    status_and_json(res).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chunked_body_is_read_up_to_the_limit_and_no_further() {
+    let app = spawn_app().await;
+    let (status, problem) = chunked_signup(&app, 70 * 1024).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(problem["code"], "payload_too_large");
+    let (status, body) = chunked_signup(&app, 20).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cors_answers_only_configured_origins() {
     let preflight = |app: &crate::helpers::TestApp, origin: &'static str| {

@@ -2,5 +2,6 @@
 
 mod helpers;
 mod openapi;
+mod operations;
 mod search;
 mod slots;
