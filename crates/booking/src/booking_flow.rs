@@ -376,7 +376,7 @@ async fn decide(
         return Ok(Err(ApiError::not_found("professional")));
     };
     let (start, end) = (request.start, request.end());
-    if AvailabilityWindow::find_containing(conn, pro.id, start, end)
+    if AvailabilityWindow::lock_containing(conn, pro.id, start, end)
         .await?
         .is_none()
     {

@@ -90,8 +90,16 @@ impl AvailabilityWindow {
             .await
     }
 
-    /// The window that wholly contains `[start, end)`, if any.
-    pub async fn find_containing(
+    /// The window that wholly contains `[start, end)`, if any, locked
+    /// `FOR NO KEY UPDATE` until the transaction ends.
+    ///
+    /// Windows never overlap, so two overlapping bookings always lie in the same
+    /// window: holding its row lock queues the bookers of one window one behind
+    /// the other. Without it, concurrent inserts of overlapping bookings each
+    /// wait on the other's exclusion-constraint entry, and PostgreSQL breaks
+    /// those deadlocks one per `deadlock_timeout` (1 s): fifty racers for one
+    /// slot then queue long enough to hit the statement timeout.
+    pub async fn lock_containing(
         conn: &mut AsyncPgConnection,
         professional_id: Uuid,
         start: DateTime<Utc>,
@@ -101,6 +109,7 @@ impl AvailabilityWindow {
             .filter(availability_windows::professional_id.eq(professional_id))
             .filter(availability_windows::period.contains_range(tstzrange(start, end)))
             .select(availability_windows::id)
+            .for_no_key_update()
             .first(conn)
             .await
             .optional()

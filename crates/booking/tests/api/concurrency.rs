@@ -41,6 +41,9 @@ async fn fifty_clients_racing_for_one_slot_get_exactly_one_booking() {
     }
     assert_eq!((created, conflicts), (1, 49));
     assert_eq!(app.count_bookings("true").await, 1);
+    // Racers queue on the availability window's row lock rather than
+    // deadlocking on each other's exclusion-constraint entries.
+    assert_eq!(app.deadlocks_once_pool_closed().await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -189,6 +189,43 @@ impl TestApp {
             .await
     }
 
+    /// Deadlocks PostgreSQL broke in this test's database. A backend adds its
+    /// deadlocks to `pg_stat_database` when it exits (before it leaves
+    /// `pg_stat_activity`), so this closes the app's pool, waits for its
+    /// backends to go, then reads the count. The app cannot reach the
+    /// database afterwards.
+    pub async fn deadlocks_once_pool_closed(&self) -> i64 {
+        use diesel_async::{AsyncConnection, RunQueryDsl};
+        self.state.pool.close();
+        let mut conn = diesel_async::AsyncPgConnection::establish(&self.state.config.database_url)
+            .await
+            .expect("conn");
+        let count =
+            |sql: &'static str| diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(sql));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let others: i64 = count(
+                "(SELECT count(*) FROM pg_stat_activity \
+                  WHERE datname = current_database() AND pid <> pg_backend_pid())",
+            )
+            .get_result(&mut conn)
+            .await
+            .expect("backends");
+            if others == 0 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{others} backends stayed"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        count("(SELECT deadlocks FROM pg_stat_database WHERE datname = current_database())")
+            .get_result(&mut conn)
+            .await
+            .expect("deadlocks")
+    }
+
     /// `SELECT count(*) FROM {from_where}`, straight from the database.
     pub async fn count_rows(&self, from_where: &str) -> i64 {
         use diesel_async::RunQueryDsl;

@@ -17,7 +17,7 @@ const BOOKING_PATH: [&str; 6] = [
     "SELECT * FROM professionals WHERE id = '00000000-0000-0000-0000-000000000000'",
     "SELECT * FROM professionals WHERE slug = 'pro1'",
     "SELECT id FROM availability_windows WHERE professional_id = '00000000-0000-0000-0000-000000000000' \
-     AND period @> tstzrange(now(), now() + interval '1 hour')",
+     AND period @> tstzrange(now(), now() + interval '1 hour') FOR NO KEY UPDATE",
     "SELECT id FROM bookings WHERE professional_id = '00000000-0000-0000-0000-000000000000' \
      AND period && tstzrange(now(), now() + interval '1 hour') AND bookings.status IN ('pending', 'confirmed')",
     "SELECT * FROM bookings WHERE id = '00000000-0000-0000-0000-000000000000'",
