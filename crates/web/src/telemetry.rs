@@ -3,38 +3,50 @@
 //! token, password, card field or Stripe secret (config `Debug` hides them).
 
 use std::io::IsTerminal;
-use tracing_subscriber::EnvFilter;
+use tracing::level_filters::LevelFilter;
+use tracing_subscriber::filter::{EnvFilter, FilterExt, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{Layer, Registry};
 
-/// Libraries whose debug and trace output can carry secrets whatever `RUST_LOG`
-/// says: tokio-postgres logs every query's parameters (password hashes, session
-/// token hashes, Stripe client secrets), the HTTP stacks log headers and bodies.
+/// Libraries whose debug and trace output can carry secrets: tokio-postgres
+/// logs every query's parameters (password hashes, session token hashes,
+/// Stripe client secrets), the HTTP stacks log headers and bodies.
 const CAPPED_AT_INFO: [&str; 5] = ["tokio_postgres", "hyper", "hyper_util", "h2", "reqwest"];
 
+/// `RUST_LOG`'s filter; an unparsable spec falls back to `info`.
 pub fn filter(spec: &str) -> EnvFilter {
-    let mut filter = EnvFilter::try_new(spec).unwrap_or_else(|_| EnvFilter::new("info"));
-    for target in CAPPED_AT_INFO {
-        if let Ok(directive) = format!("{target}=info").parse() {
-            filter = filter.add_directive(directive);
-        }
-    }
-    filter
+    EnvFilter::try_new(spec).unwrap_or_else(|_| EnvFilter::new("info"))
+}
+
+/// The cap on [`CAPPED_AT_INFO`] (and their modules). It is a separate filter
+/// that every event must also pass, so no `RUST_LOG` directive lifts it: not a
+/// more specific target (`tokio_postgres::query=trace`) nor a span rule
+/// (`[request]=trace`).
+pub fn secret_cap() -> Targets {
+    CAPPED_AT_INFO.iter().fold(
+        Targets::new().with_default(LevelFilter::TRACE),
+        |t, target| t.with_target(*target, LevelFilter::INFO),
+    )
 }
 
 pub fn init() {
-    let filter = filter(&std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_owned()));
+    let env = filter(&std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_owned()));
     let json = std::env::var("LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = if json {
-        builder
+    let output: Box<dyn Layer<Registry> + Send + Sync> = if json {
+        tracing_subscriber::fmt::layer()
             .json()
             .with_current_span(true)
             .with_span_list(false)
-            .try_init()
+            .with_writer(std::io::stderr)
+            .boxed()
     } else {
-        builder
+        tracing_subscriber::fmt::layer()
             .with_ansi(std::io::stderr().is_terminal())
-            .try_init()
+            .with_writer(std::io::stderr)
+            .boxed()
     };
+    let _ = tracing_subscriber::registry()
+        .with(output.with_filter(env.and(secret_cap())))
+        .try_init();
 }

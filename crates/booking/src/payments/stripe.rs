@@ -81,6 +81,16 @@ impl From<StripeError> for StripeFailure {
             StripeError::Stripe(api, status) if (400..500).contains(&status) => {
                 StripeFailure::Refused(api.message.unwrap_or_else(|| format!("HTTP {status}")))
             }
+            // Only Stripe's message: the error object can hold the PaymentIntent,
+            // client_secret included, and this text reaches the logs.
+            StripeError::Stripe(api, status) => StripeFailure::Unavailable(format!(
+                "HTTP {status}: {}",
+                api.message.as_deref().unwrap_or("no message")
+            )),
+            // A parser's message can quote the value it choked on.
+            StripeError::JSONDeserialize(_) => {
+                StripeFailure::Unavailable("Stripe's answer could not be read".to_owned())
+            }
             other => StripeFailure::Unavailable(other.to_string()),
         }
     }

@@ -29,7 +29,12 @@ impl Process {
             .env("DATABASE_URL", &database_url)
             .env("BOOKING_LISTEN", "127.0.0.1:0")
             .env("LOG_FORMAT", "json")
-            .env("RUST_LOG", "trace")
+            // Everything, and rules that try to lift the cap on libraries whose
+            // debug output holds query parameters and headers.
+            .env(
+                "RUST_LOG",
+                "trace,tokio_postgres::query=trace,hyper::proto=trace,reqwest::connect=trace,[request]=trace",
+            )
             .env("STRIPE_API_BASE", stripe_base())
             .env("JOBS_INTERVAL_SECS", "1")
             .env("COOKIE_SECURE", "false")
