@@ -94,7 +94,8 @@ fn too_large(max: usize) -> Response {
 }
 
 /// 413 for a body over `max` bytes: at once when `Content-Length` says so; a
-/// body sent without it (chunked) is read up to `max` bytes and no further.
+/// body sent without it (chunked, or HTTP/2) is read up to `max` bytes and no
+/// further.
 /// (poem's `SizeLimit` refuses every request without `Content-Length`, GETs
 /// included, with 411.)
 async fn limit_body<E: Endpoint>(max: usize, next: E, mut req: Request) -> poem::Result<Response> {
@@ -106,11 +107,8 @@ async fn limit_body<E: Endpoint>(max: usize, next: E, mut req: Request) -> poem:
     if declared.is_some_and(|n| n > max as u64) {
         return Ok(too_large(max));
     }
-    if declared.is_none()
-        && req
-            .headers()
-            .contains_key(poem::http::header::TRANSFER_ENCODING)
-    {
+    // Not only chunked HTTP/1: an HTTP/2 body has neither header.
+    if declared.is_none() {
         match req.take_body().into_bytes_limit(max).await {
             Ok(body) => req.set_body(body),
             Err(poem::error::ReadBodyError::PayloadTooLarge) => return Ok(too_large(max)),

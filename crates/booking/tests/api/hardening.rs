@@ -41,6 +41,7 @@ async fn a_body_over_the_limit_is_413_problem_json() {
 /// A sign-up whose body is sent chunked, without `Content-Length`.
 async fn chunked_signup(
     app: &crate::helpers::TestApp,
+    http: &reqwest::Client,
     password_len: usize,
 ) -> (StatusCode, serde_json::Value) {
     let body = format!(
@@ -53,8 +54,7 @@ async fn chunked_signup(
         .chunks(4096)
         .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
         .collect();
-    let res = app
-        .http
+    let res = http
         .post(app.url("/api/users/signup"))
         .header("content-type", "application/json")
         .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
@@ -67,11 +67,18 @@ async fn chunked_signup(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chunked_body_is_read_up_to_the_limit_and_no_further() {
     let app = spawn_app().await;
-    let (status, problem) = chunked_signup(&app, 70 * 1024).await;
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(problem["code"], "payload_too_large");
-    let (status, body) = chunked_signup(&app, 20).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // HTTP/1.1 chunked, and HTTP/2 (cleartext), whose bodies carry no length either.
+    let h2 = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .expect("client");
+    for http in [&app.http, &h2] {
+        let (status, problem) = chunked_signup(&app, http, 70 * 1024).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(problem["code"], "payload_too_large");
+        let (status, body) = chunked_signup(&app, http, 20).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
