@@ -68,7 +68,8 @@ pub struct RefundView {
     #[oai(skip_serializing_if_is_none)]
     pub refund_id: Option<String>,
     pub amount_cents: i64,
-    /// `requested_by_customer`, `slot_taken_after_hold_expired`, `cancelled_before_payment_arrived`, ...
+    /// `requested_by_customer`, `slot_taken_after_hold_expired`,
+    /// `window_removed_after_hold_expired`, `cancelled_before_payment_arrived`, ...
     pub reason: String,
 }
 

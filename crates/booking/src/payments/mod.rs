@@ -9,6 +9,7 @@ pub mod stripe;
 pub mod webhook;
 
 use self::stripe::Intent;
+use slotwise_db::availability::AvailabilityWindow;
 use slotwise_db::bookings::{
     Booking, BookingKey, CANCELLED, CONFIRMED, EXPIRED, FAILED, PENDING, REFUNDED,
 };
@@ -48,6 +49,31 @@ impl Applied {
     }
 }
 
+/// The intent's booking, locked. The metadata names it (`booking_id` and,
+/// since intents carry it, `professional_id`); an intent whose metadata finds
+/// nothing is still matched by the booking's own record of its intent, so a
+/// payment is never dropped for a bad or old metadata field.
+async fn lock_booking_of(
+    conn: &mut AsyncPgConnection,
+    intent: &Intent,
+) -> Result<Option<Booking>, DbError> {
+    if let Some(key) = intent.booking()
+        && let Some(booking) = Booking::lock(conn, key).await?
+    {
+        return Ok(Some(booking));
+    }
+    if let Some(booking_id) = intent.booking_id
+        && let Some(key) = Booking::locate(conn, booking_id).await?
+        && let Some(booking) = Booking::lock(conn, key).await?
+    {
+        return Ok(Some(booking));
+    }
+    match Booking::find_by_intent(conn, &intent.id).await? {
+        Some(found) => Booking::lock(conn, found.key()).await,
+        None => Ok(None),
+    }
+}
+
 /// Applies what Stripe says of a PaymentIntent, in the caller's transaction.
 /// Safe to repeat and to receive out of order: only forward moves happen.
 pub async fn apply_intent(
@@ -55,21 +81,10 @@ pub async fn apply_intent(
     intent: &Intent,
     source: &str,
 ) -> Result<Applied, DbError> {
-    // The metadata names the booking the intent was made for; only intents
-    // made before it named the professional need the lookups by id.
-    let id = match (intent.booking(), intent.booking_id) {
-        (Some(key), _) => Some(key),
-        (None, Some(booking_id)) => Booking::locate(conn, booking_id).await?,
-        (None, None) => Booking::find_by_intent(conn, &intent.id)
-            .await?
-            .map(|b| b.key()),
-    };
-    let Some(id) = id else {
+    let Some(booking) = lock_booking_of(conn, intent).await? else {
         return Ok(Applied::UnknownBooking);
     };
-    let Some(booking) = Booking::lock(conn, id).await? else {
-        return Ok(Applied::UnknownBooking);
-    };
+    let id = booking.key();
     match &booking.payment_intent_id {
         Some(attached) if *attached != intent.id => {
             // Not the booking's intent (made by a duplicate attempt): never keep its money.
@@ -104,26 +119,33 @@ pub async fn apply_intent(
             Ok(Applied::Confirmed)
         }
         ("succeeded", EXPIRED | FAILED) => {
-            // Paid after the hold ran out: keep the booking if nobody took the slot.
-            if Booking::slot_taken(
-                conn,
+            // Paid after the hold ran out: keep the booking if its window is still
+            // there and nobody took the slot. The window's lock queues this behind
+            // any booker of the window, as in booking creation.
+            let (pro, start, end) = (
                 booking.professional_id,
                 booking.start_time,
                 booking.end_time,
-            )
-            .await?
+            );
+            let why = if AvailabilityWindow::lock_containing(conn, pro, start, end)
+                .await?
+                .is_none()
             {
-                Booking::transition(
-                    conn,
-                    id,
-                    &[EXPIRED, FAILED],
-                    REFUNDED,
+                Some((
+                    "paid after the window was removed",
+                    "window_removed_after_hold_expired",
+                ))
+            } else if Booking::slot_taken(conn, pro, start, end).await? {
+                Some((
                     "paid after the slot was taken",
-                    source,
-                )
-                .await?;
-                Booking::request_refund(conn, id, intent.amount, "slot_taken_after_hold_expired")
-                    .await?;
+                    "slot_taken_after_hold_expired",
+                ))
+            } else {
+                None
+            };
+            if let Some((reason, refund_reason)) = why {
+                Booking::transition(conn, id, &[EXPIRED, FAILED], REFUNDED, reason, source).await?;
+                Booking::request_refund(conn, id, intent.amount, refund_reason).await?;
                 Ok(Applied::RefundDue(id))
             } else {
                 Booking::transition(

@@ -206,7 +206,8 @@ impl TestApp {
         loop {
             let others: i64 = count(
                 "(SELECT count(*) FROM pg_stat_activity \
-                  WHERE datname = current_database() AND pid <> pg_backend_pid())",
+                  WHERE datname = current_database() AND pid <> pg_backend_pid() \
+                   AND backend_type = 'client backend')",
             )
             .get_result(&mut conn)
             .await

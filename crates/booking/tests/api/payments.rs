@@ -184,6 +184,44 @@ async fn a_payment_after_the_hold_expired_is_refunded_when_the_slot_was_taken() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_payment_is_refunded_when_the_professional_removed_the_window_meanwhile() {
+    let app = spawn_app().await;
+    let client = app.user("client").await;
+    let pro = app.pro(100).await;
+    let (_, booking) = app
+        .booked(Some(&client), "a", &pro.id, tomorrow_at(10), 30)
+        .await;
+    let id = booking["id"].as_str().expect("id");
+    app.sql(&format!(
+        "UPDATE bookings SET status = 'expired' WHERE id = '{id}'"
+    ))
+    .await;
+    // No active booking is left in the window, so its professional may remove it.
+    let windows = app.url(&format!("/professionals/{}/availability", pro.id));
+    let (_, listed) = status_and_json(app.http.get(&windows).send().await.expect("list")).await;
+    let window = listed["items"][0]["id"].as_str().expect("window");
+    let res = app
+        .http
+        .delete(format!("{windows}/{window}"))
+        .bearer_auth(&pro.token)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+
+    app.pay(&intent_of(&booking), "pm_card_visa").await;
+    let refunded = app
+        .wait_for(Some(&client), id, |b| b["refund"]["refund_id"].is_string())
+        .await;
+    assert_eq!(refunded["status"], "refunded");
+    assert_eq!(
+        refunded["refund"]["reason"],
+        "window_removed_after_hold_expired"
+    );
+    assert_eq!(refunded["refund"]["amount_cents"], 3000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_late_payment_confirms_when_the_slot_is_still_free() {
     let app = spawn_app().await;
     let client = app.user("client").await;

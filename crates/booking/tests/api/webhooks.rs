@@ -247,3 +247,45 @@ async fn a_second_intent_of_a_booking_that_gets_paid_is_refunded() {
         booking["payment"]["payment_intent_id"]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_whose_metadata_names_the_wrong_professional_still_confirms_its_booking() {
+    let app = spawn_app().await;
+    let (client, booking) = pending_booking(&app).await;
+    let id = booking["id"].as_str().expect("id");
+    let intent = booking["payment"]["payment_intent_id"]
+        .as_str()
+        .expect("intent");
+    // The booking is found by its id and by its own record of the intent,
+    // not lost because one metadata field is wrong.
+    let res = app
+        .http
+        .post(format!(
+            "{}v1/payment_intents/{intent}",
+            crate::helpers::stripe_base()
+        ))
+        .basic_auth("sk_test_slotwise_local", Some(""))
+        .form(&[(
+            "metadata[professional_id]",
+            uuid::Uuid::new_v4().to_string(),
+        )])
+        .send()
+        .await
+        .expect("update metadata");
+    let (status, updated) = status_and_json(res).await;
+    assert!(status.is_success(), "{updated}");
+    assert_eq!(
+        updated["metadata"]["booking_id"], id,
+        "only the professional changed"
+    );
+    assert_ne!(
+        updated["metadata"]["professional_id"],
+        booking["professional_id"]
+    );
+
+    app.pay(intent, "pm_card_visa").await;
+    let confirmed = app
+        .wait_for(Some(&client), id, |b| b["status"] == "confirmed")
+        .await;
+    assert_eq!(confirmed["payment"]["status"], "succeeded");
+}
