@@ -14,9 +14,9 @@ SELECT count(*) AS taken FROM (SELECT 1 FROM bookings WHERE professional_id = :p
 WITH booked AS (
   INSERT INTO bookings (id, professional_id, start_time, end_time, duration_minutes, price_cents, currency, status, created_at, updated_at)
     VALUES (gen_random_uuid(), :pro::uuid, to_timestamp(:t0), to_timestamp(:t0 + 1800), 30, 0, 'usd', 'confirmed', now(), now())
-    ON CONFLICT DO NOTHING RETURNING id)
-INSERT INTO booking_transitions (booking_id, from_status, to_status, reason, source)
-  SELECT id, NULL, 'confirmed', 'booked', 'pgbench' FROM booked;
+    ON CONFLICT DO NOTHING RETURNING id, professional_id)
+INSERT INTO booking_transitions (booking_id, professional_id, from_status, to_status, reason, source)
+  SELECT id, professional_id, NULL, 'confirmed', 'booked', 'pgbench' FROM booked;
 \endif
 INSERT INTO idempotency_keys (scope, key, fingerprint, request_method, request_path, request_body, recovery_point, response_status, response_body, created_at, expires_at)
   VALUES ('anonymous:/bookings', 'pgb-' || :client_id || '-' || :k, '\x0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef', 'POST', '/bookings',
