@@ -189,6 +189,16 @@ impl TestApp {
             .await
     }
 
+    /// `DELETE /professionals/{id}/availability/{window}` as the professional.
+    pub async fn remove_window(&self, pro: &Pro, window: &str) -> reqwest::Response {
+        self.http
+            .delete(self.url(&format!("/professionals/{}/availability/{window}", pro.id)))
+            .bearer_auth(&pro.token)
+            .send()
+            .await
+            .expect("delete")
+    }
+
     /// Deadlocks PostgreSQL broke in this test's database. A backend adds its
     /// deadlocks to `pg_stat_database` when it exits (before it leaves
     /// `pg_stat_activity`), so this closes the app's pool, waits for its

@@ -1,6 +1,6 @@
 //! The money path against the running Stripe emulator.
 
-use crate::helpers::{spawn_app, status_and_json, tomorrow_at};
+use crate::helpers::{Pro, TestApp, spawn_app, status_and_json, tomorrow_at};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -9,6 +9,20 @@ fn intent_of(booking: &Value) -> String {
         .as_str()
         .expect("payment intent")
         .to_owned()
+}
+
+/// A paid booking whose hold ran out before its payment came (the intent's
+/// cancellation did not reach Stripe): expired, its intent still payable.
+async fn expired_hold(app: &TestApp, client: &str, pro: &Pro) -> Value {
+    let (_, booking) = app
+        .booked(Some(client), "a", &pro.id, tomorrow_at(10), 30)
+        .await;
+    let id = booking["id"].as_str().expect("id");
+    app.sql(&format!(
+        "UPDATE bookings SET status = 'expired' WHERE id = '{id}'"
+    ))
+    .await;
+    booking
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -148,15 +162,9 @@ async fn a_payment_after_the_hold_expired_is_refunded_when_the_slot_was_taken() 
     let alice = app.user("client").await;
     let bob = app.user("client").await;
     let pro = app.pro(100).await;
-    let (_, late) = app
-        .booked(Some(&alice), "a", &pro.id, tomorrow_at(10), 30)
-        .await;
+    let late = expired_hold(&app, &alice, &pro).await;
     let id = late["id"].as_str().expect("id");
-    // The hold ran out (its intent's cancellation did not reach Stripe), and Bob took the slot.
-    app.sql(&format!(
-        "UPDATE bookings SET status = 'expired' WHERE id = '{id}'"
-    ))
-    .await;
+    // Bob took the slot meanwhile.
     let (status, _) = app
         .booked(Some(&bob), "b", &pro.id, tomorrow_at(10), 30)
         .await;
@@ -188,25 +196,13 @@ async fn a_late_payment_is_refunded_when_the_professional_removed_the_window_mea
     let app = spawn_app().await;
     let client = app.user("client").await;
     let pro = app.pro(100).await;
-    let (_, booking) = app
-        .booked(Some(&client), "a", &pro.id, tomorrow_at(10), 30)
-        .await;
+    let booking = expired_hold(&app, &client, &pro).await;
     let id = booking["id"].as_str().expect("id");
-    app.sql(&format!(
-        "UPDATE bookings SET status = 'expired' WHERE id = '{id}'"
-    ))
-    .await;
     // No active booking is left in the window, so its professional may remove it.
     let windows = app.url(&format!("/professionals/{}/availability", pro.id));
     let (_, listed) = status_and_json(app.http.get(&windows).send().await.expect("list")).await;
     let window = listed["items"][0]["id"].as_str().expect("window");
-    let res = app
-        .http
-        .delete(format!("{windows}/{window}"))
-        .bearer_auth(&pro.token)
-        .send()
-        .await
-        .expect("delete");
+    let res = app.remove_window(&pro, window).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
 
     app.pay(&intent_of(&booking), "pm_card_visa").await;
@@ -226,14 +222,8 @@ async fn a_late_payment_confirms_when_the_slot_is_still_free() {
     let app = spawn_app().await;
     let client = app.user("client").await;
     let pro = app.pro(100).await;
-    let (_, booking) = app
-        .booked(Some(&client), "a", &pro.id, tomorrow_at(10), 30)
-        .await;
+    let booking = expired_hold(&app, &client, &pro).await;
     let id = booking["id"].as_str().expect("id");
-    app.sql(&format!(
-        "UPDATE bookings SET status = 'expired' WHERE id = '{id}'"
-    ))
-    .await;
     app.pay(&intent_of(&booking), "pm_card_visa").await;
     let confirmed = app
         .wait_for(Some(&client), id, |b| b["status"] == "confirmed")

@@ -240,32 +240,14 @@ async fn windows_do_not_overlap_and_cannot_be_removed_under_an_active_booking() 
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let busy_id = listed["items"][0]["id"].as_str().expect("id");
-    let res = app
-        .http
-        .delete(format!("{windows}/{busy_id}"))
-        .bearer_auth(&pro.token)
-        .send()
-        .await
-        .expect("delete");
+    let res = app.remove_window(&pro, busy_id).await;
     let (status, problem) = status_and_json(res).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(problem["code"], "window_has_bookings");
 
     let free_id = free_window["id"].as_str().expect("id");
-    let res = app
-        .http
-        .delete(format!("{windows}/{free_id}"))
-        .bearer_auth(&pro.token)
-        .send()
-        .await
-        .expect("delete");
+    let res = app.remove_window(&pro, free_id).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let res = app
-        .http
-        .delete(format!("{windows}/{free_id}"))
-        .bearer_auth(&pro.token)
-        .send()
-        .await
-        .expect("delete");
+    let res = app.remove_window(&pro, free_id).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
