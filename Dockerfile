@@ -1,11 +1,21 @@
-# Builds both services into one small image; docker-compose.yaml runs it twice.
+# Builds both services into one small image; docker-compose.yaml runs it as
+# `migrate`, `booking` and `search`.
 FROM rust:1-bookworm AS build
 WORKDIR /src
+# .dockerignore keeps target/, .venv, .local and .git out of the context.
 COPY . .
-RUN cargo build --release --bin booking --bin search
+ENV CARGO_TARGET_DIR=/src/target
+RUN cargo build --release --locked --bin booking --bin search
 
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \
+# ca-certificates for real Stripe over TLS; curl for the compose healthchecks.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates curl \
     && rm -rf /var/lib/apt/lists/*
+RUN groupadd --system --gid 10001 slotwise \
+    && useradd --system --uid 10001 --gid slotwise --no-create-home --shell /usr/sbin/nologin slotwise
 COPY --from=build /src/target/release/booking /src/target/release/search /usr/local/bin/
 ENV RUST_LOG=info
+USER 10001:10001
+EXPOSE 3000 3001
+CMD ["booking", "serve"]

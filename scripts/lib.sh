@@ -82,14 +82,29 @@ wait_for_http() {
 LOCALSTRIPE_VERSION=1.15.10
 STRIPE_WEBHOOK_SECRET_DEFAULT=whsec_slotwise_local
 
-ensure_python_venv() {
+# The project's venv at .venv, created if missing (no packages installed).
+ensure_venv() {
   if [ ! -x "$ROOT/.venv/bin/python" ]; then
     command -v python3 >/dev/null || apt_install python3
     python3 -m venv "$ROOT/.venv" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$ROOT/.venv"; }
   fi
+}
+
+ensure_python_venv() {
+  ensure_venv
   if ! "$ROOT/.venv/bin/python" -c "import localstripe, sys; sys.exit(localstripe.__version__ != '$LOCALSTRIPE_VERSION')" 2>/dev/null; then
     log "installing localstripe $LOCALSTRIPE_VERSION into .venv"
     "$ROOT/.venv/bin/pip" install -q "localstripe==$LOCALSTRIPE_VERSION"
+  fi
+}
+
+# PyYAML (pinned) in .venv, for scripts/check_compose.py.
+PYYAML_VERSION=6.0.2
+ensure_pyyaml() {
+  ensure_venv
+  if ! "$ROOT/.venv/bin/python" -c "import yaml, sys; sys.exit(yaml.__version__ != '$PYYAML_VERSION')" 2>/dev/null; then
+    log "installing PyYAML $PYYAML_VERSION into .venv"
+    "$ROOT/.venv/bin/pip" install -q --disable-pip-version-check "PyYAML==$PYYAML_VERSION"
   fi
 }
 
