@@ -4,6 +4,9 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/slotwise-target}"
 LOCAL="$ROOT/.local"
+# Everything these scripts start is a development setup on the Stripe emulator,
+# whose secrets are public: the service refuses them unless told so.
+export SLOTWISE_ENV="${SLOTWISE_ENV:-development}"
 mkdir -p "$LOCAL/logs"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

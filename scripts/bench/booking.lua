@@ -1,6 +1,7 @@
 -- wrk script: bookings with unique Idempotency-Keys on random slots.
 -- args: SLUG_PREFIX PROS DAYS KEY_PREFIX DAY1 [DAY2 ...]   (days as YYYY-MM-DD);
--- professionals are SLUG_PREFIX-1 .. SLUG_PREFIX-PROS.
+-- professionals are SLUG_PREFIX-1 .. SLUG_PREFIX-PROS. With BENCH_TOKEN set, requests
+-- are signed in (paid bookings need a signed-in client).
 local threads = {}
 local thread_id = 0
 
@@ -18,6 +19,7 @@ function init(args)
   for i = 5, #args do days[#days + 1] = args[i] end
   counter = 0
   statuses = {}
+  token = os.getenv("BENCH_TOKEN")
   math.randomseed(os.time() * 1000 + id)
 end
 
@@ -29,10 +31,12 @@ function request()
   local body = string.format(
     '{"professional_id":"%s-%d","start_time":"%sT%02d:%02d:00Z","duration_minutes":30}',
     slug, p, day, 8 + math.floor(slot / 4), (slot % 4) * 15)
-  return wrk.format("POST", "/bookings", {
+  local headers = {
     ["Content-Type"] = "application/json",
     ["Idempotency-Key"] = string.format("%s-%d-%d", prefix, id, counter),
-  }, body)
+  }
+  if token then headers["Authorization"] = "Bearer " .. token end
+  return wrk.format("POST", "/bookings", headers, body)
 end
 
 function response(status, headers, body)

@@ -32,9 +32,10 @@ record() {
 start_service() {
   local name="$1" port="$2"; shift 2
   local listen_var; listen_var="$(echo "$name" | tr a-z A-Z)_LISTEN"
-  # One load generator is one IP: lift the per-IP limits for benchmarks.
+  # One load generator is one IP and one user: lift the per-IP and per-user limits.
   env DATABASE_URL="$BENCH_URL" RUST_LOG=warn JOBS_ENABLED=false "$listen_var=127.0.0.1:$port" \
-    BOOKING_RATE_PER_MINUTE=1000000000 AUTH_RATE_PER_MINUTE=1000000000 "$@" \
+    BOOKING_RATE_PER_MINUTE=1000000000 AUTH_RATE_PER_MINUTE=1000000000 \
+    MAX_UNPAID_HOLDS_PER_USER=1000000000 MAX_UNPAID_HOLDS_PER_IP=1000000000 "$@" \
     "$RELEASE/$name" serve >"$LOCAL/logs/bench-$name.log" 2>&1 &
   echo $! >"$LOCAL/bench-$name.pid"
   wait_for_http "http://127.0.0.1:$port/readyz" 30
@@ -59,4 +60,11 @@ run_pgbench() {
   failed=$(echo "$out" | sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' | head -n 1)
   echo "rps=$tps failed=${failed:-0} $(python3 "$ROOT/scripts/bench/percentiles.py" "$logdir/tx")"
   rm -rf "$logdir"
+}
+
+# Signs up a fresh bench client on the service at PORT and prints its token.
+bench_token() {
+  curl -fsS -X POST "http://127.0.0.1:$1/api/users/signup" -H 'Content-Type: application/json' \
+    -d "{\"email\":\"bench-$RANDOM-$RANDOM@slotwise.dev\",\"password\":\"bench-password\",\"name\":\"Bench\"}" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
 }

@@ -24,6 +24,13 @@ def sql(query):
                           text=True).stdout.strip()
 
 
+async def signed_in(session):
+    """Paid bookings need a signed-in client: sign up one for the whole check."""
+    body = {"email": f"cluster-{uuid.uuid4().hex[:12]}@slotwise.dev", "password": "cluster-password", "name": "Cluster"}
+    async with session.post(BOOKING + "/api/users/signup", json=body) as r:
+        session.headers["Authorization"] = "Bearer " + (await r.json())["token"]
+
+
 async def post_booking(session, key, body):
     while True:
         async with session.post(BOOKING + "/bookings", json=body, headers={"Idempotency-Key": key}) as r:
@@ -162,6 +169,7 @@ async def search_through_restart(session):
 async def main():
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=250)) as session:
+        await signed_in(session)
         figures = {}
         figures.update(await race(session))
         figures.update(await idempotency(session))

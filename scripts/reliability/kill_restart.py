@@ -32,6 +32,8 @@ ENV = dict(
     RECONCILE_AFTER_SECS="2",
     RUST_LOG="warn",
     BOOKING_RATE_PER_MINUTE="1000000000",
+    MAX_UNPAID_HOLDS_PER_USER="1000000000",
+    MAX_UNPAID_HOLDS_PER_IP="1000000000",
 )
 
 
@@ -92,6 +94,10 @@ async def main():
     timeout = aiohttp.ClientTimeout(total=10)
     async with aiohttp.ClientSession(timeout=timeout) as session:
         await ready(session)
+        # Paid bookings need a signed-in client.
+        signup = {"email": f"kill-{uuid.uuid4().hex[:12]}@slotwise.dev", "password": "kill-password", "name": "Kill"}
+        async with session.post(BASE + "/api/users/signup", json=signup) as r:
+            session.headers["Authorization"] = "Bearer " + (await r.json())["token"]
         stop_at = time.monotonic() + SECONDS
         load = asyncio.gather(*(client(session, n, day, answers, stop_at) for n in range(16)))
         while time.monotonic() < stop_at - 2:

@@ -3,13 +3,13 @@
 
 use crate::AppState;
 use crate::faults::CrashPoint;
-use crate::idempotency::{self, IdempotencyKey, Prior};
+use crate::idempotency::{self, Caller, IdempotencyKey, Prior};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use poem::http::StatusCode;
 use poem_openapi::Object;
 use poem_openapi::types::{ParseFromJSON, ToJSON};
 use slotwise_db::availability::AvailabilityWindow;
-use slotwise_db::bookings::{Booking, BookingKey, BookingWithSlug, CONFIRMED, PENDING};
+use slotwise_db::bookings::{Booking, BookingKey, BookingWithSlug, CONFIRMED, HoldOwner, PENDING};
 use slotwise_db::idempotency::{BOOKING_CREATED, FINISHED, IdempotencyRecord};
 use slotwise_db::payments::Transition;
 use slotwise_db::professionals::{Professional, ProfessionalRef};
@@ -244,11 +244,16 @@ impl AppState {
     /// `POST /bookings`, exactly once per (caller, key).
     pub async fn create_booking(
         &self,
-        client_id: Option<Uuid>,
+        caller: &Caller,
         key: &IdempotencyKey,
         request: NewBooking,
     ) -> Result<Answer, ApiError> {
-        let scope = idempotency::scope(client_id, PATH);
+        let client_id = caller.user_id;
+        let scope = caller.scope();
+        let caps = HoldCaps {
+            per_user: self.config.max_unpaid_holds_per_user,
+            per_ip: self.config.max_unpaid_holds_per_ip,
+        };
         let canonical = request.canonical();
         let fingerprint = idempotency::fingerprint("POST", PATH, &canonical);
         let mut conn = self.pool.get().await?;
@@ -271,7 +276,7 @@ impl AppState {
             let source = format!("idempotency:{scope}/{}", key.as_str());
             let ttl = self.config.idempotency_ttl;
             let outcome = serializable!(conn, async |conn: &mut AsyncPgConnection| {
-                let result = decide(conn, client_id, &request, hold, &source).await?;
+                let result = decide(conn, caller, &request, hold, caps, &source).await?;
                 // A paid booking is stored with its key at the first recovery point;
                 // the answer is stored once Stripe has made the PaymentIntent.
                 let unpaid = result.as_ref().is_ok_and(|b| b.status == PENDING);
@@ -364,14 +369,57 @@ impl AppState {
     }
 }
 
+/// How many unpaid bookings one user, and one address, may hold at once.
+#[derive(Debug, Clone, Copy)]
+struct HoldCaps {
+    per_user: i64,
+    per_ip: i64,
+}
+
+/// Why a paid booking may not be held by this caller now, if it may not.
+async fn hold_refused(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    caps: HoldCaps,
+) -> Result<Option<ApiError>, DbError> {
+    let Some(user) = caller.user_id else {
+        return Ok(Some(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "sign_in_required",
+            "Sign-in required",
+            "paid bookings need a signed-in client: send `Authorization: Bearer <token>` from /api/users/signin",
+        )));
+    };
+    let too_many = |held: i64, cap: i64, whose: &str| {
+        ApiError::conflict(
+            "too_many_unpaid_holds",
+            "Too many unpaid holds",
+            format!(
+                "{whose} already {held} unpaid bookings (at most {cap}); pay or cancel one, or wait until a hold expires"
+            ),
+        )
+    };
+    let held = Booking::count_unpaid_holds(conn, HoldOwner::Client(user)).await?;
+    if held >= caps.per_user {
+        return Ok(Some(too_many(held, caps.per_user, "you hold")));
+    }
+    let held = Booking::count_unpaid_holds(conn, HoldOwner::Ip(&caller.ip)).await?;
+    if held >= caps.per_ip {
+        return Ok(Some(too_many(held, caps.per_ip, "your address holds")));
+    }
+    Ok(None)
+}
+
 /// The domain decision inside the transaction: a new booking, or why not.
 async fn decide(
     conn: &mut AsyncPgConnection,
-    client_id: Option<Uuid>,
+    caller: &Caller,
     request: &NewBooking,
     hold: Duration,
+    caps: HoldCaps,
     source: &str,
 ) -> Result<Result<BookingView, ApiError>, DbError> {
+    let client_id = caller.user_id;
     let reference = ProfessionalRef::parse(&request.professional);
     let Some(pro) = Professional::find(conn, &reference).await? else {
         return Ok(Err(ApiError::not_found("professional")));
@@ -401,9 +449,12 @@ async fn decide(
             "the price overflows",
         )));
     };
+    let paid = price_cents > 0;
+    if paid && let Some(refused) = hold_refused(conn, caller, caps).await? {
+        return Ok(Err(refused));
+    }
     // Microseconds, as PostgreSQL stores them, so the stored answer and a later read agree.
     let now = Utc::now().trunc_subsecs(6);
-    let paid = price_cents > 0;
     let booking = Booking {
         id: Uuid::now_v7(),
         professional_id: pro.id,
@@ -426,6 +477,7 @@ async fn decide(
         refund_amount_cents: None,
         refund_reason: None,
         refund_requested_at: None,
+        client_ip: Some(caller.ip.clone()),
     };
     Booking::insert(conn, &booking).await?;
     Transition::record(conn, booking.key(), None, &booking.status, "booked", source).await?;

@@ -8,13 +8,15 @@
 //! | `BOOKING_HOLD_MINUTES` | `15` | how long an unpaid booking holds its slot |
 //! | `SESSION_TTL_DAYS` | `90` | session lifetime |
 //! | `IDEMPOTENCY_TTL_HOURS` | `24` | how long a key is remembered |
-//! | `COOKIE_SECURE` | `true` | mark the session cookie `Secure` |
 //! | `IDEMPOTENCY_LEASE_SECS` | `30` | after this, an unfinished request may be resumed by a retry or the completer |
-//! | `STRIPE_SECRET_KEY` | `sk_test_slotwise_local` | Stripe API key (test keys, or anything for the emulator) |
-//! | `STRIPE_WEBHOOK_SECRET` | `whsec_slotwise_local` | signing secret of the webhook endpoint |
+//! | `SLOTWISE_ENV` | `production` | `development` allows the emulator's public Stripe secrets below |
+//! | `STRIPE_SECRET_KEY` | none (`sk_test_slotwise_local` in development) | Stripe API key (test keys, or anything for the emulator) |
+//! | `STRIPE_WEBHOOK_SECRET` | none (`whsec_slotwise_local` in development) | signing secret of the webhook endpoint |
 //! | `STRIPE_API_BASE` | `https://api.stripe.com/` | where Stripe is; the emulator's address in development |
 //! | `STRIPE_TIMEOUT_SECS` | `10` | per-call timeout |
-//! | `LATE_CANCEL_REFUND_PERCENT` | `50` | refund share when a confirmed booking is cancelled < 24 h before start |
+//! | `LATE_CANCEL_REFUND_PERCENT` | `50` | refund share when a client cancels a confirmed booking < 24 h before start |
+//! | `MAX_UNPAID_HOLDS_PER_USER` | `5` | unpaid (pending) bookings one user may hold at once |
+//! | `MAX_UNPAID_HOLDS_PER_IP` | `20` | unpaid bookings all users of one IP may hold at once |
 //! | `JOBS_ENABLED` | `true` | run the background jobs in this instance |
 //! | `JOBS_INTERVAL_SECS` | `5` | pause between job rounds |
 //! | `RECONCILE_AFTER_SECS` | `60` | ask Stripe about a pending booking after this long without news |
@@ -28,19 +30,23 @@ use std::str::FromStr;
 
 #[derive(Clone)]
 pub struct Config {
+    pub environment: Environment,
     pub database_url: String,
     pub pool_size: usize,
+    /// `DATABASE_STATEMENT_TIMEOUT_MS`: longer queries are cut off and answered 503.
+    pub statement_timeout: std::time::Duration,
     pub listen: String,
     pub hold: Duration,
     pub session_ttl: Duration,
     pub idempotency_ttl: Duration,
-    pub cookie_secure: bool,
     pub idempotency_lease: Duration,
     pub stripe_secret_key: String,
     pub stripe_webhook_secret: String,
     pub stripe_api_base: String,
     pub stripe_timeout: std::time::Duration,
     pub late_cancel_refund_percent: i64,
+    pub max_unpaid_holds_per_user: i64,
+    pub max_unpaid_holds_per_ip: i64,
     pub jobs_enabled: bool,
     pub jobs_interval: std::time::Duration,
     pub reconcile_after: Duration,
@@ -64,61 +70,124 @@ impl std::fmt::Debug for Config {
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/slotwise";
 
-fn var<T: FromStr>(name: &str, default: T) -> anyhow::Result<T>
-where
-    T::Err: std::fmt::Display,
-{
-    match std::env::var(name) {
-        Ok(v) if !v.is_empty() => v
-            .parse()
-            .map_err(|e| anyhow::anyhow!("{e}"))
-            .with_context(|| format!("{name} is not valid")),
-        _ => Ok(default),
+/// Where the service runs: development allows the emulator's public secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// The emulator's secrets, public in this repository: never valid outside development.
+pub const DEV_STRIPE_SECRET_KEY: &str = "sk_test_slotwise_local";
+pub const DEV_STRIPE_WEBHOOK_SECRET: &str = "whsec_slotwise_local";
+
+/// Reads variables through `lookup` (the process environment, or a map in tests).
+struct Vars<F>(F);
+
+impl<F: Fn(&str) -> Option<String>> Vars<F> {
+    fn get<T: FromStr>(&self, name: &str, default: T) -> anyhow::Result<T>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match (self.0)(name) {
+            Some(v) if !v.is_empty() => v
+                .parse()
+                .map_err(|e| anyhow::anyhow!("{e}"))
+                .with_context(|| format!("{name} is not valid")),
+            _ => Ok(default),
+        }
+    }
+
+    /// A secret: required outside development, where the public default is refused too.
+    fn secret(&self, name: &str, env: Environment, dev_default: &str) -> anyhow::Result<String> {
+        let value = (self.0)(name).filter(|v| !v.trim().is_empty());
+        match (value, env) {
+            (Some(v), Environment::Production) if v == dev_default => anyhow::bail!(
+                "{name} is the public development value; set the real secret (or SLOTWISE_ENV=development)"
+            ),
+            (Some(v), _) => Ok(v),
+            (None, Environment::Development) => Ok(dev_default.to_owned()),
+            (None, Environment::Production) => anyhow::bail!(
+                "{name} must be set (or SLOTWISE_ENV=development to use the emulator's public value)"
+            ),
+        }
     }
 }
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// The configuration `lookup` describes; fails naming the first bad variable.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let vars = Vars(lookup);
+        let environment = match vars.get("SLOTWISE_ENV", "production".to_owned())?.as_str() {
+            "development" => Environment::Development,
+            "production" => Environment::Production,
+            other => {
+                anyhow::bail!("SLOTWISE_ENV must be `development` or `production`, not {other:?}")
+            }
+        };
         Ok(Self {
-            database_url: var("DATABASE_URL", DEFAULT_DATABASE_URL.to_owned())?,
-            pool_size: var("DATABASE_POOL_SIZE", 16)?,
-            listen: var("BOOKING_LISTEN", "127.0.0.1:3000".to_owned())?,
-            hold: Duration::minutes(var("BOOKING_HOLD_MINUTES", 15)?),
-            session_ttl: Duration::days(var("SESSION_TTL_DAYS", 90)?),
-            idempotency_ttl: Duration::hours(var("IDEMPOTENCY_TTL_HOURS", 24)?),
-            cookie_secure: var("COOKIE_SECURE", true)?,
-            idempotency_lease: Duration::seconds(var("IDEMPOTENCY_LEASE_SECS", 30)?),
-            stripe_secret_key: var("STRIPE_SECRET_KEY", "sk_test_slotwise_local".to_owned())?,
-            stripe_webhook_secret: var("STRIPE_WEBHOOK_SECRET", "whsec_slotwise_local".to_owned())?,
-            stripe_api_base: var("STRIPE_API_BASE", "https://api.stripe.com/".to_owned())?,
-            stripe_timeout: std::time::Duration::from_secs(var("STRIPE_TIMEOUT_SECS", 10)?),
-            late_cancel_refund_percent: var("LATE_CANCEL_REFUND_PERCENT", 50)?.clamp(0, 100),
-            jobs_enabled: var("JOBS_ENABLED", true)?,
-            jobs_interval: std::time::Duration::from_secs(var("JOBS_INTERVAL_SECS", 5)?),
-            reconcile_after: Duration::seconds(var("RECONCILE_AFTER_SECS", 60)?),
-            hardening: slotwise_web::hardening::Hardening::from_env()?,
-            auth_rate_per_minute: var("AUTH_RATE_PER_MINUTE", 20)?,
-            booking_rate_per_minute: var("BOOKING_RATE_PER_MINUTE", 120)?,
-            trust_forwarded_for: var("TRUST_FORWARDED_FOR", false)?,
+            environment,
+            statement_timeout: std::time::Duration::from_millis(vars.get(
+                "DATABASE_STATEMENT_TIMEOUT_MS",
+                slotwise_db::pool::DEFAULT_STATEMENT_TIMEOUT.as_millis() as u64,
+            )?),
+            database_url: vars.get("DATABASE_URL", DEFAULT_DATABASE_URL.to_owned())?,
+            pool_size: vars.get("DATABASE_POOL_SIZE", 16)?,
+            listen: vars.get("BOOKING_LISTEN", "127.0.0.1:3000".to_owned())?,
+            hold: Duration::minutes(vars.get("BOOKING_HOLD_MINUTES", 15)?),
+            session_ttl: Duration::days(vars.get("SESSION_TTL_DAYS", 90)?),
+            idempotency_ttl: Duration::hours(vars.get("IDEMPOTENCY_TTL_HOURS", 24)?),
+            idempotency_lease: Duration::seconds(vars.get("IDEMPOTENCY_LEASE_SECS", 30)?),
+            stripe_secret_key: vars.secret(
+                "STRIPE_SECRET_KEY",
+                environment,
+                DEV_STRIPE_SECRET_KEY,
+            )?,
+            stripe_webhook_secret: vars.secret(
+                "STRIPE_WEBHOOK_SECRET",
+                environment,
+                DEV_STRIPE_WEBHOOK_SECRET,
+            )?,
+            stripe_api_base: vars.get("STRIPE_API_BASE", "https://api.stripe.com/".to_owned())?,
+            stripe_timeout: std::time::Duration::from_secs(vars.get("STRIPE_TIMEOUT_SECS", 10)?),
+            late_cancel_refund_percent: vars
+                .get("LATE_CANCEL_REFUND_PERCENT", 50i64)?
+                .clamp(0, 100),
+            max_unpaid_holds_per_user: vars.get("MAX_UNPAID_HOLDS_PER_USER", 5)?,
+            max_unpaid_holds_per_ip: vars.get("MAX_UNPAID_HOLDS_PER_IP", 20)?,
+            jobs_enabled: vars.get("JOBS_ENABLED", true)?,
+            jobs_interval: std::time::Duration::from_secs(vars.get("JOBS_INTERVAL_SECS", 5)?),
+            reconcile_after: Duration::seconds(vars.get("RECONCILE_AFTER_SECS", 60)?),
+            hardening: slotwise_web::hardening::Hardening::from_lookup(&vars.0)?,
+            auth_rate_per_minute: vars.get("AUTH_RATE_PER_MINUTE", 20)?,
+            booking_rate_per_minute: vars.get("BOOKING_RATE_PER_MINUTE", 120)?,
+            trust_forwarded_for: vars.get("TRUST_FORWARDED_FOR", false)?,
         })
     }
 
     /// Defaults for a given database, as tests use them.
     pub fn for_database(database_url: &str) -> Self {
         Self {
+            environment: Environment::Development,
+            statement_timeout: slotwise_db::pool::DEFAULT_STATEMENT_TIMEOUT,
             database_url: database_url.to_owned(),
             pool_size: 16,
             listen: "127.0.0.1:0".to_owned(),
             hold: Duration::minutes(15),
             session_ttl: Duration::days(90),
             idempotency_ttl: Duration::hours(24),
-            cookie_secure: false,
             idempotency_lease: Duration::seconds(30),
-            stripe_secret_key: "sk_test_slotwise_local".to_owned(),
-            stripe_webhook_secret: "whsec_slotwise_local".to_owned(),
+            stripe_secret_key: DEV_STRIPE_SECRET_KEY.to_owned(),
+            stripe_webhook_secret: DEV_STRIPE_WEBHOOK_SECRET.to_owned(),
             stripe_api_base: "http://127.0.0.1:8420/".to_owned(),
             stripe_timeout: std::time::Duration::from_secs(10),
             late_cancel_refund_percent: 50,
+            max_unpaid_holds_per_user: 1000,
+            max_unpaid_holds_per_ip: 1000,
             jobs_enabled: false,
             jobs_interval: std::time::Duration::from_secs(1),
             reconcile_after: Duration::seconds(60),
@@ -127,5 +196,64 @@ impl Config {
             booking_rate_per_minute: 100_000,
             trust_forwarded_for: false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    fn refusal(pairs: &[(&str, &str)]) -> String {
+        format!("{:#}", config(pairs).map(drop).expect_err("refused"))
+    }
+
+    #[test]
+    fn production_refuses_missing_or_public_stripe_secrets_naming_the_variable() {
+        assert!(refusal(&[]).contains("STRIPE_SECRET_KEY must be set"));
+        let key = [("STRIPE_SECRET_KEY", "sk_live_real")];
+        assert!(refusal(&key).contains("STRIPE_WEBHOOK_SECRET must be set"));
+        let public = [
+            ("STRIPE_SECRET_KEY", "sk_live_real"),
+            ("STRIPE_WEBHOOK_SECRET", DEV_STRIPE_WEBHOOK_SECRET),
+        ];
+        assert!(refusal(&public).contains("STRIPE_WEBHOOK_SECRET is the public development value"));
+        let empty = [
+            ("STRIPE_SECRET_KEY", " "),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_real"),
+        ];
+        assert!(refusal(&empty).contains("STRIPE_SECRET_KEY must be set"));
+        let real = config(&[
+            ("STRIPE_SECRET_KEY", "sk_live_real"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_real"),
+        ])
+        .expect("real secrets");
+        assert_eq!(real.environment, Environment::Production);
+    }
+
+    #[test]
+    fn development_falls_back_to_the_emulator_secrets() {
+        let dev = config(&[("SLOTWISE_ENV", "development")]).expect("development");
+        assert_eq!(dev.stripe_secret_key, DEV_STRIPE_SECRET_KEY);
+        assert_eq!(dev.stripe_webhook_secret, DEV_STRIPE_WEBHOOK_SECRET);
+        assert!(refusal(&[("SLOTWISE_ENV", "staging")]).contains("SLOTWISE_ENV"));
+    }
+
+    #[test]
+    fn a_bad_number_fails_at_start_naming_the_variable() {
+        let dev = ("SLOTWISE_ENV", "development");
+        for name in ["DATABASE_STATEMENT_TIMEOUT_MS", "MAX_UNPAID_HOLDS_PER_USER"] {
+            assert!(refusal(&[dev, (name, "5s")]).contains(name), "{name}");
+        }
+        let set = config(&[dev, ("DATABASE_STATEMENT_TIMEOUT_MS", "250")]).expect("valid");
+        assert_eq!(set.statement_timeout, std::time::Duration::from_millis(250));
     }
 }

@@ -37,11 +37,23 @@ impl IdempotencyKey {
     }
 }
 
-/// Keys belong to their caller; anonymous keys are scoped by the path.
-pub fn scope(user_id: Option<Uuid>, path: &str) -> String {
-    match user_id {
-        Some(id) => format!("user:{id}"),
-        None => format!("anonymous:{path}"),
+/// Who is calling: keys are scoped, and unpaid holds counted, per caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: Option<Uuid>,
+    /// The client's address, as `rate_limit::client_ip` reads it.
+    pub ip: String,
+}
+
+impl Caller {
+    /// Keys belong to their caller: the signed-in user, else the client's
+    /// address, so two anonymous clients never share a key's stored answer.
+    /// (Anonymous callers may only make free bookings, whose answer holds no secret.)
+    pub fn scope(&self) -> String {
+        match self.user_id {
+            Some(id) => format!("user:{id}"),
+            None => format!("anonymous:{}", self.ip),
+        }
     }
 }
 

@@ -70,6 +70,8 @@ impl AppState {
                 Ok::<_, slotwise_db::DbError>(stale)
             })
             .await?;
+        // No connection is held while Stripe is asked (up to 100 pages per booking).
+        drop(conn);
         let mut settled = 0;
         for booking in stale {
             let found = match &booking.payment_intent_id {
@@ -80,6 +82,7 @@ impl AppState {
                 Ok(Some(intent)) => intent,
                 Ok(None) => {
                     // Stripe never made one: the outcome is known now.
+                    let mut conn = self.pool.get().await?;
                     Booking::record_payment(
                         &mut conn,
                         booking.key(),
@@ -91,15 +94,18 @@ impl AppState {
                 }
                 Err(_) => continue,
             };
-            let applied =
+            let applied = {
+                let mut conn = self.pool.get().await?;
                 slotwise_db::serializable!(conn, async |conn: &mut AsyncPgConnection| {
                     apply_intent(conn, &intent, "job:reconcile").await
-                })?;
+                })?
+            };
             self.after_applied(&applied).await;
             let payable = !matches!(intent.status.as_str(), "succeeded" | "canceled");
             if payable && booking.status != PENDING {
                 // The booking let go of its slot: its intent must not stay payable.
                 if let Ok(canceled) = self.stripe.cancel_intent(&intent.id).await {
+                    let mut conn = self.pool.get().await?;
                     Booking::record_payment(&mut conn, booking.key(), &canceled.status, None)
                         .await?;
                 }

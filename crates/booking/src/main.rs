@@ -61,6 +61,7 @@ async fn serve() -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!(addr = %bound.addr, "booking service listening");
     let state = AppState::new(config)?;
+    slotwise_web::app::spawn_metrics(&state.config.hardening, &state.pool).await?;
     let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
     let jobs = state
         .config

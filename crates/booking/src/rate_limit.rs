@@ -1,66 +1,117 @@
-//! Fixed-window request limits per key (IP, email, user), per instance.
+//! Request limits per key (IP, email, user), per instance: governor's keyed
+//! GCRA limiters. A limit of N a minute lets a burst of N through, then one
+//! every 60/N seconds.
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
-//! | `AUTH_RATE_PER_MINUTE` | `20` | sign-ins and sign-ups per IP, and per email, each minute |
+//! | `AUTH_RATE_PER_MINUTE` | `20` | sign-ins and sign-ups per IP; sign-ups per email; failed sign-ins per email |
 //! | `BOOKING_RATE_PER_MINUTE` | `120` | bookings created per user (or per IP when anonymous) each minute |
 
+use crate::config::Config;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
 use poem::http::{HeaderName, HeaderValue, StatusCode};
 use slotwise_web::ApiError;
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// Keys kept before forgotten ones are pruned (`retain_recent`).
+const PRUNE_ABOVE: usize = 100_000;
+
 #[derive(Clone)]
 pub struct RateLimiter {
-    limit: u32,
-    window: Duration,
-    windows: Arc<Mutex<HashMap<String, (Instant, u32)>>>,
+    per_minute: u32,
+    limiter: Arc<DefaultKeyedRateLimiter<String>>,
 }
 
 impl RateLimiter {
     pub fn per_minute(limit: u32) -> Self {
+        let burst = NonZeroU32::new(limit.max(1)).unwrap_or(NonZeroU32::MIN);
         Self {
-            limit,
-            window: Duration::from_secs(60),
-            windows: Arc::default(),
+            per_minute: limit.max(1),
+            limiter: Arc::new(governor::RateLimiter::keyed(Quota::per_minute(burst))),
         }
     }
 
     /// Counts one request for `key`; 429 with `Retry-After` once over the limit.
     pub fn check(&self, key: &str) -> Result<(), ApiError> {
-        let now = Instant::now();
-        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        if windows.len() > 100_000 {
-            windows.retain(|_, (start, _)| now.duration_since(*start) < self.window);
+        self.over(key)
+            .map_or(Ok(()), |wait| Err(self.too_many(wait)))
+    }
+
+    /// Counts one request; how long to wait when it is over the limit.
+    fn over(&self, key: &str) -> Option<Duration> {
+        if self.limiter.len() > PRUNE_ABOVE {
+            self.limiter.retain_recent();
         }
-        let entry = windows.entry(key.to_owned()).or_insert((now, 0));
-        if now.duration_since(entry.0) >= self.window {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
-        if entry.1 <= self.limit {
-            return Ok(());
-        }
-        let retry_after = self
-            .window
-            .saturating_sub(now.duration_since(entry.0))
-            .as_secs()
-            .max(1);
+        self.limiter
+            .check_key(&key.to_owned())
+            .err()
+            .map(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+
+    fn too_many(&self, wait: Duration) -> ApiError {
+        let retry_after = wait.as_secs().max(1);
         let mut err = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
             "Too many requests",
             format!(
                 "at most {} of these a minute; retry in {retry_after} s",
-                self.limit
+                self.per_minute
             ),
         );
         if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
             err.headers
                 .push((HeaderName::from_static("retry-after"), value));
         }
-        Err(err)
+        err
+    }
+}
+
+/// Failed sign-ins per email. Past the limit the account is slowed down, not
+/// locked: a correct password from an address the account signed in from
+/// before still passes, so nobody can lock a victim out by guessing.
+#[derive(Clone)]
+pub struct SigninSlowdown {
+    failures: RateLimiter,
+    slowed_until: Arc<Mutex<HashMap<String, Instant>>>,
+}
+
+impl SigninSlowdown {
+    fn new(per_minute: u32) -> Self {
+        Self {
+            failures: RateLimiter::per_minute(per_minute),
+            slowed_until: Arc::default(),
+        }
+    }
+
+    /// Counts a wrong password for `email`: 429 once past the limit (the account is then slowed).
+    pub fn failed(&self, email: &str) -> ApiError {
+        let Some(wait) = self.failures.over(email) else {
+            return ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "Invalid credentials",
+                "email or password is wrong",
+            );
+        };
+        let mut slowed = self.slowed_until.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        if slowed.len() > PRUNE_ABOVE {
+            slowed.retain(|_, until| *until > now);
+        }
+        slowed.insert(email.to_owned(), now + wait.max(Duration::from_secs(60)));
+        self.failures.too_many(wait)
+    }
+
+    /// Whether `email` is slowed down now (its correct password must come from a known address).
+    pub fn is_slowed(&self, email: &str) -> Option<ApiError> {
+        let slowed = self.slowed_until.lock().unwrap_or_else(|p| p.into_inner());
+        let wait = slowed.get(email)?.checked_duration_since(Instant::now())?;
+        Some(self.failures.too_many(wait))
     }
 }
 
@@ -68,14 +119,16 @@ impl RateLimiter {
 #[derive(Clone)]
 pub struct Limits {
     pub auth: RateLimiter,
+    pub signin_failures: SigninSlowdown,
     pub booking: RateLimiter,
 }
 
 impl Limits {
-    pub fn new(auth_per_minute: u32, booking_per_minute: u32) -> Self {
+    pub fn new(config: &Config) -> Self {
         Self {
-            auth: RateLimiter::per_minute(auth_per_minute),
-            booking: RateLimiter::per_minute(booking_per_minute),
+            auth: RateLimiter::per_minute(config.auth_rate_per_minute),
+            signin_failures: SigninSlowdown::new(config.auth_rate_per_minute),
+            booking: RateLimiter::per_minute(config.booking_rate_per_minute),
         }
     }
 }
@@ -112,5 +165,16 @@ mod tests {
         assert_eq!(err.problem.status, 429);
         assert!(err.headers.iter().any(|(n, _)| n == "retry-after"));
         assert!(limiter.check("b").is_ok(), "keys are counted apart");
+    }
+
+    #[test]
+    fn failed_signins_past_the_limit_slow_the_account_down() {
+        let slowdown = SigninSlowdown::new(2);
+        assert_eq!(slowdown.failed("a@x").problem.status, 401);
+        assert_eq!(slowdown.failed("a@x").problem.status, 401);
+        assert!(slowdown.is_slowed("a@x").is_none());
+        assert_eq!(slowdown.failed("a@x").problem.status, 429);
+        assert!(slowdown.is_slowed("a@x").is_some());
+        assert!(slowdown.is_slowed("b@x").is_none());
     }
 }

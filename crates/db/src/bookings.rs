@@ -39,6 +39,8 @@ pub struct Booking {
     pub refund_amount_cents: Option<i64>,
     pub refund_reason: Option<String>,
     pub refund_requested_at: Option<DateTime<Utc>>,
+    /// The address the booking was made from (unpaid holds are capped per IP).
+    pub client_ip: Option<String>,
 }
 
 /// How a known booking is addressed: its professional and its id. Every
@@ -77,6 +79,13 @@ pub enum BookingOwner {
     Client(Uuid),
     /// Bookings of the professionals the user owns.
     ProfessionalOwner(Uuid),
+}
+
+/// Whose unpaid holds to count.
+#[derive(Debug, Clone, Copy)]
+pub enum HoldOwner<'a> {
+    Client(Uuid),
+    Ip(&'a str),
 }
 
 /// Keyset position for paging newest-first.
@@ -118,6 +127,23 @@ impl Booking {
             .execute(conn)
             .await
             .map(drop)
+    }
+
+    /// Unpaid bookings still holding their slot, of one client or one address.
+    pub async fn count_unpaid_holds(
+        conn: &mut AsyncPgConnection,
+        owner: HoldOwner<'_>,
+    ) -> QueryResult<i64> {
+        let query = bookings::table
+            .filter(bookings::status.eq(PENDING))
+            .filter(bookings::expires_at.gt(diesel::dsl::now))
+            .count()
+            .into_boxed();
+        let query = match owner {
+            HoldOwner::Client(id) => query.filter(bookings::client_id.eq(id)),
+            HoldOwner::Ip(ip) => query.filter(bookings::client_ip.eq(ip)),
+        };
+        query.get_result(conn).await
     }
 
     /// Whether an active booking of the professional overlaps `[start, end)`.

@@ -20,7 +20,7 @@ pub mod users;
 pub use diesel::QueryResult;
 pub use diesel::result::Error as DbError;
 pub use diesel_async::AsyncPgConnection;
-pub use pool::{DbConn, DbPool, PoolError, build_pool, build_pool_with};
+pub use pool::{DbConn, DbPool, PoolError, build_pool};
 
 /// A unique constraint refused the write (a taken email, slug or key).
 pub fn is_unique_violation(err: &DbError) -> bool {

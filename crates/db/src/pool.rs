@@ -36,20 +36,7 @@ fn session_setup(statement_timeout: Duration) -> String {
 pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Builds a pool; connections are opened lazily, so this never touches the network.
-pub fn build_pool(database_url: &str, max_size: usize) -> Result<DbPool, BuildError> {
-    build_pool_with(database_url, max_size, statement_timeout_from_env())
-}
-
-/// `DATABASE_STATEMENT_TIMEOUT_MS`, else [`DEFAULT_STATEMENT_TIMEOUT`].
-pub fn statement_timeout_from_env() -> Duration {
-    std::env::var("DATABASE_STATEMENT_TIMEOUT_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map(Duration::from_millis)
-        .unwrap_or(DEFAULT_STATEMENT_TIMEOUT)
-}
-
-pub fn build_pool_with(
+pub fn build_pool(
     database_url: &str,
     max_size: usize,
     statement_timeout: Duration,

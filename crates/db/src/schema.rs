@@ -19,6 +19,7 @@ diesel::table! {
         created_at -> Timestamptz,
         expires_at -> Timestamptz,
         revoked_at -> Nullable<Timestamptz>,
+        client_ip -> Nullable<Text>,
     }
 }
 
@@ -78,6 +79,7 @@ diesel::table! {
         refund_reason -> Nullable<Text>,
         refund_requested_at -> Nullable<Timestamptz>,
         refund_attempted_at -> Nullable<Timestamptz>,
+        client_ip -> Nullable<Text>,
     }
 }
 

@@ -49,16 +49,33 @@ impl Session {
         token_hash: &[u8],
         user_id: Uuid,
         expires_at: DateTime<Utc>,
+        client_ip: &str,
     ) -> QueryResult<()> {
         diesel::insert_into(sessions::table)
             .values((
                 sessions::token_hash.eq(token_hash),
                 sessions::user_id.eq(user_id),
                 sessions::expires_at.eq(expires_at),
+                sessions::client_ip.eq(client_ip),
             ))
             .execute(conn)
             .await
             .map(drop)
+    }
+
+    /// Whether the user ever signed in from `client_ip`.
+    pub async fn known_address(
+        conn: &mut AsyncPgConnection,
+        user_id: Uuid,
+        client_ip: &str,
+    ) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            sessions::table
+                .filter(sessions::user_id.eq(user_id))
+                .filter(sessions::client_ip.eq(client_ip)),
+        ))
+        .get_result(conn)
+        .await
     }
 
     /// The user owning a live (unexpired, unrevoked) session.

@@ -4,7 +4,7 @@ pub mod api;
 pub mod config;
 pub mod travel;
 
-use poem::{Endpoint, EndpointExt};
+use poem::Endpoint;
 use poem_openapi::OpenApiService;
 use slotwise_db::DbPool;
 
@@ -19,7 +19,11 @@ pub struct AppState {
 impl AppState {
     pub fn new(config: &Config) -> anyhow::Result<Self> {
         Ok(Self {
-            pool: slotwise_db::build_pool(&config.database_url, config.pool_size)?,
+            pool: slotwise_db::build_pool(
+                &config.database_url,
+                config.pool_size,
+                config.statement_timeout,
+            )?,
             hardening: config.hardening.clone(),
         })
     }
@@ -31,11 +35,6 @@ pub fn openapi_service() -> OpenApiService<api::SearchApi, ()> {
 }
 
 pub fn build_app(state: AppState) -> impl Endpoint {
-    let routes = state
-        .hardening
-        .apply(slotwise_web::docs::routes(openapi_service()));
-    routes
-        .data(state.pool.clone())
-        .data(state)
-        .around(slotwise_web::request_id::around)
+    let hardening = state.hardening.clone();
+    slotwise_web::app::build(openapi_service(), &hardening, state.pool.clone(), state)
 }

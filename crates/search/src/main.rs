@@ -14,6 +14,7 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("cannot listen on {}", config.listen))?;
             tracing::info!(addr = %bound.addr, "search service listening");
             let state = AppState::new(&config)?;
+            slotwise_web::app::spawn_metrics(&config.hardening, &state.pool).await?;
             bound
                 .serve(build_app(state), slotwise_web::serve::shutdown_signal())
                 .await?;

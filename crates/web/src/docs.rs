@@ -6,17 +6,23 @@ use poem::{Endpoint, EndpointExt, Route, get};
 use poem_openapi::{OpenApi, OpenApiService};
 
 /// `/openapi.json`, `/docs` (Swagger UI, works offline), `/healthz`, `/readyz`,
-/// and the API itself at the root.
-pub fn routes<T: OpenApi + 'static>(service: OpenApiService<T, ()>) -> impl Endpoint {
+/// `/metrics` unless it is served elsewhere, and the API itself at the root.
+pub fn routes<T: OpenApi + 'static>(
+    service: OpenApiService<T, ()>,
+    with_metrics: bool,
+) -> impl Endpoint {
     let allowed = AllowedMethods::from_spec(&service.spec());
     let spec = service.spec_endpoint();
     let docs = service.swagger_ui();
-    Route::new()
+    let mut route = Route::new()
         .at("/openapi.json", spec)
         .nest("/docs", docs)
         .at("/healthz", get(healthz))
-        .at("/readyz", get(readyz))
-        .at("/metrics", get(metrics))
+        .at("/readyz", get(readyz));
+    if with_metrics {
+        route = route.at("/metrics", get(metrics));
+    }
+    route
         .nest("/", service)
         .around(move |ep, req| crate::allow::around(allowed.clone(), ep, req))
 }

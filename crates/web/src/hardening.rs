@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | `MAX_BODY_BYTES` | `65536` | larger request bodies answer 413 |
 //! | `CORS_ALLOWED_ORIGINS` | empty: no CORS | comma-separated origins, or `*` |
+//! | `METRICS_LISTEN` | empty: `/metrics` on the service's own address | serve `/metrics` on this address only |
 
 use crate::problem::{ApiError, problem_from_error};
 use poem::http::StatusCode;
@@ -15,6 +16,8 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response};
 pub struct Hardening {
     pub max_body_bytes: usize,
     pub cors_allowed_origins: Vec<String>,
+    /// A separate address for `/metrics`, so it need not be public.
+    pub metrics_listen: Option<String>,
 }
 
 impl Default for Hardening {
@@ -22,20 +25,27 @@ impl Default for Hardening {
         Self {
             max_body_bytes: 64 * 1024,
             cors_allowed_origins: Vec::new(),
+            metrics_listen: None,
         }
     }
 }
 
 impl Hardening {
     pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// The settings `lookup` describes (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
         let defaults = Self::default();
-        let max_body_bytes = match std::env::var("MAX_BODY_BYTES") {
-            Ok(v) if !v.is_empty() => v
+        let max_body_bytes = match lookup("MAX_BODY_BYTES") {
+            Some(v) if !v.is_empty() => v
                 .parse()
                 .map_err(|_| anyhow::anyhow!("MAX_BODY_BYTES is not a number"))?,
             _ => defaults.max_body_bytes,
         };
-        let cors_allowed_origins = std::env::var("CORS_ALLOWED_ORIGINS")
+        let metrics_listen = lookup("METRICS_LISTEN").filter(|v| !v.trim().is_empty());
+        let cors_allowed_origins = lookup("CORS_ALLOWED_ORIGINS")
             .unwrap_or_default()
             .split(',')
             .map(str::trim)
@@ -45,6 +55,7 @@ impl Hardening {
         Ok(Self {
             max_body_bytes,
             cors_allowed_origins,
+            metrics_listen,
         })
     }
 
@@ -93,6 +104,41 @@ fn too_large(max: usize) -> Response {
     .into_response()
 }
 
+/// What is read past the limit only to be dropped, so the client (still
+/// sending) reads the 413 instead of a reset connection; beyond it, we close.
+const DRAIN_BYTES: usize = 1024 * 1024;
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The body if it is at most `max` bytes; `None` when it is longer, after
+/// draining up to [`DRAIN_BYTES`] more of it (for at most [`DRAIN_TIME`]).
+async fn read_at_most(body: poem::Body, max: usize) -> std::io::Result<Option<Vec<u8>>> {
+    use tokio::io::AsyncReadExt;
+    let mut reader = body.into_async_read();
+    let mut kept = Vec::new();
+    let mut chunk = vec![0u8; 16 * 1024];
+    loop {
+        let n = reader.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(Some(kept));
+        }
+        if kept.len() + n > max {
+            break;
+        }
+        kept.extend_from_slice(&chunk[..n]);
+    }
+    let drain = async {
+        let mut drained = 0;
+        while drained < DRAIN_BYTES {
+            match reader.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => drained += n,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIME, drain).await;
+    Ok(None)
+}
+
 /// 413 for a body over `max` bytes: at once when `Content-Length` says so; a
 /// body sent without it (chunked, or HTTP/2) is read up to `max` bytes and no
 /// further.
@@ -109,10 +155,10 @@ async fn limit_body<E: Endpoint>(max: usize, next: E, mut req: Request) -> poem:
     }
     // Not only chunked HTTP/1: an HTTP/2 body has neither header.
     if declared.is_none() {
-        match req.take_body().into_bytes_limit(max).await {
-            Ok(body) => req.set_body(body),
-            Err(poem::error::ReadBodyError::PayloadTooLarge) => return Ok(too_large(max)),
-            Err(e) => return Ok(problem_from_error(e.into())),
+        match read_at_most(req.take_body(), max).await {
+            Ok(Some(body)) => req.set_body(body),
+            Ok(None) => return Ok(too_large(max)),
+            Err(e) => return Ok(problem_from_error(poem::error::ReadBodyError::Io(e).into())),
         }
     }
     Ok(match next.call(req).await {

@@ -2,6 +2,7 @@
 //! errors, request ids, health checks, docs, telemetry and serving.
 
 pub mod allow;
+pub mod app;
 pub mod docs;
 pub mod hardening;
 pub mod health;

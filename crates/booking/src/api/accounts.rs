@@ -75,21 +75,21 @@ pub struct CurrentUserView {
 pub enum SignupResponse {
     /// Account created and signed in.
     #[oai(status = 201)]
-    Created(Json<SessionView>, #[oai(header = "Set-Cookie")] String),
+    Created(Json<SessionView>),
 }
 
 #[derive(ApiResponse)]
 pub enum SigninResponse {
     /// Signed in.
     #[oai(status = 200)]
-    Ok(Json<SessionView>, #[oai(header = "Set-Cookie")] String),
+    Ok(Json<SessionView>),
 }
 
 #[derive(ApiResponse)]
 pub enum SignoutResponse {
     /// The session is revoked.
     #[oai(status = 204)]
-    Revoked(#[oai(header = "Set-Cookie")] String),
+    Revoked,
 }
 
 fn normalize_email(email: &str) -> String {
@@ -126,38 +126,40 @@ fn validate_signup(req: &SignupRequest) -> Result<(), ApiError> {
 }
 
 impl AppState {
-    /// Sign-in and sign-up are limited per IP and per email.
-    fn limit_auth(&self, req: &poem::Request, email: &str) -> Result<(), ApiError> {
-        let ip = crate::rate_limit::client_ip(req, self.config.trust_forwarded_for);
+    /// Sign-ups are limited per IP and per email.
+    fn limit_signup(&self, ip: &str, email: &str) -> Result<(), ApiError> {
         self.limits.auth.check(&format!("ip:{ip}"))?;
         self.limits
             .auth
             .check(&format!("email:{}", normalize_email(email)))
     }
 
-    fn session_cookie(&self, token: &str, max_age_secs: i64) -> String {
-        let secure = if self.config.cookie_secure {
-            "; Secure"
-        } else {
-            ""
-        };
-        format!("session={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
-    }
-
-    async fn start_session(&self, user: User) -> Result<(SessionView, String), ApiError> {
+    /// Sessions are bearer tokens only: no cookie is set, so no request is
+    /// authenticated by the browser on its own (no CSRF to guard against).
+    async fn start_session(&self, user: User, ip: &str) -> Result<SessionView, ApiError> {
         let (token, hash) = new_token();
         let expires_at = Utc::now().trunc_subsecs(6) + self.config.session_ttl;
         let mut conn = self.pool.get().await?;
-        Session::insert(&mut conn, &hash, user.id, expires_at).await?;
-        let cookie = self.session_cookie(&token, self.config.session_ttl.num_seconds());
-        Ok((
-            SessionView {
-                token,
-                expires_at,
-                user: user.into(),
-            },
-            cookie,
-        ))
+        Session::insert(&mut conn, &hash, user.id, expires_at, ip).await?;
+        Ok(SessionView {
+            token,
+            expires_at,
+            user: user.into(),
+        })
+    }
+
+    /// A correct password passes the per-email slow-down only from an address
+    /// the account signed in from before.
+    async fn check_slowdown(&self, user: &User, email: &str, ip: &str) -> Result<(), ApiError> {
+        let Some(slowed) = self.limits.signin_failures.is_slowed(email) else {
+            return Ok(());
+        };
+        let mut conn = self.pool.get().await?;
+        if Session::known_address(&mut conn, user.id, ip).await? {
+            Ok(())
+        } else {
+            Err(slowed)
+        }
     }
 }
 
@@ -171,7 +173,8 @@ impl AccountsApi {
         state: Data<&AppState>,
         body: Json<SignupRequest>,
     ) -> Result<SignupResponse, ApiError> {
-        state.limit_auth(req, &body.email)?;
+        let ip = crate::rate_limit::client_ip(req, state.config.trust_forwarded_for);
+        state.limit_signup(&ip, &body.email)?;
         validate_signup(&body)?;
         let role = match body.role.unwrap_or(SignupRole::Client) {
             SignupRole::Client => "client",
@@ -197,11 +200,15 @@ impl AccountsApi {
             other => other?,
         }
         drop(conn);
-        let (session, cookie) = state.start_session(user).await?;
-        Ok(SignupResponse::Created(Json(session), cookie))
+        let session = state.start_session(user, &ip).await?;
+        Ok(SignupResponse::Created(Json(session)))
     }
 
     /// Exchange email and password for a session token.
+    ///
+    /// Limited per IP. Failed attempts are also counted per email: past the
+    /// limit they answer 429, and a correct password passes only from an
+    /// address this account signed in from before, until the slow-down ends.
     #[oai(path = "/api/users/signin", method = "post")]
     async fn signin(
         &self,
@@ -209,24 +216,23 @@ impl AccountsApi {
         state: Data<&AppState>,
         body: Json<SigninRequest>,
     ) -> Result<SigninResponse, ApiError> {
-        state.limit_auth(req, &body.email)?;
+        let ip = crate::rate_limit::client_ip(req, state.config.trust_forwarded_for);
+        state.limits.auth.check(&format!("ip:{ip}"))?;
         let email = normalize_email(&body.email);
         let user = {
             let mut conn = state.pool.get().await?;
             User::find_by_email(&mut conn, &email).await?
         };
         let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
-        if !verify_password(body.0.password, stored_hash).await {
-            return Err(ApiError::new(
-                poem::http::StatusCode::UNAUTHORIZED,
-                "invalid_credentials",
-                "Invalid credentials",
-                "email or password is wrong",
-            ));
-        }
-        let user = user.ok_or_else(ApiError::internal)?;
-        let (session, cookie) = state.start_session(user).await?;
-        Ok(SigninResponse::Ok(Json(session), cookie))
+        // Always hashed, so timing does not tell whether the email has an account.
+        let verified = verify_password(body.0.password, stored_hash).await;
+        let user = match user {
+            Some(user) if verified => user,
+            _ => return Err(state.limits.signin_failures.failed(&email)),
+        };
+        state.check_slowdown(&user, &email, &ip).await?;
+        let session = state.start_session(user, &ip).await?;
+        Ok(SigninResponse::Ok(Json(session)))
     }
 
     /// Revoke the current session token.
@@ -242,7 +248,7 @@ impl AccountsApi {
                 "the session token is invalid, expired or revoked",
             ));
         }
-        Ok(SignoutResponse::Revoked(state.session_cookie("", 0)))
+        Ok(SignoutResponse::Revoked)
     }
 
     /// The signed-in user, or `{"current_user": null}`.

@@ -4,7 +4,8 @@ use super::ApiTags;
 use crate::AppState;
 use crate::auth::{BearerAuth, MaybeAuth, is_admin};
 use crate::booking_flow::{BookingView, NewBooking};
-use crate::idempotency::IdempotencyKey;
+use crate::idempotency::{Caller, IdempotencyKey};
+use crate::payments::refunds::CancelledBy;
 use chrono::{DateTime, FixedOffset, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
@@ -75,11 +76,12 @@ fn may_see(booking: &BookingWithSlug, owner_id: Uuid, user: Option<&User>) -> bo
 }
 
 impl AppState {
+    /// The booking if `user` may see it, with the user id owning its professional.
     async fn visible_booking(
         &self,
         id: Uuid,
         user: Option<&User>,
-    ) -> Result<BookingWithSlug, ApiError> {
+    ) -> Result<(BookingWithSlug, Uuid), ApiError> {
         let mut conn = self.pool.get().await?;
         let found = Booking::find(&mut conn, id).await?;
         let owner = match &found {
@@ -92,7 +94,7 @@ impl AppState {
             None => None,
         };
         match (found, owner) {
-            (Some(b), Some(owner)) if may_see(&b, owner, user) => Ok(b),
+            (Some(b), Some(owner)) if may_see(&b, owner, user) => Ok((b, owner)),
             _ => Err(ApiError::not_found("booking")),
         }
     }
@@ -115,14 +117,11 @@ impl BookingsApi {
         body: Json<BookingRequest>,
     ) -> Result<CreateBookingResponse, ApiError> {
         let user = state.authenticate_optional(&auth).await?;
-        let caller = match &user {
-            Some(u) => format!("user:{}", u.id),
-            None => format!(
-                "ip:{}",
-                crate::rate_limit::client_ip(req, state.config.trust_forwarded_for)
-            ),
+        let caller = Caller {
+            user_id: user.map(|u| u.id),
+            ip: crate::rate_limit::client_ip(req, state.config.trust_forwarded_for),
         };
-        state.limits.booking.check(&caller)?;
+        state.limits.booking.check(&caller.scope())?;
         let key = IdempotencyKey::parse(idempotency_key.as_deref())?;
         let request = NewBooking {
             professional: body.0.professional_id,
@@ -130,9 +129,7 @@ impl BookingsApi {
             duration_minutes: body.0.duration_minutes,
             payment_method: body.0.payment_method,
         };
-        let answer = state
-            .create_booking(user.map(|u| u.id), &key, request)
-            .await?;
+        let answer = state.create_booking(&caller, &key, request).await?;
         let view = answer.result?;
         Ok(CreateBookingResponse::Created(
             Json(view),
@@ -149,7 +146,7 @@ impl BookingsApi {
         id: Path<Uuid>,
     ) -> Result<Json<BookingView>, ApiError> {
         let user = state.authenticate_optional(&auth).await?;
-        let booking = state.visible_booking(id.0, user.as_ref()).await?;
+        let (booking, _) = state.visible_booking(id.0, user.as_ref()).await?;
         Ok(Json(booking.into()))
     }
 
@@ -211,7 +208,10 @@ impl BookingsApi {
 
     /// Cancel a pending or confirmed booking (its client, the professional's owner, or an admin).
     ///
-    /// Cancelling an already cancelled booking answers it again.
+    /// A client may cancel until the start (then 409 `booking_started`) and is
+    /// refunded in full 24 h or more before it, else `LATE_CANCEL_REFUND_PERCENT`.
+    /// The professional's owner or an admin may cancel at any time, always with
+    /// a full refund. Cancelling an already cancelled booking answers it again.
     #[oai(path = "/bookings/:id/cancel", method = "post")]
     async fn cancel(
         &self,
@@ -220,14 +220,24 @@ impl BookingsApi {
         id: Path<Uuid>,
     ) -> Result<Json<BookingView>, ApiError> {
         let user = state.authenticate(&auth).await?;
-        let found = state.visible_booking(id.0, Some(&user)).await?;
-        if found.booking.client_id.is_none() && !is_admin(&user) {
+        let (found, owner) = state.visible_booking(id.0, Some(&user)).await?;
+        let by = if is_admin(&user) {
+            CancelledBy::Admin
+        } else if owner == user.id {
+            CancelledBy::Professional
+        } else {
+            CancelledBy::Client
+        };
+        // Anonymous bookings: only the professional or an admin may cancel them.
+        if found.booking.client_id.is_none() && by == CancelledBy::Client {
             return Err(ApiError::not_found("booking"));
         }
         if found.booking.status == CANCELLED {
             return Ok(Json(found.into()));
         }
-        let cancelled = state.cancel_booking(found.booking.key(), user.id).await?;
+        let cancelled = state
+            .cancel_booking(found.booking.key(), user.id, by)
+            .await?;
         Ok(Json(BookingView::new(cancelled, found.professional_slug)))
     }
 }

@@ -140,10 +140,10 @@ fn check_common(
             "must be between 0 and 1000000 cents",
         ));
     }
-    if currency.is_some_and(|c| c.len() != 3 || !c.bytes().all(|b| b.is_ascii_lowercase())) {
+    if currency.is_some_and(|c| !crate::payments::stripe::is_supported_currency(c)) {
         errors.push(field(
             "currency",
-            "must be a three-letter lower-case ISO code, e.g. usd",
+            "must be a lower-case ISO 4217 code that Stripe supports, e.g. usd",
         ));
     }
     if radius.is_some_and(|r| !(r > 0.0 && r <= 20_000.0)) {

@@ -23,7 +23,11 @@ const FINAL: [&str; 2] = ["succeeded", "canceled"];
 pub enum Applied {
     UnknownBooking,
     Confirmed,
+    /// A confirmed booking was refunded in Stripe (`charge.refunded`).
+    Refunded,
     Unchanged,
+    /// The intent's amount or currency is not the booking's: not applied.
+    Mismatch,
     FailureRecorded,
     Released,
     /// The money must go back: a refund is now owed on the booking.
@@ -40,7 +44,9 @@ impl Applied {
         match self {
             Applied::UnknownBooking => "unknown_booking",
             Applied::Confirmed => "confirmed",
+            Applied::Refunded => "refunded",
             Applied::Unchanged => "unchanged",
+            Applied::Mismatch => "payment_mismatch",
             Applied::FailureRecorded => "failure_recorded",
             Applied::Released => "released",
             Applied::RefundDue(_) => "refund_due",
@@ -74,7 +80,42 @@ async fn lock_booking_of(
     }
 }
 
+/// Logs and counts an intent that disagrees with its booking; it is never applied.
+fn mismatch(booking: &Booking, intent: &Intent, field: &'static str) {
+    tracing::warn!(
+        booking_id = %booking.id,
+        intent = %intent.id,
+        field,
+        intent_amount = intent.amount,
+        intent_currency = %intent.currency,
+        booking_amount = booking.price_cents,
+        booking_currency = %booking.currency,
+        "a PaymentIntent disagrees with its booking; not applied"
+    );
+    slotwise_web::metrics::inc(
+        "payment_mismatches_total",
+        "PaymentIntents (webhook or reconciliation) whose id, amount or currency disagreed with the booking; never applied.",
+        &[("field", field)],
+    );
+}
+
+/// Whether the intent charges another amount or currency than the booking's
+/// price (logged and counted when it does).
+fn paid_elsewise(booking: &Booking, intent: &Intent) -> bool {
+    let field = if intent.amount != booking.price_cents {
+        "amount"
+    } else if !intent.currency.eq_ignore_ascii_case(&booking.currency) {
+        "currency"
+    } else {
+        return false;
+    };
+    mismatch(booking, intent, field);
+    true
+}
+
 /// Applies what Stripe says of a PaymentIntent, in the caller's transaction.
+/// An intent is applied only when its id, amount and currency are the ones the
+/// booking recorded (or, before the booking recorded one, its price).
 /// Safe to repeat and to receive out of order: only forward moves happen.
 pub async fn apply_intent(
     conn: &mut AsyncPgConnection,
@@ -88,6 +129,7 @@ pub async fn apply_intent(
     match &booking.payment_intent_id {
         Some(attached) if *attached != intent.id => {
             // Not the booking's intent (made by a duplicate attempt): never keep its money.
+            mismatch(&booking, intent, "intent");
             return Ok(if intent.status == "succeeded" {
                 Applied::StrayPaid {
                     intent: intent.id.clone(),
@@ -98,10 +140,14 @@ pub async fn apply_intent(
             });
         }
         Some(_) => {}
+        None if paid_elsewise(&booking, intent) => return Ok(Applied::Mismatch),
         None => {
             Booking::attach_intent(conn, id, &intent.id, &intent.client_secret, &intent.status)
                 .await?;
         }
+    }
+    if paid_elsewise(&booking, intent) {
+        return Ok(Applied::Mismatch);
     }
     // Events come out of order: a `succeeded` or `canceled` intent never changes
     // again, so later news of it is stale and must not overwrite it.

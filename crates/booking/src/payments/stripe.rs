@@ -12,6 +12,16 @@ use stripe_core::payment_intent::{
 use stripe_core::refund::{CreateRefund, ListRefund};
 use uuid::Uuid;
 
+/// Whether `code` (lower case) is an ISO 4217 currency Stripe charges in.
+pub fn is_supported_currency(code: &str) -> bool {
+    code.len() == 3
+        && code.bytes().all(|b| b.is_ascii_lowercase())
+        && !matches!(
+            code.parse::<stripe_types::Currency>(),
+            Ok(stripe_types::Currency::Unknown(_))
+        )
+}
+
 /// What Slotwise needs to know of a PaymentIntent.
 #[derive(Debug, Clone)]
 pub struct Intent {
@@ -19,6 +29,8 @@ pub struct Intent {
     pub client_secret: String,
     pub status: String,
     pub amount: i64,
+    /// ISO 4217, lower case, as Stripe writes it.
+    pub currency: String,
     pub booking_id: Option<Uuid>,
     /// The booking's professional; absent on intents made before it was recorded.
     pub professional_id: Option<Uuid>,
@@ -32,6 +44,7 @@ impl From<PaymentIntent> for Intent {
             client_secret: pi.client_secret.clone().unwrap_or_default(),
             status: pi.status.as_str().to_owned(),
             amount: pi.amount,
+            currency: pi.currency.to_string(),
             booking_id: pi
                 .metadata
                 .get("booking_id")
@@ -125,8 +138,16 @@ impl Stripe {
         currency: &str,
         payment_method: Option<&str>,
     ) -> Result<Intent, StripeFailure> {
-        let currency: stripe_types::Currency =
-            currency.parse().unwrap_or(stripe_types::Currency::USD);
+        // Currencies are checked at the edge; one Stripe does not know is refused, never charged as another.
+        let currency = match currency.parse::<stripe_types::Currency>() {
+            Ok(stripe_types::Currency::Unknown(code)) => {
+                return Err(StripeFailure::Refused(format!(
+                    "currency {code:?} is not one Stripe supports"
+                )));
+            }
+            Ok(known) => known,
+            Err(never) => match never {},
+        };
         let booking_id = booking.id;
         let metadata = HashMap::from([
             ("booking_id".to_owned(), booking_id.to_string()),

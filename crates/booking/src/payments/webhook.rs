@@ -43,10 +43,8 @@ fn intent_of(object: &serde_json::Value) -> Option<Intent> {
         id: text(object, "id")?,
         client_secret: text(object, "client_secret").unwrap_or_default(),
         status: text(object, "status")?,
-        amount: object
-            .get("amount")
-            .and_then(|v| v.as_i64())
-            .unwrap_or_default(),
+        amount: object.get("amount")?.as_i64()?,
+        currency: text(object, "currency")?,
         booking_id: object
             .get("metadata")
             .and_then(|m| text(m, "booking_id"))
@@ -94,7 +92,7 @@ async fn apply_refund(
         "refunded_in_stripe",
     )
     .await?;
-    Booking::transition(
+    let moved = Booking::transition(
         conn,
         booking.key(),
         &[CONFIRMED],
@@ -103,7 +101,11 @@ async fn apply_refund(
         source,
     )
     .await?;
-    Ok(Applied::Unchanged)
+    Ok(if moved.is_some() {
+        Applied::Refunded
+    } else {
+        Applied::Unchanged
+    })
 }
 
 impl AppState {

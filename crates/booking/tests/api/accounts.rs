@@ -12,16 +12,9 @@ async fn signup_signin_currentuser_signout_round_trip() {
         .send()
         .await
         .expect("signup");
-    let cookie = res
-        .headers()
-        .get("set-cookie")
-        .expect("cookie")
-        .to_str()
-        .expect("ascii")
-        .to_owned();
     assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
-        "{cookie}"
+        res.headers().get("set-cookie").is_none(),
+        "sessions are bearer tokens only: no cookie"
     );
     let (status, body) = status_and_json(res).await;
     assert_eq!(status, StatusCode::CREATED);
@@ -49,6 +42,18 @@ async fn signup_signin_currentuser_signout_round_trip() {
     let (status, body) = status_and_json(res).await;
     assert_eq!(status, StatusCode::OK);
     let token = body["token"].as_str().expect("token").to_owned();
+    let by_cookie = app
+        .http
+        .get(app.url("/bookings"))
+        .header("cookie", format!("session={token}"))
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(
+        by_cookie.status(),
+        StatusCode::UNAUTHORIZED,
+        "a cookie alone authenticates nothing"
+    );
 
     let me = app
         .http
@@ -191,4 +196,58 @@ async fn every_response_carries_a_request_id_and_unknown_routes_are_problems() {
     let (status, body) = status_and_json(res).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["code"], "not_found");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_sign_ins_slow_an_account_down_without_locking_out_its_known_address() {
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.auth_rate_per_minute = 3;
+        c.trust_forwarded_for = true;
+    })
+    .await;
+    let signup = app
+        .http
+        .post(app.url("/api/users/signup"))
+        .header("x-forwarded-for", "203.0.113.1")
+        .json(&json!({ "email": "victim@example.com", "password": "correct horse", "name": "V" }))
+        .send()
+        .await
+        .expect("signup");
+    assert_eq!(signup.status(), StatusCode::CREATED);
+    let signin = |ip: &'static str, password: &'static str| {
+        app.http
+            .post(app.url("/api/users/signin"))
+            .header("x-forwarded-for", ip)
+            .json(&json!({ "email": "victim@example.com", "password": password }))
+            .send()
+    };
+    // An attacker guesses from three addresses (each under its own per-IP limit).
+    for (i, ip) in ["198.51.100.1", "198.51.100.2", "198.51.100.3"]
+        .into_iter()
+        .enumerate()
+    {
+        let (status, body) =
+            status_and_json(signin(ip, "guess-guess").await.expect("signin")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "guess {i}: {body}");
+    }
+    let (status, body) =
+        status_and_json(signin("198.51.100.4", "guess-guess").await.expect("signin")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    // Even the right password from an unknown address waits now...
+    let (status, _) = status_and_json(
+        signin("198.51.100.5", "correct horse")
+            .await
+            .expect("signin"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // ...but the owner, from the address they signed up from, gets in.
+    let (status, body) = status_and_json(
+        signin("203.0.113.1", "correct horse")
+            .await
+            .expect("signin"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["token"].is_string());
 }

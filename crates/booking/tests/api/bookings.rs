@@ -334,14 +334,15 @@ async fn listing_pages_newest_first_without_gaps_or_duplicates() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_seeds_anonymous_curl_books_by_slug_and_reads_back_by_id() {
+async fn the_seeds_anonymous_curl_books_a_free_slot_by_slug_and_reads_back_by_id() {
     let app = spawn_app().await;
-    let pro = app.pro(100).await;
+    let pro = app.pro(0).await;
     let (status, booking) = app
         .booked(None, "unique-key-123", &pro.slug, tomorrow_at(10), 60)
         .await;
     assert_eq!(status, StatusCode::CREATED);
-    assert_eq!(booking["price_cents"], 6000);
+    assert_eq!(booking["price_cents"], 0);
+    assert_eq!(booking["status"], "confirmed");
     let id = booking["id"].as_str().expect("id");
     let res = app
         .http

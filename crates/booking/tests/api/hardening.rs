@@ -176,7 +176,7 @@ async fn sign_ins_and_bookings_over_their_rate_are_429_with_retry_after() {
 async fn a_query_over_the_statement_timeout_is_cut_off_and_answers_503() {
     use diesel_async::SimpleAsyncConnection;
     let app = spawn_app().await;
-    let pool = slotwise_db::build_pool_with(
+    let pool = slotwise_db::build_pool(
         &app.state.config.database_url,
         1,
         std::time::Duration::from_millis(200),
@@ -231,4 +231,60 @@ async fn a_stripe_that_never_answers_times_out_into_a_503() {
     );
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(problem["code"], "payment_provider_unavailable");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconciliation_holds_no_connection_while_it_waits_for_stripe() {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = silent.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
+    let app = crate::helpers::spawn_unregistered_app(|c| {
+        c.stripe_api_base = format!("http://{addr}/");
+        c.stripe_timeout = std::time::Duration::from_secs(3);
+        c.pool_size = 1;
+        c.reconcile_after = chrono::Duration::zero();
+    })
+    .await;
+    let client = app.user("client").await;
+    let pro = app.pro(100).await;
+    // Stripe timed out: the booking failed with an unknown outcome, which reconciliation asks about.
+    let (status, _) = app
+        .booked(
+            Some(&client),
+            "slow",
+            &pro.id,
+            crate::helpers::tomorrow_at(10),
+            30,
+        )
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let touched_before = app.sql_text("SELECT updated_at::text FROM bookings").await;
+    let state = app.state.clone();
+    let reconcile = tokio::spawn(async move { state.reconcile_once().await });
+    // The one connection stays free while the job waits on the silent Stripe.
+    loop {
+        let conn =
+            tokio::time::timeout(std::time::Duration::from_secs(2), app.state.pool.get()).await;
+        assert!(
+            matches!(conn, Ok(Ok(_))),
+            "the job kept the only connection while calling Stripe"
+        );
+        drop(conn);
+        if app.sql_text("SELECT updated_at::text FROM bookings").await != touched_before {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert!(!reconcile.is_finished(), "still waiting for Stripe");
+    let conn = tokio::time::timeout(std::time::Duration::from_secs(1), app.state.pool.get()).await;
+    assert!(matches!(conn, Ok(Ok(_))));
+    drop(conn);
+    reconcile.await.expect("join").expect("reconcile");
 }

@@ -369,6 +369,29 @@ impl TestApp {
         .expect("query")
     }
 
+    pub async fn sql_text(&self, query: &str) -> String {
+        use diesel_async::RunQueryDsl;
+        let mut conn = self.state.pool.get().await.expect("conn");
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(&format!(
+            "({query})"
+        )))
+        .get_result(&mut conn)
+        .await
+        .expect("query")
+    }
+
+    /// `GET /metrics` as text.
+    pub async fn metrics(&self) -> String {
+        let res = self
+            .http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics");
+        assert_eq!(res.status(), StatusCode::OK);
+        res.text().await.expect("text")
+    }
+
     pub async fn sql(&self, statement: &str) {
         use diesel_async::SimpleAsyncConnection;
         let mut conn = self.state.pool.get().await.expect("conn");

@@ -88,8 +88,9 @@ async fn keys_are_scoped_to_the_caller() {
         .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_ne!(a["id"], b["id"]);
+    let free = app.pro(0).await;
     let (status, anon) = app
-        .booked(None, "shared", &pro.id, tomorrow_at(12), 30)
+        .booked(None, "shared", &free.id, tomorrow_at(12), 30)
         .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_ne!(anon["id"], a["id"]);

@@ -1,7 +1,9 @@
 //! Booking service tests: a real PostgreSQL, a fresh database per test, real HTTP.
 
+mod access;
 mod accounts;
 mod bookings;
+mod cancellation;
 mod concurrency;
 mod hardening;
 mod helpers;

@@ -50,3 +50,55 @@ async fn metrics_count_requests_by_route_outcomes_jobs_and_pool() {
         "routes are templates, not raw paths"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unusual_methods_share_one_series() {
+    let app = spawn_app().await;
+    for method in ["PROPFIND", "BREW", "X-ANYTHING"] {
+        let res = app
+            .http
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).expect("method"),
+                app.url("/bookings"),
+            )
+            .send()
+            .await
+            .expect("request");
+        assert!(res.status().is_client_error(), "{method}");
+    }
+    let text = app.metrics().await;
+    assert!(text.contains("method=\"other\""), "{text}");
+    for method in ["PROPFIND", "BREW", "X-ANYTHING"] {
+        assert!(!text.contains(method), "{method} is its own series");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_metrics_listen_metrics_leave_the_public_address() {
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.hardening.metrics_listen = Some("127.0.0.1:0".to_owned());
+    })
+    .await;
+    let res = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    let bound = slotwise_web::serve::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = bound.addr;
+    let metrics = slotwise_web::app::metrics_only(app.state.pool.clone());
+    tokio::spawn(bound.serve(metrics, std::future::pending()));
+    let res = app
+        .http
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.expect("text").contains("db_pool_max_size"));
+}

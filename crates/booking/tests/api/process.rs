@@ -37,7 +37,7 @@ impl Process {
             )
             .env("STRIPE_API_BASE", stripe_base())
             .env("JOBS_INTERVAL_SECS", "1")
-            .env("COOKIE_SECURE", "false")
+            .env("SLOTWISE_ENV", "development")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .kill_on_drop(true)

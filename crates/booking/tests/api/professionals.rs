@@ -251,3 +251,32 @@ async fn windows_do_not_overlap_and_cannot_be_removed_under_an_active_booking() 
     let res = app.remove_window(&pro, free_id).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_currency_must_be_one_stripe_charges_in() {
+    let app = spawn_app().await;
+    let pro = app.user("professional").await;
+    for (currency, expected) in [
+        ("xyz", StatusCode::BAD_REQUEST),
+        ("USD", StatusCode::BAD_REQUEST),
+        ("eur", StatusCode::CREATED),
+    ] {
+        let res = app
+            .http
+            .post(app.url("/professionals"))
+            .bearer_auth(&pro)
+            .json(&json!({
+                "slug": format!("cur-{}", currency.to_lowercase()), "name": "Ama", "category": "Tutor",
+                "rate_per_minute": 50, "currency": currency,
+                "location": { "lat": 5.6, "long": -0.18 }
+            }))
+            .send()
+            .await
+            .expect("post");
+        let (status, body) = status_and_json(res).await;
+        assert_eq!(status, expected, "{currency}: {body}");
+        if expected == StatusCode::BAD_REQUEST {
+            assert_eq!(body["errors"][0]["field"], "currency");
+        }
+    }
+}

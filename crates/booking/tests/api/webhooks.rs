@@ -21,7 +21,7 @@ fn succeeded(booking: &Value) -> Value {
         "payment_intent.succeeded",
         json!({
             "id": booking["payment"]["payment_intent_id"], "object": "payment_intent",
-            "status": "succeeded", "amount": booking["price_cents"],
+            "status": "succeeded", "amount": booking["price_cents"], "currency": booking["currency"],
             "metadata": { "booking_id": booking["id"] },
         }),
     )
@@ -79,7 +79,7 @@ async fn succeeded_first_then_stale_events_out_of_order_change_nothing() {
         let evt = event(
             kind,
             json!({ "id": intent, "object": "payment_intent", "status": status, "amount": 3000,
-            "last_payment_error": { "message": "late news" } }),
+            "currency": "usd", "last_payment_error": { "message": "late news" } }),
         );
         assert_eq!(app.send_event(&evt, None).await.status(), StatusCode::OK);
     }
@@ -185,8 +185,21 @@ async fn charge_refunded_marks_a_confirmed_booking_refunded() {
             "amount_refunded": 3000, "refunds": { "data": [ { "id": "re_dashboard", "amount": 3000 } ] }
         }),
     );
-    let (status, _) = status_and_json(app.send_event(&charge, None).await).await;
+    let (status, ack) = status_and_json(app.send_event(&charge, None).await).await;
     assert_eq!(status, StatusCode::OK);
+    assert_eq!(ack["outcome"], "refunded", "{ack}");
+    let (_, again) = status_and_json(
+        app.send_event(
+            &event("charge.refunded", charge["data"]["object"].clone()),
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        again["outcome"], "unchanged",
+        "a second refund event moves nothing"
+    );
     let refunded = app
         .get_booking(Some(&client), booking["id"].as_str().expect("id"))
         .await;
@@ -288,4 +301,50 @@ async fn a_payment_whose_metadata_names_the_wrong_professional_still_confirms_it
         .wait_for(Some(&client), id, |b| b["status"] == "confirmed")
         .await;
     assert_eq!(confirmed["payment"]["status"], "succeeded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_of_another_amount_or_currency_never_confirms_the_booking() {
+    let app = spawn_app().await;
+    let (client, booking) = pending_booking(&app).await;
+    let id = booking["id"].as_str().expect("id");
+    let metric = |text: &str, field: &str| -> f64 {
+        let line = format!("payment_mismatches_total{{field=\"{field}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&line))
+            .map_or(0.0, |v| v.parse().expect("number"))
+    };
+    let before = app.metrics().await;
+    for (field, amount, currency) in [
+        ("amount", json!(1), json!("usd")),
+        ("currency", booking["price_cents"].clone(), json!("eur")),
+    ] {
+        let mut forged = succeeded(&booking);
+        forged["data"]["object"]["amount"] = amount;
+        forged["data"]["object"]["currency"] = currency;
+        let (status, ack) = status_and_json(app.send_event(&forged, None).await).await;
+        assert_eq!(status, StatusCode::OK, "{field}");
+        assert_eq!(ack["outcome"], "payment_mismatch", "{field}: {ack}");
+        let stored: Value = app
+            .sql_text(&format!(
+                "SELECT outcome FROM stripe_events WHERE id = '{}'",
+                forged["id"].as_str().expect("id")
+            ))
+            .await
+            .into();
+        assert_eq!(stored, "payment_mismatch");
+    }
+    let after = app.metrics().await;
+    for field in ["amount", "currency"] {
+        assert!(
+            metric(&after, field) >= metric(&before, field) + 1.0,
+            "{field} counted"
+        );
+    }
+    let still = app.get_booking(Some(&client), id).await;
+    assert_eq!(still["status"], "pending");
+    assert_eq!(still["payment"]["status"], "requires_payment_method");
+    // The right amount and currency still confirm it.
+    let (_, ack) = status_and_json(app.send_event(&succeeded(&booking), None).await).await;
+    assert_eq!(ack["outcome"], "confirmed");
 }

@@ -129,6 +129,7 @@ impl TestApp {
             refund_amount_cents: None,
             refund_reason: None,
             refund_requested_at: None,
+            client_ip: None,
         };
         Booking::insert(&mut conn, &booking).await.expect("booking");
     }

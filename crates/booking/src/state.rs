@@ -1,0 +1,41 @@
+//! The handles every request and job shares: pool, configuration, Stripe,
+//! rate limits (and, in test builds, the fault switch).
+
+use crate::config::Config;
+use crate::payments::stripe::Stripe;
+use crate::rate_limit::Limits;
+use slotwise_db::DbPool;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: DbPool,
+    pub config: Config,
+    pub stripe: Stripe,
+    pub limits: Limits,
+    #[cfg(feature = "fault-injection")]
+    pub faults: crate::faults::Faults,
+}
+
+impl AppState {
+    pub fn new(config: Config) -> anyhow::Result<Self> {
+        let pool = slotwise_db::build_pool(
+            &config.database_url,
+            config.pool_size,
+            config.statement_timeout,
+        )?;
+        let stripe = Stripe::new(
+            &config.stripe_secret_key,
+            &config.stripe_api_base,
+            config.stripe_timeout,
+        )?;
+        let limits = Limits::new(&config);
+        Ok(Self {
+            pool,
+            config,
+            stripe,
+            limits,
+            #[cfg(feature = "fault-injection")]
+            faults: crate::faults::Faults::default(),
+        })
+    }
+}
