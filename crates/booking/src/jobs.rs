@@ -8,6 +8,7 @@ use slotwise_db::AsyncPgConnection;
 use slotwise_db::bookings::{Booking, EXPIRED, PENDING};
 use slotwise_db::idempotency::IdempotencyRecord;
 use slotwise_web::ApiError;
+use slotwise_web::metrics::Metric;
 use std::time::Duration;
 
 const BATCH: i64 = 100;
@@ -235,17 +236,10 @@ async fn timed(
     let started = std::time::Instant::now();
     let result = run.await;
     let outcome = if result.is_ok() { "ok" } else { "error" };
-    slotwise_web::metrics::inc(
-        "job_runs_total",
-        "Background job rounds by result.",
-        &[("job", job), ("result", outcome)],
-    );
-    slotwise_web::metrics::observe(
-        "job_duration_seconds",
-        "Background job round duration.",
-        &[("job", job)],
-        started.elapsed().as_secs_f64(),
-    );
+    static RUNS: Metric = Metric::new("job_runs_total", "Background job rounds by result.");
+    static DURATION: Metric = Metric::new("job_duration_seconds", "Background job round duration.");
+    RUNS.inc(&[("job", job), ("result", outcome)]);
+    DURATION.observe(&[("job", job)], started.elapsed().as_secs_f64());
     result.unwrap_or_else(|e| {
         tracing::warn!(job, error = %e, "job failed this round");
         0

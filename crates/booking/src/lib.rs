@@ -20,11 +20,11 @@ pub use state::AppState;
 
 /// Counts a booking outcome for `/metrics`.
 pub fn count_outcome(outcome: &str) {
-    slotwise_web::metrics::inc(
+    static OUTCOMES: slotwise_web::metrics::Metric = slotwise_web::metrics::Metric::new(
         "booking_outcomes_total",
         "Booking outcomes: created, conflict, confirmed, expired, refunded.",
-        &[("outcome", outcome)],
     );
+    OUTCOMES.inc(&[("outcome", outcome)]);
 }
 
 pub fn openapi_service() -> OpenApiService<api::Api, ()> {

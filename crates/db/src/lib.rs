@@ -13,6 +13,7 @@ pub mod professionals;
 pub mod schema;
 pub mod search;
 pub mod slots;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod tx;
 pub mod users;

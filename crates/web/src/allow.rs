@@ -1,6 +1,7 @@
 //! Per-route bookkeeping from the OpenAPI document: `Allow` on 405 answers
 //! (RFC 9110), and the route template that labels request metrics.
 
+use crate::metrics::Metric;
 use poem::http::{HeaderValue, Method, StatusCode};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use std::sync::Arc;
@@ -95,14 +96,16 @@ pub async fn around<E: Endpoint>(
     };
     let route = allowed.route_of(&path);
     let status = response.status().as_u16().to_string();
-    crate::metrics::inc(
+    static REQUESTS: Metric = Metric::new(
         "http_requests_total",
-        "HTTP requests by route and status.",
-        &[("method", &method), ("route", route), ("status", &status)],
+        "HTTP requests by method, route template and status.",
     );
-    crate::metrics::observe(
+    static LATENCY: Metric = Metric::new(
         "http_request_duration_seconds",
-        "HTTP request latency by route.",
+        "HTTP request latency by method and route template.",
+    );
+    REQUESTS.inc(&[("method", &method), ("route", route), ("status", &status)]);
+    LATENCY.observe(
         &[("method", &method), ("route", route)],
         started.elapsed().as_secs_f64(),
     );

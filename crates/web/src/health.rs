@@ -1,5 +1,6 @@
 //! `/healthz` (the process answers) and `/readyz` (the database answers).
 
+use crate::metrics::Metric;
 use crate::problem::ApiError;
 use poem::web::{Data, Json};
 use poem::{IntoResponse, Response, handler};
@@ -28,24 +29,15 @@ pub async fn readyz(pool: Data<&DbPool>) -> Response {
 /// Prometheus text: request counts and latencies, domain counters, pool usage.
 #[handler]
 pub fn metrics(pool: Data<&DbPool>) -> Response {
+    static MAX_SIZE: Metric = Metric::new("db_pool_max_size", "Connections the pool may open.");
+    static SIZE: Metric = Metric::new("db_pool_size", "Connections open.");
+    static AVAILABLE: Metric = Metric::new("db_pool_available", "Open connections idle.");
+    static WAITING: Metric = Metric::new("db_pool_waiting", "Requests waiting for a connection.");
     let status = pool.status();
-    let gauge = |name, help, value: usize| crate::metrics::set(name, help, &[], value as f64);
-    gauge(
-        "db_pool_max_size",
-        "Connections the pool may open.",
-        status.max_size,
-    );
-    gauge("db_pool_size", "Connections open.", status.size);
-    gauge(
-        "db_pool_available",
-        "Open connections idle.",
-        status.available,
-    );
-    gauge(
-        "db_pool_waiting",
-        "Requests waiting for a connection.",
-        status.waiting,
-    );
+    MAX_SIZE.set(&[], status.max_size as f64);
+    SIZE.set(&[], status.size as f64);
+    AVAILABLE.set(&[], status.available as f64);
+    WAITING.set(&[], status.waiting as f64);
     Response::builder()
         .content_type("text/plain; version=0.0.4")
         .body(crate::metrics::render())

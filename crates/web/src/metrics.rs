@@ -1,130 +1,85 @@
-//! Prometheus text metrics without a metrics crate: counters, gauges and
-//! histograms in one process-wide registry, rendered at `GET /metrics`.
+//! Prometheus metrics through the `metrics` facade: each metric is a static
+//! naming itself and its help text, recorded by metrics-exporter-prometheus
+//! and rendered by our own `GET /metrics` handler (no listener of its own).
+//! Recording takes no lock of ours: the exporter's registry is sharded.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::{Mutex, OnceLock};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
 
 /// Upper bounds (seconds) of the latency histograms.
 const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 ];
 
-type Labels = Vec<(&'static str, String)>;
-
-#[derive(Default)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    sum: f64,
-    count: u64,
+/// The process-wide recorder, installed on first use.
+fn handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets(&BUCKETS)
+            .map(PrometheusBuilder::build_recorder)
+            .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
+        let handle = recorder.handle();
+        // Fails only if another recorder was installed first; ours then records nothing.
+        if metrics::set_global_recorder(recorder).is_err() {
+            tracing::warn!("a metrics recorder was already installed");
+        }
+        handle
+    })
 }
 
-#[derive(Default)]
-struct Registry {
-    help: BTreeMap<&'static str, (&'static str, &'static str)>,
-    counters: BTreeMap<(&'static str, Labels), f64>,
-    gauges: BTreeMap<(&'static str, Labels), f64>,
-    histograms: BTreeMap<(&'static str, Labels), Histogram>,
+/// Labels as the facade takes them.
+fn labels(pairs: &[(&'static str, &str)]) -> Vec<metrics::Label> {
+    pairs
+        .iter()
+        .map(|(k, v)| metrics::Label::new(*k, (*v).to_owned()))
+        .collect()
 }
 
-fn registry() -> &'static Mutex<Registry> {
-    static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
-    REGISTRY.get_or_init(Mutex::default)
-}
-
-fn with<T>(f: impl FnOnce(&mut Registry) -> T) -> T {
-    let mut guard = registry()
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    f(&mut guard)
-}
-
-fn labels(pairs: &[(&'static str, &str)]) -> Labels {
-    pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect()
-}
-
-pub fn inc(name: &'static str, help: &'static str, pairs: &[(&'static str, &str)]) {
-    with(|r| {
-        r.help.entry(name).or_insert(("counter", help));
-        *r.counters.entry((name, labels(pairs))).or_default() += 1.0;
-    });
-}
-
-pub fn set(name: &'static str, help: &'static str, pairs: &[(&'static str, &str)], value: f64) {
-    with(|r| {
-        r.help.entry(name).or_insert(("gauge", help));
-        r.gauges.insert((name, labels(pairs)), value);
-    });
-}
-
-pub fn observe(
+/// A metric: its name, help text and kind; described to the recorder once.
+pub struct Metric {
     name: &'static str,
     help: &'static str,
-    pairs: &[(&'static str, &str)],
-    seconds: f64,
-) {
-    with(|r| {
-        r.help.entry(name).or_insert(("histogram", help));
-        let h = r.histograms.entry((name, labels(pairs))).or_default();
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            if seconds <= *bound {
-                h.counts[i] += 1;
-            }
+    described: OnceLock<()>,
+}
+
+impl Metric {
+    pub const fn new(name: &'static str, help: &'static str) -> Self {
+        Self {
+            name,
+            help,
+            described: OnceLock::new(),
         }
-        h.sum += seconds;
-        h.count += 1;
-    });
+    }
+
+    fn describe(&self, describe: impl FnOnce(&'static str, &'static str)) {
+        handle();
+        self.described
+            .get_or_init(|| describe(self.name, self.help));
+    }
+
+    /// Adds one to the counter with these labels.
+    pub fn inc(&self, pairs: &[(&'static str, &str)]) {
+        self.describe(|n, h| metrics::describe_counter!(n, h));
+        metrics::counter!(self.name, labels(pairs)).increment(1);
+    }
+
+    /// Sets the gauge with these labels.
+    pub fn set(&self, pairs: &[(&'static str, &str)], value: f64) {
+        self.describe(|n, h| metrics::describe_gauge!(n, h));
+        metrics::gauge!(self.name, labels(pairs)).set(value);
+    }
+
+    /// Records one observation (seconds) in the histogram with these labels.
+    pub fn observe(&self, pairs: &[(&'static str, &str)], seconds: f64) {
+        self.describe(|n, h| metrics::describe_histogram!(n, h));
+        metrics::histogram!(self.name, labels(pairs)).record(seconds);
+    }
 }
 
-fn label_text(labels: &Labels, extra: Option<(&str, String)>) -> String {
-    let mut parts: Vec<String> = labels
-        .iter()
-        .map(|(k, v)| format!("{k}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
-        .collect();
-    if let Some((k, v)) = extra {
-        parts.push(format!("{k}=\"{v}\""));
-    }
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("{{{}}}", parts.join(","))
-    }
-}
-
-/// The whole registry in Prometheus text format 0.0.4.
+/// Everything recorded, in Prometheus text format 0.0.4.
 pub fn render() -> String {
-    with(|r| {
-        let mut out = String::new();
-        for (name, (kind, help)) in &r.help {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-            for ((n, l), v) in r.counters.iter().chain(r.gauges.iter()) {
-                if n == name {
-                    let _ = writeln!(out, "{name}{} {v}", label_text(l, None));
-                }
-            }
-            for ((n, l), h) in &r.histograms {
-                if n != name {
-                    continue;
-                }
-                for (bound, count) in BUCKETS.iter().zip(h.counts) {
-                    let _ = writeln!(
-                        out,
-                        "{name}_bucket{} {count}",
-                        label_text(l, Some(("le", bound.to_string())))
-                    );
-                }
-                let _ = writeln!(
-                    out,
-                    "{name}_bucket{} {}",
-                    label_text(l, Some(("le", "+Inf".into()))),
-                    h.count
-                );
-                let _ = writeln!(out, "{name}_sum{} {}", label_text(l, None), h.sum);
-                let _ = writeln!(out, "{name}_count{} {}", label_text(l, None), h.count);
-            }
-        }
-        out
-    })
+    handle().render()
 }
 
 #[cfg(test)]
@@ -133,17 +88,15 @@ mod tests {
 
     #[test]
     fn renders_counters_and_histograms_in_prometheus_text() {
-        inc("test_things_total", "Things.", &[("kind", "a")]);
-        inc("test_things_total", "Things.", &[("kind", "a")]);
-        observe(
-            "test_latency_seconds",
-            "Latency.",
-            &[("route", "/x")],
-            0.003,
-        );
+        static THINGS: Metric = Metric::new("test_things_total", "Things.");
+        static LATENCY: Metric = Metric::new("test_latency_seconds", "Latency.");
+        THINGS.inc(&[("kind", "a")]);
+        THINGS.inc(&[("kind", "a")]);
+        LATENCY.observe(&[("route", "/x")], 0.003);
         let text = render();
-        assert!(text.contains("# TYPE test_things_total counter"));
-        assert!(text.contains("test_things_total{kind=\"a\"} 2"));
+        assert!(text.contains("# TYPE test_things_total counter"), "{text}");
+        assert!(text.contains("# HELP test_things_total Things."), "{text}");
+        assert!(text.contains("test_things_total{kind=\"a\"} 2"), "{text}");
         assert!(text.contains("test_latency_seconds_bucket{route=\"/x\",le=\"0.005\"} 1"));
         assert!(text.contains("test_latency_seconds_bucket{route=\"/x\",le=\"0.001\"} 0"));
         assert!(text.contains("test_latency_seconds_count{route=\"/x\"} 1"));

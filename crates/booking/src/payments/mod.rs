@@ -92,11 +92,11 @@ fn mismatch(booking: &Booking, intent: &Intent, field: &'static str) {
         booking_currency = %booking.currency,
         "a PaymentIntent disagrees with its booking; not applied"
     );
-    slotwise_web::metrics::inc(
+    static MISMATCHES: slotwise_web::metrics::Metric = slotwise_web::metrics::Metric::new(
         "payment_mismatches_total",
         "PaymentIntents (webhook or reconciliation) whose id, amount or currency disagreed with the booking; never applied.",
-        &[("field", field)],
     );
+    MISMATCHES.inc(&[("field", field)]);
 }
 
 /// Whether the intent charges another amount or currency than the booking's

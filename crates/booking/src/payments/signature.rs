@@ -2,6 +2,10 @@
 //!
 //! Verified here rather than through a typed event parser so that an event is
 //! accepted on its signature alone, whatever fields its object carries.
+//! Our own check, not async-stripe-webhook's: that crate keeps only the last
+//! `v1` of the header (Stripe sends several while a secret is rolled) and has
+//! no verify-only call, just `construct_event`, which also parses the event
+//! into types the emulator's events do not fit.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
