@@ -195,6 +195,9 @@ pub struct Answer {
 
 enum TxError {
     Db(DbError),
+    /// Refused for now (sign-in needed, too many holds): rolled back and not
+    /// stored on the key, so the same key works once the caller fixed it.
+    Refused(ApiError),
     /// Another request stored this key first: look again and replay.
     KeyTaken,
 }
@@ -328,6 +331,7 @@ impl AppState {
                     });
                 }
                 Err(TxError::KeyTaken) => continue,
+                Err(TxError::Refused(e)) => return Err(e),
                 Err(TxError::Db(e)) if e.is_retryable() => {
                     tracing::warn!(error = %e, "booking transaction kept conflicting");
                     return Err(ApiError::unavailable(
@@ -418,7 +422,7 @@ async fn decide(
     hold: Duration,
     caps: HoldCaps,
     source: &str,
-) -> Result<Result<BookingView, ApiError>, DbError> {
+) -> Result<Result<BookingView, ApiError>, TxError> {
     let client_id = caller.user_id;
     let reference = ProfessionalRef::parse(&request.professional);
     let Some(pro) = Professional::find(conn, &reference).await? else {
@@ -451,7 +455,7 @@ async fn decide(
     };
     let paid = price_cents > 0;
     if paid && let Some(refused) = hold_refused(conn, caller, caps).await? {
-        return Ok(Err(refused));
+        return Err(TxError::Refused(refused));
     }
     // Microseconds, as PostgreSQL stores them, so the stored answer and a later read agree.
     let now = Utc::now().trunc_subsecs(6);

@@ -100,7 +100,9 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
 
     /// A secret: required outside development, where the public default is refused too.
     fn secret(&self, name: &str, env: Environment, dev_default: &str) -> anyhow::Result<String> {
-        let value = (self.0)(name).filter(|v| !v.trim().is_empty());
+        let value = (self.0)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty());
         match (value, env) {
             (Some(v), Environment::Production) if v == dev_default => anyhow::bail!(
                 "{name} is the public development value; set the real secret (or SLOTWISE_ENV=development)"
@@ -223,7 +225,7 @@ mod tests {
         assert!(refusal(&key).contains("STRIPE_WEBHOOK_SECRET must be set"));
         let public = [
             ("STRIPE_SECRET_KEY", "sk_live_real"),
-            ("STRIPE_WEBHOOK_SECRET", DEV_STRIPE_WEBHOOK_SECRET),
+            ("STRIPE_WEBHOOK_SECRET", " whsec_slotwise_local\n"),
         ];
         assert!(refusal(&public).contains("STRIPE_WEBHOOK_SECRET is the public development value"));
         let empty = [

@@ -133,17 +133,21 @@ impl Limits {
     }
 }
 
-/// The caller's IP: the first `X-Forwarded-For` hop when `trust_forwarded_for`
-/// (only behind our own proxy, or clients could pick their IP), else the peer.
+/// The caller's IP. With `trust_forwarded_for` (only behind our own proxy),
+/// the last `X-Forwarded-For` entry: the one our proxy appended, naming the
+/// peer it saw; entries left of it are whatever the client sent. Anything that
+/// is not an IP address falls back to the peer.
 pub fn client_ip(req: &poem::Request, trust_forwarded_for: bool) -> String {
     let forwarded = req
         .headers()
-        .get("x-forwarded-for")
+        .get_all("x-forwarded-for")
+        .iter()
+        .next_back()
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|ip| ip.trim().to_owned());
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|ip| ip.trim().parse::<std::net::IpAddr>().ok());
     match forwarded {
-        Some(ip) if trust_forwarded_for => ip,
+        Some(ip) if trust_forwarded_for => ip.to_string(),
         _ => req
             .remote_addr()
             .as_socket_addr()
@@ -165,6 +169,22 @@ mod tests {
         assert_eq!(err.problem.status, 429);
         assert!(err.headers.iter().any(|(n, _)| n == "retry-after"));
         assert!(limiter.check("b").is_ok(), "keys are counted apart");
+    }
+
+    #[test]
+    fn the_client_ip_is_the_entry_our_proxy_appended() {
+        let req = |value: &str| {
+            poem::Request::builder()
+                .header("x-forwarded-for", value)
+                .finish()
+        };
+        assert_eq!(
+            client_ip(&req("6.6.6.6, 198.51.100.7"), true),
+            "198.51.100.7"
+        );
+        assert_eq!(client_ip(&req("198.51.100.7"), true), "198.51.100.7");
+        assert_eq!(client_ip(&req("not-an-ip"), true), "");
+        assert_eq!(client_ip(&req("198.51.100.7"), false), "");
     }
 
     #[test]

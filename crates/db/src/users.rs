@@ -63,15 +63,17 @@ impl Session {
             .map(drop)
     }
 
-    /// Whether the user ever signed in from `client_ip`.
+    /// Whether the account of `email` (lower-cased) ever signed in from
+    /// `client_ip`; false, at the same cost, when there is no such account.
     pub async fn known_address(
         conn: &mut AsyncPgConnection,
-        user_id: Uuid,
+        email: &str,
         client_ip: &str,
     ) -> QueryResult<bool> {
         diesel::select(diesel::dsl::exists(
             sessions::table
-                .filter(sessions::user_id.eq(user_id))
+                .inner_join(users::table)
+                .filter(users::email.eq(email))
                 .filter(sessions::client_ip.eq(client_ip)),
         ))
         .get_result(conn)

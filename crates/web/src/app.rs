@@ -33,20 +33,25 @@ pub fn metrics_only(pool: DbPool) -> impl Endpoint {
         .data(pool)
 }
 
-/// Serves [`metrics_only`] on `addr` until shutdown, when `METRICS_LISTEN` is set.
-pub async fn spawn_metrics(hardening: &Hardening, pool: &DbPool) -> anyhow::Result<()> {
+/// Serves [`metrics_only`] until shutdown when `METRICS_LISTEN` is set;
+/// the address it listens on.
+pub async fn spawn_metrics(
+    hardening: &Hardening,
+    pool: &DbPool,
+) -> anyhow::Result<Option<std::net::SocketAddr>> {
     let Some(addr) = hardening.metrics_listen.clone() else {
-        return Ok(());
+        return Ok(None);
     };
     let bound = crate::serve::bind(&addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on METRICS_LISTEN {addr}: {e}"))?;
     tracing::info!(addr = %bound.addr, "metrics listening");
+    let local = bound.addr;
     let app = metrics_only(pool.clone());
     tokio::spawn(async move {
         if let Err(e) = bound.serve(app, crate::serve::shutdown_signal()).await {
             tracing::error!(error = %e, "metrics listener stopped");
         }
     });
-    Ok(())
+    Ok(Some(local))
 }

@@ -148,14 +148,15 @@ impl AppState {
         })
     }
 
-    /// A correct password passes the per-email slow-down only from an address
-    /// the account signed in from before.
-    async fn check_slowdown(&self, user: &User, email: &str, ip: &str) -> Result<(), ApiError> {
+    /// While failed sign-ins slow `email` down, only an address the account
+    /// signed in from before may try a password; every other attempt gets the
+    /// same 429 without its password being looked at, so it learns nothing.
+    async fn check_slowdown(&self, email: &str, ip: &str) -> Result<(), ApiError> {
         let Some(slowed) = self.limits.signin_failures.is_slowed(email) else {
             return Ok(());
         };
         let mut conn = self.pool.get().await?;
-        if Session::known_address(&mut conn, user.id, ip).await? {
+        if Session::known_address(&mut conn, email, ip).await? {
             Ok(())
         } else {
             Err(slowed)
@@ -207,8 +208,9 @@ impl AccountsApi {
     /// Exchange email and password for a session token.
     ///
     /// Limited per IP. Failed attempts are also counted per email: past the
-    /// limit they answer 429, and a correct password passes only from an
-    /// address this account signed in from before, until the slow-down ends.
+    /// limit the account is slowed down for a minute: attempts from addresses
+    /// it never signed in from answer 429 whatever the password, while its
+    /// known addresses still sign in.
     #[oai(path = "/api/users/signin", method = "post")]
     async fn signin(
         &self,
@@ -219,6 +221,7 @@ impl AccountsApi {
         let ip = crate::rate_limit::client_ip(req, state.config.trust_forwarded_for);
         state.limits.auth.check(&format!("ip:{ip}"))?;
         let email = normalize_email(&body.email);
+        state.check_slowdown(&email, &ip).await?;
         let user = {
             let mut conn = state.pool.get().await?;
             User::find_by_email(&mut conn, &email).await?
@@ -230,7 +233,6 @@ impl AccountsApi {
             Some(user) if verified => user,
             _ => return Err(state.limits.signin_failures.failed(&email)),
         };
-        state.check_slowdown(&user, &email, &ip).await?;
         let session = state.start_session(user, &ip).await?;
         Ok(SigninResponse::Ok(Json(session)))
     }

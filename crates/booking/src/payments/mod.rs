@@ -26,8 +26,13 @@ pub enum Applied {
     /// A confirmed booking was refunded in Stripe (`charge.refunded`).
     Refunded,
     Unchanged,
-    /// The intent's amount or currency is not the booking's: not applied.
-    Mismatch,
+    /// The intent charged another amount or currency than the booking's price:
+    /// never applied. A succeeded one failed the booking and owes a refund.
+    Mismatch {
+        field: &'static str,
+        intent: String,
+        refund: Option<BookingKey>,
+    },
     FailureRecorded,
     Released,
     /// The money must go back: a refund is now owed on the booking.
@@ -46,7 +51,7 @@ impl Applied {
             Applied::Confirmed => "confirmed",
             Applied::Refunded => "refunded",
             Applied::Unchanged => "unchanged",
-            Applied::Mismatch => "payment_mismatch",
+            Applied::Mismatch { .. } => "payment_mismatch",
             Applied::FailureRecorded => "failure_recorded",
             Applied::Released => "released",
             Applied::RefundDue(_) => "refund_due",
@@ -80,37 +85,41 @@ async fn lock_booking_of(
     }
 }
 
-/// Logs and counts an intent that disagrees with its booking; it is never applied.
-fn mismatch(booking: &Booking, intent: &Intent, field: &'static str) {
-    tracing::warn!(
-        booking_id = %booking.id,
-        intent = %intent.id,
-        field,
-        intent_amount = intent.amount,
-        intent_currency = %intent.currency,
-        booking_amount = booking.price_cents,
-        booking_currency = %booking.currency,
-        "a PaymentIntent disagrees with its booking; not applied"
-    );
-    static MISMATCHES: slotwise_web::metrics::Metric = slotwise_web::metrics::Metric::new(
-        "payment_mismatches_total",
-        "PaymentIntents (webhook or reconciliation) whose id, amount or currency disagreed with the booking; never applied.",
-    );
-    MISMATCHES.inc(&[("field", field)]);
+/// Which field of the intent disagrees with the booking's price, if any.
+fn mismatched_field(booking: &Booking, intent: &Intent) -> Option<&'static str> {
+    if intent.amount != booking.price_cents {
+        Some("amount")
+    } else if !intent.currency.eq_ignore_ascii_case(&booking.currency) {
+        Some("currency")
+    } else {
+        None
+    }
 }
 
-/// Whether the intent charges another amount or currency than the booking's
-/// price (logged and counted when it does).
-fn paid_elsewise(booking: &Booking, intent: &Intent) -> bool {
-    let field = if intent.amount != booking.price_cents {
-        "amount"
-    } else if !intent.currency.eq_ignore_ascii_case(&booking.currency) {
-        "currency"
-    } else {
-        return false;
-    };
-    mismatch(booking, intent, field);
-    true
+/// A succeeded payment of the wrong amount or currency: the money goes back
+/// (a refund owed on the booking, made by the refund job if not at once) and
+/// a booking still waiting for payment fails. `None` when nothing is owed.
+async fn refund_mismatch(
+    conn: &mut AsyncPgConnection,
+    booking: &Booking,
+    intent: &Intent,
+    source: &str,
+) -> Result<Option<BookingKey>, DbError> {
+    let id = booking.key();
+    // An amount the event did not carry is not guessed: reconciliation reads the intent.
+    let owes = intent.status == "succeeded"
+        && intent.amount > 0
+        && booking.refund_requested_at.is_none()
+        && [PENDING, EXPIRED, FAILED, CANCELLED].contains(&booking.status.as_str());
+    if !owes {
+        return Ok(None);
+    }
+    Booking::attach_intent(conn, id, &intent.id, &intent.client_secret, &intent.status).await?;
+    let why = "the payment's amount or currency is not the booking's";
+    Booking::record_payment(conn, id, &intent.status, Some(why)).await?;
+    Booking::transition(conn, id, &[PENDING, EXPIRED], FAILED, why, source).await?;
+    Booking::request_refund(conn, id, intent.amount, "payment_mismatch").await?;
+    Ok(Some(id))
 }
 
 /// Applies what Stripe says of a PaymentIntent, in the caller's transaction.
@@ -129,7 +138,6 @@ pub async fn apply_intent(
     match &booking.payment_intent_id {
         Some(attached) if *attached != intent.id => {
             // Not the booking's intent (made by a duplicate attempt): never keep its money.
-            mismatch(&booking, intent, "intent");
             return Ok(if intent.status == "succeeded" {
                 Applied::StrayPaid {
                     intent: intent.id.clone(),
@@ -139,15 +147,18 @@ pub async fn apply_intent(
                 Applied::Unchanged
             });
         }
-        Some(_) => {}
-        None if paid_elsewise(&booking, intent) => return Ok(Applied::Mismatch),
-        None => {
-            Booking::attach_intent(conn, id, &intent.id, &intent.client_secret, &intent.status)
-                .await?;
-        }
+        _ => {}
     }
-    if paid_elsewise(&booking, intent) {
-        return Ok(Applied::Mismatch);
+    if let Some(field) = mismatched_field(&booking, intent) {
+        let refund = refund_mismatch(conn, &booking, intent, source).await?;
+        return Ok(Applied::Mismatch {
+            field,
+            intent: intent.id.clone(),
+            refund,
+        });
+    }
+    if booking.payment_intent_id.is_none() {
+        Booking::attach_intent(conn, id, &intent.id, &intent.client_secret, &intent.status).await?;
     }
     // Events come out of order: a `succeeded` or `canceled` intent never changes
     // again, so later news of it is stale and must not overwrite it.

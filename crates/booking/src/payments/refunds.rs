@@ -44,17 +44,27 @@ impl AppState {
         Ok(())
     }
 
-    /// Stripe work that follows applying an intent, after its transaction committed.
+    /// What follows applying an intent, after its transaction committed:
+    /// counting, and the Stripe calls (a refund owed is recorded already; if
+    /// Stripe is down now, the refund job makes it).
     pub async fn after_applied(&self, applied: &super::Applied) {
-        if *applied == super::Applied::Confirmed {
-            crate::count_outcome("confirmed");
-        }
         match applied {
-            // The refund is owed and recorded; if Stripe is down now, the refund job makes it.
+            super::Applied::Confirmed => crate::count_outcome("confirmed"),
             super::Applied::RefundDue(booking_id) => {
                 let _ = self.settle_refund(*booking_id).await;
             }
+            super::Applied::Mismatch {
+                field,
+                intent,
+                refund,
+            } => {
+                count_mismatch(field, intent);
+                if let Some(booking_id) = refund {
+                    let _ = self.settle_refund(*booking_id).await;
+                }
+            }
             super::Applied::StrayPaid { intent, amount } => {
+                count_mismatch("intent", intent);
                 self.refund_stray(intent, *amount).await
             }
             _ => {}
@@ -203,4 +213,14 @@ impl CancelledBy {
             CancelledBy::Admin => "cancelled_by_admin",
         }
     }
+}
+
+/// Logs and counts a paid intent that disagreed with its booking (never applied).
+fn count_mismatch(field: &'static str, intent: &str) {
+    static MISMATCHES: slotwise_web::metrics::Metric = slotwise_web::metrics::Metric::new(
+        "payment_mismatches_total",
+        "PaymentIntents (webhook or reconciliation) whose id, amount or currency disagreed with their booking; never applied.",
+    );
+    tracing::warn!(field, %intent, "a PaymentIntent disagreed with its booking; not applied");
+    MISMATCHES.inc(&[("field", field)]);
 }

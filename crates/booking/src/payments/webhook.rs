@@ -43,8 +43,13 @@ fn intent_of(object: &serde_json::Value) -> Option<Intent> {
         id: text(object, "id")?,
         client_secret: text(object, "client_secret").unwrap_or_default(),
         status: text(object, "status")?,
-        amount: object.get("amount")?.as_i64()?,
-        currency: text(object, "currency")?,
+        // Absent, they match no booking: the event is stored as a mismatch, not applied.
+        // (The emulator writes an amount changed after creation as a string.)
+        amount: object
+            .get("amount")
+            .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
+            .unwrap_or(-1),
+        currency: text(object, "currency").unwrap_or_default(),
         booking_id: object
             .get("metadata")
             .and_then(|m| text(m, "booking_id"))

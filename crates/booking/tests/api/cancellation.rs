@@ -56,7 +56,7 @@ async fn a_professional_cancelling_late_or_after_the_start_refunds_in_full() {
     let app = spawn_app().await;
     let client = app.user("client").await;
     let pro = app.pro(100).await;
-    // Two hours ahead: a client would get LATE_CANCEL_REFUND_PERCENT (50).
+    // Started five minutes ago: the client may no longer cancel at all.
     let booking = confirmed(&app, &client, &pro, "-5 minutes").await;
     let id = booking["id"].as_str().expect("id");
     let (status, cancelled) = status_and_json(app.cancel(&pro.token, id).await).await;
@@ -100,4 +100,17 @@ async fn a_client_cancelling_within_24_hours_gets_the_late_share_and_the_profess
     )
     .await;
     assert_eq!(by_pro["refund"]["amount_cents"], 3000);
+
+    let admin = app.user("client").await;
+    app.sql("UPDATE users SET role = 'admin' WHERE id = (SELECT user_id FROM sessions ORDER BY created_at DESC LIMIT 1)")
+        .await;
+    let third = app.pro(100).await;
+    let booking = confirmed(&app, &client, &third, "2 hours").await;
+    let (_, by_admin) = status_and_json(
+        app.cancel(&admin, booking["id"].as_str().expect("id"))
+            .await,
+    )
+    .await;
+    assert_eq!(by_admin["refund"]["amount_cents"], 3000);
+    assert_eq!(by_admin["refund"]["reason"], "cancelled_by_admin");
 }

@@ -87,12 +87,11 @@ async fn with_metrics_listen_metrics_leave_the_public_address() {
         .expect("metrics");
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 
-    let bound = slotwise_web::serve::bind("127.0.0.1:0")
+    // What `main` does with METRICS_LISTEN.
+    let addr = slotwise_web::app::spawn_metrics(&app.state.config.hardening, &app.state.pool)
         .await
-        .expect("bind");
-    let addr = bound.addr;
-    let metrics = slotwise_web::app::metrics_only(app.state.pool.clone());
-    tokio::spawn(bound.serve(metrics, std::future::pending()));
+        .expect("metrics listener")
+        .expect("an address");
     let res = app
         .http
         .get(format!("http://{addr}/metrics"))

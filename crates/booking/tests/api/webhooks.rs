@@ -303,48 +303,98 @@ async fn a_payment_whose_metadata_names_the_wrong_professional_still_confirms_it
     assert_eq!(confirmed["payment"]["status"], "succeeded");
 }
 
+fn mismatches(metrics: &str, field: &str) -> f64 {
+    let line = format!("payment_mismatches_total{{field=\"{field}\"}} ");
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(&line))
+        .map_or(0.0, |v| v.parse().expect("number"))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_payment_of_another_amount_or_currency_never_confirms_the_booking() {
+async fn news_of_another_amount_or_currency_is_stored_as_a_mismatch_and_changes_nothing() {
     let app = spawn_app().await;
     let (client, booking) = pending_booking(&app).await;
     let id = booking["id"].as_str().expect("id");
-    let metric = |text: &str, field: &str| -> f64 {
-        let line = format!("payment_mismatches_total{{field=\"{field}\"}} ");
-        text.lines()
-            .find_map(|l| l.strip_prefix(&line))
-            .map_or(0.0, |v| v.parse().expect("number"))
+    let intent = &booking["payment"]["payment_intent_id"];
+    let failed = |amount: Value, currency: Value| {
+        event(
+            "payment_intent.payment_failed",
+            json!({ "id": intent, "object": "payment_intent", "status": "requires_payment_method",
+                    "amount": amount, "currency": currency, "metadata": { "booking_id": id },
+                    "last_payment_error": { "message": "declined" } }),
+        )
     };
-    let before = app.metrics().await;
-    for (field, amount, currency) in [
-        ("amount", json!(1), json!("usd")),
-        ("currency", booking["price_cents"].clone(), json!("eur")),
+    for evt in [
+        failed(json!(1), json!("usd")),
+        failed(json!(3000), json!("eur")),
+        // Without amount or currency: acknowledged (Stripe stops retrying), never applied.
+        failed(Value::Null, Value::Null),
     ] {
-        let mut forged = succeeded(&booking);
-        forged["data"]["object"]["amount"] = amount;
-        forged["data"]["object"]["currency"] = currency;
-        let (status, ack) = status_and_json(app.send_event(&forged, None).await).await;
-        assert_eq!(status, StatusCode::OK, "{field}");
-        assert_eq!(ack["outcome"], "payment_mismatch", "{field}: {ack}");
-        let stored: Value = app
+        let (status, ack) = status_and_json(app.send_event(&evt, None).await).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(ack["outcome"], "payment_mismatch", "{ack}");
+        let stored = app
             .sql_text(&format!(
                 "SELECT outcome FROM stripe_events WHERE id = '{}'",
-                forged["id"].as_str().expect("id")
+                evt["id"].as_str().expect("id")
             ))
-            .await
-            .into();
+            .await;
         assert_eq!(stored, "payment_mismatch");
-    }
-    let after = app.metrics().await;
-    for field in ["amount", "currency"] {
-        assert!(
-            metric(&after, field) >= metric(&before, field) + 1.0,
-            "{field} counted"
-        );
     }
     let still = app.get_booking(Some(&client), id).await;
     assert_eq!(still["status"], "pending");
-    assert_eq!(still["payment"]["status"], "requires_payment_method");
-    // The right amount and currency still confirm it.
-    let (_, ack) = status_and_json(app.send_event(&succeeded(&booking), None).await).await;
+    assert!(still["payment"].get("last_error").is_none(), "{still}");
+    // Upper-case currency is Stripe's own spelling in some places: still a match.
+    let mut upper = succeeded(&booking);
+    upper["data"]["object"]["currency"] = json!("USD");
+    let (_, ack) = status_and_json(app.send_event(&upper, None).await).await;
     assert_eq!(ack["outcome"], "confirmed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_succeeded_payment_of_another_amount_fails_the_booking_and_is_refunded() {
+    let app = spawn_app().await;
+    let (client, booking) = pending_booking(&app).await;
+    let id = booking["id"].as_str().expect("id");
+    let intent = booking["payment"]["payment_intent_id"]
+        .as_str()
+        .expect("intent");
+    let before = mismatches(&app.metrics().await, "amount");
+    // The intent is changed at Stripe to charge 1 cent, then paid.
+    let res = app
+        .http
+        .post(format!(
+            "{}v1/payment_intents/{intent}",
+            crate::helpers::stripe_base()
+        ))
+        .basic_auth("sk_test_slotwise_local", Some(""))
+        .form(&[("amount", "1")])
+        .send()
+        .await
+        .expect("update");
+    assert!(res.status().is_success());
+    app.pay(intent, "pm_card_visa").await;
+    let failed = app
+        .wait_for(Some(&client), id, |b| {
+            b["refund"]["refund_id"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("re_"))
+        })
+        .await;
+    assert_eq!(failed["status"], "failed");
+    assert_eq!(failed["refund"]["amount_cents"], 1);
+    assert_eq!(failed["refund"]["reason"], "payment_mismatch");
+    let refunds = app
+        .stripe_get(&format!("refunds?payment_intent={intent}"))
+        .await;
+    assert_eq!(refunds["data"][0]["amount"], 1);
+    assert!(mismatches(&app.metrics().await, "amount") >= before + 1.0);
+    assert_eq!(
+        app.count_rows(&format!(
+            "booking_transitions WHERE booking_id = '{id}' AND to_status = 'confirmed'"
+        ))
+        .await,
+        0
+    );
 }
