@@ -25,38 +25,7 @@ pub enum RemoveOutcome {
     HasActiveBooking,
 }
 
-/// `bookings.status IN ('pending', 'confirmed')`: "this booking holds its slot".
-///
-/// Written out as literal SQL so the planner can match the partial exclusion
-/// index, and given a static query id so diesel caches the prepared statement
-/// (a plain `sql()` literal would be prepared again on every call).
-#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId, diesel::expression::ValidGrouping)]
-pub struct BookingIsActive;
-
-impl diesel::Expression for BookingIsActive {
-    type SqlType = diesel::sql_types::Bool;
-}
-
-impl<QS> diesel::AppearsOnTable<QS> for BookingIsActive where QS: diesel::query_source::QuerySource {}
-
-impl<QS> diesel::SelectableExpression<QS> for BookingIsActive where
-    QS: diesel::query_source::QuerySource
-{
-}
-
-impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for BookingIsActive {
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
-    ) -> QueryResult<()> {
-        out.push_sql("bookings.status IN ('pending', 'confirmed')");
-        Ok(())
-    }
-}
-
-pub fn booking_is_active() -> BookingIsActive {
-    BookingIsActive
-}
+pub use crate::predicates::booking_is_active;
 
 impl AvailabilityWindow {
     /// Inserts the window; an overlapping window of the same professional is

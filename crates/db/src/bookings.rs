@@ -135,7 +135,7 @@ impl Booking {
         owner: HoldOwner<'_>,
     ) -> QueryResult<i64> {
         let query = bookings::table
-            .filter(bookings::status.eq(PENDING))
+            .filter(crate::predicates::booking_is_pending())
             .filter(bookings::expires_at.gt(diesel::dsl::now))
             .count()
             .into_boxed();

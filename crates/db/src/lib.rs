@@ -9,6 +9,7 @@ pub mod idempotency;
 pub mod migrate;
 pub mod payments;
 pub mod pool;
+pub mod predicates;
 pub mod professionals;
 pub mod schema;
 pub mod search;

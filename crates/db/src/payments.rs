@@ -177,7 +177,7 @@ impl Booking {
         limit: i64,
     ) -> QueryResult<Vec<Booking>> {
         bookings::table
-            .filter(bookings::status.eq(PENDING))
+            .filter(crate::predicates::booking_is_pending())
             .filter(bookings::expires_at.le(diesel::dsl::now))
             .order(bookings::expires_at)
             .limit(limit)

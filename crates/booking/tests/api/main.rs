@@ -13,6 +13,5 @@ mod openapi;
 mod payments;
 mod process;
 mod professionals;
-mod query_plans;
 mod recovery;
 mod webhooks;

@@ -1,15 +1,21 @@
-//! Every statement a booking request runs on a table Citus would distribute
-//! names that table's distribution column (docs/SCALING.md): `professional_id`
-//! for bookings, their history and availability, the caller's `scope` for
-//! idempotency keys. So each statement would run on one shard, and the booking
-//! path needs no change to run on Citus. Recorded with diesel's instrumentation,
-//! in a test binary of its own so that no other test's statements mix in.
+//! The statements booking requests really send (recorded with diesel's
+//! instrumentation, in a test binary of its own so that no other test's
+//! statements mix in), checked two ways:
+//! - each names its table's distribution column (docs/SCALING.md):
+//!   `professional_id` for bookings, their history and availability, the
+//!   caller's `scope` for idempotency keys, so each would run on one Citus
+//!   shard and the booking path needs no change to run on Citus;
+//! - each plans to index scans on a fresh, empty, analyzed database with the
+//!   session settings production uses (`enable_seqscan = off`): a sequential
+//!   scan at SERIALIZABLE locks the whole table and makes concurrent bookings
+//!   fail each other.
 
 #[allow(dead_code)]
 #[path = "api/helpers.rs"]
 mod helpers;
 
 use diesel::connection::{Instrumentation, InstrumentationEvent, set_default_instrumentation};
+use diesel_async::SimpleAsyncConnection;
 use helpers::{spawn_app, status_and_json, tomorrow_at};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -74,7 +80,7 @@ fn tables(sql: &str) -> Vec<&'static str> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_booking_statement_names_its_distribution_column() {
+async fn booking_statements_name_their_shard_and_plan_to_index_scans() {
     set_default_instrumentation(recorder).expect("instrumentation");
     let app = spawn_app().await;
     let client = app.user("client").await;
@@ -143,4 +149,59 @@ async fn every_booking_statement_names_its_distribution_column() {
             "no statement on {table}: {statements:?}"
         );
     }
+
+    // The same statements' plans, on a fresh database.
+    let fresh = spawn_app().await;
+    let mut conn = fresh.state.pool.get().await.expect("conn");
+    conn.batch_execute("ANALYZE").await.expect("analyze");
+    let distinct: std::collections::BTreeSet<&String> = statements
+        .iter()
+        .filter(|sql| {
+            ["SELECT", "INSERT", "UPDATE", "DELETE"]
+                .iter()
+                .any(|verb| sql.trim_start().starts_with(verb))
+        })
+        .collect();
+    eprintln!("{} distinct statements explained", distinct.len());
+    for sql in distinct {
+        let plan = generic_plan(&mut conn, sql).await;
+        assert!(
+            !plan.iter().any(|l| l.contains("Seq Scan")),
+            "a sequential scan on the booking path:\n{sql}\n{plan:#?}"
+        );
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct PlanLine {
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+/// The plan PostgreSQL makes for `sql` whatever its parameters: prepared and
+/// explained with the generic plan forced (PostgreSQL 15 has no
+/// `EXPLAIN (GENERIC_PLAN)`), the parameters given as NULL.
+async fn generic_plan(conn: &mut diesel_async::AsyncPgConnection, sql: &str) -> Vec<String> {
+    use diesel_async::RunQueryDsl;
+    let params = (1..=64)
+        .take_while(|n| sql.contains(&format!("${n}")))
+        .count();
+    conn.batch_execute(&format!(
+        "SET plan_cache_mode = force_generic_plan; PREPARE plan_check AS {sql}"
+    ))
+    .await
+    .unwrap_or_else(|e| panic!("prepare {sql}: {e}"));
+    let args = if params == 0 {
+        String::new()
+    } else {
+        format!("({})", vec!["NULL"; params].join(", "))
+    };
+    let plan: Vec<PlanLine> = diesel::sql_query(format!("EXPLAIN EXECUTE plan_check{args}"))
+        .load(conn)
+        .await
+        .unwrap_or_else(|e| panic!("explain {sql}: {e}"));
+    conn.batch_execute("DEALLOCATE plan_check; RESET plan_cache_mode")
+        .await
+        .expect("deallocate");
+    plan.into_iter().map(|l| l.line).collect()
 }
