@@ -2,7 +2,7 @@
 
 pub mod api;
 pub mod auth;
-pub mod booking_flow;
+pub mod bookings;
 pub mod config;
 pub mod demo;
 pub mod faults;

@@ -8,12 +8,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-pub const PENDING: &str = "pending";
-pub const CONFIRMED: &str = "confirmed";
-pub const CANCELLED: &str = "cancelled";
-pub const EXPIRED: &str = "expired";
-pub const FAILED: &str = "failed";
-pub const REFUNDED: &str = "refunded";
+pub use crate::status::Status;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = bookings)]
@@ -26,7 +21,7 @@ pub struct Booking {
     pub duration_minutes: i32,
     pub price_cents: i64,
     pub currency: String,
-    pub status: String,
+    pub status: Status,
     pub expires_at: Option<DateTime<Utc>>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,

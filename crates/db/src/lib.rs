@@ -14,6 +14,7 @@ pub mod professionals;
 pub mod schema;
 pub mod search;
 pub mod slots;
+pub mod status;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tx;

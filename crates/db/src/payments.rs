@@ -1,8 +1,9 @@
 //! The money side of a booking: its PaymentIntent, refunds, Stripe events
 //! applied once, and the record of every status change.
 
-use crate::bookings::{Booking, BookingKey, PENDING, one};
+use crate::bookings::{Booking, BookingKey, one};
 use crate::schema::{booking_transitions, bookings, stripe_events};
+use crate::status::Status;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -14,18 +15,18 @@ impl Booking {
     pub async fn transition(
         conn: &mut AsyncPgConnection,
         key: BookingKey,
-        from: &[&str],
-        to: &str,
+        from: &[Status],
+        to: Status,
         reason: &str,
         source: &str,
     ) -> QueryResult<Option<Booking>> {
-        let before: Option<String> = one!(key)
+        let before: Option<Status> = one!(key)
             .select(bookings::status)
             .for_update()
             .first(conn)
             .await
             .optional()?;
-        let Some(before) = before.filter(|s| from.contains(&s.as_str())) else {
+        let Some(before) = before.filter(|s| from.contains(s)) else {
             return Ok(None);
         };
         let mut updated: Booking = diesel::update(one!(key))
@@ -36,14 +37,14 @@ impl Booking {
             .returning(Booking::as_returning())
             .get_result(conn)
             .await?;
-        if to == crate::bookings::CANCELLED {
+        if to == Status::Cancelled {
             updated = diesel::update(one!(key))
                 .set(bookings::cancelled_at.eq(diesel::dsl::now))
                 .returning(Booking::as_returning())
                 .get_result(conn)
                 .await?;
         }
-        Transition::record(conn, key, Some(&before), to, reason, source).await?;
+        Transition::record(conn, key, Some(before), to, reason, source).await?;
         Ok(Some(updated))
     }
 
@@ -240,7 +241,7 @@ impl Booking {
         // And failed ones whose intent creation timed out: Stripe may have made one.
         let with_intent = bookings::payment_intent_id
             .is_not_null()
-            .and(bookings::status.eq(PENDING).or(not_final));
+            .and(bookings::status.eq(Status::Pending).or(not_final));
         let outcome_unknown = bookings::payment_status.eq("unknown");
         bookings::table
             .filter(with_intent.or(outcome_unknown))
@@ -271,8 +272,8 @@ pub struct Transition {
     pub id: i64,
     pub booking_id: Uuid,
     pub professional_id: Uuid,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub from_status: Option<Status>,
+    pub to_status: Status,
     pub reason: String,
     pub source: String,
     pub at: DateTime<Utc>,
@@ -282,8 +283,8 @@ impl Transition {
     pub async fn record(
         conn: &mut AsyncPgConnection,
         booking: BookingKey,
-        from: Option<&str>,
-        to: &str,
+        from: Option<Status>,
+        to: Status,
         reason: &str,
         source: &str,
     ) -> QueryResult<()> {

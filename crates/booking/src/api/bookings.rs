@@ -3,15 +3,17 @@
 use super::ApiTags;
 use crate::AppState;
 use crate::auth::{BearerAuth, MaybeAuth, is_admin};
-use crate::booking_flow::{BookingView, NewBooking};
+use crate::bookings::BookingView;
+use crate::bookings::cancel::CancelledBy;
+use crate::bookings::create::NewBooking;
 use crate::idempotency::{Caller, IdempotencyKey};
-use crate::payments::refunds::CancelledBy;
 use chrono::{DateTime, FixedOffset, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
-use slotwise_db::bookings::{Booking, BookingCursor, BookingOwner, BookingWithSlug, CANCELLED};
+use slotwise_db::bookings::{Booking, BookingCursor, BookingOwner, BookingWithSlug};
+use slotwise_db::status::Status;
 use slotwise_db::users::User;
 use slotwise_web::ApiError;
 use slotwise_web::pagination::{decode_cursor, encode_cursor, page_limit};
@@ -232,7 +234,7 @@ impl BookingsApi {
         if found.booking.client_id.is_none() && by == CancelledBy::Client {
             return Err(ApiError::not_found("booking"));
         }
-        if found.booking.status == CANCELLED {
+        if found.booking.status == Status::Cancelled {
             return Ok(Json(found.into()));
         }
         let cancelled = state

@@ -1,7 +1,17 @@
-//! Paying for bookings: Stripe's word on a payment (webhook or reconciliation)
-//! applied to the status machine. The request phases live in `phases`, refunds
-//! and cancellation in `refunds`.
+//! The payment/hold core: anything paid for through one PaymentIntent and held
+//! until paid (a [`Payable`]: a booking today, a ticket or resale order next)
+//! goes through the same machinery, written once:
+//! - `phases`: phases 2 and 3 of an idempotent create (make or find the
+//!   intent, store it with the answer on the key);
+//! - `intents`: Stripe's word on an intent (webhook or reconciliation)
+//!   applied to the status machine, checked against what the payable recorded;
+//! - `refunds`: owed refunds made at Stripe exactly once;
+//! - `webhook`, `signature`, `stripe`: the wire.
+//!
+//! A new kind of order implements [`Payable`] and names its `KIND` in its
+//! intents' metadata; `intents::apply_to_kind` routes Stripe's news to it.
 
+pub mod intents;
 pub mod phases;
 pub mod refunds;
 pub mod signature;
@@ -9,45 +19,174 @@ pub mod stripe;
 pub mod webhook;
 
 use self::stripe::Intent;
-use slotwise_db::availability::AvailabilityWindow;
-use slotwise_db::bookings::{
-    Booking, BookingKey, CANCELLED, CONFIRMED, EXPIRED, FAILED, PENDING, REFUNDED,
-};
-use slotwise_db::{AsyncPgConnection, DbError};
+use chrono::{DateTime, Utc};
+use slotwise_db::status::Status;
+use slotwise_db::{AsyncPgConnection, QueryResult};
+use std::collections::HashMap;
+use std::future::Future;
+use uuid::Uuid;
 
-/// PaymentIntent statuses after which nothing more happens to it.
-const FINAL: [&str; 2] = ["succeeded", "canceled"];
+/// What the core reads of a payable's money and hold.
+#[derive(Debug, Clone, Copy)]
+pub struct Held<'a> {
+    pub id: Uuid,
+    pub status: Status,
+    pub amount: i64,
+    pub currency: &'a str,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub intent_id: Option<&'a str>,
+    /// The intent's last known status, `unknown` when its creation timed out.
+    pub payment_status: Option<&'a str>,
+    pub payment_error: Option<&'a str>,
+    pub refund_id: Option<&'a str>,
+    pub refund_amount: Option<i64>,
+    pub refund_reason: Option<&'a str>,
+    pub refund_requested: bool,
+}
+
+/// Something held and paid for through one PaymentIntent. Every method runs in
+/// the caller's transaction (or on its connection); the core decides, the
+/// payable stores.
+pub trait Payable: Sized + Send + Sync + 'static {
+    /// How one is addressed; every statement names it (docs/SCALING.md).
+    type Key: Copy + Send + Sync + std::fmt::Debug + PartialEq + Eq + 'static;
+    /// What a create request answers once paid for (or not).
+    type View: poem_openapi::types::ToJSON + Send;
+
+    /// `kind` in intent metadata and the prefix of our Stripe idempotency keys.
+    const KIND: &'static str;
+    /// The metadata field holding its id.
+    const ID_FIELD: &'static str;
+
+    fn key(&self) -> Self::Key;
+    fn key_id(key: Self::Key) -> Uuid;
+    fn held(&self) -> Held<'_>;
+    /// What its intents carry, so news of them finds it.
+    fn metadata(key: Self::Key) -> HashMap<String, String>;
+    /// The payable an intent's metadata names, if it names one fully.
+    fn key_in(intent: &Intent) -> Option<Self::Key>;
+
+    fn get(
+        conn: &mut AsyncPgConnection,
+        key: Self::Key,
+    ) -> impl Future<Output = QueryResult<Option<Self>>> + Send;
+    /// Locked until the end of the caller's transaction.
+    fn lock(
+        conn: &mut AsyncPgConnection,
+        key: Self::Key,
+    ) -> impl Future<Output = QueryResult<Option<Self>>> + Send;
+    /// The key of the one with this id (may ask every shard).
+    fn locate(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+    ) -> impl Future<Output = QueryResult<Option<Self::Key>>> + Send;
+    fn find_by_intent(
+        conn: &mut AsyncPgConnection,
+        intent: &str,
+    ) -> impl Future<Output = QueryResult<Option<Self>>> + Send;
+    /// Stores its intent unless another is attached; `None` then.
+    fn attach_intent(
+        conn: &mut AsyncPgConnection,
+        key: Self::Key,
+        intent: &Intent,
+    ) -> impl Future<Output = QueryResult<Option<Self>>> + Send;
+    fn record_payment(
+        conn: &mut AsyncPgConnection,
+        key: Self::Key,
+        status: &str,
+        error: Option<&str>,
+    ) -> impl Future<Output = QueryResult<()>> + Send;
+    /// Moves from one of `from` to `to`, recording why; `None` when not in `from`.
+    fn transition(
+        conn: &mut AsyncPgConnection,
+        key: Self::Key,
+        from: &[Status],
+        to: Status,
+        reason: &str,
+        source: &str,
+    ) -> impl Future<Output = QueryResult<Option<Self>>> + Send;
+    /// Marks a refund owed (once).
+    fn request_refund(
+        conn: &mut AsyncPgConnection,
+        key: Self::Key,
+        amount: i64,
+        reason: &str,
+    ) -> impl Future<Output = QueryResult<()>> + Send;
+    /// Records the refund Stripe made; true when this call recorded it.
+    fn record_refund(
+        conn: &mut AsyncPgConnection,
+        key: Self::Key,
+        refund_id: &str,
+        amount: i64,
+        reason: &str,
+    ) -> impl Future<Output = QueryResult<bool>> + Send;
+    /// Paid after its hold ran out: why it cannot be kept now (a reason for the
+    /// record and one for the refund), or `None` to confirm it after all.
+    /// Takes whatever locks the kind's inventory needs.
+    fn lost_while_unpaid(
+        &self,
+        conn: &mut AsyncPgConnection,
+    ) -> impl Future<Output = QueryResult<Option<(&'static str, &'static str)>>> + Send;
+    /// The answer a create request stores.
+    fn view(
+        self,
+        conn: &mut AsyncPgConnection,
+    ) -> impl Future<Output = QueryResult<Self::View>> + Send;
+
+    /// Pending ones whose hold ran out, locked `SKIP LOCKED` for this worker.
+    fn lock_expired_holds(
+        conn: &mut AsyncPgConnection,
+        limit: i64,
+    ) -> impl Future<Output = QueryResult<Vec<Self>>> + Send;
+    /// Ones Stripe should be asked about, untouched since `before`, locked for this worker.
+    fn lock_unsettled(
+        conn: &mut AsyncPgConnection,
+        before: DateTime<Utc>,
+        limit: i64,
+    ) -> impl Future<Output = QueryResult<Vec<Self>>> + Send;
+    /// Marks one as looked at, so a reconciler moves on.
+    fn touch(
+        conn: &mut AsyncPgConnection,
+        key: Self::Key,
+    ) -> impl Future<Output = QueryResult<()>> + Send;
+    /// Refunds owed since before `before` and not tried since, leased to this worker.
+    fn claim_refunds_due(
+        conn: &mut AsyncPgConnection,
+        before: DateTime<Utc>,
+        limit: i64,
+    ) -> impl Future<Output = QueryResult<Vec<Self::Key>>> + Send;
+}
 
 /// What applying Stripe's view of a PaymentIntent did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Applied {
-    UnknownBooking,
+pub enum Applied<K> {
+    UnknownPayable,
     Confirmed,
-    /// A confirmed booking was refunded in Stripe (`charge.refunded`).
+    /// A confirmed one was refunded in Stripe (`charge.refunded`).
     Refunded,
     Unchanged,
-    /// The intent charged another amount or currency than the booking's price:
-    /// never applied. A succeeded one failed the booking and owes a refund.
+    /// The intent charged another amount or currency than the payable's price:
+    /// never applied. A succeeded one failed the payable and owes a refund.
     Mismatch {
         field: &'static str,
         intent: String,
-        refund: Option<BookingKey>,
+        refund: Option<K>,
     },
     FailureRecorded,
     Released,
-    /// The money must go back: a refund is now owed on the booking.
-    RefundDue(BookingKey),
-    /// A second intent of a booking that already has one was paid: refund it.
+    /// The money must go back: a refund is now owed.
+    RefundDue(K),
+    /// A second intent of one that already has one was paid: refund it.
     StrayPaid {
         intent: String,
         amount: i64,
     },
 }
 
-impl Applied {
+impl<K> Applied<K> {
     pub fn label(&self) -> &'static str {
         match self {
-            Applied::UnknownBooking => "unknown_booking",
+            Applied::UnknownPayable => "unknown_booking",
             Applied::Confirmed => "confirmed",
             Applied::Refunded => "refunded",
             Applied::Unchanged => "unchanged",
@@ -57,183 +196,5 @@ impl Applied {
             Applied::RefundDue(_) => "refund_due",
             Applied::StrayPaid { .. } => "stray_intent_refund",
         }
-    }
-}
-
-/// The intent's booking, locked. The metadata names it (`booking_id` and,
-/// since intents carry it, `professional_id`); an intent whose metadata finds
-/// nothing is still matched by the booking's own record of its intent, so a
-/// payment is never dropped for a bad or old metadata field.
-async fn lock_booking_of(
-    conn: &mut AsyncPgConnection,
-    intent: &Intent,
-) -> Result<Option<Booking>, DbError> {
-    if let Some(key) = intent.booking()
-        && let Some(booking) = Booking::lock(conn, key).await?
-    {
-        return Ok(Some(booking));
-    }
-    if let Some(booking_id) = intent.booking_id
-        && let Some(key) = Booking::locate(conn, booking_id).await?
-        && let Some(booking) = Booking::lock(conn, key).await?
-    {
-        return Ok(Some(booking));
-    }
-    match Booking::find_by_intent(conn, &intent.id).await? {
-        Some(found) => Booking::lock(conn, found.key()).await,
-        None => Ok(None),
-    }
-}
-
-/// Which field of the intent disagrees with the booking's price, if any.
-fn mismatched_field(booking: &Booking, intent: &Intent) -> Option<&'static str> {
-    if intent.amount != booking.price_cents {
-        Some("amount")
-    } else if !intent.currency.eq_ignore_ascii_case(&booking.currency) {
-        Some("currency")
-    } else {
-        None
-    }
-}
-
-/// A succeeded payment of the wrong amount or currency: the money goes back
-/// (a refund owed on the booking, made by the refund job if not at once) and
-/// a booking still waiting for payment fails. `None` when nothing is owed.
-async fn refund_mismatch(
-    conn: &mut AsyncPgConnection,
-    booking: &Booking,
-    intent: &Intent,
-    source: &str,
-) -> Result<Option<BookingKey>, DbError> {
-    let id = booking.key();
-    // An amount the event did not carry is not guessed: reconciliation reads the intent.
-    let owes = intent.status == "succeeded"
-        && intent.amount > 0
-        && booking.refund_requested_at.is_none()
-        && [PENDING, EXPIRED, FAILED, CANCELLED].contains(&booking.status.as_str());
-    if !owes {
-        return Ok(None);
-    }
-    Booking::attach_intent(conn, id, &intent.id, &intent.client_secret, &intent.status).await?;
-    let why = "the payment's amount or currency is not the booking's";
-    Booking::record_payment(conn, id, &intent.status, Some(why)).await?;
-    Booking::transition(conn, id, &[PENDING, EXPIRED], FAILED, why, source).await?;
-    Booking::request_refund(conn, id, intent.amount, "payment_mismatch").await?;
-    Ok(Some(id))
-}
-
-/// Applies what Stripe says of a PaymentIntent, in the caller's transaction.
-/// An intent is applied only when its id, amount and currency are the ones the
-/// booking recorded (or, before the booking recorded one, its price).
-/// Safe to repeat and to receive out of order: only forward moves happen.
-pub async fn apply_intent(
-    conn: &mut AsyncPgConnection,
-    intent: &Intent,
-    source: &str,
-) -> Result<Applied, DbError> {
-    let Some(booking) = lock_booking_of(conn, intent).await? else {
-        return Ok(Applied::UnknownBooking);
-    };
-    let id = booking.key();
-    match &booking.payment_intent_id {
-        Some(attached) if *attached != intent.id => {
-            // Not the booking's intent (made by a duplicate attempt): never keep its money.
-            return Ok(if intent.status == "succeeded" {
-                Applied::StrayPaid {
-                    intent: intent.id.clone(),
-                    amount: intent.amount,
-                }
-            } else {
-                Applied::Unchanged
-            });
-        }
-        _ => {}
-    }
-    if let Some(field) = mismatched_field(&booking, intent) {
-        let refund = refund_mismatch(conn, &booking, intent, source).await?;
-        return Ok(Applied::Mismatch {
-            field,
-            intent: intent.id.clone(),
-            refund,
-        });
-    }
-    if booking.payment_intent_id.is_none() {
-        Booking::attach_intent(conn, id, &intent.id, &intent.client_secret, &intent.status).await?;
-    }
-    // Events come out of order: a `succeeded` or `canceled` intent never changes
-    // again, so later news of it is stale and must not overwrite it.
-    let known_final = booking
-        .payment_status
-        .as_deref()
-        .is_some_and(|s| FINAL.contains(&s));
-    if !known_final {
-        Booking::record_payment(conn, id, &intent.status, intent.last_error.as_deref()).await?;
-    }
-    match (intent.status.as_str(), booking.status.as_str()) {
-        ("succeeded", PENDING) => {
-            Booking::transition(conn, id, &[PENDING], CONFIRMED, "payment succeeded", source)
-                .await?;
-            Ok(Applied::Confirmed)
-        }
-        ("succeeded", EXPIRED | FAILED) => {
-            // Paid after the hold ran out: keep the booking if its window is still
-            // there and nobody took the slot. The window's lock queues this behind
-            // any booker of the window, as in booking creation.
-            let (pro, start, end) = (
-                booking.professional_id,
-                booking.start_time,
-                booking.end_time,
-            );
-            let why = if AvailabilityWindow::lock_containing(conn, pro, start, end)
-                .await?
-                .is_none()
-            {
-                Some((
-                    "paid after the window was removed",
-                    "window_removed_after_hold_expired",
-                ))
-            } else if Booking::slot_taken(conn, pro, start, end).await? {
-                Some((
-                    "paid after the slot was taken",
-                    "slot_taken_after_hold_expired",
-                ))
-            } else {
-                None
-            };
-            if let Some((reason, refund_reason)) = why {
-                Booking::transition(conn, id, &[EXPIRED, FAILED], REFUNDED, reason, source).await?;
-                Booking::request_refund(conn, id, intent.amount, refund_reason).await?;
-                Ok(Applied::RefundDue(id))
-            } else {
-                Booking::transition(
-                    conn,
-                    id,
-                    &[EXPIRED, FAILED],
-                    CONFIRMED,
-                    "paid late; slot still free",
-                    source,
-                )
-                .await?;
-                Ok(Applied::Confirmed)
-            }
-        }
-        ("succeeded", CANCELLED) if booking.refund_requested_at.is_none() => {
-            Booking::request_refund(conn, id, intent.amount, "cancelled_before_payment_arrived")
-                .await?;
-            Ok(Applied::RefundDue(id))
-        }
-        ("canceled", PENDING) => {
-            let expired = booking
-                .expires_at
-                .is_some_and(|at| at <= chrono::Utc::now());
-            let to = if expired { EXPIRED } else { CANCELLED };
-            Booking::transition(conn, id, &[PENDING], to, "payment intent canceled", source)
-                .await?;
-            Ok(Applied::Released)
-        }
-        ("requires_payment_method", _) if intent.last_error.is_some() => {
-            Ok(Applied::FailureRecorded)
-        }
-        _ => Ok(Applied::Unchanged),
     }
 }

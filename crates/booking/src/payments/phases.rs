@@ -1,87 +1,101 @@
-//! Phases 2 and 3 of a paid booking, after phase 1 stored the booking and its
-//! key (`booking_created`): make (or, resuming, find) the PaymentIntent, then
-//! store it together with the final answer on the key.
+//! Phases 2 and 3 of a paid create, after phase 1 stored the payable and its
+//! key (recovery point `booking_created`): make (or, resuming, find) the
+//! PaymentIntent, then store it together with the final answer on the key.
 
-use super::apply_intent;
+use super::intents::apply_intent;
 use super::stripe::{Intent, StripeFailure};
+use super::{Held, Payable};
 use crate::AppState;
-use crate::booking_flow::{BookingView, stored};
 use crate::faults::CrashPoint;
+use crate::idempotency::stored;
 use poem::http::StatusCode;
-use slotwise_db::bookings::{Booking, BookingKey, FAILED, PENDING};
 use slotwise_db::idempotency::IdempotencyRecord;
-use slotwise_db::professionals::{Professional, ProfessionalRef};
+use slotwise_db::status::Status;
 use slotwise_db::{AsyncPgConnection, DbError, read_committed};
 use slotwise_web::ApiError;
 
-/// Payment status of a booking whose intent creation had no clear answer (a
+/// Payment status of a payable whose intent creation had no clear answer (a
 /// timeout): reconciliation asks Stripe whether an intent exists after all.
 pub const OUTCOME_UNKNOWN: &str = "unknown";
 
-/// What phase 3 stored, and what is left to do with Stripe after it.
-struct Stored {
-    status: u16,
-    body: serde_json::Value,
-    /// An intent that must not stay payable: not the booking's, or the booking
+/// What phase 3 stored on the key, and the answer itself when this request
+/// made it (no round trip through JSON); `None` when another worker had.
+pub struct Completed<V> {
+    pub stored: (u16, serde_json::Value),
+    pub fresh: Option<Result<V, ApiError>>,
+}
+
+/// Phase 3's result inside its transaction.
+struct Finished<V> {
+    completed: Completed<V>,
+    /// An intent that must not stay payable: not the payable's, or the payable
     /// stopped waiting for payment while it was being made.
     to_cancel: Option<String>,
 }
 
 impl AppState {
-    pub async fn complete_payment(
+    pub async fn complete_payment<P: Payable>(
         &self,
         scope: &str,
         key: &str,
-        booking_key: BookingKey,
+        payable_key: P::Key,
         payment_method: Option<&str>,
         resuming: bool,
-    ) -> Result<(u16, serde_json::Value), ApiError> {
-        let booking = {
+    ) -> Result<Completed<P::View>, ApiError> {
+        let payable = {
             let mut conn = self.pool.get().await?;
-            Booking::get(&mut conn, booking_key)
+            P::get(&mut conn, payable_key)
                 .await?
                 .ok_or_else(ApiError::internal)?
         };
-        let booking_id = booking_key.id;
+        let held = payable.held();
         let intent = if resuming {
             // The emulator ignores Idempotency-Key: look for an intent made before the crash.
-            match self.stripe.find_intent(booking_id).await {
+            match self.stripe.find_intent(P::ID_FIELD, held.id).await {
                 Ok(Some(found)) => Ok(Some(found)),
-                Ok(None) if booking.status != PENDING => Ok(None),
-                Ok(None) => self.make_intent(&booking, payment_method).await.map(Some),
+                Ok(None) if held.status != Status::Pending => Ok(None),
+                Ok(None) => self
+                    .make_intent::<P>(payable_key, held, payment_method)
+                    .await
+                    .map(Some),
                 // Stripe is down: leave the key where it is; a later retry resumes it.
                 Err(e) => return Err(unreachable_stripe(&e)),
             }
         } else {
-            self.make_intent(&booking, payment_method).await.map(Some)
+            self.make_intent::<P>(payable_key, held, payment_method)
+                .await
+                .map(Some)
         };
         self.crash_point(CrashPoint::AfterIntentCreated)?;
         let source = format!("idempotency:{scope}/{key}");
         let mut conn = self.pool.get().await?;
-        // Row locks on the key and the booking are all phase 3 needs; SERIALIZABLE
+        // Row locks on the key and the payable are all phase 3 needs; SERIALIZABLE
         // would make concurrent phase 3s fail each other on shared index pages.
-        let stored = read_committed!(conn, async |conn: &mut AsyncPgConnection| {
-            finish(conn, scope, key, booking_key, &intent, &source).await
+        let finished = read_committed!(conn, async |conn: &mut AsyncPgConnection| {
+            finish::<P>(conn, scope, key, payable_key, &intent, &source).await
         })?;
         drop(conn);
-        if let Some(id) = stored.to_cancel
+        if let Some(id) = finished.to_cancel
             && let Err(e) = self.stripe.cancel_intent(&id).await
         {
-            tracing::warn!(%booking_id, intent = %id, error = ?e, "could not cancel an unneeded intent; reconciliation retries");
+            tracing::warn!(payable = %held.id, intent = %id, error = ?e, "could not cancel an unneeded intent; reconciliation retries");
         }
-        Ok((stored.status, stored.body))
+        Ok(finished.completed)
     }
 
-    async fn make_intent(
+    async fn make_intent<P: Payable>(
         &self,
-        booking: &Booking,
+        key: P::Key,
+        held: Held<'_>,
         payment_method: Option<&str>,
     ) -> Result<Intent, StripeFailure> {
         self.stripe
             .create_intent(
-                booking.key(),
-                booking.price_cents,
-                &booking.currency,
+                P::KIND,
+                held.id,
+                P::metadata(key),
+                held.amount,
+                held.currency,
                 payment_method,
             )
             .await
@@ -89,22 +103,22 @@ impl AppState {
 }
 
 fn unreachable_stripe(e: &StripeFailure) -> ApiError {
-    tracing::warn!(error = ?e, "Stripe unreachable while resuming a booking");
+    tracing::warn!(error = ?e, "Stripe unreachable while resuming a request");
     ApiError::unavailable(
         "the payment provider is unreachable; retry with the same Idempotency-Key",
     )
 }
 
-/// Phase 3, in one transaction: the intent on the booking, the answer on the key.
-/// If another worker finished the key first, its answer stands.
-async fn finish(
+/// Phase 3, in one transaction: the intent on the payable, the answer on the
+/// key. If another worker finished the key first, its answer stands.
+async fn finish<P: Payable>(
     conn: &mut AsyncPgConnection,
     scope: &str,
     key: &str,
-    booking_id: BookingKey,
+    payable_key: P::Key,
     intent: &Result<Option<Intent>, StripeFailure>,
     source: &str,
-) -> Result<Stored, DbError> {
+) -> Result<Finished<P::View>, DbError> {
     let record = IdempotencyRecord::lock(conn, scope, key)
         .await?
         .ok_or(DbError::NotFound)?;
@@ -114,63 +128,50 @@ async fn finish(
         .and_then(|i| i.as_ref())
         .map(|i| i.id.clone());
     if let (Some(status), Some(body)) = (record.response_status, record.response_body) {
-        let ours_is_theirs = Booking::get(conn, booking_id)
+        let ours_is_theirs = P::get(conn, payable_key)
             .await?
-            .is_some_and(|b| b.payment_intent_id == made);
-        let to_cancel = made.filter(|_| !ours_is_theirs);
-        return Ok(Stored {
-            status: u16::try_from(status).unwrap_or(500),
-            body,
-            to_cancel,
+            .is_some_and(|p| p.held().intent_id == made.as_deref());
+        return Ok(Finished {
+            completed: Completed {
+                stored: (u16::try_from(status).unwrap_or(500), body),
+                fresh: None,
+            },
+            to_cancel: made.filter(|_| !ours_is_theirs),
         });
     }
-    let booking = Booking::lock(conn, booking_id)
-        .await?
-        .ok_or(DbError::NotFound)?;
+    let payable = P::lock(conn, payable_key).await?.ok_or(DbError::NotFound)?;
     let mut to_cancel = None;
     let result = match intent {
         Ok(found) => {
             if let Some(intent) = found {
-                let attached = Booking::attach_intent(
-                    conn,
-                    booking_id,
-                    &intent.id,
-                    &intent.client_secret,
-                    &intent.status,
-                )
-                .await?
-                .is_some();
-                apply_intent(conn, intent, source).await?;
-                let payable = !matches!(intent.status.as_str(), "succeeded" | "canceled");
-                if payable && (!attached || booking.status != PENDING) {
+                let attached = P::attach_intent(conn, payable_key, intent).await?.is_some();
+                apply_intent::<P>(conn, intent, source).await?;
+                let payable_now = !matches!(intent.status.as_str(), "succeeded" | "canceled");
+                if payable_now && (!attached || payable.held().status != Status::Pending) {
                     to_cancel = Some(intent.id.clone());
                 }
             }
-            let booking = Booking::get(conn, booking_id)
-                .await?
-                .ok_or(DbError::NotFound)?;
-            let slug = Professional::find(conn, &ProfessionalRef::Id(booking.professional_id))
-                .await?
-                .map(|p| p.slug)
-                .unwrap_or_default();
-            Ok(BookingView::new(booking, slug))
+            let now = P::get(conn, payable_key).await?.ok_or(DbError::NotFound)?;
+            Ok(now.view(conn).await?)
         }
-        Err(failure) => Err(payment_failed(conn, booking_id, failure, source).await?),
+        Err(failure) => Err(payment_failed::<P>(conn, payable_key, failure, source).await?),
     };
-    let (status, body) = stored(&result);
+    let (status, body) = stored(&result, StatusCode::CREATED);
     IdempotencyRecord::finish(conn, scope, key, i32::from(status), &body).await?;
-    Ok(Stored {
-        status,
-        body,
+    Ok(Finished {
+        completed: Completed {
+            stored: (status, body),
+            fresh: Some(result),
+        },
         to_cancel,
     })
 }
 
-/// A paid booking whose PaymentIntent could not be made: fail it (freeing the
-/// slot) and say why, as the stored answer.
-async fn payment_failed(
+/// A paid payable whose PaymentIntent could not be made: fail it (freeing what
+/// it held) and say why, as the stored answer.
+async fn payment_failed<P: Payable>(
     conn: &mut AsyncPgConnection,
-    booking_id: BookingKey,
+    key: P::Key,
     failure: &StripeFailure,
     source: &str,
 ) -> Result<ApiError, DbError> {
@@ -186,7 +187,7 @@ async fn payment_failed(
             ),
         ),
         StripeFailure::Unavailable(_) | StripeFailure::Refused(_) => {
-            tracing::warn!(booking_id = %booking_id.id, error = ?failure, "payment intent not created");
+            tracing::warn!(payable = ?key, error = ?failure, "payment intent not created");
             (
                 "payment provider unavailable",
                 // A timeout may hide an intent Stripe did make: reconciliation checks.
@@ -200,16 +201,22 @@ async fn payment_failed(
             )
         }
     };
-    if Booking::transition(conn, booking_id, &[PENDING], FAILED, reason, source)
-        .await?
-        .is_some()
-    {
+    let failed = P::transition(
+        conn,
+        key,
+        &[Status::Pending],
+        Status::Failed,
+        reason,
+        source,
+    )
+    .await?;
+    if failed.is_some() {
         let detail = match failure {
             StripeFailure::Declined(m)
             | StripeFailure::Unavailable(m)
             | StripeFailure::Refused(m) => m.as_str(),
         };
-        Booking::record_payment(conn, booking_id, payment_status, Some(detail)).await?;
+        P::record_payment(conn, key, payment_status, Some(detail)).await?;
     }
     Ok(error)
 }

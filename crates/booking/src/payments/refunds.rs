@@ -1,44 +1,42 @@
-//! Money going back: owed refunds made at Stripe exactly once, and cancellation.
+//! Money going back: owed refunds made at Stripe exactly once, stray intents
+//! refunded, and what follows applying Stripe's news once it is committed.
 
+use super::{Applied, Payable};
 use crate::AppState;
 use crate::faults::CrashPoint;
-use chrono::{DateTime, Duration, Utc};
-use slotwise_db::bookings::{Booking, BookingKey, CANCELLED, CONFIRMED, PENDING};
-use slotwise_db::{AsyncPgConnection, DbError, serializable};
 use slotwise_web::ApiError;
+use slotwise_web::metrics::Metric;
 
 impl AppState {
     /// Makes an owed refund at Stripe and records it. Safe to repeat: Stripe's
     /// refunds of the intent are checked before a new one is made.
-    pub async fn settle_refund(&self, booking_key: BookingKey) -> Result<(), ApiError> {
-        let booking_id = booking_key.id;
-        let booking = {
+    pub async fn settle_refund<P: Payable>(&self, key: P::Key) -> Result<(), ApiError> {
+        let payable = {
             let mut conn = self.pool.get().await?;
-            Booking::get(&mut conn, booking_key)
+            P::get(&mut conn, key)
                 .await?
-                .ok_or_else(|| ApiError::not_found("booking"))?
+                .ok_or_else(|| ApiError::not_found(P::KIND))?
         };
-        let (Some(intent), None, Some(_)) = (
-            &booking.payment_intent_id,
-            &booking.refund_id,
-            booking.refund_requested_at,
-        ) else {
+        let held = payable.held();
+        let (Some(intent), None, true) = (held.intent_id, held.refund_id, held.refund_requested)
+        else {
             return Ok(());
         };
         self.crash_point(CrashPoint::BeforeRefund)?;
-        let amount = booking.refund_amount_cents.unwrap_or(booking.price_cents);
-        let key = format!("booking-refund-{booking_id}");
-        let refund = self.stripe.refund(&key, intent, amount).await.map_err(|e| {
-            tracing::warn!(%booking_id, error = ?e, "refund not made yet; the refund job retries");
-            ApiError::unavailable("the refund could not be made yet; it will be retried")
-        })?;
+        let id = held.id;
+        let amount = held.refund_amount.unwrap_or(held.amount);
+        let idempotency_key = format!("{}-refund-{id}", P::KIND);
+        let refund = self
+            .stripe
+            .refund(&idempotency_key, intent, amount)
+            .await
+            .map_err(|e| {
+                tracing::warn!(%id, error = ?e, "refund not made yet; the refund job retries");
+                ApiError::unavailable("the refund could not be made yet; it will be retried")
+            })?;
+        let reason = held.refund_reason.unwrap_or("requested_by_customer");
         let mut conn = self.pool.get().await?;
-        let reason = booking
-            .refund_reason
-            .as_deref()
-            .unwrap_or("requested_by_customer");
-        if Booking::record_refund(&mut conn, booking_key, &refund.id, refund.amount, reason).await?
-        {
+        if P::record_refund(&mut conn, key, &refund.id, refund.amount, reason).await? {
             crate::count_outcome("refunded");
         }
         Ok(())
@@ -47,23 +45,23 @@ impl AppState {
     /// What follows applying an intent, after its transaction committed:
     /// counting, and the Stripe calls (a refund owed is recorded already; if
     /// Stripe is down now, the refund job makes it).
-    pub async fn after_applied(&self, applied: &super::Applied) {
+    pub async fn after_applied<P: Payable>(&self, applied: &Applied<P::Key>) {
         match applied {
-            super::Applied::Confirmed => crate::count_outcome("confirmed"),
-            super::Applied::RefundDue(booking_id) => {
-                let _ = self.settle_refund(*booking_id).await;
+            Applied::Confirmed => crate::count_outcome("confirmed"),
+            Applied::RefundDue(key) => {
+                let _ = self.settle_refund::<P>(*key).await;
             }
-            super::Applied::Mismatch {
+            Applied::Mismatch {
                 field,
                 intent,
                 refund,
             } => {
                 count_mismatch(field, intent);
-                if let Some(booking_id) = refund {
-                    let _ = self.settle_refund(*booking_id).await;
+                if let Some(key) = refund {
+                    let _ = self.settle_refund::<P>(*key).await;
                 }
             }
-            super::Applied::StrayPaid { intent, amount } => {
+            Applied::StrayPaid { intent, amount } => {
                 count_mismatch("intent", intent);
                 self.refund_stray(intent, *amount).await
             }
@@ -71,7 +69,7 @@ impl AppState {
         }
     }
 
-    /// Refunds a second, stray intent of a booking that someone paid anyway.
+    /// Refunds a second, stray intent of a payable that someone paid anyway.
     pub async fn refund_stray(&self, intent: &str, amount: i64) {
         let key = format!("stray-intent-refund-{intent}");
         match self.stripe.refund(&key, intent, amount).await {
@@ -83,141 +81,11 @@ impl AppState {
             }
         }
     }
-
-    /// Cancels a booking: a pending one releases its slot and its PaymentIntent;
-    /// a confirmed one is refunded as [`CancelledBy::refund_cents`] says.
-    pub async fn cancel_booking(
-        &self,
-        booking_id: BookingKey,
-        actor: uuid::Uuid,
-        by: CancelledBy,
-    ) -> Result<Booking, ApiError> {
-        let source = format!("user:{actor}");
-        let late_percent = self.config.late_cancel_refund_percent;
-        let mut conn = self.pool.get().await?;
-        // Decide on the status as locked now, not as read before (a payment may have just arrived).
-        let outcome = serializable!(conn, async |conn: &mut AsyncPgConnection| {
-            let Some(current) = Booking::lock(conn, booking_id).await? else {
-                return Ok::<_, DbError>(Cancel::NotFound);
-            };
-            let now = Utc::now();
-            if by == CancelledBy::Client && current.start_time <= now {
-                return Ok(Cancel::Started);
-            }
-            let before = current.status.clone();
-            let Some(cancelled) = Booking::transition(
-                conn,
-                booking_id,
-                &[PENDING, CONFIRMED],
-                CANCELLED,
-                by.reason(),
-                &source,
-            )
-            .await?
-            else {
-                return Ok(Cancel::Refused(current));
-            };
-            let refund = by.refund_cents(&current, now, late_percent);
-            if before == CONFIRMED && cancelled.payment_intent_id.is_some() && refund > 0 {
-                Booking::request_refund(conn, booking_id, refund, by.refund_reason()).await?;
-            }
-            Ok(Cancel::Done { before, cancelled })
-        })?;
-        drop(conn);
-        let (before, booking) = match outcome {
-            Cancel::NotFound => return Err(ApiError::not_found("booking")),
-            Cancel::Started => {
-                return Err(ApiError::conflict(
-                    "booking_started",
-                    "Booking already started",
-                    "a client cannot cancel a booking at or after its start; ask the professional",
-                ));
-            }
-            Cancel::Refused(booking) => {
-                return Err(ApiError::conflict(
-                    "booking_not_cancellable",
-                    "Booking not cancellable",
-                    format!("a {} booking cannot be cancelled", booking.status),
-                ));
-            }
-            Cancel::Done { before, cancelled } => (before, cancelled),
-        };
-        match (before.as_str(), &booking.payment_intent_id) {
-            (PENDING, Some(intent)) => {
-                // If the payment raced ahead, its webhook finds the booking cancelled and refunds it.
-                if let Ok(intent) = self.stripe.cancel_intent(intent).await {
-                    let mut conn = self.pool.get().await?;
-                    Booking::record_payment(&mut conn, booking_id, &intent.status, None).await?;
-                }
-            }
-            // Stripe may be down: the refund stays owed and the refund job makes it.
-            (CONFIRMED, Some(_)) => {
-                let _ = self.settle_refund(booking_id).await;
-            }
-            _ => {}
-        }
-        let mut conn = self.pool.get().await?;
-        Ok(Booking::get(&mut conn, booking_id)
-            .await?
-            .unwrap_or(booking))
-    }
 }
 
-/// What cancelling found, decided on the locked booking.
-enum Cancel {
-    NotFound,
-    /// The client asked at or after the start.
-    Started,
-    /// Not pending or confirmed.
-    Refused(Booking),
-    Done {
-        before: String,
-        cancelled: Booking,
-    },
-}
-
-/// Who cancels a booking, which decides what is refunded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CancelledBy {
-    /// The client who booked: not after the start; in full 24 h or more
-    /// before it, else `LATE_CANCEL_REFUND_PERCENT`.
-    Client,
-    /// The professional's owner: always in full, even after the start.
-    Professional,
-    /// An admin: always in full.
-    Admin,
-}
-
-impl CancelledBy {
-    pub fn refund_cents(self, booking: &Booking, now: DateTime<Utc>, late_percent: i64) -> i64 {
-        match self {
-            CancelledBy::Client if now + Duration::hours(24) > booking.start_time => {
-                booking.price_cents * late_percent / 100
-            }
-            _ => booking.price_cents,
-        }
-    }
-
-    fn reason(self) -> &'static str {
-        match self {
-            CancelledBy::Client => "cancelled by client",
-            CancelledBy::Professional => "cancelled by professional",
-            CancelledBy::Admin => "cancelled by admin",
-        }
-    }
-
-    fn refund_reason(self) -> &'static str {
-        match self {
-            CancelledBy::Client => "requested_by_customer",
-            CancelledBy::Professional => "cancelled_by_professional",
-            CancelledBy::Admin => "cancelled_by_admin",
-        }
-    }
-}
-
-/// Logs and counts a paid intent that disagreed with its booking (never applied).
+/// Logs and counts a paid intent that disagreed with its payable (never applied).
 fn count_mismatch(field: &'static str, intent: &str) {
-    static MISMATCHES: slotwise_web::metrics::Metric = slotwise_web::metrics::Metric::new(
+    static MISMATCHES: Metric = Metric::new(
         "payment_mismatches_total",
         "PaymentIntents (webhook or reconciliation) whose id, amount or currency disagreed with their booking; never applied.",
     );

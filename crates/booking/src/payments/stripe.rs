@@ -1,7 +1,6 @@
 //! The Stripe API as Slotwise uses it, through async-stripe. The same code
 //! talks to real Stripe (test keys) and to the emulator (`STRIPE_API_BASE`).
 
-use slotwise_db::bookings::BookingKey;
 use std::collections::HashMap;
 use std::time::Duration;
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
@@ -31,9 +30,8 @@ pub struct Intent {
     pub amount: i64,
     /// ISO 4217, lower case, as Stripe writes it.
     pub currency: String,
-    pub booking_id: Option<Uuid>,
-    /// The booking's professional; absent on intents made before it was recorded.
-    pub professional_id: Option<Uuid>,
+    /// Names the payable it was made for (`booking_id`, `professional_id`, ...).
+    pub metadata: HashMap<String, String>,
     pub last_error: Option<String>,
 }
 
@@ -45,26 +43,18 @@ impl From<PaymentIntent> for Intent {
             status: pi.status.as_str().to_owned(),
             amount: pi.amount,
             currency: pi.currency.to_string(),
-            booking_id: pi
-                .metadata
-                .get("booking_id")
-                .and_then(|v| Uuid::parse_str(v).ok()),
-            professional_id: pi
-                .metadata
-                .get("professional_id")
-                .and_then(|v| Uuid::parse_str(v).ok()),
+            metadata: pi.metadata,
             last_error: pi.last_payment_error.and_then(|e| e.message),
         }
     }
 }
 
 impl Intent {
-    /// The booking the intent was made for, as its metadata names it.
-    pub fn booking(&self) -> Option<BookingKey> {
-        Some(BookingKey {
-            professional_id: self.professional_id?,
-            id: self.booking_id?,
-        })
+    /// A UUID its metadata holds under `field`.
+    pub fn id_in(&self, field: &str) -> Option<Uuid> {
+        self.metadata
+            .get(field)
+            .and_then(|v| Uuid::parse_str(v).ok())
     }
 }
 
@@ -129,11 +119,14 @@ impl Stripe {
         Ok(Self { client })
     }
 
-    /// Creates the booking's PaymentIntent. Our own idempotency key makes a
-    /// retry safe at real Stripe; [`Stripe::find_intent`] covers emulators that ignore it.
+    /// Creates a payable's PaymentIntent (`kind`, its id and `metadata`). Our
+    /// own idempotency key makes a retry safe at real Stripe;
+    /// [`Stripe::find_intent`] covers emulators that ignore it.
     pub async fn create_intent(
         &self,
-        booking: BookingKey,
+        kind: &str,
+        id: Uuid,
+        metadata: HashMap<String, String>,
         amount: i64,
         currency: &str,
         payment_method: Option<&str>,
@@ -148,19 +141,11 @@ impl Stripe {
             Ok(known) => known,
             Err(never) => match never {},
         };
-        let booking_id = booking.id;
-        let metadata = HashMap::from([
-            ("booking_id".to_owned(), booking_id.to_string()),
-            (
-                "professional_id".to_owned(),
-                booking.professional_id.to_string(),
-            ),
-        ]);
         let mut request = CreatePaymentIntent::new(amount, currency).metadata(metadata);
         if let Some(pm) = payment_method {
             request = request.payment_method(pm).confirm(true);
         }
-        let key = IdempotencyKey::new(format!("booking-intent-{booking_id}"))
+        let key = IdempotencyKey::new(format!("{kind}-intent-{id}"))
             .map_err(|e| StripeFailure::Refused(e.to_string()))?;
         let intent = request
             .customize()
@@ -170,8 +155,12 @@ impl Stripe {
         Ok(intent.into())
     }
 
-    /// The PaymentIntent made for this booking, if one exists (searched by metadata).
-    pub async fn find_intent(&self, booking_id: Uuid) -> Result<Option<Intent>, StripeFailure> {
+    /// The PaymentIntent whose metadata holds `id` under `field`, if one exists.
+    pub async fn find_intent(
+        &self,
+        field: &str,
+        id: Uuid,
+    ) -> Result<Option<Intent>, StripeFailure> {
         let mut after: Option<String> = None;
         for _ in 0..100 {
             let mut request = ListPaymentIntent::new().limit(100);
@@ -179,10 +168,11 @@ impl Stripe {
                 request = request.starting_after(a.clone());
             }
             let page = request.send(&self.client).await?;
-            let found = page.data.iter().find(|pi| {
-                pi.metadata.get("booking_id").map(String::as_str)
-                    == Some(booking_id.to_string().as_str())
-            });
+            let id = id.to_string();
+            let found = page
+                .data
+                .iter()
+                .find(|pi| pi.metadata.get(field) == Some(&id));
             if let Some(pi) = found {
                 return Ok(Some(pi.clone().into()));
             }

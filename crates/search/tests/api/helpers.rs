@@ -116,7 +116,7 @@ impl TestApp {
             duration_minutes: i32::try_from(minutes).expect("minutes"),
             price_cents: 0,
             currency: "usd".into(),
-            status: status.into(),
+            status: slotwise_db::status::Status::parse(status).expect("status"),
             expires_at: None,
             cancelled_at: None,
             created_at: now,

@@ -1,9 +1,7 @@
-//! The `Idempotency-Key` header: parsing, caller scope and request fingerprint.
+//! The `Idempotency-Key` header and the request fingerprint.
 
 use sha2::{Digest, Sha256};
-use slotwise_db::idempotency::IdempotencyRecord;
 use slotwise_web::ApiError;
-use uuid::Uuid;
 
 /// A valid key: 1..=255 printable ASCII characters, sent bare (`abc`) or as a
 /// structured-header string (`"abc"`); both forms name the same key.
@@ -37,26 +35,6 @@ impl IdempotencyKey {
     }
 }
 
-/// Who is calling: keys are scoped, and unpaid holds counted, per caller.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub user_id: Option<Uuid>,
-    /// The client's address, as `rate_limit::client_ip` reads it.
-    pub ip: String,
-}
-
-impl Caller {
-    /// Keys belong to their caller: the signed-in user, else the client's
-    /// address, so two anonymous clients never share a key's stored answer.
-    /// (Anonymous callers may only make free bookings, whose answer holds no secret.)
-    pub fn scope(&self) -> String {
-        match self.user_id {
-            Some(id) => format!("user:{id}"),
-            None => format!("anonymous:{}", self.ip),
-        }
-    }
-}
-
 /// SHA-256 of method, path and the canonical (sorted-key) JSON body.
 pub fn fingerprint(method: &str, path: &str, canonical_body: &serde_json::Value) -> Vec<u8> {
     let mut hasher = Sha256::new();
@@ -66,49 +44,6 @@ pub fn fingerprint(method: &str, path: &str, canonical_body: &serde_json::Value)
     hasher.update(b"\n");
     hasher.update(canonical_body.to_string().as_bytes());
     hasher.finalize().to_vec()
-}
-
-/// What an earlier request with the same key means for this one.
-pub enum Prior {
-    /// Its answer, to replay.
-    Answered {
-        status: u16,
-        body: serde_json::Value,
-    },
-    /// Same key, another request.
-    Mismatch,
-    /// Still being worked on.
-    InFlight,
-}
-
-pub fn judge(record: &IdempotencyRecord, fingerprint: &[u8]) -> Prior {
-    if record.fingerprint != fingerprint {
-        return Prior::Mismatch;
-    }
-    match (record.response_status, &record.response_body) {
-        (Some(status), Some(body)) => Prior::Answered {
-            status: u16::try_from(status).unwrap_or(500),
-            body: body.clone(),
-        },
-        _ => Prior::InFlight,
-    }
-}
-
-pub fn reused_key() -> ApiError {
-    ApiError::unprocessable(
-        "idempotency_key_reused",
-        "Idempotency key reused",
-        "this Idempotency-Key was already used with a different request; use a new key",
-    )
-}
-
-pub fn key_in_use() -> ApiError {
-    ApiError::conflict(
-        "idempotency_key_in_use",
-        "Request in progress",
-        "a request with this Idempotency-Key is still being processed; retry shortly",
-    )
-    .with_header("retry-after", "1")
 }
 
 #[cfg(test)]

@@ -1,121 +1,30 @@
 //! Creating a booking: validation, the idempotency key, and the one
-//! SERIALIZABLE transaction that stores the booking together with its answer.
+//! SERIALIZABLE transaction that stores the booking together with its key
+//! (and, when it is free or refused, its answer). A paid booking then goes
+//! through the payment core's phases 2 and 3.
 
+use super::BookingView;
 use crate::AppState;
 use crate::faults::CrashPoint;
-use crate::idempotency::{self, Caller, IdempotencyKey, Prior};
+use crate::idempotency::{
+    Answer, Caller, IdempotencyKey, IdempotentRequest, Prior, RecoveryPoint, key_in_use, stored,
+};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use poem::http::StatusCode;
-use poem_openapi::Object;
-use poem_openapi::types::{ParseFromJSON, ToJSON};
 use slotwise_db::availability::AvailabilityWindow;
-use slotwise_db::bookings::{Booking, BookingKey, BookingWithSlug, CONFIRMED, HoldOwner, PENDING};
-use slotwise_db::idempotency::{BOOKING_CREATED, FINISHED, IdempotencyRecord};
+use slotwise_db::bookings::{Booking, HoldOwner};
+use slotwise_db::idempotency::IdempotencyRecord;
 use slotwise_db::payments::Transition;
 use slotwise_db::professionals::{Professional, ProfessionalRef};
+use slotwise_db::status::Status;
 use slotwise_db::tx::RetryableError;
 use slotwise_db::{AsyncPgConnection, DbError, serializable};
-use slotwise_web::{ApiError, FieldError, Problem};
+use slotwise_web::{ApiError, FieldError};
 use uuid::Uuid;
 
 pub const MIN_MINUTES: i64 = 5;
 pub const MAX_MINUTES: i64 = 480;
 const PATH: &str = "/bookings";
-
-/// A booking as its client and professional see it.
-#[derive(Debug, Clone, Object)]
-pub struct BookingView {
-    pub id: Uuid,
-    pub professional_id: Uuid,
-    pub professional_slug: String,
-    pub start_time: DateTime<Utc>,
-    pub end_time: DateTime<Utc>,
-    pub duration_minutes: i32,
-    /// Fixed when the booking was made: `rate_per_minute * duration_minutes`.
-    pub price_cents: i64,
-    pub currency: String,
-    /// `pending`, `confirmed`, `expired`, `cancelled`, `failed` or `refunded`.
-    pub status: String,
-    /// Until when an unpaid booking holds its slot.
-    #[oai(skip_serializing_if_is_none)]
-    pub expires_at: Option<DateTime<Utc>>,
-    #[oai(skip_serializing_if_is_none)]
-    pub cancelled_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    /// The Stripe PaymentIntent of a paid booking; pay it with `client_secret`.
-    #[oai(skip_serializing_if_is_none)]
-    pub payment: Option<PaymentView>,
-    #[oai(skip_serializing_if_is_none)]
-    pub refund: Option<RefundView>,
-}
-
-#[derive(Debug, Clone, Object)]
-pub struct PaymentView {
-    /// Always `stripe`.
-    pub provider: String,
-    pub payment_intent_id: String,
-    pub client_secret: String,
-    /// The PaymentIntent's last known status, e.g. `requires_payment_method`, `succeeded`.
-    pub status: String,
-    /// Why the last payment attempt failed, if it did.
-    #[oai(skip_serializing_if_is_none)]
-    pub last_error: Option<String>,
-}
-
-#[derive(Debug, Clone, Object)]
-pub struct RefundView {
-    /// Stripe's refund id; absent while the refund is still being made.
-    #[oai(skip_serializing_if_is_none)]
-    pub refund_id: Option<String>,
-    pub amount_cents: i64,
-    /// `requested_by_customer`, `slot_taken_after_hold_expired`,
-    /// `window_removed_after_hold_expired`, `cancelled_before_payment_arrived`, ...
-    pub reason: String,
-}
-
-impl BookingView {
-    pub fn key(&self) -> BookingKey {
-        BookingKey {
-            professional_id: self.professional_id,
-            id: self.id,
-        }
-    }
-
-    pub fn new(booking: Booking, professional_slug: String) -> Self {
-        Self {
-            id: booking.id,
-            professional_id: booking.professional_id,
-            professional_slug,
-            start_time: booking.start_time,
-            end_time: booking.end_time,
-            duration_minutes: booking.duration_minutes,
-            price_cents: booking.price_cents,
-            currency: booking.currency,
-            status: booking.status,
-            expires_at: booking.expires_at,
-            cancelled_at: booking.cancelled_at,
-            created_at: booking.created_at,
-            payment: booking.payment_intent_id.map(|id| PaymentView {
-                provider: "stripe".to_owned(),
-                payment_intent_id: id,
-                client_secret: booking.payment_client_secret.unwrap_or_default(),
-                status: booking.payment_status.unwrap_or_default(),
-                last_error: booking.payment_error,
-            }),
-            refund: booking.refund_requested_at.map(|_| RefundView {
-                refund_id: booking.refund_id,
-                amount_cents: booking.refund_amount_cents.unwrap_or_default(),
-                reason: booking.refund_reason.unwrap_or_default(),
-            }),
-        }
-    }
-}
-
-impl From<BookingWithSlug> for BookingView {
-    fn from(b: BookingWithSlug) -> Self {
-        Self::new(b.booking, b.professional_slug)
-    }
-}
 
 /// A validated booking request.
 #[derive(Debug, Clone)]
@@ -187,12 +96,6 @@ impl NewBooking {
     }
 }
 
-/// The answer to a create request: fresh, or replayed from the key.
-pub struct Answer {
-    pub result: Result<BookingView, ApiError>,
-    pub replayed: bool,
-}
-
 enum TxError {
     Db(DbError),
     /// Refused for now (sign-in needed, too many holds): rolled back and not
@@ -214,35 +117,6 @@ impl RetryableError for TxError {
     }
 }
 
-pub(crate) fn stored(result: &Result<BookingView, ApiError>) -> (u16, serde_json::Value) {
-    match result {
-        Ok(view) => (201, view.to_json().unwrap_or_default()),
-        Err(err) => (
-            err.problem.status,
-            serde_json::to_value(&err.problem).unwrap_or_default(),
-        ),
-    }
-}
-
-/// Rebuilds an answer from a stored status and body.
-pub(crate) fn answer(status: u16, body: serde_json::Value, replayed: bool) -> Answer {
-    let result = if status == StatusCode::CREATED.as_u16() {
-        BookingView::parse_from_json(Some(body)).map_err(|_| ApiError::internal())
-    } else {
-        serde_json::from_value::<Problem>(body)
-            .map(|p| {
-                let err = ApiError::from_problem(p);
-                Err(if replayed {
-                    err.with_header("idempotent-replayed", "true")
-                } else {
-                    err
-                })
-            })
-            .unwrap_or_else(|_| Err(ApiError::internal()))
-    };
-    Answer { result, replayed }
-}
-
 impl AppState {
     /// `POST /bookings`, exactly once per (caller, key).
     pub async fn create_booking(
@@ -250,56 +124,43 @@ impl AppState {
         caller: &Caller,
         key: &IdempotencyKey,
         request: NewBooking,
-    ) -> Result<Answer, ApiError> {
-        let client_id = caller.user_id;
-        let scope = caller.scope();
+    ) -> Result<Answer<BookingView>, ApiError> {
+        let idempotent = IdempotentRequest::new(caller, key, "POST", PATH, request.canonical());
         let caps = HoldCaps {
             per_user: self.config.max_unpaid_holds_per_user,
             per_ip: self.config.max_unpaid_holds_per_ip,
         };
-        let canonical = request.canonical();
-        let fingerprint = idempotency::fingerprint("POST", PATH, &canonical);
         let mut conn = self.pool.get().await?;
         for _ in 0..3 {
-            let now = Utc::now();
-            if let Some(prior) = IdempotencyRecord::find(&mut conn, &scope, key.as_str()).await? {
-                if prior.expires_at <= now {
-                    IdempotencyRecord::delete_if_expired(&mut conn, &scope, key.as_str(), now)
-                        .await?;
-                } else {
-                    return match idempotency::judge(&prior, &fingerprint) {
-                        Prior::Answered { status, body } => Ok(answer(status, body, true)),
-                        Prior::Mismatch => Err(idempotency::reused_key()),
-                        Prior::InFlight => self.resume_if_abandoned(&prior).await,
-                    };
-                }
+            if let Prior::Answered {
+                status,
+                body,
+                replayed,
+            } = self.prior(&mut conn, &idempotent).await?
+            {
+                return Ok(Answer::from_stored(status, body, replayed));
             }
+            let now = Utc::now();
             request.validate(now)?;
-            let hold = self.config.hold;
-            let source = format!("idempotency:{scope}/{}", key.as_str());
-            let ttl = self.config.idempotency_ttl;
+            let (hold, ttl, source) = (
+                self.config.hold,
+                self.config.idempotency_ttl,
+                idempotent.source(),
+            );
             let outcome = serializable!(conn, async |conn: &mut AsyncPgConnection| {
                 let result = decide(conn, caller, &request, hold, caps, &source).await?;
                 // A paid booking is stored with its key at the first recovery point;
                 // the answer is stored once Stripe has made the PaymentIntent.
-                let unpaid = result.as_ref().is_ok_and(|b| b.status == PENDING);
-                let (status, body) = stored(&result);
-                let record = IdempotencyRecord {
-                    scope: scope.clone(),
-                    key: key.as_str().to_owned(),
-                    fingerprint: fingerprint.clone(),
-                    request_method: "POST".into(),
-                    request_path: PATH.into(),
-                    request_body: canonical.clone(),
-                    user_id: client_id,
-                    recovery_point: if unpaid { BOOKING_CREATED } else { FINISHED }.into(),
-                    locked_at: unpaid.then_some(now),
-                    booking_id: result.as_ref().ok().map(|b| b.id),
-                    response_status: (!unpaid).then_some(i32::from(status)),
-                    response_body: (!unpaid).then_some(body),
-                    created_at: now,
-                    expires_at: now + ttl,
+                let point = match &result {
+                    Ok(b) if b.status == Status::Pending.as_str() => {
+                        RecoveryPoint::Created { payable_id: b.id }
+                    }
+                    _ => {
+                        let (status, body) = stored(&result, StatusCode::CREATED);
+                        RecoveryPoint::Finished { status, body }
+                    }
                 };
+                let record = idempotent.record(now, ttl, point);
                 if IdempotencyRecord::insert_if_absent(conn, &record).await? {
                     Ok(result)
                 } else {
@@ -307,15 +168,26 @@ impl AppState {
                 }
             });
             match outcome {
-                Ok(Ok(view)) if view.status == PENDING => {
+                Ok(Ok(view)) if view.status == Status::Pending.as_str() => {
                     crate::count_outcome("created");
                     drop(conn);
                     self.crash_point(CrashPoint::AfterBookingCreated)?;
-                    let payment_method = request.payment_method.as_deref();
-                    let (status, body) = self
-                        .complete_payment(&scope, key.as_str(), view.key(), payment_method, false)
+                    let done = self
+                        .complete_payment::<Booking>(
+                            &idempotent.scope,
+                            &idempotent.key,
+                            view.key(),
+                            request.payment_method.as_deref(),
+                            false,
+                        )
                         .await?;
-                    return Ok(answer(status, body, false));
+                    return Ok(match done.fresh {
+                        Some(result) => Answer {
+                            result,
+                            replayed: false,
+                        },
+                        None => Answer::from_stored(done.stored.0, done.stored.1, false),
+                    });
                 }
                 Ok(result) => {
                     match &result {
@@ -341,35 +213,7 @@ impl AppState {
                 Err(TxError::Db(e)) => return Err(e.into()),
             }
         }
-        Err(idempotency::key_in_use())
-    }
-
-    /// A retry found its key unfinished: 409 while the first request may still
-    /// be working, else take the key over and finish from its recovery point.
-    async fn resume_if_abandoned(&self, prior: &IdempotencyRecord) -> Result<Answer, ApiError> {
-        let stale_before = Utc::now() - self.config.idempotency_lease;
-        let fresh = prior.locked_at.is_some_and(|at| at >= stale_before);
-        let Some(booking_id) = prior.booking_id.filter(|_| !fresh) else {
-            return Err(idempotency::key_in_use());
-        };
-        let mut conn = self.pool.get().await?;
-        if !IdempotencyRecord::claim_stale(&mut conn, &prior.scope, &prior.key, stale_before)
-            .await?
-        {
-            return Err(idempotency::key_in_use());
-        }
-        let booking = Booking::locate(&mut conn, booking_id)
-            .await?
-            .ok_or_else(ApiError::internal)?;
-        drop(conn);
-        let payment_method = prior
-            .request_body
-            .get("payment_method")
-            .and_then(|v| v.as_str());
-        let (status, body) = self
-            .complete_payment(&prior.scope, &prior.key, booking, payment_method, true)
-            .await?;
-        Ok(answer(status, body, false))
+        Err(key_in_use())
     }
 }
 
@@ -468,7 +312,11 @@ async fn decide(
         duration_minutes: i32::try_from(request.duration_minutes).unwrap_or(i32::MAX),
         price_cents,
         currency: pro.currency.clone(),
-        status: if paid { PENDING } else { CONFIRMED }.to_owned(),
+        status: if paid {
+            Status::Pending
+        } else {
+            Status::Confirmed
+        },
         expires_at: paid.then(|| now + hold),
         cancelled_at: None,
         created_at: now,
@@ -484,6 +332,6 @@ async fn decide(
         client_ip: Some(caller.ip.clone()),
     };
     Booking::insert(conn, &booking).await?;
-    Transition::record(conn, booking.key(), None, &booking.status, "booked", source).await?;
+    Transition::record(conn, booking.key(), None, booking.status, "booked", source).await?;
     Ok(Ok(BookingView::new(booking, pro.slug)))
 }

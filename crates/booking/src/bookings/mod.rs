@@ -1,0 +1,107 @@
+//! Bookings: a client's claim on a professional's time, the payment core's
+//! first [`Payable`](crate::payments::Payable). Creating (`create`),
+//! cancelling (`cancel`), and what the core needs of a booking (`payable`).
+
+pub mod cancel;
+pub mod create;
+pub mod payable;
+
+use chrono::{DateTime, Utc};
+use poem_openapi::Object;
+use slotwise_db::bookings::{Booking, BookingKey, BookingWithSlug};
+use uuid::Uuid;
+
+/// A booking as its client and professional see it.
+#[derive(Debug, Clone, Object)]
+pub struct BookingView {
+    pub id: Uuid,
+    pub professional_id: Uuid,
+    pub professional_slug: String,
+    pub start_time: DateTime<Utc>,
+    pub end_time: DateTime<Utc>,
+    pub duration_minutes: i32,
+    /// Fixed when the booking was made: `rate_per_minute * duration_minutes`.
+    pub price_cents: i64,
+    pub currency: String,
+    /// `pending`, `confirmed`, `expired`, `cancelled`, `failed` or `refunded`.
+    pub status: String,
+    /// Until when an unpaid booking holds its slot.
+    #[oai(skip_serializing_if_is_none)]
+    pub expires_at: Option<DateTime<Utc>>,
+    #[oai(skip_serializing_if_is_none)]
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    /// The Stripe PaymentIntent of a paid booking; pay it with `client_secret`.
+    #[oai(skip_serializing_if_is_none)]
+    pub payment: Option<PaymentView>,
+    #[oai(skip_serializing_if_is_none)]
+    pub refund: Option<RefundView>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct PaymentView {
+    /// Always `stripe`.
+    pub provider: String,
+    pub payment_intent_id: String,
+    pub client_secret: String,
+    /// The PaymentIntent's last known status, e.g. `requires_payment_method`, `succeeded`.
+    pub status: String,
+    /// Why the last payment attempt failed, if it did.
+    #[oai(skip_serializing_if_is_none)]
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct RefundView {
+    /// Stripe's refund id; absent while the refund is still being made.
+    #[oai(skip_serializing_if_is_none)]
+    pub refund_id: Option<String>,
+    pub amount_cents: i64,
+    /// `requested_by_customer`, `slot_taken_after_hold_expired`,
+    /// `window_removed_after_hold_expired`, `cancelled_before_payment_arrived`, ...
+    pub reason: String,
+}
+
+impl BookingView {
+    pub fn key(&self) -> BookingKey {
+        BookingKey {
+            professional_id: self.professional_id,
+            id: self.id,
+        }
+    }
+
+    pub fn new(booking: Booking, professional_slug: String) -> Self {
+        Self {
+            id: booking.id,
+            professional_id: booking.professional_id,
+            professional_slug,
+            start_time: booking.start_time,
+            end_time: booking.end_time,
+            duration_minutes: booking.duration_minutes,
+            price_cents: booking.price_cents,
+            currency: booking.currency,
+            status: booking.status.as_str().to_owned(),
+            expires_at: booking.expires_at,
+            cancelled_at: booking.cancelled_at,
+            created_at: booking.created_at,
+            payment: booking.payment_intent_id.map(|id| PaymentView {
+                provider: "stripe".to_owned(),
+                payment_intent_id: id,
+                client_secret: booking.payment_client_secret.unwrap_or_default(),
+                status: booking.payment_status.unwrap_or_default(),
+                last_error: booking.payment_error,
+            }),
+            refund: booking.refund_requested_at.map(|_| RefundView {
+                refund_id: booking.refund_id,
+                amount_cents: booking.refund_amount_cents.unwrap_or_default(),
+                reason: booking.refund_reason.unwrap_or_default(),
+            }),
+        }
+    }
+}
+
+impl From<BookingWithSlug> for BookingView {
+    fn from(b: BookingWithSlug) -> Self {
+        Self::new(b.booking, b.professional_slug)
+    }
+}

@@ -1,0 +1,274 @@
+//! Idempotent unsafe requests, in the manner of zero-to-production's
+//! `idempotency/` and Stripe's recovery points, in one place:
+//! - [`find`](AppState::prior): an earlier request with the caller's key, judged
+//!   (replay its answer, 422 for another request, 409 while it runs);
+//! - claim: the key stored with the request's first atomic phase
+//!   ([`IdempotentRequest::record`], inserted in that phase's transaction);
+//! - finish: the answer stored on the key (`IdempotencyRecord::finish`, in the
+//!   payment core's phase 3);
+//! - [`resume`](AppState::resume): an abandoned request finished from its
+//!   recovery point, by a retry or by the completer job.
+
+pub mod key;
+
+pub use key::{IdempotencyKey, fingerprint};
+
+use crate::AppState;
+use crate::payments::Payable;
+use chrono::{DateTime, Utc};
+use poem::http::StatusCode;
+use poem_openapi::types::{ParseFromJSON, ToJSON};
+use slotwise_db::DbConn;
+use slotwise_db::bookings::Booking;
+use slotwise_db::idempotency::{BOOKING_CREATED, FINISHED, IdempotencyRecord};
+use slotwise_web::{ApiError, Problem};
+use uuid::Uuid;
+
+/// Who is calling: keys are scoped, and unpaid holds counted, per caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: Option<Uuid>,
+    /// The client's address, as `rate_limit::client_ip` reads it.
+    pub ip: String,
+}
+
+impl Caller {
+    /// Keys belong to their caller: the signed-in user, else the client's
+    /// address, so two anonymous clients never share a key's stored answer.
+    /// (Anonymous callers may only make free bookings, whose answer holds no secret.)
+    pub fn scope(&self) -> String {
+        match self.user_id {
+            Some(id) => format!("user:{id}"),
+            None => format!("anonymous:{}", self.ip),
+        }
+    }
+}
+
+/// One unsafe request under an `Idempotency-Key`.
+#[derive(Debug, Clone)]
+pub struct IdempotentRequest {
+    pub scope: String,
+    pub key: String,
+    pub user_id: Option<Uuid>,
+    pub method: &'static str,
+    pub path: &'static str,
+    /// What was asked, whatever its spelling (the fingerprint's input).
+    pub body: serde_json::Value,
+    pub fingerprint: Vec<u8>,
+}
+
+/// How far a request got when its key was stored.
+pub enum RecoveryPoint {
+    /// Its answer is known.
+    Finished {
+        status: u16,
+        body: serde_json::Value,
+    },
+    /// Its payable is stored, its payment not yet set up (leased to this request).
+    Created { payable_id: Uuid },
+}
+
+impl IdempotentRequest {
+    pub fn new(
+        caller: &Caller,
+        key: &IdempotencyKey,
+        method: &'static str,
+        path: &'static str,
+        body: serde_json::Value,
+    ) -> Self {
+        Self {
+            scope: caller.scope(),
+            key: key.as_str().to_owned(),
+            user_id: caller.user_id,
+            method,
+            path,
+            fingerprint: fingerprint(method, path, &body),
+            body,
+        }
+    }
+
+    /// The `source` of the state changes this request makes.
+    pub fn source(&self) -> String {
+        format!("idempotency:{}/{}", self.scope, self.key)
+    }
+
+    /// The key as stored by the request's first atomic phase.
+    pub fn record(
+        &self,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+        point: RecoveryPoint,
+    ) -> IdempotencyRecord {
+        let (recovery_point, locked_at, payable_id, status, body) = match point {
+            RecoveryPoint::Finished { status, body } => {
+                (FINISHED, None, None, Some(i32::from(status)), Some(body))
+            }
+            RecoveryPoint::Created { payable_id } => {
+                (BOOKING_CREATED, Some(now), Some(payable_id), None, None)
+            }
+        };
+        IdempotencyRecord {
+            scope: self.scope.clone(),
+            key: self.key.clone(),
+            fingerprint: self.fingerprint.clone(),
+            request_method: self.method.into(),
+            request_path: self.path.into(),
+            request_body: self.body.clone(),
+            user_id: self.user_id,
+            recovery_point: recovery_point.into(),
+            locked_at,
+            booking_id: payable_id,
+            response_status: status,
+            response_body: body,
+            created_at: now,
+            expires_at: now + ttl,
+        }
+    }
+}
+
+/// An answer stored on a key (or about to be): its status and body.
+pub fn stored<V: ToJSON>(
+    result: &Result<V, ApiError>,
+    success: StatusCode,
+) -> (u16, serde_json::Value) {
+    match result {
+        Ok(view) => (success.as_u16(), view.to_json().unwrap_or_default()),
+        Err(err) => (
+            err.problem.status,
+            serde_json::to_value(&err.problem).unwrap_or_default(),
+        ),
+    }
+}
+
+/// An answer to give: fresh, or replayed from the key.
+pub struct Answer<V> {
+    pub result: Result<V, ApiError>,
+    pub replayed: bool,
+}
+
+impl<V: ParseFromJSON> Answer<V> {
+    /// Rebuilds an answer from a stored status and body; a replayed error
+    /// carries `Idempotent-Replayed` too.
+    pub fn from_stored(status: u16, body: serde_json::Value, replayed: bool) -> Self {
+        let result = if (200..300).contains(&status) {
+            V::parse_from_json(Some(body)).map_err(|_| ApiError::internal())
+        } else {
+            match serde_json::from_value::<Problem>(body) {
+                Ok(problem) if replayed => {
+                    Err(ApiError::from_problem(problem).with_header("idempotent-replayed", "true"))
+                }
+                Ok(problem) => Err(ApiError::from_problem(problem)),
+                Err(_) => Err(ApiError::internal()),
+            }
+        };
+        Self { result, replayed }
+    }
+}
+
+pub fn reused_key() -> ApiError {
+    ApiError::unprocessable(
+        "idempotency_key_reused",
+        "Idempotency key reused",
+        "this Idempotency-Key was already used with a different request; use a new key",
+    )
+}
+
+pub fn key_in_use() -> ApiError {
+    ApiError::conflict(
+        "idempotency_key_in_use",
+        "Request in progress",
+        "a request with this Idempotency-Key is still being processed; retry shortly",
+    )
+    .with_header("retry-after", "1")
+}
+
+/// What an earlier request with the same key means for this one.
+pub enum Prior {
+    /// None (or one past its 24 h, now forgotten): go ahead.
+    Absent,
+    /// Its answer, replayed; or finished now from its recovery point.
+    Answered {
+        status: u16,
+        body: serde_json::Value,
+        replayed: bool,
+    },
+}
+
+impl AppState {
+    /// Finds and judges an earlier request with this key: its answer, 422 when
+    /// it was another request, 409 while it may still run, or its abandoned
+    /// work finished now.
+    pub async fn prior(
+        &self,
+        conn: &mut DbConn,
+        request: &IdempotentRequest,
+    ) -> Result<Prior, ApiError> {
+        let now = Utc::now();
+        let Some(prior) = IdempotencyRecord::find(conn, &request.scope, &request.key).await? else {
+            return Ok(Prior::Absent);
+        };
+        if prior.expires_at <= now {
+            IdempotencyRecord::delete_if_expired(conn, &request.scope, &request.key, now).await?;
+            return Ok(Prior::Absent);
+        }
+        if prior.fingerprint != request.fingerprint {
+            return Err(reused_key());
+        }
+        if let (Some(status), Some(body)) = (prior.response_status, prior.response_body.clone()) {
+            return Ok(Prior::Answered {
+                status: u16::try_from(status).unwrap_or(500),
+                body,
+                replayed: true,
+            });
+        }
+        // Unfinished: 409 while the first request may still be working, else
+        // take the key over and finish from its recovery point.
+        let stale_before = now - self.config.idempotency_lease;
+        if prior.locked_at.is_some_and(|at| at >= stale_before) || prior.booking_id.is_none() {
+            return Err(key_in_use());
+        }
+        if !IdempotencyRecord::claim_stale(conn, &prior.scope, &prior.key, stale_before).await? {
+            return Err(key_in_use());
+        }
+        let (status, body) = self.resume(&prior).await?;
+        Ok(Prior::Answered {
+            status,
+            body,
+            replayed: false,
+        })
+    }
+
+    /// Finishes a claimed, unfinished request from its recovery point: finds
+    /// (or makes) its PaymentIntent and stores the answer on its key.
+    pub async fn resume(
+        &self,
+        record: &IdempotencyRecord,
+    ) -> Result<(u16, serde_json::Value), ApiError> {
+        let payable_id = record.booking_id.ok_or_else(ApiError::internal)?;
+        let payment_method = record
+            .request_body
+            .get("payment_method")
+            .and_then(|v| v.as_str());
+        // Bookings are the one kind today; a new kind is told by its request path.
+        self.resume_payable::<Booking>(record, payable_id, payment_method)
+            .await
+    }
+
+    async fn resume_payable<P: Payable>(
+        &self,
+        record: &IdempotencyRecord,
+        payable_id: Uuid,
+        payment_method: Option<&str>,
+    ) -> Result<(u16, serde_json::Value), ApiError> {
+        let key = {
+            let mut conn = self.pool.get().await?;
+            P::locate(&mut conn, payable_id)
+                .await?
+                .ok_or_else(|| ApiError::not_found(P::KIND))?
+        };
+        let done = self
+            .complete_payment::<P>(&record.scope, &record.key, key, payment_method, true)
+            .await?;
+        Ok(done.stored)
+    }
+}

@@ -1,0 +1,57 @@
+//! Unpaid holds past their time: expired (freeing what they held), their
+//! PaymentIntents cancelled.
+
+use super::BATCH;
+use crate::AppState;
+use crate::payments::Payable;
+use slotwise_db::AsyncPgConnection;
+use slotwise_db::bookings::Booking;
+use slotwise_db::status::Status;
+use slotwise_web::ApiError;
+
+impl AppState {
+    /// Expires unpaid holds and cancels their PaymentIntents.
+    pub async fn expire_holds_once(&self) -> Result<usize, ApiError> {
+        self.expire_holds::<Booking>().await
+    }
+
+    async fn expire_holds<P: Payable>(&self) -> Result<usize, ApiError> {
+        let mut conn = self.pool.get().await?;
+        let expired = conn
+            .build_transaction()
+            .run(async |conn: &mut AsyncPgConnection| {
+                let due = P::lock_expired_holds(conn, BATCH).await?;
+                let mut expired = Vec::new();
+                for p in due {
+                    if let Some(p) = P::transition(
+                        conn,
+                        p.key(),
+                        &[Status::Pending],
+                        Status::Expired,
+                        "hold expired unpaid",
+                        "job:expire_holds",
+                    )
+                    .await?
+                    {
+                        expired.push(p);
+                    }
+                }
+                Ok::<_, slotwise_db::DbError>(expired)
+            })
+            .await?;
+        drop(conn);
+        for _ in &expired {
+            crate::count_outcome("expired");
+        }
+        for payable in &expired {
+            if let Some(intent) = payable.held().intent_id {
+                // A payment that raced ahead arrives as `succeeded` and is handled as a late payment.
+                if let Ok(intent) = self.stripe.cancel_intent(intent).await {
+                    let mut conn = self.pool.get().await?;
+                    P::record_payment(&mut conn, payable.key(), &intent.status, None).await?;
+                }
+            }
+        }
+        Ok(expired.len())
+    }
+}

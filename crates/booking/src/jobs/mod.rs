@@ -1,0 +1,82 @@
+//! Background jobs. Each has a `*_once` that tests call; `spawn_jobs` loops
+//! them. All are safe with many instances: rows are claimed `FOR UPDATE SKIP
+//! LOCKED`. Each job works on every [`Payable`](crate::payments::Payable)
+//! kind; bookings are the one kind today.
+
+mod completer;
+mod holds;
+mod reconcile;
+
+use crate::AppState;
+use slotwise_db::idempotency::IdempotencyRecord;
+use slotwise_web::ApiError;
+use slotwise_web::metrics::Metric;
+use std::time::Duration;
+
+const BATCH: i64 = 100;
+
+impl AppState {
+    /// Forgets idempotency keys past their 24 h.
+    pub async fn purge_keys_once(&self) -> Result<usize, ApiError> {
+        let mut conn = self.pool.get().await?;
+        Ok(IdempotencyRecord::purge_expired(&mut conn, 1000).await?)
+    }
+
+    /// Every job once, in order, each on its own: one failing does not stop the
+    /// others. Returns how much each did (0 for one that failed, which is logged).
+    pub async fn run_jobs_once(&self) -> [usize; 5] {
+        [
+            timed("complete_keys", self.complete_keys_once()).await,
+            timed("expire_holds", self.expire_holds_once()).await,
+            timed("reconcile", self.reconcile_once()).await,
+            timed("complete_refunds", self.complete_refunds_once()).await,
+            timed("purge_keys", self.purge_keys_once()).await,
+        ]
+    }
+
+    /// Loops the jobs every `JOBS_INTERVAL_SECS` until `stop` turns true; a
+    /// round in progress is finished first (graceful shutdown).
+    pub fn spawn_jobs(
+        &self,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) -> tokio::task::JoinHandle<()> {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let mut tick =
+                tokio::time::interval(state.config.jobs_interval.max(Duration::from_millis(100)));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stop.changed() => break,
+                }
+                if *stop.borrow() {
+                    break;
+                }
+                let counts = state.run_jobs_once().await;
+                if counts.iter().any(|&n| n > 0) {
+                    tracing::info!(?counts, "jobs: keys, holds, reconciled, refunds, purged");
+                }
+            }
+            tracing::info!("job loop stopped");
+        })
+    }
+}
+
+/// Runs one job, counting and timing it for `/metrics`; a failure is logged and counts 0.
+async fn timed(
+    job: &'static str,
+    run: impl std::future::Future<Output = Result<usize, ApiError>>,
+) -> usize {
+    let started = std::time::Instant::now();
+    let result = run.await;
+    let outcome = if result.is_ok() { "ok" } else { "error" };
+    static RUNS: Metric = Metric::new("job_runs_total", "Background job rounds by result.");
+    static DURATION: Metric = Metric::new("job_duration_seconds", "Background job round duration.");
+    RUNS.inc(&[("job", job), ("result", outcome)]);
+    DURATION.observe(&[("job", job)], started.elapsed().as_secs_f64());
+    result.unwrap_or_else(|e| {
+        tracing::warn!(job, error = %e, "job failed this round");
+        0
+    })
+}

@@ -1,0 +1,72 @@
+//! Asking Stripe about payments it may not have told us about.
+
+use super::BATCH;
+use crate::AppState;
+use crate::payments::Payable;
+use crate::payments::intents::{FINAL, apply_intent};
+use chrono::Utc;
+use slotwise_db::AsyncPgConnection;
+use slotwise_db::bookings::Booking;
+use slotwise_db::status::Status;
+use slotwise_web::ApiError;
+
+impl AppState {
+    /// Asks Stripe about pending payables whose webhook was lost, released ones
+    /// whose intent may still be payable, and failed ones whose intent creation
+    /// timed out; applies what it says.
+    pub async fn reconcile_once(&self) -> Result<usize, ApiError> {
+        self.reconcile::<Booking>().await
+    }
+
+    async fn reconcile<P: Payable>(&self) -> Result<usize, ApiError> {
+        let before = Utc::now() - self.config.reconcile_after;
+        let mut conn = self.pool.get().await?;
+        let stale = conn
+            .build_transaction()
+            .run(async |conn: &mut AsyncPgConnection| {
+                let stale = P::lock_unsettled(conn, before, BATCH).await?;
+                for p in &stale {
+                    P::touch(conn, p.key()).await?;
+                }
+                Ok::<_, slotwise_db::DbError>(stale)
+            })
+            .await?;
+        // No connection is held while Stripe is asked (up to 100 pages per payable).
+        drop(conn);
+        let mut settled = 0;
+        for payable in stale {
+            let held = payable.held();
+            let found = match held.intent_id {
+                Some(id) => self.stripe.retrieve_intent(id).await.map(Some),
+                None => self.stripe.find_intent(P::ID_FIELD, held.id).await,
+            };
+            let intent = match found {
+                Ok(Some(intent)) => intent,
+                Ok(None) => {
+                    // Stripe never made one: the outcome is known now.
+                    let mut conn = self.pool.get().await?;
+                    P::record_payment(&mut conn, payable.key(), "none", held.payment_error).await?;
+                    continue;
+                }
+                Err(_) => continue,
+            };
+            let applied = {
+                let mut conn = self.pool.get().await?;
+                slotwise_db::serializable!(conn, async |conn: &mut AsyncPgConnection| {
+                    apply_intent::<P>(conn, &intent, "job:reconcile").await
+                })?
+            };
+            self.after_applied::<P>(&applied).await;
+            let still_payable = !FINAL.contains(&intent.status.as_str());
+            if still_payable && held.status != Status::Pending {
+                // It let go of what it held: its intent must not stay payable.
+                if let Ok(canceled) = self.stripe.cancel_intent(&intent.id).await {
+                    let mut conn = self.pool.get().await?;
+                    P::record_payment(&mut conn, payable.key(), &canceled.status, None).await?;
+                }
+            }
+            settled += 1;
+        }
+        Ok(settled)
+    }
+}
