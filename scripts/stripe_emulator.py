@@ -26,6 +26,9 @@ from localstripe.resources import store
 
 def _fill_payment_intent(pi):
     status = pi.get("status")
+    # localstripe keeps an amount changed by an update as the form's string.
+    if isinstance(pi.get("amount"), str) and pi["amount"].isdigit():
+        pi["amount"] = int(pi["amount"])
     amount = pi.get("amount") or 0
     pi.setdefault("amount_capturable", amount if status == "requires_capture" else 0)
     pi.setdefault("amount_received", amount if status == "succeeded" else 0)

@@ -14,8 +14,9 @@ use slotwise_db::search::{
 };
 use slotwise_db::slots::{busy_spans, free_slots};
 use slotwise_web::pagination::{decode_cursor, encode_cursor, page_limit};
+use slotwise_web::problems::*;
 use slotwise_web::views::{Location, ProfessionalView};
-use slotwise_web::{ApiError, FieldError};
+use slotwise_web::{ApiError, FieldError, Problems};
 
 pub struct SearchApi;
 
@@ -206,7 +207,7 @@ impl SearchApi {
         sort: Query<Option<SortBy>>,
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u32>>,
         #[oai(validator(min_length = 1))] cursor: Query<Option<String>>,
-    ) -> Result<Json<SearchPage>, ApiError> {
+    ) -> Result<Json<SearchPage>, Problems<{ BAD_REQUEST | UNAVAILABLE }>> {
         let mut query = build_query(
             lat.0,
             long.0,
@@ -240,7 +241,7 @@ impl SearchApi {
         &self,
         state: Data<&AppState>,
         id: Path<String>,
-    ) -> Result<Json<ProfessionalView>, ApiError> {
+    ) -> Result<Json<ProfessionalView>, Problems<{ NOT_FOUND | UNAVAILABLE }>> {
         let mut conn = state.pool.get().await?;
         let pro = Professional::find(&mut conn, &ProfessionalRef::parse(&id))
             .await?
@@ -261,7 +262,7 @@ impl SearchApi {
         #[oai(validator(minimum(value = "5"), maximum(value = "480")))] duration_minutes: Query<
             Option<i64>,
         >,
-    ) -> Result<Json<SlotList>, ApiError> {
+    ) -> Result<Json<SlotList>, Problems<{ BAD_REQUEST | NOT_FOUND | UNAVAILABLE }>> {
         let now = Utc::now();
         let from = from.0.map(|t| t.with_timezone(&Utc)).unwrap_or(now);
         let to =
@@ -276,7 +277,7 @@ impl SearchApi {
             errors.push(field("duration_minutes", "must be between 5 and 480"));
         }
         if !errors.is_empty() {
-            return Err(ApiError::validation(errors));
+            return Err(ApiError::validation(errors).into());
         }
         let mut conn = state.pool.get().await?;
         let pro = Professional::find(&mut conn, &ProfessionalRef::parse(&id))

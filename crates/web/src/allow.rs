@@ -2,6 +2,7 @@
 //! (RFC 9110), and the route template that labels request metrics.
 
 use crate::metrics::Metric;
+use crate::problem::ApiError;
 use poem::http::{HeaderValue, Method, StatusCode};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use std::sync::Arc;
@@ -90,12 +91,14 @@ pub async fn around<E: Endpoint>(
         _ => "other".to_owned(),
     };
     let started = std::time::Instant::now();
-    let mut response = match next.call(req).await {
-        Ok(ok) => ok.into_response(),
-        Err(err) => crate::problem::problem_from_error(err),
-    };
+    // Errors go on up to the request-id layer, which answers them.
+    let result = next.call(req).await.map(IntoResponse::into_response);
     let route = allowed.route_of(&path);
-    let status = response.status().as_u16().to_string();
+    let status = match &result {
+        Ok(response) => response.status(),
+        Err(err) => err.status(),
+    };
+    let status = status.as_u16().to_string();
     static REQUESTS: Metric = Metric::new(
         "http_requests_total",
         "HTTP requests by method, route template and status.",
@@ -109,13 +112,22 @@ pub async fn around<E: Endpoint>(
         &[("method", &method), ("route", route)],
         started.elapsed().as_secs_f64(),
     );
-    if response.status() == StatusCode::METHOD_NOT_ALLOWED
-        && let Some(methods) = allowed.for_path(&path)
-        && let Ok(value) = HeaderValue::from_str(methods)
-    {
-        response.headers_mut().insert("allow", value);
+    match result {
+        Err(err)
+            if err.status() == StatusCode::METHOD_NOT_ALLOWED
+                && let Some(methods) = allowed.for_path(&path)
+                && let Ok(value) = HeaderValue::from_str(methods) =>
+        {
+            let problem = ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "Method not allowed",
+                format!("{path} allows {methods}"),
+            );
+            Err(problem.with_header_value("allow", value).into())
+        }
+        other => other,
     }
-    Ok(response)
 }
 
 #[cfg(test)]

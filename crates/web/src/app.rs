@@ -19,11 +19,13 @@ where
     S: Clone + Send + Sync + 'static,
 {
     let with_metrics = hardening.metrics_listen.is_none();
-    hardening
-        .apply(crate::docs::routes(api, with_metrics))
+    let routes = hardening
+        .limit_bodies(crate::docs::routes(api, with_metrics))
         .data(pool)
         .data(state)
-        .around(crate::request_id::around)
+        // The one place an error becomes problem+json.
+        .around(crate::request_id::around);
+    hardening.apply(routes)
 }
 
 /// `/metrics` alone, for the address `METRICS_LISTEN` names.

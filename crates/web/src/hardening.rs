@@ -7,7 +7,7 @@
 //! | `CORS_ALLOWED_ORIGINS` | empty: no CORS | comma-separated origins, or `*` |
 //! | `METRICS_LISTEN` | empty: `/metrics` on the service's own address | serve `/metrics` on this address only |
 
-use crate::problem::{ApiError, problem_from_error};
+use crate::problem::ApiError;
 use poem::http::StatusCode;
 use poem::middleware::{Cors, SetHeader};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response};
@@ -59,10 +59,17 @@ impl Hardening {
         })
     }
 
-    /// Wraps `ep`; put it inside the request-id layer so its errors become problem+json.
-    pub fn apply<E: Endpoint + 'static>(&self, ep: E) -> poem::endpoint::BoxEndpoint<'static> {
+    /// 413 for bodies over `MAX_BODY_BYTES`; goes inside the request-id
+    /// layer, which turns its error into problem+json.
+    pub fn limit_bodies<E: Endpoint + 'static>(&self, ep: E) -> impl Endpoint + use<E> {
         let max = self.max_body_bytes;
-        let ep = ep.around(move |ep, req| limit_body(max, ep, req)).with(
+        ep.around(move |ep, req| limit_body(max, ep, req))
+    }
+
+    /// Security headers and CORS on every answer, errors included: goes
+    /// outside the request-id layer, whose answers are never errors.
+    pub fn apply<E: Endpoint + 'static>(&self, ep: E) -> poem::endpoint::BoxEndpoint<'static> {
+        let ep = ep.with(
             SetHeader::new()
                 .overriding("x-content-type-options", "nosniff")
                 .overriding("x-frame-options", "DENY")
@@ -94,14 +101,14 @@ impl Hardening {
     }
 }
 
-fn too_large(max: usize) -> Response {
+fn too_large(max: usize) -> poem::Error {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",
         "Payload too large",
         format!("request bodies are limited to {max} bytes"),
     )
-    .into_response()
+    .into()
 }
 
 /// What is read past the limit only to be dropped, so the client (still
@@ -151,18 +158,15 @@ async fn limit_body<E: Endpoint>(max: usize, next: E, mut req: Request) -> poem:
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > max as u64) {
-        return Ok(too_large(max));
+        return Err(too_large(max));
     }
     // Not only chunked HTTP/1: an HTTP/2 body has neither header.
     if declared.is_none() {
         match read_at_most(req.take_body(), max).await {
             Ok(Some(body)) => req.set_body(body),
-            Ok(None) => return Ok(too_large(max)),
-            Err(e) => return Ok(problem_from_error(poem::error::ReadBodyError::Io(e).into())),
+            Ok(None) => return Err(too_large(max)),
+            Err(e) => return Err(poem::error::ReadBodyError::Io(e).into()),
         }
     }
-    Ok(match next.call(req).await {
-        Ok(ok) => ok.into_response(),
-        Err(err) => problem_from_error(err),
-    })
+    next.call(req).await.map(IntoResponse::into_response)
 }

@@ -9,9 +9,11 @@ pub mod health;
 pub mod metrics;
 pub mod pagination;
 pub mod problem;
+pub mod problems;
 pub mod request_id;
 pub mod serve;
 pub mod telemetry;
 pub mod views;
 
 pub use problem::{ApiError, FieldError, Problem};
+pub use problems::Problems;

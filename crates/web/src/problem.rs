@@ -2,9 +2,7 @@
 
 use poem::http::{HeaderName, HeaderValue, StatusCode};
 use poem::{IntoResponse, Response};
-use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
-use poem_openapi::types::Type;
-use poem_openapi::{ApiResponse, Object};
+use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -71,6 +69,11 @@ impl ApiError {
             HeaderName::from_static(name),
             HeaderValue::from_static(value),
         ));
+        self
+    }
+
+    pub fn with_header_value(mut self, name: &'static str, value: HeaderValue) -> Self {
+        self.headers.push((HeaderName::from_static(name), value));
         self
     }
 
@@ -221,45 +224,6 @@ impl From<slotwise_db::PoolError> for ApiError {
     fn from(err: slotwise_db::PoolError) -> Self {
         tracing::warn!(error = %err, "no database connection");
         ApiError::unavailable("the database is unreachable; retry shortly")
-    }
-}
-
-impl ApiResponse for ApiError {
-    fn meta() -> MetaResponses {
-        let described = [
-            (400, "Invalid input or missing header"),
-            (401, "Missing or invalid credentials"),
-            (402, "Payment declined"),
-            (403, "Not allowed for this account"),
-            (404, "Not found, or not yours"),
-            (409, "Conflict with the current state"),
-            (412, "Stale If-Match version"),
-            (413, "Body too large"),
-            (415, "Body is not JSON"),
-            (422, "Well-formed but not acceptable"),
-            (428, "If-Match required"),
-            (429, "Too many requests; see Retry-After"),
-            (503, "Database or payment provider unavailable; retry"),
-        ];
-        MetaResponses {
-            responses: described
-                .into_iter()
-                .map(|(status, description)| MetaResponse {
-                    description,
-                    status: Some(status),
-                    status_range: None,
-                    content: vec![MetaMediaType {
-                        content_type: PROBLEM_JSON,
-                        schema: Problem::schema_ref(),
-                    }],
-                    headers: vec![],
-                })
-                .collect(),
-        }
-    }
-
-    fn register(registry: &mut Registry) {
-        Problem::register(registry);
     }
 }
 

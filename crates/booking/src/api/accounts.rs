@@ -8,7 +8,8 @@ use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use slotwise_db::users::{Session, User};
-use slotwise_web::{ApiError, FieldError};
+use slotwise_web::problems::*;
+use slotwise_web::{ApiError, FieldError, Problems};
 use uuid::Uuid;
 
 pub struct AccountsApi;
@@ -173,7 +174,8 @@ impl AccountsApi {
         req: &poem::Request,
         state: Data<&AppState>,
         body: Json<SignupRequest>,
-    ) -> Result<SignupResponse, ApiError> {
+    ) -> Result<SignupResponse, Problems<{ JSON_BODY | CONFLICT | TOO_MANY_REQUESTS | UNAVAILABLE }>>
+    {
         let ip = crate::rate_limit::client_ip(req, state.config.trust_forwarded_for);
         state.limit_signup(&ip, &body.email)?;
         validate_signup(&body)?;
@@ -196,7 +198,8 @@ impl AccountsApi {
                     "email_taken",
                     "Email taken",
                     "an account with this email exists",
-                ));
+                )
+                .into());
             }
             other => other?,
         }
@@ -217,7 +220,10 @@ impl AccountsApi {
         req: &poem::Request,
         state: Data<&AppState>,
         body: Json<SigninRequest>,
-    ) -> Result<SigninResponse, ApiError> {
+    ) -> Result<
+        SigninResponse,
+        Problems<{ JSON_BODY | UNAUTHORIZED | TOO_MANY_REQUESTS | UNAVAILABLE }>,
+    > {
         let ip = crate::rate_limit::client_ip(req, state.config.trust_forwarded_for);
         state.limits.auth.check(&format!("ip:{ip}"))?;
         let email = normalize_email(&body.email);
@@ -231,7 +237,7 @@ impl AccountsApi {
         let verified = verify_password(body.0.password, stored_hash).await;
         let user = match user {
             Some(user) if verified => user,
-            _ => return Err(state.limits.signin_failures.failed(&email)),
+            _ => return Err(state.limits.signin_failures.failed(&email).into()),
         };
         let session = state.start_session(user, &ip).await?;
         Ok(SigninResponse::Ok(Json(session)))
@@ -243,12 +249,12 @@ impl AccountsApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-    ) -> Result<SignoutResponse, ApiError> {
+    ) -> Result<SignoutResponse, Problems<{ UNAUTHORIZED | UNAVAILABLE }>> {
         let mut conn = state.pool.get().await?;
         if !Session::revoke(&mut conn, &token_hash(&auth.0.token)).await? {
-            return Err(ApiError::unauthorized(
-                "the session token is invalid, expired or revoked",
-            ));
+            return Err(
+                ApiError::unauthorized("the session token is invalid, expired or revoked").into(),
+            );
         }
         Ok(SignoutResponse::Revoked)
     }
@@ -259,7 +265,7 @@ impl AccountsApi {
         &self,
         state: Data<&AppState>,
         auth: MaybeAuth,
-    ) -> Result<Json<CurrentUserView>, ApiError> {
+    ) -> Result<Json<CurrentUserView>, Problems<{ UNAVAILABLE }>> {
         let user = match &auth {
             MaybeAuth::Bearer(bearer) => {
                 let mut conn = state.pool.get().await?;

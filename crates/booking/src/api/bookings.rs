@@ -16,7 +16,9 @@ use slotwise_db::bookings::{Booking, BookingCursor, BookingOwner, BookingWithSlu
 use slotwise_db::status::Status;
 use slotwise_db::users::User;
 use slotwise_web::ApiError;
+use slotwise_web::Problems;
 use slotwise_web::pagination::{decode_cursor, encode_cursor, page_limit};
+use slotwise_web::problems::*;
 use uuid::Uuid;
 
 pub struct BookingsApi;
@@ -117,7 +119,21 @@ impl BookingsApi {
         auth: MaybeAuth,
         #[oai(name = "Idempotency-Key")] idempotency_key: Header<Option<String>>,
         body: Json<BookingRequest>,
-    ) -> Result<CreateBookingResponse, ApiError> {
+    ) -> Result<
+        CreateBookingResponse,
+        Problems<
+            {
+                JSON_BODY
+                    | UNAUTHORIZED
+                    | PAYMENT_REQUIRED
+                    | NOT_FOUND
+                    | CONFLICT
+                    | UNPROCESSABLE
+                    | TOO_MANY_REQUESTS
+                    | UNAVAILABLE
+            },
+        >,
+    > {
         let user = state.authenticate_optional(&auth).await?;
         let caller = Caller {
             user_id: user.map(|u| u.id),
@@ -146,7 +162,7 @@ impl BookingsApi {
         state: Data<&AppState>,
         auth: MaybeAuth,
         id: Path<Uuid>,
-    ) -> Result<Json<BookingView>, ApiError> {
+    ) -> Result<Json<BookingView>, Problems<{ UNAUTHORIZED | NOT_FOUND | UNAVAILABLE }>> {
         let user = state.authenticate_optional(&auth).await?;
         let (booking, _) = state.visible_booking(id.0, user.as_ref()).await?;
         Ok(Json(booking.into()))
@@ -161,7 +177,7 @@ impl BookingsApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u32>>,
         #[oai(validator(min_length = 1))] cursor: Query<Option<String>>,
         view: Query<Option<BookingListView>>,
-    ) -> Result<Json<BookingPage>, ApiError> {
+    ) -> Result<Json<BookingPage>, Problems<{ BAD_REQUEST | UNAUTHORIZED | UNAVAILABLE }>> {
         let user = state.authenticate(&auth).await?;
         let limit = page_limit(limit.0)?;
         let after = cursor
@@ -220,7 +236,8 @@ impl BookingsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<Uuid>,
-    ) -> Result<Json<BookingView>, ApiError> {
+    ) -> Result<Json<BookingView>, Problems<{ UNAUTHORIZED | NOT_FOUND | CONFLICT | UNAVAILABLE }>>
+    {
         let user = state.authenticate(&auth).await?;
         let (found, owner) = state.visible_booking(id.0, Some(&user)).await?;
         let by = if is_admin(&user) {
@@ -232,7 +249,7 @@ impl BookingsApi {
         };
         // Anonymous bookings: only the professional or an admin may cancel them.
         if found.booking.client_id.is_none() && by == CancelledBy::Client {
-            return Err(ApiError::not_found("booking"));
+            return Err(ApiError::not_found("booking").into());
         }
         if found.booking.status == Status::Cancelled {
             return Ok(Json(found.into()));

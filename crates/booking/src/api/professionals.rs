@@ -12,8 +12,9 @@ use slotwise_db::availability::{AvailabilityWindow, RemoveOutcome};
 use slotwise_db::professionals::{Professional, ProfessionalChanges, ProfessionalRef};
 use slotwise_db::users::User;
 use slotwise_db::{AsyncPgConnection, serializable};
+use slotwise_web::problems::*;
 use slotwise_web::views::{Location, ProfessionalView};
-use slotwise_web::{ApiError, FieldError};
+use slotwise_web::{ApiError, FieldError, Problems};
 use uuid::Uuid;
 
 pub struct ProfessionalsApi;
@@ -265,12 +266,16 @@ impl ProfessionalsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         body: Json<NewProfessionalRequest>,
-    ) -> Result<ProfessionalCreated, ApiError> {
+    ) -> Result<
+        ProfessionalCreated,
+        Problems<{ JSON_BODY | UNAUTHORIZED | FORBIDDEN | CONFLICT | UNAVAILABLE }>,
+    > {
         let user = state.authenticate(&auth).await?;
         if user.role != "professional" && !is_admin(&user) {
             return Err(ApiError::forbidden(
                 "only professional accounts can create a professional profile",
-            ));
+            )
+            .into());
         }
         validate_new(&body)?;
         let now = Utc::now().trunc_subsecs(6);
@@ -299,7 +304,8 @@ impl ProfessionalsApi {
                     "slug_taken",
                     "Slug taken",
                     "another professional has this slug",
-                ));
+                )
+                .into());
             }
             other => other?,
         }
@@ -314,7 +320,7 @@ impl ProfessionalsApi {
         &self,
         state: Data<&AppState>,
         id: Path<String>,
-    ) -> Result<ProfessionalFound, ApiError> {
+    ) -> Result<ProfessionalFound, Problems<{ NOT_FOUND | UNAVAILABLE }>> {
         let view = ProfessionalView::from(state.load_professional(&id).await?);
         let tag = etag(&view);
         Ok(ProfessionalFound::Ok(Json(view), tag))
@@ -329,7 +335,20 @@ impl ProfessionalsApi {
         id: Path<String>,
         #[oai(name = "If-Match")] if_match: Header<Option<String>>,
         body: Json<ProfessionalPatch>,
-    ) -> Result<ProfessionalFound, ApiError> {
+    ) -> Result<
+        ProfessionalFound,
+        Problems<
+            {
+                JSON_BODY
+                    | UNAUTHORIZED
+                    | FORBIDDEN
+                    | NOT_FOUND
+                    | PRECONDITION_FAILED
+                    | PRECONDITION_REQUIRED
+                    | UNAVAILABLE
+            },
+        >,
+    > {
         let user = state.authenticate(&auth).await?;
         let version = parse_if_match(if_match.as_deref())?;
         validate_patch(&body)?;
@@ -370,7 +389,10 @@ impl ProfessionalsApi {
         auth: BearerAuth,
         id: Path<String>,
         body: Json<NewWindowRequest>,
-    ) -> Result<WindowCreated, ApiError> {
+    ) -> Result<
+        WindowCreated,
+        Problems<{ JSON_BODY | UNAUTHORIZED | FORBIDDEN | NOT_FOUND | CONFLICT | UNAVAILABLE }>,
+    > {
         let user = state.authenticate(&auth).await?;
         let (start, end) = (
             body.start_time.with_timezone(&Utc),
@@ -380,7 +402,8 @@ impl ProfessionalsApi {
             return Err(ApiError::validation(vec![field(
                 "end_time",
                 "must be after start_time, at most 31 days later",
-            )]));
+            )])
+            .into());
         }
         let pro = state.owned_professional(&user, &id).await?;
         let window = AvailabilityWindow {
@@ -396,7 +419,8 @@ impl ProfessionalsApi {
                 "availability_overlap",
                 "Overlapping window",
                 "this window overlaps another availability window of the professional",
-            )),
+            )
+            .into()),
             other => other
                 .map(|()| WindowCreated::Created(Json(window.into())))
                 .map_err(Into::into),
@@ -411,7 +435,7 @@ impl ProfessionalsApi {
         id: Path<String>,
         from: Query<Option<DateTime<FixedOffset>>>,
         to: Query<Option<DateTime<FixedOffset>>>,
-    ) -> Result<Json<WindowList>, ApiError> {
+    ) -> Result<Json<WindowList>, Problems<{ BAD_REQUEST | NOT_FOUND | UNAVAILABLE }>> {
         let from = from
             .0
             .map(|t| t.with_timezone(&Utc))
@@ -420,10 +444,7 @@ impl ProfessionalsApi {
             to.0.map(|t| t.with_timezone(&Utc))
                 .unwrap_or(from + Duration::days(31));
         if to <= from {
-            return Err(ApiError::validation(vec![field(
-                "to",
-                "must be after from",
-            )]));
+            return Err(ApiError::validation(vec![field("to", "must be after from")]).into());
         }
         let pro = state.load_professional(&id).await?;
         let mut conn = state.pool.get().await?;
@@ -442,7 +463,10 @@ impl ProfessionalsApi {
         auth: BearerAuth,
         id: Path<String>,
         window_id: Path<Uuid>,
-    ) -> Result<WindowRemoved, ApiError> {
+    ) -> Result<
+        WindowRemoved,
+        Problems<{ UNAUTHORIZED | FORBIDDEN | NOT_FOUND | CONFLICT | UNAVAILABLE }>,
+    > {
         let user = state.authenticate(&auth).await?;
         let pro = state.owned_professional(&user, &id).await?;
         let mut conn = state.pool.get().await?;
@@ -452,12 +476,13 @@ impl ProfessionalsApi {
         })?;
         match outcome {
             RemoveOutcome::Removed => Ok(WindowRemoved::Removed),
-            RemoveOutcome::NotFound => Err(ApiError::not_found("availability window")),
+            RemoveOutcome::NotFound => Err(ApiError::not_found("availability window").into()),
             RemoveOutcome::HasActiveBooking => Err(ApiError::conflict(
                 "window_has_bookings",
                 "Window has bookings",
                 "an active booking lies inside this window; cancel it first",
-            )),
+            )
+            .into()),
         }
     }
 }

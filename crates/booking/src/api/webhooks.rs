@@ -7,7 +7,8 @@ use poem::web::Data;
 use poem_openapi::param::Header;
 use poem_openapi::payload::{Binary, Json};
 use poem_openapi::{Object, OpenApi};
-use slotwise_web::ApiError;
+use slotwise_web::Problems;
+use slotwise_web::problems::*;
 
 pub struct WebhooksApi;
 
@@ -32,7 +33,7 @@ impl WebhooksApi {
         state: Data<&AppState>,
         #[oai(name = "Stripe-Signature")] signature: Header<Option<String>>,
         body: Binary<Vec<u8>>,
-    ) -> Result<Json<WebhookAck>, ApiError> {
+    ) -> Result<Json<WebhookAck>, Problems<{ BAD_REQUEST | PAYLOAD_TOO_LARGE | UNAVAILABLE }>> {
         let delivery = state
             .receive_stripe_event(signature.as_deref(), &body)
             .await?;

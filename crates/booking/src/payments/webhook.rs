@@ -55,11 +55,7 @@ fn intent_of(object: &serde_json::Value) -> Option<Intent> {
         client_secret: text(object, "client_secret").unwrap_or_default(),
         status: text(object, "status")?,
         // Absent, they match no payable: the event is stored as a mismatch, not applied.
-        // (The emulator writes an amount changed after creation as a string.)
-        amount: object
-            .get("amount")
-            .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
-            .unwrap_or(-1),
+        amount: object.get("amount").and_then(|v| v.as_i64()).unwrap_or(-1),
         currency: text(object, "currency").unwrap_or_default(),
         metadata,
         last_error: object
