@@ -7,7 +7,6 @@ pub mod availability;
 pub mod bookings;
 pub mod idempotency;
 pub mod migrate;
-pub mod payments;
 pub mod pool;
 pub mod predicates;
 pub mod professionals;
@@ -15,8 +14,10 @@ pub mod schema;
 pub mod search;
 pub mod slots;
 pub mod status;
+pub mod stripe_events;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod transitions;
 pub mod tx;
 pub mod users;
 

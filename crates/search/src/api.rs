@@ -1,40 +1,26 @@
 //! `GET /search/professionals`, `GET /professionals/{id}`, `GET /professionals/{id}/slots`.
 
 use crate::AppState;
+use crate::query::{SortBy, build_query, field};
 use crate::travel::TravelMode;
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{Enum, Object, OpenApi};
+use poem_openapi::{Object, OpenApi};
 use slotwise_db::availability::AvailabilityWindow;
 use slotwise_db::professionals::{Professional, ProfessionalRef};
-use slotwise_db::search::{
-    Point, SearchCursor, SearchHit, SearchQuery, SearchSort, search_professionals,
-};
+use slotwise_db::search::{SearchHit, search_professionals};
 use slotwise_db::slots::{busy_spans, free_slots};
-use slotwise_web::pagination::{decode_cursor, encode_cursor, page_limit};
+use slotwise_web::pagination::encode_cursor;
 use slotwise_web::problems::*;
 use slotwise_web::views::{Location, ProfessionalView};
-use slotwise_web::{ApiError, FieldError, Problems};
+use slotwise_web::{ApiError, Problems};
 
 pub struct SearchApi;
 
-pub const DEFAULT_RADIUS_KM: f64 = 25.0;
-pub const MAX_RADIUS_KM: f64 = 500.0;
 const MAX_SLOT_RANGE_DAYS: i64 = 31;
 const MAX_SLOTS: usize = 500;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[oai(rename_all = "snake_case")]
-pub enum SortBy {
-    /// Nearest first (the default).
-    Distance,
-    /// Cheapest first, then nearest.
-    Price,
-    /// Quickest to arrive first (same order as distance for one travel mode).
-    TravelTime,
-}
 
 #[derive(Debug, Object)]
 pub struct ProfessionalHit {
@@ -75,13 +61,6 @@ pub struct SlotList {
     pub items: Vec<SlotView>,
 }
 
-fn field(name: &str, message: &str) -> FieldError {
-    FieldError {
-        field: name.into(),
-        message: message.into(),
-    }
-}
-
 fn hit_view(hit: SearchHit, mode: TravelMode) -> ProfessionalHit {
     let distance_km = hit.distance_m.map(|m| (m / 10.0).round() / 100.0);
     let mode = mode.normalized();
@@ -101,83 +80,6 @@ fn hit_view(hit: SearchHit, mode: TravelMode) -> ProfessionalHit {
         service_radius_km: hit.service_radius_km,
         distance_km,
     }
-}
-
-/// Every query parameter of the search, checked together so all problems are reported at once.
-#[allow(clippy::too_many_arguments)]
-fn build_query(
-    lat: Option<f64>,
-    long: Option<f64>,
-    radius_km: Option<f64>,
-    category: Option<String>,
-    max_rate: Option<i64>,
-    available_at: Option<DateTime<FixedOffset>>,
-    duration_minutes: Option<i64>,
-    sort: Option<SortBy>,
-    limit: Option<u32>,
-    cursor: Option<&str>,
-) -> Result<SearchQuery, ApiError> {
-    let mut errors = Vec::new();
-    let near = match (lat, long) {
-        (Some(lat), Some(long)) => {
-            if !(-90.0..=90.0).contains(&lat) {
-                errors.push(field("lat", "must be between -90 and 90"));
-            }
-            if !(-180.0..=180.0).contains(&long) {
-                errors.push(field("long", "must be between -180 and 180"));
-            }
-            let radius = radius_km.unwrap_or(DEFAULT_RADIUS_KM);
-            if !(radius > 0.0 && radius <= MAX_RADIUS_KM) {
-                errors.push(field(
-                    "location_radius_km",
-                    "must be above 0 and at most 500",
-                ));
-            }
-            Some((Point { lat, long }, radius))
-        }
-        (None, None) => None,
-        _ => {
-            errors.push(field("lat", "lat and long go together"));
-            None
-        }
-    };
-    if max_rate.is_some_and(|r| r < 0) {
-        errors.push(field("rate_per_minute", "must not be negative"));
-    }
-    let duration = duration_minutes.unwrap_or(60);
-    if !(5..=480).contains(&duration) {
-        errors.push(field("duration_minutes", "must be between 5 and 480"));
-    }
-    let limit = page_limit(limit);
-    if let Err(e) = &limit {
-        errors.extend(e.problem.errors.clone());
-    }
-    let after = match cursor.map(decode_cursor::<SearchCursor>).transpose() {
-        Ok(after) => after,
-        Err(e) => {
-            errors.extend(e.problem.errors);
-            None
-        }
-    };
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    let free_during = available_at.map(|start| {
-        let start = start.with_timezone(&Utc);
-        (start, start + Duration::minutes(duration))
-    });
-    Ok(SearchQuery {
-        near,
-        category: category.filter(|c| !c.is_empty()),
-        max_rate_per_minute: max_rate,
-        free_during,
-        sort: match sort.unwrap_or(SortBy::Distance) {
-            SortBy::Price => SearchSort::Price,
-            SortBy::Distance | SortBy::TravelTime => SearchSort::Distance,
-        },
-        after,
-        limit: i64::from(limit.unwrap_or(20)),
-    })
 }
 
 #[OpenApi]

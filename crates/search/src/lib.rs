@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod config;
+pub mod query;
 pub mod travel;
 
 use poem::Endpoint;

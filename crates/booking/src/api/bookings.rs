@@ -5,7 +5,7 @@ use crate::AppState;
 use crate::auth::{BearerAuth, MaybeAuth, is_admin};
 use crate::bookings::BookingView;
 use crate::bookings::cancel::CancelledBy;
-use crate::bookings::create::NewBooking;
+use crate::bookings::request::NewBooking;
 use crate::idempotency::{Caller, IdempotencyKey};
 use chrono::{DateTime, FixedOffset, Utc};
 use poem::web::Data;

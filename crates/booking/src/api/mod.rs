@@ -1,7 +1,9 @@
 //! The booking service's HTTP API, one module per resource.
 
 pub mod accounts;
+pub mod availability;
 pub mod bookings;
+pub mod professional_input;
 pub mod professionals;
 pub mod webhooks;
 
@@ -22,6 +24,7 @@ pub enum ApiTags {
 pub type Api = (
     accounts::AccountsApi,
     professionals::ProfessionalsApi,
+    availability::AvailabilityApi,
     bookings::BookingsApi,
     webhooks::WebhooksApi,
 );
@@ -30,6 +33,7 @@ pub fn api() -> Api {
     (
         accounts::AccountsApi,
         professionals::ProfessionalsApi,
+        availability::AvailabilityApi,
         bookings::BookingsApi,
         webhooks::WebhooksApi,
     )

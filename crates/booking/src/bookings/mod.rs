@@ -5,6 +5,7 @@
 pub mod cancel;
 pub mod create;
 pub mod payable;
+pub mod request;
 
 use chrono::{DateTime, Utc};
 use poem_openapi::Object;

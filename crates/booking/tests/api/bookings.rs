@@ -1,3 +1,6 @@
+//! Booking creation, reading, listing and cancelling through the API.
+//! (Past 300 lines: one test per rule of the booking contract, each self-contained.)
+
 use crate::helpers::{rfc3339, spawn_app, status_and_json, tomorrow_at};
 use chrono::{DateTime, Duration, Utc};
 use reqwest::StatusCode;

@@ -200,17 +200,7 @@ async fn a_query_over_the_statement_timeout_is_cut_off_and_answers_503() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stripe_that_never_answers_times_out_into_a_503() {
-    // A peer that accepts connections and never says a word.
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = silent.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = silent.accept().await {
-            held.push(socket);
-        }
-    });
+    let addr = crate::helpers::silent_peer().await;
     let app = crate::helpers::spawn_unregistered_app(|c| {
         c.stripe_api_base = format!("http://{addr}/");
         c.stripe_timeout = std::time::Duration::from_secs(1);
@@ -239,16 +229,7 @@ async fn a_stripe_that_never_answers_times_out_into_a_503() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconciliation_holds_no_connection_while_it_waits_for_stripe() {
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = silent.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = silent.accept().await {
-            held.push(socket);
-        }
-    });
+    let addr = crate::helpers::silent_peer().await;
     let app = crate::helpers::spawn_unregistered_app(|c| {
         c.stripe_api_base = format!("http://{addr}/");
         c.stripe_timeout = std::time::Duration::from_secs(3);

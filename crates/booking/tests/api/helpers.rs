@@ -1,4 +1,6 @@
 //! `spawn_app()` and the few calls every test makes.
+//! (Past 300 lines on purpose: the one test client helper every test binary
+//! shares, `statements.rs` included by path, so a call is written once.)
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use reqwest::{Response, StatusCode};
@@ -273,6 +275,19 @@ impl TestApp {
         res.json().await.expect("json")
     }
 
+    /// Changes a PaymentIntent at the emulator (`POST /v1/payment_intents/{id}`).
+    pub async fn update_intent(&self, intent: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
+        let res = self
+            .http
+            .post(format!("{}v1/payment_intents/{intent}", stripe_base()))
+            .basic_auth("sk_test_slotwise_local", Some(""))
+            .form(form)
+            .send()
+            .await
+            .expect("update intent");
+        status_and_json(res).await
+    }
+
     pub async fn stripe_get(&self, path: &str) -> Value {
         self.http
             .get(format!("{}v1/{path}", stripe_base()))
@@ -389,6 +404,8 @@ impl TestApp {
             .await
             .expect("metrics");
         assert_eq!(res.status(), StatusCode::OK);
+        let content_type = res.headers()["content-type"].to_str().expect("ascii");
+        assert!(content_type.starts_with("text/plain"), "{content_type}");
         res.text().await.expect("text")
     }
 
@@ -397,6 +414,21 @@ impl TestApp {
         let mut conn = self.state.pool.get().await.expect("conn");
         conn.batch_execute(statement).await.expect("statement");
     }
+}
+
+/// A peer that accepts connections and never says a word (a Stripe that hangs).
+pub async fn silent_peer() -> std::net::SocketAddr {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = silent.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
+    addr
 }
 
 /// A Stripe event as Stripe would send it.

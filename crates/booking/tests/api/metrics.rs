@@ -18,20 +18,7 @@ async fn metrics_count_requests_by_route_outcomes_jobs_and_pool() {
     assert_eq!(status, StatusCode::CONFLICT);
     app.state.run_jobs_once().await;
 
-    let res = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics");
-    assert_eq!(res.status(), StatusCode::OK);
-    assert!(
-        res.headers()["content-type"]
-            .to_str()
-            .expect("ascii")
-            .starts_with("text/plain")
-    );
-    let text = res.text().await.expect("text");
+    let text = app.metrics().await;
     for expected in [
         "# TYPE http_requests_total counter",
         "http_requests_total{method=\"POST\",route=\"/bookings\",status=\"201\"}",

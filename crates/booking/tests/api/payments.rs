@@ -1,4 +1,6 @@
 //! The money path against the running Stripe emulator.
+//! (Past 300 lines: each test is one whole scenario against the emulator,
+//! read top to bottom; splitting them would only scatter the money path.)
 
 use crate::helpers::{Pro, TestApp, spawn_app, status_and_json, tomorrow_at};
 use reqwest::StatusCode;

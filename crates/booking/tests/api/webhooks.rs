@@ -1,4 +1,6 @@
-//! Webhook deliveries: signatures, replays, order, unknown types.
+//! Webhook deliveries: signatures, replays, order, unknown types, and
+//! payments that disagree with their booking.
+//! (Past 300 lines: one test per delivery case, each self-contained.)
 
 use crate::helpers::{event, spawn_app, status_and_json, tomorrow_at};
 use chrono::Utc;
@@ -271,21 +273,10 @@ async fn a_payment_whose_metadata_names_the_wrong_professional_still_confirms_it
         .expect("intent");
     // The booking is found by its id and by its own record of the intent,
     // not lost because one metadata field is wrong.
-    let res = app
-        .http
-        .post(format!(
-            "{}v1/payment_intents/{intent}",
-            crate::helpers::stripe_base()
-        ))
-        .basic_auth("sk_test_slotwise_local", Some(""))
-        .form(&[(
-            "metadata[professional_id]",
-            uuid::Uuid::new_v4().to_string(),
-        )])
-        .send()
-        .await
-        .expect("update metadata");
-    let (status, updated) = status_and_json(res).await;
+    let other = uuid::Uuid::new_v4().to_string();
+    let (status, updated) = app
+        .update_intent(intent, &[("metadata[professional_id]", other.as_str())])
+        .await;
     assert!(status.is_success(), "{updated}");
     assert_eq!(
         updated["metadata"]["booking_id"], id,
@@ -362,18 +353,8 @@ async fn a_succeeded_payment_of_another_amount_fails_the_booking_and_is_refunded
         .expect("intent");
     let before = mismatches(&app.metrics().await, "amount");
     // The intent is changed at Stripe to charge 1 cent, then paid.
-    let res = app
-        .http
-        .post(format!(
-            "{}v1/payment_intents/{intent}",
-            crate::helpers::stripe_base()
-        ))
-        .basic_auth("sk_test_slotwise_local", Some(""))
-        .form(&[("amount", "1")])
-        .send()
-        .await
-        .expect("update");
-    assert!(res.status().is_success());
+    let (status, _) = app.update_intent(intent, &[("amount", "1")]).await;
+    assert!(status.is_success());
     app.pay(intent, "pm_card_visa").await;
     let failed = app
         .wait_for(Some(&client), id, |b| {

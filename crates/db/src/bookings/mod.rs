@@ -1,4 +1,9 @@
-//! Bookings: a client's claim on a professional's time.
+//! Bookings: a client's claim on a professional's time. Every query of a
+//! booking lives in this module: finding and listing here, its money in
+//! `payment`, what the jobs claim in `jobs`.
+
+mod jobs;
+mod payment;
 
 use crate::availability::booking_is_active;
 use crate::schema::{bookings, professionals, tstzrange};
