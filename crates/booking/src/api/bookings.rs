@@ -5,9 +5,11 @@ use crate::AppState;
 use crate::auth::{BearerAuth, MaybeAuth, is_admin};
 use crate::bookings::BookingView;
 use crate::bookings::cancel::CancelledBy;
+use crate::bookings::error::BookingError;
 use crate::bookings::request::NewBooking;
 use crate::idempotency::{Caller, IdempotencyKey};
 use chrono::{DateTime, FixedOffset, Utc};
+use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
@@ -22,6 +24,41 @@ use slotwise_web::problems::*;
 use uuid::Uuid;
 
 pub struct BookingsApi;
+
+/// The HTTP answer to each way a booking is refused.
+impl From<BookingError> for ApiError {
+    fn from(err: BookingError) -> Self {
+        use BookingError as E;
+        let detail = err.to_string();
+        match err {
+            E::NotFound => ApiError::not_found("booking"),
+            E::ProfessionalNotFound => ApiError::not_found("professional"),
+            E::OutsideAvailability => {
+                ApiError::unprocessable("outside_availability", "Outside availability", detail)
+            }
+            E::SlotTaken => ApiError::conflict("booking_conflict", "Slot already booked", detail),
+            E::PriceOutOfRange => {
+                ApiError::unprocessable("price_out_of_range", "Price out of range", detail)
+            }
+            E::SignInRequired => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "sign_in_required",
+                "Sign-in required",
+                detail,
+            )
+            .with_header("www-authenticate", "Bearer"),
+            E::TooManyUnpaidHolds { .. } => {
+                ApiError::conflict("too_many_unpaid_holds", "Too many unpaid holds", detail)
+            }
+            E::Started => ApiError::conflict("booking_started", "Booking already started", detail),
+            E::NotCancellable(_) => {
+                ApiError::conflict("booking_not_cancellable", "Booking not cancellable", detail)
+            }
+            E::Database(e) => e.into(),
+            E::Pool(e) => e.into(),
+        }
+    }
+}
 
 /// The seed's body: `professional_id` takes the professional's UUID or slug.
 #[derive(Debug, Object)]
@@ -256,7 +293,8 @@ impl BookingsApi {
         }
         let cancelled = state
             .cancel_booking(found.booking.key(), user.id, by)
-            .await?;
+            .await
+            .map_err(ApiError::from)?;
         Ok(Json(BookingView::new(cancelled, found.professional_slug)))
     }
 }

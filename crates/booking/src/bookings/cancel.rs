@@ -1,11 +1,11 @@
 //! Cancelling a booking: who may, when, and what each gets back.
 
+use super::error::BookingError;
 use crate::AppState;
 use chrono::{DateTime, Duration, Utc};
 use slotwise_db::bookings::{Booking, BookingKey};
 use slotwise_db::status::Status;
 use slotwise_db::{AsyncPgConnection, DbError, serializable};
-use slotwise_web::ApiError;
 
 impl AppState {
     /// Cancels a booking: a pending one releases its slot and its PaymentIntent;
@@ -15,7 +15,7 @@ impl AppState {
         booking_id: BookingKey,
         actor: uuid::Uuid,
         by: CancelledBy,
-    ) -> Result<Booking, ApiError> {
+    ) -> Result<Booking, BookingError> {
         let source = format!("user:{actor}");
         let late_percent = self.config.late_cancel_refund_percent;
         let mut conn = self.pool.get().await?;
@@ -49,21 +49,9 @@ impl AppState {
         })?;
         drop(conn);
         let (before, booking) = match outcome {
-            Cancel::NotFound => return Err(ApiError::not_found("booking")),
-            Cancel::Started => {
-                return Err(ApiError::conflict(
-                    "booking_started",
-                    "Booking already started",
-                    "a client cannot cancel a booking at or after its start; ask the professional",
-                ));
-            }
-            Cancel::Refused(booking) => {
-                return Err(ApiError::conflict(
-                    "booking_not_cancellable",
-                    "Booking not cancellable",
-                    format!("a {} booking cannot be cancelled", booking.status),
-                ));
-            }
+            Cancel::NotFound => return Err(BookingError::NotFound),
+            Cancel::Started => return Err(BookingError::Started),
+            Cancel::Refused(booking) => return Err(BookingError::NotCancellable(booking.status)),
             Cancel::Done { before, cancelled } => (before, cancelled),
         };
         match (before, &booking.payment_intent_id) {

@@ -4,6 +4,7 @@
 //! through the payment core's phases 2 and 3.
 
 use super::BookingView;
+use super::error::BookingError;
 use super::request::NewBooking;
 use crate::AppState;
 use crate::faults::CrashPoint;
@@ -77,7 +78,9 @@ impl AppState {
                 idempotent.source(),
             );
             let outcome = serializable!(conn, async |conn: &mut AsyncPgConnection| {
-                let result = decide(conn, caller, &request, hold, caps, &source).await?;
+                let result = decide(conn, caller, &request, hold, caps, &source)
+                    .await?
+                    .map_err(ApiError::from);
                 // A paid booking is stored with its key at the first recovery point;
                 // the answer is stored once Stripe has made the PaymentIntent.
                 let point = match &result {
@@ -158,31 +161,25 @@ async fn hold_refused(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
     caps: HoldCaps,
-) -> Result<Option<ApiError>, DbError> {
+) -> Result<Option<BookingError>, DbError> {
     let Some(user) = caller.user_id else {
-        return Ok(Some(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "sign_in_required",
-            "Sign-in required",
-            "paid bookings need a signed-in client: send `Authorization: Bearer <token>` from /api/users/signin",
-        )));
-    };
-    let too_many = |held: i64, cap: i64, whose: &str| {
-        ApiError::conflict(
-            "too_many_unpaid_holds",
-            "Too many unpaid holds",
-            format!(
-                "{whose} already {held} unpaid bookings (at most {cap}); pay or cancel one, or wait until a hold expires"
-            ),
-        )
+        return Ok(Some(BookingError::SignInRequired));
     };
     let held = Booking::count_unpaid_holds(conn, HoldOwner::Client(user)).await?;
     if held >= caps.per_user {
-        return Ok(Some(too_many(held, caps.per_user, "you hold")));
+        return Ok(Some(BookingError::TooManyUnpaidHolds {
+            whose: "you hold",
+            held,
+            cap: caps.per_user,
+        }));
     }
     let held = Booking::count_unpaid_holds(conn, HoldOwner::Ip(&caller.ip)).await?;
     if held >= caps.per_ip {
-        return Ok(Some(too_many(held, caps.per_ip, "your address holds")));
+        return Ok(Some(BookingError::TooManyUnpaidHolds {
+            whose: "your address holds",
+            held,
+            cap: caps.per_ip,
+        }));
     }
     Ok(None)
 }
@@ -195,40 +192,28 @@ async fn decide(
     hold: Duration,
     caps: HoldCaps,
     source: &str,
-) -> Result<Result<BookingView, ApiError>, TxError> {
+) -> Result<Result<BookingView, BookingError>, TxError> {
     let client_id = caller.user_id;
     let reference = ProfessionalRef::parse(&request.professional);
     let Some(pro) = Professional::find(conn, &reference).await? else {
-        return Ok(Err(ApiError::not_found("professional")));
+        return Ok(Err(BookingError::ProfessionalNotFound));
     };
     let (start, end) = (request.start, request.end());
     if AvailabilityWindow::lock_containing(conn, pro.id, start, end)
         .await?
         .is_none()
     {
-        return Ok(Err(ApiError::unprocessable(
-            "outside_availability",
-            "Outside availability",
-            "the requested time is not inside one of the professional's availability windows",
-        )));
+        return Ok(Err(BookingError::OutsideAvailability));
     }
     if Booking::slot_taken(conn, pro.id, start, end).await? {
-        return Ok(Err(ApiError::conflict(
-            "booking_conflict",
-            "Slot already booked",
-            "another booking overlaps the requested time",
-        )));
+        return Ok(Err(BookingError::SlotTaken));
     }
     let Some(price_cents) = pro.rate_per_minute.checked_mul(request.duration_minutes) else {
-        return Ok(Err(ApiError::unprocessable(
-            "price_out_of_range",
-            "Price out of range",
-            "the price overflows",
-        )));
+        return Ok(Err(BookingError::PriceOutOfRange));
     };
     let paid = price_cents > 0;
     if paid && let Some(refused) = hold_refused(conn, caller, caps).await? {
-        return Err(TxError::Refused(refused));
+        return Err(TxError::Refused(refused.into()));
     }
     // Microseconds, as PostgreSQL stores them, so the stored answer and a later read agree.
     let now = Utc::now().trunc_subsecs(6);

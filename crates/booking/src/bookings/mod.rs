@@ -4,6 +4,7 @@
 
 pub mod cancel;
 pub mod create;
+pub mod error;
 pub mod payable;
 pub mod request;
 

@@ -1,0 +1,39 @@
+//! Why a booking request or a cancellation is refused, in the domain's terms;
+//! `api::bookings` turns each into its problem+json (status and stable code).
+
+use slotwise_db::status::Status;
+use slotwise_db::{DbError, PoolError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BookingError {
+    #[error("booking not found")]
+    NotFound,
+    #[error("professional not found")]
+    ProfessionalNotFound,
+    #[error("the requested time is not inside one of the professional's availability windows")]
+    OutsideAvailability,
+    #[error("another booking overlaps the requested time")]
+    SlotTaken,
+    #[error("the price overflows")]
+    PriceOutOfRange,
+    #[error(
+        "paid bookings need a signed-in client: send `Authorization: Bearer <token>` from /api/users/signin"
+    )]
+    SignInRequired,
+    #[error(
+        "{whose} already {held} unpaid bookings (at most {cap}); pay or cancel one, or wait until a hold expires"
+    )]
+    TooManyUnpaidHolds {
+        whose: &'static str,
+        held: i64,
+        cap: i64,
+    },
+    #[error("a client cannot cancel a booking at or after its start; ask the professional")]
+    Started,
+    #[error("a {0} booking cannot be cancelled")]
+    NotCancellable(Status),
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error(transparent)]
+    Pool(#[from] PoolError),
+}
