@@ -1,7 +1,6 @@
 //! Recovery points a test can stop a booking at, as if the process died there.
 //! Compiled in only with the `fault-injection` feature (test builds).
 
-use crate::AppState;
 use slotwise_web::ApiError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -14,27 +13,24 @@ pub enum CrashPoint {
     BeforeRefund,
 }
 
-#[cfg(feature = "fault-injection")]
+/// The armed crash points of a test build; nothing in a real build.
 #[derive(Clone, Default)]
-pub struct Faults(std::sync::Arc<std::sync::Mutex<std::collections::HashSet<CrashPoint>>>);
+pub struct Faults(
+    #[cfg(feature = "fault-injection")]
+    std::sync::Arc<std::sync::Mutex<std::collections::HashSet<CrashPoint>>>,
+);
 
-#[cfg(feature = "fault-injection")]
 impl Faults {
     /// The next request to reach `point` stops there.
+    #[cfg(feature = "fault-injection")]
     pub fn arm(&self, point: CrashPoint) {
         self.0.lock().expect("faults lock").insert(point);
     }
 
-    fn take(&self, point: CrashPoint) -> bool {
-        self.0.lock().expect("faults lock").remove(&point)
-    }
-}
-
-impl AppState {
     /// Stops here when a test armed `point`; a no-op in real builds.
     pub fn crash_point(&self, point: CrashPoint) -> Result<(), ApiError> {
         #[cfg(feature = "fault-injection")]
-        if self.faults.take(point) {
+        if self.0.lock().expect("faults lock").remove(&point) {
             tracing::warn!(?point, "injected crash");
             return Err(ApiError::internal());
         }

@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod payments;
 pub mod rate_limit;
 pub mod state;
+pub mod stripe;
 
 use poem::Endpoint;
 use poem_openapi::OpenApiService;

@@ -2,8 +2,8 @@
 //! rate limits (and, in test builds, the fault switch).
 
 use crate::config::Config;
-use crate::payments::stripe::Stripe;
 use crate::rate_limit::Limits;
+use crate::stripe::Stripe;
 use slotwise_db::DbPool;
 
 #[derive(Clone)]
@@ -12,7 +12,7 @@ pub struct AppState {
     pub config: Config,
     pub stripe: Stripe,
     pub limits: Limits,
-    #[cfg(feature = "fault-injection")]
+    /// Crash points tests arm (`fault-injection`); nothing in real builds.
     pub faults: crate::faults::Faults,
 }
 
@@ -34,7 +34,6 @@ impl AppState {
             config,
             stripe,
             limits,
-            #[cfg(feature = "fault-injection")]
             faults: crate::faults::Faults::default(),
         })
     }

@@ -38,7 +38,7 @@ fn check_common(
             "must be between 0 and 1000000 cents",
         ));
     }
-    if currency.is_some_and(|c| !crate::payments::stripe::is_supported_currency(c)) {
+    if currency.is_some_and(|c| !crate::stripe::is_supported_currency(c)) {
         errors.push(field(
             "currency",
             "must be a lower-case ISO 4217 code that Stripe supports, e.g. usd",

@@ -103,7 +103,7 @@ impl AppState {
                 Ok(Ok(view)) if view.status == Status::Pending.as_str() => {
                     crate::count_outcome("created");
                     drop(conn);
-                    self.crash_point(CrashPoint::AfterBookingCreated)?;
+                    self.faults.crash_point(CrashPoint::AfterBookingCreated)?;
                     let done = self
                         .complete_payment::<Booking>(
                             &idempotent.scope,

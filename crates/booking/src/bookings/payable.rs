@@ -2,8 +2,8 @@
 //! rows are, and whether a late payment can still keep its slot.
 
 use super::BookingView;
-use crate::payments::stripe::Intent;
 use crate::payments::{Held, Payable};
+use crate::stripe::Intent;
 use chrono::{DateTime, Utc};
 use slotwise_db::availability::AvailabilityWindow;
 use slotwise_db::bookings::{Booking, BookingKey};

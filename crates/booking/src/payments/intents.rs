@@ -2,8 +2,8 @@
 //! applied to its payable's status machine, in the caller's transaction.
 //! Safe to repeat and to receive out of order: only forward moves happen.
 
-use super::stripe::Intent;
 use super::{Applied, Payable};
+use crate::stripe::Intent;
 use slotwise_db::status::Status;
 use slotwise_db::{AsyncPgConnection, DbError};
 

@@ -6,7 +6,7 @@
 //! - `intents`: Stripe's word on an intent (webhook or reconciliation)
 //!   applied to the status machine, checked against what the payable recorded;
 //! - `refunds`: owed refunds made at Stripe exactly once;
-//! - `webhook`, `signature`, `stripe`: the wire.
+//! - `webhook`: Stripe's events in; `crate::stripe` is the wire.
 //!
 //! A new kind of order implements [`Payable`] and names its `KIND` in its
 //! intents' metadata; `intents::apply_to_kind` routes Stripe's news to it.
@@ -14,11 +14,9 @@
 pub mod intents;
 pub mod phases;
 pub mod refunds;
-pub mod signature;
-pub mod stripe;
 pub mod webhook;
 
-use self::stripe::Intent;
+use crate::stripe::Intent;
 use chrono::{DateTime, Utc};
 use slotwise_db::status::Status;
 use slotwise_db::{AsyncPgConnection, QueryResult};

@@ -3,11 +3,11 @@
 //! PaymentIntent, then store it together with the final answer on the key.
 
 use super::intents::apply_intent;
-use super::stripe::{Intent, StripeFailure};
 use super::{Held, Payable};
 use crate::AppState;
 use crate::faults::CrashPoint;
 use crate::idempotency::stored;
+use crate::stripe::{Intent, StripeFailure};
 use poem::http::StatusCode;
 use slotwise_db::idempotency::IdempotencyRecord;
 use slotwise_db::status::Status;
@@ -66,7 +66,7 @@ impl AppState {
                 .await
                 .map(Some)
         };
-        self.crash_point(CrashPoint::AfterIntentCreated)?;
+        self.faults.crash_point(CrashPoint::AfterIntentCreated)?;
         let source = format!("idempotency:{scope}/{key}");
         let mut conn = self.pool.get().await?;
         // Row locks on the key and the payable are all phase 3 needs; SERIALIZABLE

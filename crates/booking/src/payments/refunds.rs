@@ -22,7 +22,7 @@ impl AppState {
         else {
             return Ok(());
         };
-        self.crash_point(CrashPoint::BeforeRefund)?;
+        self.faults.crash_point(CrashPoint::BeforeRefund)?;
         let id = held.id;
         let amount = held.refund_amount.unwrap_or(held.amount);
         let idempotency_key = format!("{}-refund-{id}", P::KIND);

@@ -2,10 +2,10 @@
 //! to its payable in the same transaction.
 
 use super::intents::apply_intent;
-use super::signature::{self, SignatureError};
-use super::stripe::Intent;
 use super::{Applied, Payable};
 use crate::AppState;
+use crate::stripe::Intent;
+use crate::stripe::signature::{self, SignatureError};
 use chrono::Utc;
 use serde::Deserialize;
 use slotwise_db::bookings::Booking;

@@ -358,7 +358,7 @@ impl TestApp {
     pub async fn send_event(&self, event: &Value, timestamp: Option<i64>) -> Response {
         let body = serde_json::to_vec(event).expect("json");
         let t = timestamp.unwrap_or_else(|| Utc::now().timestamp());
-        let header = slotwise_booking::payments::signature::sign(
+        let header = slotwise_booking::stripe::signature::sign(
             &self.state.config.stripe_webhook_secret,
             &body,
             t,

@@ -100,7 +100,7 @@ async fn forged_unsigned_and_stale_deliveries_are_400_and_change_nothing() {
     let evt = succeeded(&booking);
     let body = serde_json::to_vec(&evt).expect("json");
     let now = Utc::now().timestamp();
-    let forged = slotwise_booking::payments::signature::sign("whsec_attacker", &body, now);
+    let forged = slotwise_booking::stripe::signature::sign("whsec_attacker", &body, now);
     let cases = [
         Some(forged),
         None,
@@ -160,7 +160,7 @@ async fn unknown_event_types_are_acknowledged_and_ignored() {
         .header("content-type", "application/json")
         .header(
             "Stripe-Signature",
-            slotwise_booking::payments::signature::sign(
+            slotwise_booking::stripe::signature::sign(
                 &app.state.config.stripe_webhook_secret,
                 b"not json",
                 Utc::now().timestamp(),

@@ -1,5 +1,8 @@
-//! The Stripe API as Slotwise uses it, through async-stripe. The same code
+//! The Stripe API as Slotwise uses it (and, in `signature`, the check of
+//! what Stripe sends us), through async-stripe. The same code
 //! talks to real Stripe (test keys) and to the emulator (`STRIPE_API_BASE`).
+
+pub mod signature;
 
 use std::collections::HashMap;
 use std::time::Duration;
