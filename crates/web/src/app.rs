@@ -19,13 +19,14 @@ where
     S: Clone + Send + Sync + 'static,
 {
     let with_metrics = hardening.metrics_listen.is_none();
-    let routes = hardening
-        .limit_bodies(crate::docs::routes(api, with_metrics))
+    let routes = hardening.limit_bodies(crate::docs::routes(api, with_metrics));
+    let answered = hardening
+        .cors(routes)
         .data(pool)
         .data(state)
         // The one place an error becomes problem+json.
         .around(crate::request_id::around);
-    hardening.apply(routes)
+    hardening.security_headers(answered)
 }
 
 /// `/metrics` alone, for the address `METRICS_LISTEN` names.

@@ -66,20 +66,10 @@ impl Hardening {
         ep.around(move |ep, req| limit_body(max, ep, req))
     }
 
-    /// Security headers and CORS on every answer, errors included: goes
-    /// outside the request-id layer, whose answers are never errors.
-    pub fn apply<E: Endpoint + 'static>(&self, ep: E) -> poem::endpoint::BoxEndpoint<'static> {
-        let ep = ep.with(
-            SetHeader::new()
-                .overriding("x-content-type-options", "nosniff")
-                .overriding("x-frame-options", "DENY")
-                .overriding("referrer-policy", "no-referrer")
-                .overriding(
-                    "strict-transport-security",
-                    "max-age=63072000; includeSubDomains",
-                )
-                .overriding("cross-origin-opener-policy", "same-origin"),
-        );
+    /// CORS for the configured origins only; goes inside the request-id
+    /// layer, so a refused origin is problem+json with a request id too.
+    pub fn cors<E: Endpoint + 'static>(&self, ep: E) -> poem::endpoint::BoxEndpoint<'static> {
+        let ep = ep.map_to_response();
         if self.cors_allowed_origins.is_empty() {
             return ep.boxed();
         }
@@ -98,6 +88,22 @@ impl Hardening {
             cors = cors.allow_origins(self.cors_allowed_origins.iter().map(String::as_str));
         }
         ep.with(cors).boxed()
+    }
+
+    /// Security headers on every answer, errors included: goes outside the
+    /// request-id layer, whose answers are never errors.
+    pub fn security_headers<E: Endpoint + 'static>(&self, ep: E) -> impl Endpoint + use<E> {
+        ep.with(
+            SetHeader::new()
+                .overriding("x-content-type-options", "nosniff")
+                .overriding("x-frame-options", "DENY")
+                .overriding("referrer-policy", "no-referrer")
+                .overriding(
+                    "strict-transport-security",
+                    "max-age=63072000; includeSubDomains",
+                )
+                .overriding("cross-origin-opener-policy", "same-origin"),
+        )
     }
 }
 

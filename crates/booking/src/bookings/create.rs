@@ -60,16 +60,16 @@ impl AppState {
             per_user: self.config.max_unpaid_holds_per_user,
             per_ip: self.config.max_unpaid_holds_per_ip,
         };
-        let mut conn = self.pool.get().await?;
         for _ in 0..3 {
             if let Prior::Answered {
                 status,
                 body,
                 replayed,
-            } = self.prior(&mut conn, &idempotent).await?
+            } = self.prior(&idempotent).await?
             {
                 return Ok(Answer::from_stored(status, body, replayed));
             }
+            let mut conn = self.pool.get().await?;
             let now = Utc::now();
             request.validate(now)?;
             let (hold, ttl, source) = (
@@ -89,7 +89,12 @@ impl AppState {
                     }
                     _ => {
                         let (status, body) = stored(&result, StatusCode::CREATED);
-                        RecoveryPoint::Finished { status, body }
+                        let payable_id = result.as_ref().ok().map(|b| b.id);
+                        RecoveryPoint::Finished {
+                            status,
+                            body,
+                            payable_id,
+                        }
                     }
                 };
                 let record = idempotent.record(now, ttl, point);

@@ -18,7 +18,6 @@ use crate::payments::Payable;
 use chrono::{DateTime, Utc};
 use poem::http::StatusCode;
 use poem_openapi::types::{ParseFromJSON, ToJSON};
-use slotwise_db::DbConn;
 use slotwise_db::bookings::Booking;
 use slotwise_db::idempotency::{BOOKING_CREATED, FINISHED, IdempotencyRecord};
 use slotwise_web::{ApiError, Problem};
@@ -59,10 +58,11 @@ pub struct IdempotentRequest {
 
 /// How far a request got when its key was stored.
 pub enum RecoveryPoint {
-    /// Its answer is known.
+    /// Its answer is known (and, when it made one, its payable).
     Finished {
         status: u16,
         body: serde_json::Value,
+        payable_id: Option<Uuid>,
     },
     /// Its payable is stored, its payment not yet set up (leased to this request).
     Created { payable_id: Uuid },
@@ -100,9 +100,17 @@ impl IdempotentRequest {
         point: RecoveryPoint,
     ) -> IdempotencyRecord {
         let (recovery_point, locked_at, payable_id, status, body) = match point {
-            RecoveryPoint::Finished { status, body } => {
-                (FINISHED, None, None, Some(i32::from(status)), Some(body))
-            }
+            RecoveryPoint::Finished {
+                status,
+                body,
+                payable_id,
+            } => (
+                FINISHED,
+                None,
+                payable_id,
+                Some(i32::from(status)),
+                Some(body),
+            ),
             RecoveryPoint::Created { payable_id } => {
                 (BOOKING_CREATED, Some(now), Some(payable_id), None, None)
             }
@@ -198,12 +206,10 @@ impl AppState {
     /// Finds and judges an earlier request with this key: its answer, 422 when
     /// it was another request, 409 while it may still run, or its abandoned
     /// work finished now.
-    pub async fn prior(
-        &self,
-        conn: &mut DbConn,
-        request: &IdempotentRequest,
-    ) -> Result<Prior, ApiError> {
+    pub async fn prior(&self, request: &IdempotentRequest) -> Result<Prior, ApiError> {
         let now = Utc::now();
+        let mut pooled = self.pool.get().await?;
+        let conn = &mut pooled;
         let Some(prior) = IdempotencyRecord::find(conn, &request.scope, &request.key).await? else {
             return Ok(Prior::Absent);
         };
@@ -230,7 +236,9 @@ impl AppState {
         if !IdempotencyRecord::claim_stale(conn, &prior.scope, &prior.key, stale_before).await? {
             return Err(key_in_use());
         }
-        let (status, body) = self.resume(&prior).await?;
+        // No connection held while Stripe is asked.
+        drop(pooled);
+        let (status, body) = self.resume(&prior).await?.ok_or_else(ApiError::internal)?;
         Ok(Prior::Answered {
             status,
             body,
@@ -239,17 +247,19 @@ impl AppState {
     }
 
     /// Finishes a claimed, unfinished request from its recovery point: finds
-    /// (or makes) its PaymentIntent and stores the answer on its key.
+    /// (or makes) its PaymentIntent and stores the answer on its key. `None`
+    /// when its payable is gone (nothing to finish).
     pub async fn resume(
         &self,
         record: &IdempotencyRecord,
-    ) -> Result<(u16, serde_json::Value), ApiError> {
+    ) -> Result<Option<(u16, serde_json::Value)>, ApiError> {
         let payable_id = record.booking_id.ok_or_else(ApiError::internal)?;
         let payment_method = record
             .request_body
             .get("payment_method")
             .and_then(|v| v.as_str());
-        // Bookings are the one kind today; a new kind is told by its request path.
+        // Bookings are the one kind today; a new kind would be told by the
+        // key's request path.
         self.resume_payable::<Booking>(record, payable_id, payment_method)
             .await
     }
@@ -259,16 +269,17 @@ impl AppState {
         record: &IdempotencyRecord,
         payable_id: Uuid,
         payment_method: Option<&str>,
-    ) -> Result<(u16, serde_json::Value), ApiError> {
+    ) -> Result<Option<(u16, serde_json::Value)>, ApiError> {
         let key = {
             let mut conn = self.pool.get().await?;
-            P::locate(&mut conn, payable_id)
-                .await?
-                .ok_or_else(|| ApiError::not_found(P::KIND))?
+            P::locate(&mut conn, payable_id).await?
+        };
+        let Some(key) = key else {
+            return Ok(None);
         };
         let done = self
             .complete_payment::<P>(&record.scope, &record.key, key, payment_method, true)
             .await?;
-        Ok(done.stored)
+        Ok(Some(done.stored))
     }
 }

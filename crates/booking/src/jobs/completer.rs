@@ -32,9 +32,9 @@ impl AppState {
                 continue;
             }
             match self.resume(&record).await {
-                Ok(_) => done += 1,
+                Ok(Some(_)) => done += 1,
                 // Its payable is gone: nothing to finish.
-                Err(e) if e.problem.status == 404 => continue,
+                Ok(None) => continue,
                 // Stripe is down: the key keeps its recovery point; stop until the next round.
                 Err(e) => {
                     tracing::warn!(error = %e, "could not complete an abandoned request");

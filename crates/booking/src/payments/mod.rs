@@ -9,7 +9,9 @@
 //! - `webhook`: Stripe's events in; `crate::stripe` is the wire.
 //!
 //! A new kind of order implements [`Payable`] and names its `KIND` in its
-//! intents' metadata; `intents::apply_to_kind` routes Stripe's news to it.
+//! intents' metadata (`kind`); `AppState::receive_stripe_event` then routes
+//! Stripe's news by it, an intent without `kind` being a booking's (intents
+//! made before the field existed). docs/ARCHITECTURE.md has the steps.
 
 pub mod intents;
 pub mod phases;
@@ -184,6 +186,7 @@ pub enum Applied<K> {
 impl<K> Applied<K> {
     pub fn label(&self) -> &'static str {
         match self {
+            // The stored label predates other kinds; kept so stored outcomes read alike.
             Applied::UnknownPayable => "unknown_booking",
             Applied::Confirmed => "confirmed",
             Applied::Refunded => "refunded",

@@ -118,6 +118,7 @@ async fn cors_answers_only_configured_origins() {
         res.headers()["access-control-allow-origin"],
         "https://app.example"
     );
+    assert!(res.headers().contains_key("x-request-id"));
     let res = preflight(&open, "https://evil.example")
         .await
         .expect("options");
@@ -127,6 +128,12 @@ async fn cors_answers_only_configured_origins() {
             .map(|v| v.as_bytes()),
         Some(b"https://evil.example".as_slice())
     );
+    // A refused origin is answered like any error: problem+json, request id, security headers.
+    assert!(res.headers().contains_key("x-request-id"));
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    let (status, problem) = status_and_json(res).await;
+    assert!(status.is_client_error(), "{status}");
+    assert!(problem["code"].is_string());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
