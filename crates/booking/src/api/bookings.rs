@@ -6,7 +6,7 @@ use crate::auth::{BearerAuth, MaybeAuth, is_admin};
 use crate::bookings::BookingView;
 use crate::bookings::cancel::CancelledBy;
 use crate::bookings::error::BookingError;
-use crate::bookings::request::NewBooking;
+use crate::bookings::request::SlotRequest;
 use crate::idempotency::{Caller, IdempotencyKey};
 use chrono::{DateTime, FixedOffset, Utc};
 use poem::http::StatusCode;
@@ -178,7 +178,7 @@ impl BookingsApi {
         };
         state.limits.booking.check(&caller.scope())?;
         let key = IdempotencyKey::parse(idempotency_key.as_deref())?;
-        let request = NewBooking {
+        let request = SlotRequest {
             professional: body.0.professional_id,
             start: body.0.start_time.with_timezone(&Utc),
             duration_minutes: body.0.duration_minutes,

@@ -5,7 +5,7 @@
 
 use super::BookingView;
 use super::error::BookingError;
-use super::request::NewBooking;
+use super::request::SlotRequest;
 use crate::AppState;
 use crate::faults::CrashPoint;
 use crate::idempotency::{
@@ -14,7 +14,7 @@ use crate::idempotency::{
 use chrono::{Duration, SubsecRound, Utc};
 use poem::http::StatusCode;
 use slotwise_db::availability::AvailabilityWindow;
-use slotwise_db::bookings::{Booking, HoldOwner};
+use slotwise_db::bookings::{Booking, HoldOwner, NewBooking};
 use slotwise_db::idempotency::IdempotencyRecord;
 use slotwise_db::professionals::{Professional, ProfessionalRef};
 use slotwise_db::status::Status;
@@ -53,7 +53,7 @@ impl AppState {
         &self,
         caller: &Caller,
         key: &IdempotencyKey,
-        request: NewBooking,
+        request: SlotRequest,
     ) -> Result<Answer<BookingView>, ApiError> {
         let idempotent = IdempotentRequest::new(caller, key, "POST", PATH, request.canonical());
         let caps = HoldCaps {
@@ -193,7 +193,7 @@ async fn hold_refused(
 async fn decide(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
-    request: &NewBooking,
+    request: &SlotRequest,
     hold: Duration,
     caps: HoldCaps,
     source: &str,
@@ -222,7 +222,7 @@ async fn decide(
     }
     // Microseconds, as PostgreSQL stores them, so the stored answer and a later read agree.
     let now = Utc::now().trunc_subsecs(6);
-    let booking = Booking {
+    let new = NewBooking {
         id: Uuid::now_v7(),
         professional_id: pro.id,
         client_id,
@@ -237,20 +237,11 @@ async fn decide(
             Status::Confirmed
         },
         expires_at: paid.then(|| now + hold),
-        cancelled_at: None,
         created_at: now,
         updated_at: now,
-        payment_intent_id: None,
-        payment_client_secret: None,
-        payment_status: None,
-        payment_error: None,
-        refund_id: None,
-        refund_amount_cents: None,
-        refund_reason: None,
-        refund_requested_at: None,
         client_ip: Some(caller.ip.clone()),
     };
-    Booking::insert(conn, &booking).await?;
+    let booking = Booking::insert(conn, &new).await?;
     Transition::record(conn, booking.key(), None, booking.status, "booked", source).await?;
     Ok(Ok(BookingView::new(booking, pro.slug)))
 }

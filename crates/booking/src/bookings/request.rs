@@ -8,7 +8,7 @@ pub const MAX_MINUTES: i64 = 480;
 
 /// A validated booking request.
 #[derive(Debug, Clone)]
-pub struct NewBooking {
+pub struct SlotRequest {
     pub professional: String,
     pub start: DateTime<Utc>,
     pub duration_minutes: i64,
@@ -16,7 +16,7 @@ pub struct NewBooking {
     pub payment_method: Option<String>,
 }
 
-impl NewBooking {
+impl SlotRequest {
     /// The body as the fingerprint sees it: what was asked, whatever its spelling.
     pub(super) fn canonical(&self) -> serde_json::Value {
         let mut body = serde_json::json!({

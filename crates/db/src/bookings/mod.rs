@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 pub use crate::status::Status;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = bookings)]
 pub struct Booking {
     pub id: Uuid,
@@ -40,6 +40,26 @@ pub struct Booking {
     pub refund_reason: Option<String>,
     pub refund_requested_at: Option<DateTime<Utc>>,
     /// The address the booking was made from (unpaid holds are capped per IP).
+    pub client_ip: Option<String>,
+}
+
+/// A booking as it is first stored: what the request decided; the payment
+/// and refund columns start empty.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = bookings)]
+pub struct NewBooking {
+    pub id: Uuid,
+    pub professional_id: Uuid,
+    pub client_id: Option<Uuid>,
+    pub start_time: DateTime<Utc>,
+    pub end_time: DateTime<Utc>,
+    pub duration_minutes: i32,
+    pub price_cents: i64,
+    pub currency: String,
+    pub status: Status,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
     pub client_ip: Option<String>,
 }
 
@@ -121,12 +141,13 @@ impl Booking {
             })
     }
 
-    pub async fn insert(conn: &mut AsyncPgConnection, booking: &Booking) -> QueryResult<()> {
+    /// Stores a new booking and answers it as stored.
+    pub async fn insert(conn: &mut AsyncPgConnection, new: &NewBooking) -> QueryResult<Booking> {
         diesel::insert_into(bookings::table)
-            .values(booking)
-            .execute(conn)
+            .values(new)
+            .returning(Booking::as_returning())
+            .get_result(conn)
             .await
-            .map(drop)
     }
 
     /// Unpaid bookings still holding their slot, of one client or one address.

@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use reqwest::StatusCode;
 use serde_json::Value;
 use slotwise_db::availability::AvailabilityWindow;
-use slotwise_db::bookings::Booking;
+use slotwise_db::bookings::{Booking, NewBooking};
 use slotwise_db::professionals::Professional;
 use slotwise_db::users::User;
 use slotwise_search::{AppState, Config, build_app};
@@ -107,7 +107,7 @@ impl TestApp {
     pub async fn booking(&self, pro: Uuid, start: DateTime<Utc>, minutes: i64, status: &str) {
         let mut conn = self.state.pool.get().await.expect("conn");
         let now = Utc::now();
-        let booking = Booking {
+        let booking = NewBooking {
             id: Uuid::now_v7(),
             professional_id: pro,
             client_id: None,
@@ -118,17 +118,8 @@ impl TestApp {
             currency: "usd".into(),
             status: slotwise_db::status::Status::parse(status).expect("status"),
             expires_at: None,
-            cancelled_at: None,
             created_at: now,
             updated_at: now,
-            payment_intent_id: None,
-            payment_client_secret: None,
-            payment_status: None,
-            payment_error: None,
-            refund_id: None,
-            refund_amount_cents: None,
-            refund_reason: None,
-            refund_requested_at: None,
             client_ip: None,
         };
         Booking::insert(&mut conn, &booking).await.expect("booking");
