@@ -61,24 +61,30 @@ impl AppState {
             per_ip: self.config.max_unpaid_holds_per_ip,
         };
         for _ in 0..3 {
-            if let Prior::Answered {
-                status,
-                body,
-                replayed,
-            } = self.prior(&idempotent).await?
-            {
-                return Ok(Answer::from_stored(status, body, replayed));
-            }
             let mut conn = self.pool.get().await?;
+            match self.prior(&mut conn, &idempotent).await? {
+                Prior::Answered { status, body } => {
+                    return Ok(Answer::from_stored(status, body, true));
+                }
+                Prior::Abandoned(record) => {
+                    // No connection held while Stripe is asked.
+                    drop(conn);
+                    let (status, body) =
+                        self.resume(&record).await?.ok_or_else(ApiError::internal)?;
+                    return Ok(Answer::from_stored(status, body, false));
+                }
+                Prior::Absent => {}
+            }
             let now = Utc::now();
             request.validate(now)?;
+            let over_cap = over_hold_cap(&mut conn, caller, caps).await?;
             let (hold, ttl, source) = (
                 self.config.hold,
                 self.config.idempotency_ttl,
                 idempotent.source(),
             );
             let outcome = serializable!(conn, async |conn: &mut AsyncPgConnection| {
-                let result = decide(conn, caller, &request, hold, caps, &source)
+                let result = decide(conn, caller, &request, hold, over_cap, &source)
                     .await?
                     .map_err(ApiError::from);
                 // A paid booking is stored with its key at the first recovery point;
@@ -161,32 +167,54 @@ struct HoldCaps {
     per_ip: i64,
 }
 
-/// Why a paid booking may not be held by this caller now, if it may not.
-async fn hold_refused(
+/// Whether a signed-in caller already holds as many unpaid bookings as
+/// allowed (per user, then per address). Counted before the booking's
+/// SERIALIZABLE transaction, on its connection: inside it, every paid booking
+/// of one user (or address) would read the range the others insert into and
+/// fail them. So the cap is soft under races: a client racing itself may pass
+/// it by its concurrent requests, which the per-user rate limit bounds.
+/// Anonymous callers hold nothing (paid bookings need sign-in).
+async fn over_hold_cap(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
     caps: HoldCaps,
-) -> Result<Option<BookingError>, DbError> {
+) -> Result<Option<CapReached>, DbError> {
     let Some(user) = caller.user_id else {
-        return Ok(Some(BookingError::SignInRequired));
+        return Ok(None);
     };
     let held = Booking::count_unpaid_holds(conn, HoldOwner::Client(user)).await?;
     if held >= caps.per_user {
-        return Ok(Some(BookingError::TooManyUnpaidHolds {
+        let cap = caps.per_user;
+        return Ok(Some(CapReached {
             whose: "you hold",
             held,
-            cap: caps.per_user,
+            cap,
         }));
     }
     let held = Booking::count_unpaid_holds(conn, HoldOwner::Ip(&caller.ip)).await?;
     if held >= caps.per_ip {
-        return Ok(Some(BookingError::TooManyUnpaidHolds {
-            whose: "your address holds",
-            held,
-            cap: caps.per_ip,
-        }));
+        let (whose, cap) = ("your address holds", caps.per_ip);
+        return Ok(Some(CapReached { whose, held, cap }));
     }
     Ok(None)
+}
+
+/// A cap on unpaid holds the caller has reached.
+#[derive(Debug, Clone, Copy)]
+struct CapReached {
+    whose: &'static str,
+    held: i64,
+    cap: i64,
+}
+
+impl From<CapReached> for BookingError {
+    fn from(c: CapReached) -> Self {
+        BookingError::TooManyUnpaidHolds {
+            whose: c.whose,
+            held: c.held,
+            cap: c.cap,
+        }
+    }
 }
 
 /// The domain decision inside the transaction: a new booking, or why not.
@@ -195,7 +223,7 @@ async fn decide(
     caller: &Caller,
     request: &SlotRequest,
     hold: Duration,
-    caps: HoldCaps,
+    over_cap: Option<CapReached>,
     source: &str,
 ) -> Result<Result<BookingView, BookingError>, TxError> {
     let client_id = caller.user_id;
@@ -217,8 +245,13 @@ async fn decide(
         return Ok(Err(BookingError::PriceOutOfRange));
     };
     let paid = price_cents > 0;
-    if paid && let Some(refused) = hold_refused(conn, caller, caps).await? {
-        return Err(TxError::Refused(refused.into()));
+    if paid {
+        if caller.user_id.is_none() {
+            return Err(TxError::Refused(BookingError::SignInRequired.into()));
+        }
+        if let Some(reached) = over_cap {
+            return Err(TxError::Refused(BookingError::from(reached).into()));
+        }
     }
     // Microseconds, as PostgreSQL stores them, so the stored answer and a later read agree.
     let now = Utc::now().trunc_subsecs(6);

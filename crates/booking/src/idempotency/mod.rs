@@ -18,6 +18,7 @@ use crate::payments::Payable;
 use chrono::{DateTime, Utc};
 use poem::http::StatusCode;
 use poem_openapi::types::{ParseFromJSON, ToJSON};
+use slotwise_db::DbConn;
 use slotwise_db::bookings::Booking;
 use slotwise_db::idempotency::{BOOKING_CREATED, FINISHED, IdempotencyRecord};
 use slotwise_web::{ApiError, Problem};
@@ -194,22 +195,26 @@ pub fn key_in_use() -> ApiError {
 pub enum Prior {
     /// None (or one past its 24 h, now forgotten): go ahead.
     Absent,
-    /// Its answer, replayed; or finished now from its recovery point.
+    /// Its answer, to replay.
     Answered {
         status: u16,
         body: serde_json::Value,
-        replayed: bool,
     },
+    /// Abandoned, and now claimed by this request: finish it with
+    /// [`resume`](AppState::resume) once no connection is held.
+    Abandoned(Box<IdempotencyRecord>),
 }
 
 impl AppState {
     /// Finds and judges an earlier request with this key: its answer, 422 when
     /// it was another request, 409 while it may still run, or its abandoned
-    /// work finished now.
-    pub async fn prior(&self, request: &IdempotentRequest) -> Result<Prior, ApiError> {
+    /// work claimed for this request to finish.
+    pub async fn prior(
+        &self,
+        conn: &mut DbConn,
+        request: &IdempotentRequest,
+    ) -> Result<Prior, ApiError> {
         let now = Utc::now();
-        let mut pooled = self.pool.get().await?;
-        let conn = &mut pooled;
         let Some(prior) = IdempotencyRecord::find(conn, &request.scope, &request.key).await? else {
             return Ok(Prior::Absent);
         };
@@ -224,7 +229,6 @@ impl AppState {
             return Ok(Prior::Answered {
                 status: u16::try_from(status).unwrap_or(500),
                 body,
-                replayed: true,
             });
         }
         // Unfinished: 409 while the first request may still be working, else
@@ -236,14 +240,7 @@ impl AppState {
         if !IdempotencyRecord::claim_stale(conn, &prior.scope, &prior.key, stale_before).await? {
             return Err(key_in_use());
         }
-        // No connection held while Stripe is asked.
-        drop(pooled);
-        let (status, body) = self.resume(&prior).await?.ok_or_else(ApiError::internal)?;
-        Ok(Prior::Answered {
-            status,
-            body,
-            replayed: false,
-        })
+        Ok(Prior::Abandoned(Box::new(prior)))
     }
 
     /// Finishes a claimed, unfinished request from its recovery point: finds
