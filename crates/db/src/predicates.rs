@@ -50,3 +50,17 @@ literal_predicate!(
     booking_is_pending,
     "bookings.status = 'pending'"
 );
+
+literal_predicate!(
+    /// "Stripe should be asked about this booking's payment": pending ones whose
+    /// webhook may be lost, released ones whose intent may still be payable (its
+    /// cancellation failed) or was paid after all, and failed ones whose intent
+    /// creation timed out (Stripe may have made one). The predicate of
+    /// `bookings_unsettled_idx`.
+    BookingIsUnsettled,
+    booking_is_unsettled,
+    "((bookings.payment_intent_id IS NOT NULL \
+       AND (bookings.status = 'pending' OR bookings.payment_status IS NULL \
+            OR bookings.payment_status NOT IN ('succeeded', 'canceled'))) \
+      OR bookings.payment_status = 'unknown')"
+);

@@ -3,7 +3,6 @@
 
 use crate::bookings::{Booking, BookingKey, one};
 use crate::schema::bookings;
-use crate::status::Status;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -71,18 +70,8 @@ impl Booking {
         before: DateTime<Utc>,
         limit: i64,
     ) -> QueryResult<Vec<Booking>> {
-        // Pending ones whose webhook may be lost, and released ones whose intent
-        // may still be payable (its cancellation failed) or was paid after all.
-        let not_final = bookings::payment_status
-            .is_null()
-            .or(bookings::payment_status.ne_all(["succeeded", "canceled"]));
-        // And failed ones whose intent creation timed out: Stripe may have made one.
-        let with_intent = bookings::payment_intent_id
-            .is_not_null()
-            .and(bookings::status.eq(Status::Pending).or(not_final));
-        let outcome_unknown = bookings::payment_status.eq("unknown");
         bookings::table
-            .filter(with_intent.or(outcome_unknown))
+            .filter(crate::predicates::booking_is_unsettled())
             .filter(bookings::updated_at.le(before))
             .order(bookings::updated_at)
             .limit(limit)
