@@ -1,7 +1,7 @@
 //! `GET /search/professionals`, `GET /professionals/{id}`, `GET /professionals/{id}/slots`.
 
 use crate::AppState;
-use crate::query::{SortBy, build_query, field};
+use crate::query::{SortBy, build_query};
 use crate::travel::TravelMode;
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use poem::web::Data;
@@ -15,7 +15,7 @@ use slotwise_db::slots::{busy_spans, free_slots};
 use slotwise_web::pagination::encode_cursor;
 use slotwise_web::problems::*;
 use slotwise_web::views::{Location, ProfessionalView};
-use slotwise_web::{ApiError, Problems};
+use slotwise_web::{ApiError, FieldError, Problems};
 
 pub struct SearchApi;
 
@@ -173,10 +173,16 @@ impl SearchApi {
         let duration = duration_minutes.0.unwrap_or(30);
         let mut errors = Vec::new();
         if to <= from || to - from > Duration::days(MAX_SLOT_RANGE_DAYS) {
-            errors.push(field("to", "must be after from, at most 31 days later"));
+            errors.push(FieldError::new(
+                "to",
+                "must be after from, at most 31 days later",
+            ));
         }
         if !(5..=480).contains(&duration) {
-            errors.push(field("duration_minutes", "must be between 5 and 480"));
+            errors.push(FieldError::new(
+                "duration_minutes",
+                "must be between 5 and 480",
+            ));
         }
         if !errors.is_empty() {
             return Err(ApiError::validation(errors).into());

@@ -21,10 +21,6 @@ pub enum SortBy {
     TravelTime,
 }
 
-pub(crate) fn field(name: &str, message: &str) -> FieldError {
-    FieldError::new(name, message)
-}
-
 /// Every query parameter of the search, checked together so all problems are reported at once.
 #[allow(clippy::too_many_arguments)]
 pub fn build_query(
@@ -43,14 +39,14 @@ pub fn build_query(
     let near = match (lat, long) {
         (Some(lat), Some(long)) => {
             if !(-90.0..=90.0).contains(&lat) {
-                errors.push(field("lat", "must be between -90 and 90"));
+                errors.push(FieldError::new("lat", "must be between -90 and 90"));
             }
             if !(-180.0..=180.0).contains(&long) {
-                errors.push(field("long", "must be between -180 and 180"));
+                errors.push(FieldError::new("long", "must be between -180 and 180"));
             }
             let radius = radius_km.unwrap_or(DEFAULT_RADIUS_KM);
             if !(radius > 0.0 && radius <= MAX_RADIUS_KM) {
-                errors.push(field(
+                errors.push(FieldError::new(
                     "location_radius_km",
                     "must be above 0 and at most 500",
                 ));
@@ -59,16 +55,19 @@ pub fn build_query(
         }
         (None, None) => None,
         _ => {
-            errors.push(field("lat", "lat and long go together"));
+            errors.push(FieldError::new("lat", "lat and long go together"));
             None
         }
     };
     if max_rate.is_some_and(|r| r < 0) {
-        errors.push(field("rate_per_minute", "must not be negative"));
+        errors.push(FieldError::new("rate_per_minute", "must not be negative"));
     }
     let duration = duration_minutes.unwrap_or(60);
     if !(5..=480).contains(&duration) {
-        errors.push(field("duration_minutes", "must be between 5 and 480"));
+        errors.push(FieldError::new(
+            "duration_minutes",
+            "must be between 5 and 480",
+        ));
     }
     let limit = page_limit(limit);
     if let Err(e) = &limit {

@@ -2,7 +2,6 @@
 //! takes bookings, changed only by the profile's owner.
 
 use super::ApiTags;
-use super::professional_input::field;
 use crate::AppState;
 use crate::auth::BearerAuth;
 use chrono::{DateTime, Duration, FixedOffset, Utc};
@@ -13,7 +12,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use slotwise_db::availability::{AvailabilityWindow, RemoveOutcome};
 use slotwise_db::{AsyncPgConnection, serializable};
 use slotwise_web::problems::*;
-use slotwise_web::{ApiError, Problems};
+use slotwise_web::{ApiError, FieldError, Problems};
 use uuid::Uuid;
 
 pub struct AvailabilityApi;
@@ -80,7 +79,7 @@ impl AvailabilityApi {
             body.end_time.with_timezone(&Utc),
         );
         if end <= start || end - start > Duration::days(31) {
-            return Err(ApiError::validation(vec![field(
+            return Err(ApiError::validation(vec![FieldError::new(
                 "end_time",
                 "must be after start_time, at most 31 days later",
             )])
@@ -125,7 +124,9 @@ impl AvailabilityApi {
             to.0.map(|t| t.with_timezone(&Utc))
                 .unwrap_or(from + Duration::days(31));
         if to <= from {
-            return Err(ApiError::validation(vec![field("to", "must be after from")]).into());
+            return Err(
+                ApiError::validation(vec![FieldError::new("to", "must be after from")]).into(),
+            );
         }
         let pro = state.load_professional(&id).await?;
         let mut conn = state.pool.get().await?;

@@ -6,22 +6,27 @@ use slotwise_web::views::Location;
 use slotwise_web::{ApiError, FieldError};
 use uuid::Uuid;
 
-pub(super) fn field(field: &str, message: &str) -> FieldError {
-    FieldError::new(field, message)
-}
-
 fn check_location(location: &Location, errors: &mut Vec<FieldError>) {
     if !(-90.0..=90.0).contains(&location.lat) {
-        errors.push(field("location.lat", "must be between -90 and 90"));
+        errors.push(FieldError::new(
+            "location.lat",
+            "must be between -90 and 90",
+        ));
     }
     if !(-180.0..=180.0).contains(&location.long) {
-        errors.push(field("location.long", "must be between -180 and 180"));
+        errors.push(FieldError::new(
+            "location.long",
+            "must be between -180 and 180",
+        ));
     }
 }
 
 fn check_text(name: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
     if value.trim().is_empty() || value.chars().count() > max {
-        errors.push(field(name, &format!("must be 1 to {max} characters")));
+        errors.push(FieldError::new(
+            name,
+            &format!("must be 1 to {max} characters"),
+        ));
     }
 }
 
@@ -33,25 +38,25 @@ fn check_common(
     errors: &mut Vec<FieldError>,
 ) {
     if rate.is_some_and(|r| !(0..=1_000_000).contains(&r)) {
-        errors.push(field(
+        errors.push(FieldError::new(
             "rate_per_minute",
             "must be between 0 and 1000000 cents",
         ));
     }
     if currency.is_some_and(|c| !crate::stripe::is_supported_currency(c)) {
-        errors.push(field(
+        errors.push(FieldError::new(
             "currency",
             "must be a lower-case ISO 4217 code that Stripe supports, e.g. usd",
         ));
     }
     if radius.is_some_and(|r| !(r > 0.0 && r <= 20_000.0)) {
-        errors.push(field(
+        errors.push(FieldError::new(
             "service_radius_km",
             "must be above 0 and at most 20000",
         ));
     }
     if timezone.is_some_and(|t| t.is_empty() || t.len() > 64 || t.contains(char::is_whitespace)) {
-        errors.push(field(
+        errors.push(FieldError::new(
             "timezone",
             "must be an IANA time zone name, e.g. Africa/Accra",
         ));
@@ -67,7 +72,7 @@ pub(super) fn validate_new(req: &NewProfessionalRequest) -> Result<(), ApiError>
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && Uuid::parse_str(&req.slug).is_err();
     if !slug_ok {
-        errors.push(field("slug", "must be 2 to 64 of a-z, 0-9 and -"));
+        errors.push(FieldError::new("slug", "must be 2 to 64 of a-z, 0-9 and -"));
     }
     check_text("name", &req.name, 200, &mut errors);
     check_text("category", &req.category, 100, &mut errors);

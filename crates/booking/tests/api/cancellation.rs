@@ -22,9 +22,7 @@ async fn confirmed(
         )
         .await;
     let id = paid["id"].as_str().expect("id");
-    let intent = paid["payment"]["payment_intent_id"]
-        .as_str()
-        .expect("intent");
+    let intent = crate::helpers::intent_of(&paid);
     app.pay(intent, "pm_card_visa").await;
     app.wait_for(Some(client), id, |b| b["status"] == "confirmed")
         .await;
@@ -64,9 +62,7 @@ async fn a_professional_cancelling_late_or_after_the_start_refunds_in_full() {
     assert_eq!(cancelled["status"], "cancelled");
     assert_eq!(cancelled["refund"]["amount_cents"], 3000, "{cancelled}");
     assert_eq!(cancelled["refund"]["reason"], "cancelled_by_professional");
-    let intent = booking["payment"]["payment_intent_id"]
-        .as_str()
-        .expect("intent");
+    let intent = crate::helpers::intent_of(&booking);
     let refunds = app
         .stripe_get(&format!("refunds?payment_intent={intent}"))
         .await;

@@ -416,6 +416,13 @@ impl TestApp {
     }
 }
 
+/// The PaymentIntent id of a paid booking's answer.
+pub fn intent_of(booking: &Value) -> &str {
+    booking["payment"]["payment_intent_id"]
+        .as_str()
+        .expect("payment intent")
+}
+
 /// A peer that accepts connections and never says a word (a Stripe that hangs).
 pub async fn silent_peer() -> std::net::SocketAddr {
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0")

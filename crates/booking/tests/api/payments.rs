@@ -2,16 +2,9 @@
 //! (Past 300 lines: each test is one whole scenario against the emulator,
 //! read top to bottom; splitting them would only scatter the money path.)
 
-use crate::helpers::{Pro, TestApp, spawn_app, status_and_json, tomorrow_at};
+use crate::helpers::{Pro, TestApp, intent_of, spawn_app, status_and_json, tomorrow_at};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-fn intent_of(booking: &Value) -> String {
-    booking["payment"]["payment_intent_id"]
-        .as_str()
-        .expect("payment intent")
-        .to_owned()
-}
 
 /// A paid booking whose hold ran out before its payment came (the intent's
 /// cancellation did not reach Stripe): expired, its intent still payable.
@@ -43,13 +36,13 @@ async fn paying_with_pm_card_visa_confirms_the_booking_through_the_webhook() {
     assert!(
         booking["payment"]["client_secret"]
             .as_str()
-            .is_some_and(|s| s.starts_with(&intent))
+            .is_some_and(|s| s.starts_with(intent))
     );
     let at_stripe = app.stripe_get(&format!("payment_intents/{intent}")).await;
     assert_eq!(at_stripe["amount"], 3000);
     assert_eq!(at_stripe["metadata"]["booking_id"], booking["id"]);
 
-    let paid = app.pay(&intent, "pm_card_visa").await;
+    let paid = app.pay(intent, "pm_card_visa").await;
     assert_eq!(paid["status"], "succeeded");
     let id = booking["id"].as_str().expect("id");
     let confirmed = app
@@ -121,7 +114,7 @@ async fn a_declined_payment_is_recorded_and_the_slot_frees_when_the_hold_expires
         .await;
     let intent = intent_of(&booking);
     let id = booking["id"].as_str().expect("id");
-    let declined = app.pay(&intent, "pm_card_chargeCustomerFail").await;
+    let declined = app.pay(intent, "pm_card_chargeCustomerFail").await;
     assert!(declined["error"].is_object(), "{declined}");
     let failed = app
         .wait_for(Some(&client), id, |b| {
@@ -172,7 +165,7 @@ async fn a_payment_after_the_hold_expired_is_refunded_when_the_slot_was_taken() 
         .await;
     assert_eq!(status, StatusCode::CREATED);
 
-    app.pay(&intent_of(&late), "pm_card_visa").await;
+    app.pay(intent_of(&late), "pm_card_visa").await;
     let refunded = app
         .wait_for(Some(&alice), id, |b| b["refund"]["refund_id"].is_string())
         .await;
@@ -207,7 +200,7 @@ async fn a_late_payment_is_refunded_when_the_professional_removed_the_window_mea
     let res = app.remove_window(&pro, window).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
 
-    app.pay(&intent_of(&booking), "pm_card_visa").await;
+    app.pay(intent_of(&booking), "pm_card_visa").await;
     let refunded = app
         .wait_for(Some(&client), id, |b| b["refund"]["refund_id"].is_string())
         .await;
@@ -226,7 +219,7 @@ async fn a_late_payment_confirms_when_the_slot_is_still_free() {
     let pro = app.pro(100).await;
     let booking = expired_hold(&app, &client, &pro).await;
     let id = booking["id"].as_str().expect("id");
-    app.pay(&intent_of(&booking), "pm_card_visa").await;
+    app.pay(intent_of(&booking), "pm_card_visa").await;
     let confirmed = app
         .wait_for(Some(&client), id, |b| b["status"] == "confirmed")
         .await;
@@ -242,7 +235,7 @@ async fn cancelling_a_confirmed_booking_refunds_it_and_a_pending_one_cancels_its
         .booked(Some(&client), "a", &pro.id, tomorrow_at(10), 30)
         .await;
     let id = paid["id"].as_str().expect("id");
-    app.pay(&intent_of(&paid), "pm_card_visa").await;
+    app.pay(intent_of(&paid), "pm_card_visa").await;
     app.wait_for(Some(&client), id, |b| b["status"] == "confirmed")
         .await;
     let res = app.cancel(&client, id).await;
@@ -285,7 +278,7 @@ async fn a_late_cancellation_refunds_per_the_policy() {
         .booked(Some(&client), "a", &pro.id, tomorrow_at(10), 30)
         .await;
     let id = paid["id"].as_str().expect("id");
-    app.pay(&intent_of(&paid), "pm_card_visa").await;
+    app.pay(intent_of(&paid), "pm_card_visa").await;
     app.wait_for(Some(&client), id, |b| b["status"] == "confirmed")
         .await;
     // Make the start less than 24 h away.

@@ -105,10 +105,7 @@ async fn a_crash_before_the_refund_is_made_is_finished_by_the_refund_job_once() 
         .booked(Some(&client), "r", &pro.id, tomorrow_at(10), 30)
         .await;
     let id = booking["id"].as_str().expect("id");
-    let intent = booking["payment"]["payment_intent_id"]
-        .as_str()
-        .expect("intent")
-        .to_owned();
+    let intent = crate::helpers::intent_of(&booking).to_owned();
     app.pay(&intent, "pm_card_visa").await;
     app.wait_for(Some(&client), id, |b| b["status"] == "confirmed")
         .await;
@@ -187,9 +184,7 @@ async fn a_payment_whose_webhook_never_came_is_settled_by_reconciliation() {
         .booked(Some(&client), "lost", &pro.id, tomorrow_at(10), 30)
         .await;
     let id = booking["id"].as_str().expect("id");
-    let intent = booking["payment"]["payment_intent_id"]
-        .as_str()
-        .expect("intent");
+    let intent = crate::helpers::intent_of(&booking);
     assert_eq!(app.pay(intent, "pm_card_visa").await["status"], "succeeded");
     assert_eq!(
         app.get_booking(Some(&client), id).await["status"],

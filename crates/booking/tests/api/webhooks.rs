@@ -268,9 +268,7 @@ async fn a_payment_whose_metadata_names_the_wrong_professional_still_confirms_it
     let app = spawn_app().await;
     let (client, booking) = pending_booking(&app).await;
     let id = booking["id"].as_str().expect("id");
-    let intent = booking["payment"]["payment_intent_id"]
-        .as_str()
-        .expect("intent");
+    let intent = crate::helpers::intent_of(&booking);
     // The booking is found by its id and by its own record of the intent,
     // not lost because one metadata field is wrong.
     let other = uuid::Uuid::new_v4().to_string();
@@ -348,9 +346,7 @@ async fn a_succeeded_payment_of_another_amount_fails_the_booking_and_is_refunded
     let app = spawn_app().await;
     let (client, booking) = pending_booking(&app).await;
     let id = booking["id"].as_str().expect("id");
-    let intent = booking["payment"]["payment_intent_id"]
-        .as_str()
-        .expect("intent");
+    let intent = crate::helpers::intent_of(&booking);
     let before = mismatches(&app.metrics().await, "amount");
     // The intent is changed at Stripe to charge 1 cent, then paid.
     let (status, _) = app.update_intent(intent, &[("amount", "1")]).await;
