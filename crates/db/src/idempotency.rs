@@ -23,7 +23,7 @@ pub struct IdempotencyRecord {
     pub user_id: Option<Uuid>,
     pub recovery_point: String,
     pub locked_at: Option<DateTime<Utc>>,
-    pub booking_id: Option<Uuid>,
+    pub payable_id: Option<Uuid>,
     pub response_status: Option<i32>,
     pub response_body: Option<serde_json::Value>,
     pub created_at: DateTime<Utc>,

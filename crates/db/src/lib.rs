@@ -5,8 +5,11 @@
 
 pub mod availability;
 pub mod bookings;
+pub mod events;
 pub mod idempotency;
 pub mod migrate;
+pub mod orders;
+pub mod payable_rows;
 pub mod pool;
 pub mod predicates;
 pub mod professionals;
@@ -17,7 +20,6 @@ pub mod status;
 pub mod stripe_events;
 #[cfg(feature = "testing")]
 pub mod testing;
-pub mod transitions;
 pub mod tx;
 pub mod users;
 

@@ -64,3 +64,20 @@ literal_predicate!(
             OR bookings.payment_status NOT IN ('succeeded', 'canceled'))) \
       OR bookings.payment_status = 'unknown')"
 );
+
+literal_predicate!(
+    /// "This order waits for payment": the unpaid-order indexes' predicate.
+    OrderIsPending,
+    order_is_pending,
+    "orders.status = 'pending'"
+);
+
+literal_predicate!(
+    /// [`BookingIsUnsettled`] for orders: the predicate of `orders_unsettled_idx`.
+    OrderIsUnsettled,
+    order_is_unsettled,
+    "((orders.payment_intent_id IS NOT NULL \
+       AND (orders.status = 'pending' OR orders.payment_status IS NULL \
+            OR orders.payment_status NOT IN ('succeeded', 'canceled'))) \
+      OR orders.payment_status = 'unknown')"
+);

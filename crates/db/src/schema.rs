@@ -88,7 +88,7 @@ diesel::table! {
         id -> Text,
         #[sql_name = "type"]
         type_ -> Text,
-        booking_id -> Nullable<Uuid>,
+        payable_id -> Nullable<Uuid>,
         outcome -> Text,
         received_at -> Timestamptz,
     }
@@ -118,11 +118,141 @@ diesel::table! {
         user_id -> Nullable<Uuid>,
         recovery_point -> Text,
         locked_at -> Nullable<Timestamptz>,
-        booking_id -> Nullable<Uuid>,
+        payable_id -> Nullable<Uuid>,
         response_status -> Nullable<Int4>,
         response_body -> Nullable<Jsonb>,
         created_at -> Timestamptz,
         expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> Uuid,
+        slug -> Text,
+        organizer_id -> Uuid,
+        title -> Text,
+        description -> Text,
+        category -> Text,
+        venue_name -> Text,
+        lat -> Float8,
+        long -> Float8,
+        starts_at -> Timestamptz,
+        ends_at -> Nullable<Timestamptz>,
+        currency -> Text,
+        max_per_order -> Int4,
+        resale_allowed -> Bool,
+        resale_max_percent_of_face -> Nullable<Int4>,
+        seated -> Bool,
+        min_price_cents -> Int8,
+        capacity -> Int4,
+        status -> Text,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ticket_tiers (id) {
+        id -> Uuid,
+        event_id -> Uuid,
+        name -> Text,
+        price_cents -> Int8,
+        capacity -> Int4,
+        position -> Int4,
+    }
+}
+
+diesel::table! {
+    tier_stock (tier_id, bucket) {
+        event_id -> Uuid,
+        tier_id -> Uuid,
+        bucket -> Int2,
+        capacity -> Int4,
+        held -> Int4,
+        sold -> Int4,
+    }
+}
+
+diesel::table! {
+    seats (id) {
+        id -> Uuid,
+        event_id -> Uuid,
+        label -> Text,
+        section -> Nullable<Text>,
+        row -> Nullable<Text>,
+        price_cents -> Int8,
+        position -> Int4,
+        order_id -> Nullable<Uuid>,
+        sold -> Bool,
+    }
+}
+
+diesel::table! {
+    orders (id) {
+        id -> Uuid,
+        event_id -> Uuid,
+        kind -> Text,
+        buyer_id -> Uuid,
+        total_cents -> Int8,
+        currency -> Text,
+        status -> Text,
+        expires_at -> Nullable<Timestamptz>,
+        cancelled_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        payment_intent_id -> Nullable<Text>,
+        payment_client_secret -> Nullable<Text>,
+        payment_status -> Nullable<Text>,
+        payment_error -> Nullable<Text>,
+        refund_id -> Nullable<Text>,
+        refund_amount_cents -> Nullable<Int8>,
+        refund_reason -> Nullable<Text>,
+        refund_requested_at -> Nullable<Timestamptz>,
+        refund_attempted_at -> Nullable<Timestamptz>,
+        client_ip -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    order_items (id) {
+        id -> Int8,
+        order_id -> Uuid,
+        event_id -> Uuid,
+        tier_id -> Nullable<Uuid>,
+        bucket -> Nullable<Int2>,
+        seat_id -> Nullable<Uuid>,
+        quantity -> Int4,
+        unit_price_cents -> Int8,
+    }
+}
+
+diesel::table! {
+    tickets (id) {
+        id -> Uuid,
+        event_id -> Uuid,
+        order_id -> Nullable<Uuid>,
+        tier_id -> Nullable<Uuid>,
+        seat_id -> Nullable<Uuid>,
+        holder_id -> Uuid,
+        price_cents -> Int8,
+        status -> Text,
+        code -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    order_transitions (id) {
+        id -> Int8,
+        order_id -> Uuid,
+        event_id -> Uuid,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        reason -> Text,
+        source -> Text,
+        at -> Timestamptz,
     }
 }
 
@@ -140,6 +270,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     stripe_events,
     booking_transitions,
+    events,
+    ticket_tiers,
+    tier_stock,
+    seats,
+    orders,
+    order_items,
+    tickets,
+    order_transitions,
 );
 
 diesel::define_sql_function! {

@@ -25,12 +25,12 @@ impl StripeEvent {
     pub async fn set_outcome(
         conn: &mut AsyncPgConnection,
         id: &str,
-        booking_id: Option<Uuid>,
+        payable_id: Option<Uuid>,
         outcome: &str,
     ) -> QueryResult<()> {
         diesel::update(stripe_events::table.find(id))
             .set((
-                stripe_events::booking_id.eq(booking_id),
+                stripe_events::payable_id.eq(payable_id),
                 stripe_events::outcome.eq(outcome),
             ))
             .execute(conn)

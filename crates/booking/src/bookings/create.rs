@@ -1,49 +1,81 @@
-//! Creating a booking: validation, the idempotency key, and the one
-//! SERIALIZABLE transaction that stores the booking together with its key
-//! (and, when it is free or refused, its answer). A paid booking then goes
-//! through the payment core's phases 2 and 3.
+//! Creating a booking: validation, hold caps, and the decision made in the
+//! payment core's phase 1 (one SERIALIZABLE transaction that stores the
+//! booking together with its key). A paid booking then goes through phases 2 and 3.
 
 use super::BookingView;
 use super::error::BookingError;
 use super::request::SlotRequest;
 use crate::AppState;
-use crate::faults::CrashPoint;
-use crate::idempotency::{
-    Answer, Caller, IdempotencyKey, IdempotentRequest, Prior, RecoveryPoint, key_in_use, stored,
-};
+use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
+use crate::payments::first_phase::{Decided, Decision, TxError};
 use chrono::{Duration, SubsecRound, Utc};
-use poem::http::StatusCode;
 use slotwise_db::availability::AvailabilityWindow;
-use slotwise_db::bookings::{Booking, HoldOwner, NewBooking};
-use slotwise_db::idempotency::IdempotencyRecord;
+use slotwise_db::bookings::{Booking, BookingKey, HoldOwner, NewBooking};
 use slotwise_db::professionals::{Professional, ProfessionalRef};
 use slotwise_db::status::Status;
-use slotwise_db::transitions::Transition;
-use slotwise_db::tx::RetryableError;
-use slotwise_db::{AsyncPgConnection, DbError, serializable};
+use slotwise_db::{AsyncPgConnection, DbError};
 use slotwise_web::ApiError;
 use uuid::Uuid;
 
 const PATH: &str = "/bookings";
 
-enum TxError {
-    Db(DbError),
-    /// Refused for now (sign-in needed, too many holds): rolled back and not
-    /// stored on the key, so the same key works once the caller fixed it.
-    Refused(ApiError),
-    /// Another request stored this key first: look again and replay.
-    KeyTaken,
+/// A booking request as phase 1 of the payment core runs it.
+struct BookingDecision<'a> {
+    caller: &'a Caller,
+    request: &'a SlotRequest,
+    hold: Duration,
+    caps: HoldCaps,
 }
 
-impl From<DbError> for TxError {
-    fn from(e: DbError) -> Self {
-        TxError::Db(e)
+impl Decision for BookingDecision<'_> {
+    type Payable = Booking;
+    type Before = Option<CapReached>;
+    const SERIALIZABLE: bool = true;
+
+    async fn before(&self, conn: &mut AsyncPgConnection) -> Result<Option<CapReached>, ApiError> {
+        self.request.validate(Utc::now())?;
+        Ok(over_hold_cap(conn, self.caller, self.caps).await?)
     }
-}
 
-impl RetryableError for TxError {
-    fn is_retryable(&self) -> bool {
-        matches!(self, TxError::Db(e) if e.is_retryable())
+    async fn decide(
+        &self,
+        conn: &mut AsyncPgConnection,
+        over_cap: &Option<CapReached>,
+        source: &str,
+    ) -> Result<Decided<BookingView>, TxError> {
+        let result = decide(
+            conn,
+            self.caller,
+            self.request,
+            self.hold,
+            *over_cap,
+            source,
+        )
+        .await?
+        .map_err(ApiError::from);
+        let payable_id = result.as_ref().ok().map(|b| b.id);
+        let awaits_payment = matches!(&result, Ok(b) if b.status == Status::Pending.as_str());
+        Ok(Decided {
+            result,
+            payable_id,
+            awaits_payment,
+        })
+    }
+
+    fn key_of(view: &BookingView) -> BookingKey {
+        view.key()
+    }
+
+    fn payment_method(&self) -> Option<&str> {
+        self.request.payment_method.as_deref()
+    }
+
+    fn count(result: &Result<BookingView, ApiError>) {
+        match result {
+            Ok(_) => crate::count_outcome("created"),
+            Err(e) if e.problem.code == "booking_conflict" => crate::count_outcome("conflict"),
+            Err(_) => {}
+        }
     }
 }
 
@@ -56,107 +88,16 @@ impl AppState {
         request: SlotRequest,
     ) -> Result<Answer<BookingView>, ApiError> {
         let idempotent = IdempotentRequest::new(caller, key, "POST", PATH, request.canonical());
-        let caps = HoldCaps {
-            per_user: self.config.max_unpaid_holds_per_user,
-            per_ip: self.config.max_unpaid_holds_per_ip,
+        let decision = BookingDecision {
+            caller,
+            request: &request,
+            hold: self.config.hold,
+            caps: HoldCaps {
+                per_user: self.config.max_unpaid_holds_per_user,
+                per_ip: self.config.max_unpaid_holds_per_ip,
+            },
         };
-        for _ in 0..3 {
-            let mut conn = self.pool.get().await?;
-            match self.prior(&mut conn, &idempotent).await? {
-                Prior::Answered { status, body } => {
-                    return Ok(Answer::from_stored(status, body, true));
-                }
-                Prior::Abandoned(record) => {
-                    // No connection held while Stripe is asked.
-                    drop(conn);
-                    let (status, body) =
-                        self.resume(&record).await?.ok_or_else(ApiError::internal)?;
-                    return Ok(Answer::from_stored(status, body, false));
-                }
-                Prior::Absent => {}
-            }
-            let now = Utc::now();
-            request.validate(now)?;
-            let over_cap = over_hold_cap(&mut conn, caller, caps).await?;
-            let (hold, ttl, source) = (
-                self.config.hold,
-                self.config.idempotency_ttl,
-                idempotent.source(),
-            );
-            let outcome = serializable!(conn, async |conn: &mut AsyncPgConnection| {
-                let result = decide(conn, caller, &request, hold, over_cap, &source)
-                    .await?
-                    .map_err(ApiError::from);
-                // A paid booking is stored with its key at the first recovery point;
-                // the answer is stored once Stripe has made the PaymentIntent.
-                let point = match &result {
-                    Ok(b) if b.status == Status::Pending.as_str() => {
-                        RecoveryPoint::Created { payable_id: b.id }
-                    }
-                    _ => {
-                        let (status, body) = stored(&result, StatusCode::CREATED);
-                        let payable_id = result.as_ref().ok().map(|b| b.id);
-                        RecoveryPoint::Finished {
-                            status,
-                            body,
-                            payable_id,
-                        }
-                    }
-                };
-                let record = idempotent.record(now, ttl, point);
-                if IdempotencyRecord::insert_if_absent(conn, &record).await? {
-                    Ok(result)
-                } else {
-                    Err(TxError::KeyTaken)
-                }
-            });
-            match outcome {
-                Ok(Ok(view)) if view.status == Status::Pending.as_str() => {
-                    crate::count_outcome("created");
-                    drop(conn);
-                    self.faults.crash_point(CrashPoint::AfterBookingCreated)?;
-                    let done = self
-                        .complete_payment::<Booking>(
-                            &idempotent.scope,
-                            &idempotent.key,
-                            view.key(),
-                            request.payment_method.as_deref(),
-                            false,
-                        )
-                        .await?;
-                    return Ok(match done.fresh {
-                        Some(result) => Answer {
-                            result,
-                            replayed: false,
-                        },
-                        None => Answer::from_stored(done.stored.0, done.stored.1, false),
-                    });
-                }
-                Ok(result) => {
-                    match &result {
-                        Ok(_) => crate::count_outcome("created"),
-                        Err(e) if e.problem.code == "booking_conflict" => {
-                            crate::count_outcome("conflict")
-                        }
-                        Err(_) => {}
-                    }
-                    return Ok(Answer {
-                        result,
-                        replayed: false,
-                    });
-                }
-                Err(TxError::KeyTaken) => continue,
-                Err(TxError::Refused(e)) => return Err(e),
-                Err(TxError::Db(e)) if e.is_retryable() => {
-                    tracing::warn!(error = %e, "booking transaction kept conflicting");
-                    return Err(ApiError::unavailable(
-                        "too much contention on this slot; retry",
-                    ));
-                }
-                Err(TxError::Db(e)) => return Err(e.into()),
-            }
-        }
-        Err(key_in_use())
+        self.create_idempotent(&idempotent, &decision).await
     }
 }
 
@@ -275,6 +216,6 @@ async fn decide(
         client_ip: Some(caller.ip.clone()),
     };
     let booking = Booking::insert(conn, &new).await?;
-    Transition::record(conn, booking.key(), None, booking.status, "booked", source).await?;
+    Booking::record_transition(conn, booking.key(), None, booking.status, "booked", source).await?;
     Ok(Ok(BookingView::new(booking, pro.slug)))
 }

@@ -126,7 +126,7 @@ impl IdempotentRequest {
             user_id: self.user_id,
             recovery_point: recovery_point.into(),
             locked_at,
-            booking_id: payable_id,
+            payable_id,
             response_status: status,
             response_body: body,
             created_at: now,
@@ -234,7 +234,7 @@ impl AppState {
         // Unfinished: 409 while the first request may still be working, else
         // take the key over and finish from its recovery point.
         let stale_before = now - self.config.idempotency_lease;
-        if prior.locked_at.is_some_and(|at| at >= stale_before) || prior.booking_id.is_none() {
+        if prior.locked_at.is_some_and(|at| at >= stale_before) || prior.payable_id.is_none() {
             return Err(key_in_use());
         }
         if !IdempotencyRecord::claim_stale(conn, &prior.scope, &prior.key, stale_before).await? {
@@ -250,7 +250,7 @@ impl AppState {
         &self,
         record: &IdempotencyRecord,
     ) -> Result<Option<(u16, serde_json::Value)>, ApiError> {
-        let payable_id = record.booking_id.ok_or_else(ApiError::internal)?;
+        let payable_id = record.payable_id.ok_or_else(ApiError::internal)?;
         let payment_method = record
             .request_body
             .get("payment_method")

@@ -28,7 +28,7 @@ impl AppState {
             let Some(record) = claimed.into_iter().next() else {
                 break;
             };
-            if record.booking_id.is_none() {
+            if record.payable_id.is_none() {
                 continue;
             }
             match self.resume(&record).await {

@@ -1,6 +1,7 @@
 //! The payment/hold core: anything paid for through one PaymentIntent and held
 //! until paid (a [`Payable`]: a booking today, a ticket or resale order next)
 //! goes through the same machinery, written once:
+//! - `first_phase`: an idempotent create's key and decision in one transaction;
 //! - `phases`: phases 2 and 3 of an idempotent create (make or find the
 //!   intent, store it with the answer on the key);
 //! - `intents`: Stripe's word on an intent (webhook or reconciliation)
@@ -13,6 +14,7 @@
 //! Stripe's news by it, an intent without `kind` being a booking's (intents
 //! made before the field existed). docs/ARCHITECTURE.md has the steps.
 
+pub mod first_phase;
 pub mod intents;
 pub mod phases;
 pub mod refunds;

@@ -1,9 +1,6 @@
 //! Bookings: a client's claim on a professional's time. Every query of a
-//! booking lives in this module: finding and listing here, its money in
-//! `payment`, what the jobs claim in `jobs`.
-
-mod jobs;
-mod payment;
+//! booking lives in this module: finding and listing here, its money and
+//! what the jobs claim stamped on by `payable_rows!`.
 
 use crate::availability::booking_is_active;
 use crate::schema::{bookings, professionals, tstzrange};
@@ -72,15 +69,16 @@ pub struct BookingKey {
     pub id: Uuid,
 }
 
-/// The one booking `key` names.
-macro_rules! one {
-    ($key:expr) => {
-        $crate::schema::bookings::table
-            .filter($crate::schema::bookings::professional_id.eq($key.professional_id))
-            .filter($crate::schema::bookings::id.eq($key.id))
-    };
-}
-pub(crate) use one;
+crate::payable_rows::payable_rows!(
+    Booking,
+    BookingKey,
+    bookings,
+    professional_id,
+    booking_transitions,
+    booking_id,
+    crate::predicates::booking_is_pending,
+    crate::predicates::booking_is_unsettled
+);
 
 /// A booking together with the slug of its professional, as the API shows it.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -121,24 +119,6 @@ impl Booking {
             professional_id: self.professional_id,
             id: self.id,
         }
-    }
-
-    /// The key of the booking with this id, for callers that hold only the id
-    /// (crash recovery from an idempotency key, old PaymentIntents). On Citus
-    /// this one lookup asks every shard (docs/SCALING.md).
-    pub async fn locate(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<BookingKey>> {
-        bookings::table
-            .filter(bookings::id.eq(id))
-            .select((bookings::professional_id, bookings::id))
-            .first::<(Uuid, Uuid)>(conn)
-            .await
-            .optional()
-            .map(|found| {
-                found.map(|(professional_id, id)| BookingKey {
-                    professional_id,
-                    id,
-                })
-            })
     }
 
     /// Stores a new booking and answers it as stored.

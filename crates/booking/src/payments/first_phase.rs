@@ -1,0 +1,184 @@
+//! Phase 1 of an idempotent create, for every kind of order: judge an earlier
+//! request with the key, then in one transaction make the domain decision
+//! and store the key with it (its answer when final, else the recovery point
+//! `booking_created`), then hand a payable awaiting payment to phases 2 and 3.
+
+use super::Payable;
+use crate::AppState;
+use crate::faults::CrashPoint;
+use crate::idempotency::{Answer, IdempotentRequest, Prior, RecoveryPoint, key_in_use, stored};
+use chrono::Utc;
+use poem::http::StatusCode;
+use poem_openapi::types::{ParseFromJSON, ToJSON};
+use slotwise_db::idempotency::IdempotencyRecord;
+use slotwise_db::tx::RetryableError;
+use slotwise_db::{AsyncPgConnection, DbError, read_committed, serializable};
+use slotwise_web::ApiError;
+use std::future::Future;
+use uuid::Uuid;
+
+/// Why a phase-1 transaction did not commit its decision.
+pub enum TxError {
+    Db(DbError),
+    /// Refused for now (sign-in needed, too many holds): rolled back and not
+    /// stored on the key, so the same key works once the caller fixed it.
+    Refused(ApiError),
+    /// Another request stored this key first: look again and replay.
+    KeyTaken,
+}
+
+impl From<DbError> for TxError {
+    fn from(e: DbError) -> Self {
+        TxError::Db(e)
+    }
+}
+
+impl RetryableError for TxError {
+    fn is_retryable(&self) -> bool {
+        matches!(self, TxError::Db(e) if e.is_retryable())
+    }
+}
+
+/// What a create request decided: the answer, and the payable it made.
+pub struct Decided<V> {
+    pub result: Result<V, ApiError>,
+    pub payable_id: Option<Uuid>,
+    /// True when the payable waits for payment (phases 2 and 3 follow).
+    pub awaits_payment: bool,
+}
+
+/// One kind's create request: what it checks before its transaction and what
+/// it decides inside it.
+pub trait Decision: Sync {
+    type Payable: Payable;
+    /// Checked on the request's connection before the transaction (hold caps).
+    type Before: Sync;
+    /// SERIALIZABLE (bookings: the slot check reads a range) or READ COMMITTED
+    /// with row locks (orders: stock rows and seats are locked and checked).
+    const SERIALIZABLE: bool;
+
+    fn before(
+        &self,
+        conn: &mut AsyncPgConnection,
+    ) -> impl Future<Output = Result<Self::Before, ApiError>> + Send;
+
+    fn decide(
+        &self,
+        conn: &mut AsyncPgConnection,
+        before: &Self::Before,
+        source: &str,
+    ) -> impl Future<Output = Result<Decided<<Self::Payable as Payable>::View>, TxError>> + Send;
+
+    /// The key of what the answer shows (to finish its payment).
+    fn key_of(view: &<Self::Payable as Payable>::View) -> <Self::Payable as Payable>::Key;
+
+    /// A Stripe PaymentMethod to charge at once, if the request named one.
+    fn payment_method(&self) -> Option<&str>;
+
+    /// Counts the outcome for `/metrics`.
+    fn count(_result: &Result<<Self::Payable as Payable>::View, ApiError>) {}
+}
+
+impl AppState {
+    /// Runs `decision` exactly once per (caller, key).
+    pub async fn create_idempotent<D>(
+        &self,
+        idempotent: &IdempotentRequest,
+        decision: &D,
+    ) -> Result<Answer<<D::Payable as Payable>::View>, ApiError>
+    where
+        D: Decision,
+        <D::Payable as Payable>::View: ParseFromJSON + ToJSON,
+    {
+        for _ in 0..3 {
+            let mut conn = self.pool.get().await?;
+            match self.prior(&mut conn, idempotent).await? {
+                Prior::Answered { status, body } => {
+                    return Ok(Answer::from_stored(status, body, true));
+                }
+                Prior::Abandoned(record) => {
+                    // No connection held while Stripe is asked.
+                    drop(conn);
+                    let (status, body) =
+                        self.resume(&record).await?.ok_or_else(ApiError::internal)?;
+                    return Ok(Answer::from_stored(status, body, false));
+                }
+                Prior::Absent => {}
+            }
+            let before = decision.before(&mut conn).await?;
+            let (now, ttl, source) = (Utc::now(), self.config.idempotency_ttl, idempotent.source());
+            let (before, source) = (&before, source.as_str());
+            let body = async |conn: &mut AsyncPgConnection| {
+                let decided = decision.decide(conn, before, source).await?;
+                // A payable awaiting payment is stored with its key at the first
+                // recovery point; the answer once Stripe has made the PaymentIntent.
+                let point = match decided.payable_id {
+                    Some(payable_id) if decided.awaits_payment => {
+                        RecoveryPoint::Created { payable_id }
+                    }
+                    payable_id => {
+                        let (status, body) = stored(&decided.result, StatusCode::CREATED);
+                        RecoveryPoint::Finished {
+                            status,
+                            body,
+                            payable_id,
+                        }
+                    }
+                };
+                let record = idempotent.record(now, ttl, point);
+                if IdempotencyRecord::insert_if_absent(conn, &record).await? {
+                    Ok(decided)
+                } else {
+                    Err(TxError::KeyTaken)
+                }
+            };
+            let outcome = if D::SERIALIZABLE {
+                serializable!(conn, body)
+            } else {
+                read_committed!(conn, body)
+            };
+            match outcome {
+                Ok(decided) if decided.awaits_payment => {
+                    let Ok(view) = &decided.result else {
+                        return Err(ApiError::internal());
+                    };
+                    let key = D::key_of(view);
+                    D::count(&decided.result);
+                    drop(conn);
+                    self.faults.crash_point(CrashPoint::AfterBookingCreated)?;
+                    let done = self
+                        .complete_payment::<D::Payable>(
+                            &idempotent.scope,
+                            &idempotent.key,
+                            key,
+                            decision.payment_method(),
+                            false,
+                        )
+                        .await?;
+                    return Ok(match done.fresh {
+                        Some(result) => Answer {
+                            result,
+                            replayed: false,
+                        },
+                        None => Answer::from_stored(done.stored.0, done.stored.1, false),
+                    });
+                }
+                Ok(decided) => {
+                    D::count(&decided.result);
+                    return Ok(Answer {
+                        result: decided.result,
+                        replayed: false,
+                    });
+                }
+                Err(TxError::KeyTaken) => continue,
+                Err(TxError::Refused(e)) => return Err(e),
+                Err(TxError::Db(e)) if e.is_retryable() => {
+                    tracing::warn!(error = %e, "create transaction kept conflicting");
+                    return Err(ApiError::unavailable("too much contention; retry"));
+                }
+                Err(TxError::Db(e)) => return Err(e.into()),
+            }
+        }
+        Err(key_in_use())
+    }
+}

@@ -1,0 +1,126 @@
+//! Tickets: one per unit of a paid (or free) order, each with an unguessable
+//! code that admits its holder.
+
+use crate::schema::tickets;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+pub const VALID: &str = "valid";
+pub const REFUNDED: &str = "refunded";
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = tickets)]
+pub struct Ticket {
+    pub id: Uuid,
+    pub event_id: Uuid,
+    pub order_id: Option<Uuid>,
+    pub tier_id: Option<Uuid>,
+    pub seat_id: Option<Uuid>,
+    pub holder_id: Uuid,
+    pub price_cents: i64,
+    pub status: String,
+    pub code: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A ticket as shown: with its seat's label.
+#[derive(Debug, Clone, Queryable, Selectable)]
+pub struct TicketWithSeat {
+    #[diesel(embed)]
+    pub ticket: Ticket,
+    #[diesel(select_expression = crate::schema::seats::label.nullable())]
+    #[diesel(select_expression_type = diesel::dsl::Nullable<crate::schema::seats::label>)]
+    pub seat: Option<String>,
+}
+
+/// Keyset position for paging newest-first.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TicketCursor {
+    pub created_at: DateTime<Utc>,
+    pub id: Uuid,
+}
+
+diesel::joinable!(tickets -> crate::schema::seats (seat_id));
+
+impl Ticket {
+    pub async fn insert_all(conn: &mut AsyncPgConnection, issued: &[Ticket]) -> QueryResult<()> {
+        diesel::insert_into(tickets::table)
+            .values(issued)
+            .execute(conn)
+            .await
+            .map(drop)
+    }
+
+    pub async fn of_order(
+        conn: &mut AsyncPgConnection,
+        event_id: Uuid,
+        order_id: Uuid,
+    ) -> QueryResult<Vec<TicketWithSeat>> {
+        tickets::table
+            .left_join(crate::schema::seats::table)
+            .filter(tickets::event_id.eq(event_id))
+            .filter(tickets::order_id.eq(order_id))
+            .order(tickets::id)
+            .select(TicketWithSeat::as_select())
+            .load(conn)
+            .await
+    }
+
+    /// Marks every valid ticket of the order `status` (refunded, void).
+    pub async fn end_for_order(
+        conn: &mut AsyncPgConnection,
+        event_id: Uuid,
+        order_id: Uuid,
+        status: &str,
+    ) -> QueryResult<usize> {
+        diesel::update(tickets::table)
+            .filter(tickets::event_id.eq(event_id))
+            .filter(tickets::order_id.eq(order_id))
+            .filter(tickets::status.eq(VALID))
+            .set(tickets::status.eq(status))
+            .execute(conn)
+            .await
+    }
+
+    /// The holder's ticket with this id; `None` for anyone else's.
+    pub async fn find_for(
+        conn: &mut AsyncPgConnection,
+        holder: Uuid,
+        id: Uuid,
+    ) -> QueryResult<Option<TicketWithSeat>> {
+        tickets::table
+            .left_join(crate::schema::seats::table)
+            .filter(tickets::id.eq(id))
+            .filter(tickets::holder_id.eq(holder))
+            .select(TicketWithSeat::as_select())
+            .first(conn)
+            .await
+            .optional()
+    }
+
+    /// The holder's tickets, newest first.
+    pub async fn list(
+        conn: &mut AsyncPgConnection,
+        holder: Uuid,
+        cursor: Option<TicketCursor>,
+        limit: i64,
+    ) -> QueryResult<Vec<TicketWithSeat>> {
+        let mut query = tickets::table
+            .left_join(crate::schema::seats::table)
+            .filter(tickets::holder_id.eq(holder))
+            .select(TicketWithSeat::as_select())
+            .order((tickets::created_at.desc(), tickets::id.desc()))
+            .limit(limit)
+            .into_boxed();
+        if let Some(c) = cursor {
+            query = query.filter(
+                tickets::created_at.lt(c.created_at).or(tickets::created_at
+                    .eq(c.created_at)
+                    .and(tickets::id.lt(c.id))),
+            );
+        }
+        query.load(conn).await
+    }
+}

@@ -1,0 +1,323 @@
+//! The money and hold columns every kind of order shares (bookings, ticket
+//! orders): its PaymentIntent, what Stripe last said, refunds owed and made,
+//! the status machine with its record of why, and what the background jobs
+//! claim, each `FOR UPDATE SKIP LOCKED` (or leased) so that many instances
+//! never work on the same row. Written once, stamped onto each table.
+
+/// Implements the payment-core queries on `$ty`, stored in `$table`, addressed
+/// by `$key` (`$route` + `id`: `$route` is the column the table would be
+/// distributed by, named by every statement), its history in `$transitions`
+/// (`$fk` naming the row), and with the status predicates `$pending` and
+/// `$unsettled` written as literal SQL so the partial indexes match.
+macro_rules! payable_rows {
+    (
+        $ty:ident, $key:ident, $table:ident, $route:ident,
+        $transitions:ident, $fk:ident, $pending:path, $unsettled:path
+    ) => {
+        mod payable_rows_impl {
+            use super::{$key, $ty};
+            use $crate::schema::{$table, $transitions};
+            use $crate::status::Status;
+            use chrono::{DateTime, Utc};
+            use diesel::prelude::*;
+            use diesel_async::{AsyncPgConnection, RunQueryDsl};
+            use uuid::Uuid;
+
+            /// The one row `key` names.
+            fn one(key: $key) -> $crate::payable_rows::One<$table::table, $table::$route, $table::id> {
+                $table::table
+                    .filter($table::$route.eq(key.$route))
+                    .filter($table::id.eq(key.id))
+            }
+
+            impl $ty {
+                /// Records one status change: from, to, why, and on whose word.
+                pub async fn record_transition(
+                    conn: &mut AsyncPgConnection,
+                    key: $key,
+                    from: Option<Status>,
+                    to: Status,
+                    reason: &str,
+                    source: &str,
+                ) -> QueryResult<()> {
+                    diesel::insert_into($transitions::table)
+                        .values((
+                            $transitions::$fk.eq(key.id),
+                            $transitions::$route.eq(key.$route),
+                            $transitions::from_status.eq(from),
+                            $transitions::to_status.eq(to),
+                            $transitions::reason.eq(reason),
+                            $transitions::source.eq(source),
+                        ))
+                        .execute(conn)
+                        .await
+                        .map(drop)
+                }
+
+                /// Moves the row from one of `from` to `to` and records why, in
+                /// the caller's transaction; answers the status it left and the
+                /// row now, `None` when it was not in any of `from`.
+                pub async fn transition_from(
+                    conn: &mut AsyncPgConnection,
+                    key: $key,
+                    from: &[Status],
+                    to: Status,
+                    reason: &str,
+                    source: &str,
+                ) -> QueryResult<Option<(Status, $ty)>> {
+                    let before: Option<Status> = one(key)
+                        .select($table::status)
+                        .for_update()
+                        .first(conn)
+                        .await
+                        .optional()?;
+                    let Some(before) = before.filter(|s| from.contains(s)) else {
+                        return Ok(None);
+                    };
+                    let mut updated: $ty = diesel::update(one(key))
+                        .set((
+                            $table::status.eq(to),
+                            $table::updated_at.eq(diesel::dsl::now),
+                        ))
+                        .returning($ty::as_returning())
+                        .get_result(conn)
+                        .await?;
+                    if to == Status::Cancelled {
+                        updated = diesel::update(one(key))
+                            .set($table::cancelled_at.eq(diesel::dsl::now))
+                            .returning($ty::as_returning())
+                            .get_result(conn)
+                            .await?;
+                    }
+                    Self::record_transition(conn, key, Some(before), to, reason, source).await?;
+                    Ok(Some((before, updated)))
+                }
+
+                /// [`Self::transition_from`], answering the row only.
+                pub async fn transition(
+                    conn: &mut AsyncPgConnection,
+                    key: $key,
+                    from: &[Status],
+                    to: Status,
+                    reason: &str,
+                    source: &str,
+                ) -> QueryResult<Option<$ty>> {
+                    Ok(Self::transition_from(conn, key, from, to, reason, source)
+                        .await?
+                        .map(|(_, row)| row))
+                }
+
+                pub async fn find_by_intent(
+                    conn: &mut AsyncPgConnection,
+                    intent: &str,
+                ) -> QueryResult<Option<$ty>> {
+                    $table::table
+                        .filter($table::payment_intent_id.eq(intent))
+                        .select($ty::as_select())
+                        .first(conn)
+                        .await
+                        .optional()
+                }
+
+                pub async fn get(conn: &mut AsyncPgConnection, key: $key) -> QueryResult<Option<$ty>> {
+                    one(key).select($ty::as_select()).first(conn).await.optional()
+                }
+
+                /// Locked until the end of the caller's transaction.
+                pub async fn lock(conn: &mut AsyncPgConnection, key: $key) -> QueryResult<Option<$ty>> {
+                    one(key)
+                        .select($ty::as_select())
+                        .for_update()
+                        .first(conn)
+                        .await
+                        .optional()
+                }
+
+                /// The key of the row with this id, for callers that hold only
+                /// the id (crash recovery from an idempotency key, old
+                /// PaymentIntents). On Citus this one lookup asks every shard.
+                pub async fn locate(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<$key>> {
+                    $table::table
+                        .filter($table::id.eq(id))
+                        .select(($table::$route, $table::id))
+                        .first::<(Uuid, Uuid)>(conn)
+                        .await
+                        .optional()
+                        .map(|found| found.map(|($route, id)| $key { $route, id }))
+                }
+
+                /// Stores its PaymentIntent, unless another one is attached
+                /// already; `None` then (the caller must not leave the other payable).
+                pub async fn attach_intent(
+                    conn: &mut AsyncPgConnection,
+                    key: $key,
+                    intent: &str,
+                    client_secret: &str,
+                    status: &str,
+                ) -> QueryResult<Option<$ty>> {
+                    diesel::update(one(key))
+                        .filter(
+                            $table::payment_intent_id
+                                .is_null()
+                                .or($table::payment_intent_id.eq(intent)),
+                        )
+                        .set((
+                            $table::payment_intent_id.eq(intent),
+                            $table::payment_client_secret.eq(client_secret),
+                            $table::payment_status.eq(status),
+                            $table::updated_at.eq(diesel::dsl::now),
+                        ))
+                        .returning($ty::as_returning())
+                        .get_result(conn)
+                        .await
+                        .optional()
+                }
+
+                /// Remembers what Stripe last said about the payment.
+                pub async fn record_payment(
+                    conn: &mut AsyncPgConnection,
+                    key: $key,
+                    status: &str,
+                    error: Option<&str>,
+                ) -> QueryResult<()> {
+                    diesel::update(one(key))
+                        .set((
+                            $table::payment_status.eq(status),
+                            $table::payment_error.eq(error),
+                            $table::updated_at.eq(diesel::dsl::now),
+                        ))
+                        .execute(conn)
+                        .await
+                        .map(drop)
+                }
+
+                /// Marks a refund as owed (once); the refund completer makes it at Stripe.
+                pub async fn request_refund(
+                    conn: &mut AsyncPgConnection,
+                    key: $key,
+                    amount_cents: i64,
+                    reason: &str,
+                ) -> QueryResult<()> {
+                    diesel::update(one(key))
+                        .filter($table::refund_requested_at.is_null())
+                        .set((
+                            $table::refund_requested_at.eq(diesel::dsl::now),
+                            $table::refund_amount_cents.eq(amount_cents),
+                            $table::refund_reason.eq(reason),
+                        ))
+                        .execute(conn)
+                        .await
+                        .map(drop)
+                }
+
+                /// Records the refund Stripe made; true when this call recorded it.
+                pub async fn record_refund(
+                    conn: &mut AsyncPgConnection,
+                    key: $key,
+                    refund_id: &str,
+                    amount_cents: i64,
+                    reason: &str,
+                ) -> QueryResult<bool> {
+                    diesel::sql_query(concat!(
+                        "UPDATE ", stringify!($table),
+                        " SET refund_id = $2, refund_amount_cents = $3,
+                             refund_reason = COALESCE(refund_reason, $4),
+                             refund_requested_at = COALESCE(refund_requested_at, now()), updated_at = now()
+                         WHERE ", stringify!($route), " = $5 AND id = $1 AND refund_id IS NULL"
+                    ))
+                    .bind::<diesel::sql_types::Uuid, _>(key.id)
+                    .bind::<diesel::sql_types::Text, _>(refund_id)
+                    .bind::<diesel::sql_types::BigInt, _>(amount_cents)
+                    .bind::<diesel::sql_types::Text, _>(reason)
+                    .bind::<diesel::sql_types::Uuid, _>(key.$route)
+                    .execute(conn)
+                    .await
+                    .map(|n| n == 1)
+                }
+
+                /// Pending ones whose hold has run out, locked for this worker only.
+                pub async fn lock_expired_holds(
+                    conn: &mut AsyncPgConnection,
+                    limit: i64,
+                ) -> QueryResult<Vec<$ty>> {
+                    $table::table
+                        .filter($pending())
+                        .filter($table::expires_at.le(diesel::dsl::now))
+                        .order($table::expires_at)
+                        .limit(limit)
+                        .select($ty::as_select())
+                        .for_update()
+                        .skip_locked()
+                        .load(conn)
+                        .await
+                }
+
+                /// Claims up to `limit` refunds owed but not yet made, requested
+                /// before `before` and not tried since then: the claim is a lease
+                /// (`refund_attempted_at`), so no other worker asks Stripe for them meanwhile.
+                pub async fn claim_refunds_due(
+                    conn: &mut AsyncPgConnection,
+                    before: DateTime<Utc>,
+                    limit: i64,
+                ) -> QueryResult<Vec<$key>> {
+                    let due: Vec<(Uuid, Uuid)> = $table::table
+                        .filter($table::refund_requested_at.le(before))
+                        .filter($table::refund_id.is_null())
+                        .filter(
+                            $table::refund_attempted_at
+                                .is_null()
+                                .or($table::refund_attempted_at.le(before)),
+                        )
+                        .order($table::refund_attempted_at.asc().nulls_first())
+                        .limit(limit)
+                        .select(($table::$route, $table::id))
+                        .for_update()
+                        .skip_locked()
+                        .load(conn)
+                        .await?;
+                    let ids: Vec<Uuid> = due.iter().map(|(_, id)| *id).collect();
+                    diesel::update($table::table.filter($table::id.eq_any(&ids)))
+                        .set($table::refund_attempted_at.eq(diesel::dsl::now))
+                        .execute(conn)
+                        .await?;
+                    Ok(due.into_iter().map(|($route, id)| $key { $route, id }).collect())
+                }
+
+                /// Ones whose payment Stripe should be asked about, untouched
+                /// since `before`; locked for this worker only.
+                pub async fn lock_unsettled(
+                    conn: &mut AsyncPgConnection,
+                    before: DateTime<Utc>,
+                    limit: i64,
+                ) -> QueryResult<Vec<$ty>> {
+                    $table::table
+                        .filter($unsettled())
+                        .filter($table::updated_at.le(before))
+                        .order($table::updated_at)
+                        .limit(limit)
+                        .select($ty::as_select())
+                        .for_update()
+                        .skip_locked()
+                        .load(conn)
+                        .await
+                }
+
+                /// Marks one as looked at, so a reconciler moves on to others.
+                pub async fn touch(conn: &mut AsyncPgConnection, key: $key) -> QueryResult<()> {
+                    diesel::update(one(key))
+                        .set($table::updated_at.eq(diesel::dsl::now))
+                        .execute(conn)
+                        .await
+                        .map(drop)
+                }
+            }
+        }
+    };
+}
+pub(crate) use payable_rows;
+
+/// The type of `table.filter(route = ?).filter(id = ?)`.
+pub type One<T, R, I> = diesel::dsl::Filter<
+    diesel::dsl::Filter<T, diesel::dsl::Eq<R, uuid::Uuid>>,
+    diesel::dsl::Eq<I, uuid::Uuid>,
+>;
