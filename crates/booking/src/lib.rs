@@ -1,13 +1,16 @@
-//! The booking service: accounts, professionals, availability, bookings.
+//! The booking service: accounts, professionals, availability, bookings,
+//! events, ticket orders and tickets.
 
 pub mod api;
 pub mod auth;
 pub mod bookings;
 pub mod config;
 pub mod demo;
+pub mod events;
 pub mod faults;
 pub mod idempotency;
 pub mod jobs;
+pub mod orders;
 pub mod payments;
 pub mod rate_limit;
 pub mod state;

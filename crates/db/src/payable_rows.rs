@@ -93,20 +93,6 @@ macro_rules! payable_rows {
                     Ok(Some((before, updated)))
                 }
 
-                /// [`Self::transition_from`], answering the row only.
-                pub async fn transition(
-                    conn: &mut AsyncPgConnection,
-                    key: $key,
-                    from: &[Status],
-                    to: Status,
-                    reason: &str,
-                    source: &str,
-                ) -> QueryResult<Option<$ty>> {
-                    Ok(Self::transition_from(conn, key, from, to, reason, source)
-                        .await?
-                        .map(|(_, row)| row))
-                }
-
                 pub async fn find_by_intent(
                     conn: &mut AsyncPgConnection,
                     intent: &str,

@@ -37,6 +37,14 @@ pub struct Problem {
     pub code: String,
     /// Per-field validation messages; empty when the problem is not about input.
     pub errors: Vec<FieldError>,
+    /// `sold_out`: how many units of the short tier are left.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available: Option<i64>,
+    /// `seat_unavailable`, `unknown_seat`: the seats concerned.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seats: Option<Vec<String>>,
 }
 
 /// The error of every operation: a status, a problem body and optional headers.
@@ -56,6 +64,8 @@ impl ApiError {
                 detail: detail.into(),
                 code: code.to_owned(),
                 errors: Vec::new(),
+                available: None,
+                seats: None,
             }),
             headers: Vec::new(),
         }
@@ -66,6 +76,18 @@ impl ApiError {
             problem: Box::new(problem),
             headers: Vec::new(),
         }
+    }
+
+    /// Says how many units are left (`sold_out`).
+    pub fn with_available(mut self, available: i64) -> Self {
+        self.problem.available = Some(available);
+        self
+    }
+
+    /// Names the seats concerned (`seat_unavailable`, `unknown_seat`).
+    pub fn with_seats(mut self, seats: Vec<String>) -> Self {
+        self.problem.seats = Some(seats);
+        self
     }
 
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
@@ -216,6 +238,11 @@ impl From<slotwise_db::DbError> for ApiError {
                     "invalid_text",
                     "text fields must not contain NUL or invalid Unicode",
                 )
+            }
+            // A hot on-sale: the stock rows stayed locked past `lock_timeout` (55P03).
+            E::DatabaseError(_, info) if info.message().contains("lock timeout") => {
+                tracing::warn!(error = %err, "lock timeout");
+                ApiError::unavailable("too many buyers at once; retry in a moment")
             }
             E::DatabaseError(_, info) if info.message().contains("statement timeout") => {
                 tracing::warn!(error = %err, "statement timeout");

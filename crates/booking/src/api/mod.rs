@@ -3,6 +3,8 @@
 pub mod accounts;
 pub mod availability;
 pub mod bookings;
+pub mod events;
+pub mod orders;
 pub mod professional_input;
 pub mod professionals;
 pub mod webhooks;
@@ -17,6 +19,10 @@ pub enum ApiTags {
     Professionals,
     /// Idempotent bookings.
     Bookings,
+    /// Events with ticket tiers or named seats.
+    Events,
+    /// Ticket orders and tickets.
+    Orders,
     /// Stripe webhooks.
     Webhooks,
 }
@@ -26,6 +32,8 @@ pub type Api = (
     professionals::ProfessionalsApi,
     availability::AvailabilityApi,
     bookings::BookingsApi,
+    events::EventsApi,
+    orders::OrdersApi,
     webhooks::WebhooksApi,
 );
 
@@ -35,6 +43,8 @@ pub fn api() -> Api {
         professionals::ProfessionalsApi,
         availability::AvailabilityApi,
         bookings::BookingsApi,
+        events::EventsApi,
+        orders::OrdersApi,
         webhooks::WebhooksApi,
     )
 }

@@ -6,22 +6,22 @@ use slotwise_web::views::Location;
 use slotwise_web::{ApiError, FieldError};
 use uuid::Uuid;
 
-fn check_location(location: &Location, errors: &mut Vec<FieldError>) {
+pub(crate) fn check_location(prefix: &str, location: &Location, errors: &mut Vec<FieldError>) {
     if !(-90.0..=90.0).contains(&location.lat) {
         errors.push(FieldError::new(
-            "location.lat",
+            &format!("{prefix}.lat"),
             "must be between -90 and 90",
         ));
     }
     if !(-180.0..=180.0).contains(&location.long) {
         errors.push(FieldError::new(
-            "location.long",
+            &format!("{prefix}.long"),
             "must be between -180 and 180",
         ));
     }
 }
 
-fn check_text(name: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
+pub(crate) fn check_text(name: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
     if value.trim().is_empty() || value.chars().count() > max {
         errors.push(FieldError::new(
             name,
@@ -76,7 +76,7 @@ pub(super) fn validate_new(req: &NewProfessionalRequest) -> Result<(), ApiError>
     }
     check_text("name", &req.name, 200, &mut errors);
     check_text("category", &req.category, 100, &mut errors);
-    check_location(&req.location, &mut errors);
+    check_location("location", &req.location, &mut errors);
     check_common(
         Some(req.rate_per_minute),
         req.currency.as_deref(),
@@ -100,7 +100,7 @@ pub(super) fn validate_patch(req: &ProfessionalPatch) -> Result<(), ApiError> {
         check_text("category", category, 100, &mut errors);
     }
     if let Some(location) = &req.location {
-        check_location(location, &mut errors);
+        check_location("location", location, &mut errors);
     }
     check_common(
         req.rate_per_minute,
@@ -117,7 +117,7 @@ pub(super) fn validate_patch(req: &ProfessionalPatch) -> Result<(), ApiError> {
 }
 
 /// `If-Match: 3` or `If-Match: "3"`.
-pub(super) fn parse_if_match(value: Option<&str>) -> Result<i64, ApiError> {
+pub(crate) fn parse_if_match(value: Option<&str>) -> Result<i64, ApiError> {
     let raw = value.ok_or_else(|| {
         ApiError::new(
             poem::http::StatusCode::PRECONDITION_REQUIRED,

@@ -2,6 +2,7 @@
 
 use super::error::BookingError;
 use crate::AppState;
+use crate::payments::Payable;
 use chrono::{DateTime, Duration, Utc};
 use slotwise_db::bookings::{Booking, BookingKey};
 use slotwise_db::status::Status;
@@ -29,7 +30,7 @@ impl AppState {
                 return Ok(Cancel::Started);
             }
             let before = current.status;
-            let Some(cancelled) = Booking::transition(
+            let Some(cancelled) = <Booking as Payable>::transition(
                 conn,
                 booking_id,
                 &[Status::Pending, Status::Confirmed],

@@ -13,6 +13,8 @@ use poem_openapi::Object;
 use slotwise_db::bookings::{Booking, BookingKey, BookingWithSlug};
 use uuid::Uuid;
 
+pub use crate::payments::views::{PaymentView, RefundView};
+
 /// A booking as its client and professional see it.
 #[derive(Debug, Clone, Object)]
 pub struct BookingView {
@@ -40,30 +42,6 @@ pub struct BookingView {
     pub refund: Option<RefundView>,
 }
 
-#[derive(Debug, Clone, Object)]
-pub struct PaymentView {
-    /// Always `stripe`.
-    pub provider: String,
-    pub payment_intent_id: String,
-    pub client_secret: String,
-    /// The PaymentIntent's last known status, e.g. `requires_payment_method`, `succeeded`.
-    pub status: String,
-    /// Why the last payment attempt failed, if it did.
-    #[oai(skip_serializing_if_is_none)]
-    pub last_error: Option<String>,
-}
-
-#[derive(Debug, Clone, Object)]
-pub struct RefundView {
-    /// Stripe's refund id; absent while the refund is still being made.
-    #[oai(skip_serializing_if_is_none)]
-    pub refund_id: Option<String>,
-    pub amount_cents: i64,
-    /// `requested_by_customer`, `slot_taken_after_hold_expired`,
-    /// `window_removed_after_hold_expired`, `cancelled_before_payment_arrived`, ...
-    pub reason: String,
-}
-
 impl BookingView {
     pub fn key(&self) -> BookingKey {
         BookingKey {
@@ -86,18 +64,18 @@ impl BookingView {
             expires_at: booking.expires_at,
             cancelled_at: booking.cancelled_at,
             created_at: booking.created_at,
-            payment: booking.payment_intent_id.map(|id| PaymentView {
-                provider: "stripe".to_owned(),
-                payment_intent_id: id,
-                client_secret: booking.payment_client_secret.unwrap_or_default(),
-                status: booking.payment_status.unwrap_or_default(),
-                last_error: booking.payment_error,
-            }),
-            refund: booking.refund_requested_at.map(|_| RefundView {
-                refund_id: booking.refund_id,
-                amount_cents: booking.refund_amount_cents.unwrap_or_default(),
-                reason: booking.refund_reason.unwrap_or_default(),
-            }),
+            payment: PaymentView::of(
+                booking.payment_intent_id,
+                booking.payment_client_secret,
+                booking.payment_status,
+                booking.payment_error,
+            ),
+            refund: RefundView::of(
+                booking.refund_requested_at.is_some(),
+                booking.refund_id,
+                booking.refund_amount_cents,
+                booking.refund_reason,
+            ),
         }
     }
 }

@@ -4,7 +4,6 @@
 use super::BookingView;
 use crate::payments::{Held, Payable};
 use crate::stripe::Intent;
-use chrono::{DateTime, Utc};
 use slotwise_db::availability::AvailabilityWindow;
 use slotwise_db::bookings::{Booking, BookingKey};
 use slotwise_db::professionals::{Professional, ProfessionalRef};
@@ -22,6 +21,8 @@ impl Payable for Booking {
     fn key(&self) -> BookingKey {
         Booking::key(self)
     }
+
+    crate::delegate_payable_rows!(Booking, BookingKey);
 
     fn key_id(key: BookingKey) -> Uuid {
         key.id
@@ -64,42 +65,6 @@ impl Payable for Booking {
         })
     }
 
-    async fn get(conn: &mut AsyncPgConnection, key: BookingKey) -> QueryResult<Option<Self>> {
-        Booking::get(conn, key).await
-    }
-
-    async fn lock(conn: &mut AsyncPgConnection, key: BookingKey) -> QueryResult<Option<Self>> {
-        Booking::lock(conn, key).await
-    }
-
-    async fn locate(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<BookingKey>> {
-        Booking::locate(conn, id).await
-    }
-
-    async fn find_by_intent(
-        conn: &mut AsyncPgConnection,
-        intent: &str,
-    ) -> QueryResult<Option<Self>> {
-        Booking::find_by_intent(conn, intent).await
-    }
-
-    async fn attach_intent(
-        conn: &mut AsyncPgConnection,
-        key: BookingKey,
-        intent: &Intent,
-    ) -> QueryResult<Option<Self>> {
-        Booking::attach_intent(conn, key, &intent.id, &intent.client_secret, &intent.status).await
-    }
-
-    async fn record_payment(
-        conn: &mut AsyncPgConnection,
-        key: BookingKey,
-        status: &str,
-        error: Option<&str>,
-    ) -> QueryResult<()> {
-        Booking::record_payment(conn, key, status, error).await
-    }
-
     async fn transition(
         conn: &mut AsyncPgConnection,
         key: BookingKey,
@@ -108,26 +73,11 @@ impl Payable for Booking {
         reason: &str,
         source: &str,
     ) -> QueryResult<Option<Self>> {
-        Booking::transition(conn, key, from, to, reason, source).await
-    }
-
-    async fn request_refund(
-        conn: &mut AsyncPgConnection,
-        key: BookingKey,
-        amount: i64,
-        reason: &str,
-    ) -> QueryResult<()> {
-        Booking::request_refund(conn, key, amount, reason).await
-    }
-
-    async fn record_refund(
-        conn: &mut AsyncPgConnection,
-        key: BookingKey,
-        refund_id: &str,
-        amount: i64,
-        reason: &str,
-    ) -> QueryResult<bool> {
-        Booking::record_refund(conn, key, refund_id, amount, reason).await
+        Ok(
+            Booking::transition_from(conn, key, from, to, reason, source)
+                .await?
+                .map(|(_, booking)| booking),
+        )
     }
 
     /// Kept if its window is still there and nobody took the slot. The
@@ -162,32 +112,5 @@ impl Payable for Booking {
             .map(|p| p.slug)
             .unwrap_or_default();
         Ok(BookingView::new(self, slug))
-    }
-
-    async fn lock_expired_holds(
-        conn: &mut AsyncPgConnection,
-        limit: i64,
-    ) -> QueryResult<Vec<Self>> {
-        Booking::lock_expired_holds(conn, limit).await
-    }
-
-    async fn lock_unsettled(
-        conn: &mut AsyncPgConnection,
-        before: DateTime<Utc>,
-        limit: i64,
-    ) -> QueryResult<Vec<Self>> {
-        Booking::lock_unsettled(conn, before, limit).await
-    }
-
-    async fn touch(conn: &mut AsyncPgConnection, key: BookingKey) -> QueryResult<()> {
-        Booking::touch(conn, key).await
-    }
-
-    async fn claim_refunds_due(
-        conn: &mut AsyncPgConnection,
-        before: DateTime<Utc>,
-        limit: i64,
-    ) -> QueryResult<Vec<BookingKey>> {
-        Booking::claim_refunds_due(conn, before, limit).await
     }
 }

@@ -21,6 +21,7 @@ use poem_openapi::types::{ParseFromJSON, ToJSON};
 use slotwise_db::DbConn;
 use slotwise_db::bookings::Booking;
 use slotwise_db::idempotency::{BOOKING_CREATED, FINISHED, IdempotencyRecord};
+use slotwise_db::orders::Order;
 use slotwise_web::{ApiError, Problem};
 use uuid::Uuid;
 
@@ -255,10 +256,14 @@ impl AppState {
             .request_body
             .get("payment_method")
             .and_then(|v| v.as_str());
-        // Bookings are the one kind today; a new kind would be told by the
-        // key's request path.
-        self.resume_payable::<Booking>(record, payable_id, payment_method)
-            .await
+        // The key's request path tells the kind of what it made.
+        if record.request_path == crate::orders::create::PATH {
+            self.resume_payable::<Order>(record, payable_id, payment_method)
+                .await
+        } else {
+            self.resume_payable::<Booking>(record, payable_id, payment_method)
+                .await
+        }
     }
 
     async fn resume_payable<P: Payable>(

@@ -7,6 +7,7 @@ use chrono::Utc;
 use slotwise_db::AsyncPgConnection;
 use slotwise_db::bookings::Booking;
 use slotwise_db::idempotency::IdempotencyRecord;
+use slotwise_db::orders::Order;
 use slotwise_web::ApiError;
 
 impl AppState {
@@ -47,7 +48,7 @@ impl AppState {
 
     /// Makes refunds that are owed but not yet made (Stripe was down, or the process died).
     pub async fn complete_refunds_once(&self) -> Result<usize, ApiError> {
-        self.complete_refunds::<Booking>().await
+        Ok(self.complete_refunds::<Booking>().await? + self.complete_refunds::<Order>().await?)
     }
 
     async fn complete_refunds<P: Payable>(&self) -> Result<usize, ApiError> {

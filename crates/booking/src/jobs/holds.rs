@@ -6,13 +6,14 @@ use crate::AppState;
 use crate::payments::Payable;
 use slotwise_db::AsyncPgConnection;
 use slotwise_db::bookings::Booking;
+use slotwise_db::orders::Order;
 use slotwise_db::status::Status;
 use slotwise_web::ApiError;
 
 impl AppState {
     /// Expires unpaid holds and cancels their PaymentIntents.
     pub async fn expire_holds_once(&self) -> Result<usize, ApiError> {
-        self.expire_holds::<Booking>().await
+        Ok(self.expire_holds::<Booking>().await? + self.expire_holds::<Order>().await?)
     }
 
     async fn expire_holds<P: Payable>(&self) -> Result<usize, ApiError> {

@@ -1,7 +1,7 @@
 //! Background jobs. Each has a `*_once` that tests call; `spawn_jobs` loops
 //! them. All are safe with many instances: rows are claimed `FOR UPDATE SKIP
 //! LOCKED`. Each job works on every [`Payable`](crate::payments::Payable)
-//! kind; bookings are the one kind today.
+//! kind: bookings and ticket orders.
 
 mod completer;
 mod holds;

@@ -7,6 +7,7 @@ use crate::payments::intents::{FINAL, apply_intent};
 use chrono::Utc;
 use slotwise_db::AsyncPgConnection;
 use slotwise_db::bookings::Booking;
+use slotwise_db::orders::Order;
 use slotwise_db::status::Status;
 use slotwise_web::ApiError;
 
@@ -15,7 +16,7 @@ impl AppState {
     /// whose intent may still be payable, and failed ones whose intent creation
     /// timed out; applies what it says.
     pub async fn reconcile_once(&self) -> Result<usize, ApiError> {
-        self.reconcile::<Booking>().await
+        Ok(self.reconcile::<Booking>().await? + self.reconcile::<Order>().await?)
     }
 
     async fn reconcile<P: Payable>(&self) -> Result<usize, ApiError> {

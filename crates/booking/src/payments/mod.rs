@@ -9,15 +9,16 @@
 //! - `refunds`: owed refunds made at Stripe exactly once;
 //! - `webhook`: Stripe's events in; `crate::stripe` is the wire.
 //!
-//! A new kind of order implements [`Payable`] and names its `KIND` in its
-//! intents' metadata (`kind`); `AppState::receive_stripe_event` then routes
-//! Stripe's news by it, an intent without `kind` being a booking's (intents
-//! made before the field existed). docs/ARCHITECTURE.md has the steps.
+//! A kind of order implements [`Payable`] (bookings, ticket orders) and names
+//! its `KIND` in its intents' metadata (`kind`); `AppState::receive_stripe_event`
+//! routes Stripe's news by it, an intent without `kind` being a booking's
+//! (intents made before the field existed). docs/ARCHITECTURE.md has the steps.
 
 pub mod first_phase;
 pub mod intents;
 pub mod phases;
 pub mod refunds;
+pub mod views;
 pub mod webhook;
 
 use crate::stripe::Intent;
@@ -27,6 +28,107 @@ use slotwise_db::{AsyncPgConnection, QueryResult};
 use std::collections::HashMap;
 use std::future::Future;
 use uuid::Uuid;
+
+/// The [`Payable`] methods that are the row queries `payable_rows!` stamps on
+/// every payable's table (`slotwise_db::payable_rows`), written once.
+#[macro_export]
+macro_rules! delegate_payable_rows {
+    ($ty:ident, $key:ident) => {
+        async fn get(
+            conn: &mut slotwise_db::AsyncPgConnection,
+            key: $key,
+        ) -> slotwise_db::QueryResult<Option<Self>> {
+            $ty::get(conn, key).await
+        }
+
+        async fn lock(
+            conn: &mut slotwise_db::AsyncPgConnection,
+            key: $key,
+        ) -> slotwise_db::QueryResult<Option<Self>> {
+            $ty::lock(conn, key).await
+        }
+
+        async fn locate(
+            conn: &mut slotwise_db::AsyncPgConnection,
+            id: uuid::Uuid,
+        ) -> slotwise_db::QueryResult<Option<$key>> {
+            $ty::locate(conn, id).await
+        }
+
+        async fn find_by_intent(
+            conn: &mut slotwise_db::AsyncPgConnection,
+            intent: &str,
+        ) -> slotwise_db::QueryResult<Option<Self>> {
+            $ty::find_by_intent(conn, intent).await
+        }
+
+        async fn attach_intent(
+            conn: &mut slotwise_db::AsyncPgConnection,
+            key: $key,
+            intent: &$crate::stripe::Intent,
+        ) -> slotwise_db::QueryResult<Option<Self>> {
+            $ty::attach_intent(conn, key, &intent.id, &intent.client_secret, &intent.status).await
+        }
+
+        async fn record_payment(
+            conn: &mut slotwise_db::AsyncPgConnection,
+            key: $key,
+            status: &str,
+            error: Option<&str>,
+        ) -> slotwise_db::QueryResult<()> {
+            $ty::record_payment(conn, key, status, error).await
+        }
+
+        async fn request_refund(
+            conn: &mut slotwise_db::AsyncPgConnection,
+            key: $key,
+            amount: i64,
+            reason: &str,
+        ) -> slotwise_db::QueryResult<()> {
+            $ty::request_refund(conn, key, amount, reason).await
+        }
+
+        async fn record_refund(
+            conn: &mut slotwise_db::AsyncPgConnection,
+            key: $key,
+            refund_id: &str,
+            amount: i64,
+            reason: &str,
+        ) -> slotwise_db::QueryResult<bool> {
+            $ty::record_refund(conn, key, refund_id, amount, reason).await
+        }
+
+        async fn lock_expired_holds(
+            conn: &mut slotwise_db::AsyncPgConnection,
+            limit: i64,
+        ) -> slotwise_db::QueryResult<Vec<Self>> {
+            $ty::lock_expired_holds(conn, limit).await
+        }
+
+        async fn lock_unsettled(
+            conn: &mut slotwise_db::AsyncPgConnection,
+            before: chrono::DateTime<chrono::Utc>,
+            limit: i64,
+        ) -> slotwise_db::QueryResult<Vec<Self>> {
+            $ty::lock_unsettled(conn, before, limit).await
+        }
+
+        async fn touch(
+            conn: &mut slotwise_db::AsyncPgConnection,
+            key: $key,
+        ) -> slotwise_db::QueryResult<()> {
+            $ty::touch(conn, key).await
+        }
+
+        async fn claim_refunds_due(
+            conn: &mut slotwise_db::AsyncPgConnection,
+            before: chrono::DateTime<chrono::Utc>,
+            limit: i64,
+        ) -> slotwise_db::QueryResult<Vec<$key>> {
+            $ty::claim_refunds_due(conn, before, limit).await
+        }
+    };
+}
 
 /// What the core reads of a payable's money and hold.
 #[derive(Debug, Clone, Copy)]

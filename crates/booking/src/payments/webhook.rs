@@ -9,6 +9,7 @@ use crate::stripe::signature::{self, SignatureError};
 use chrono::Utc;
 use serde::Deserialize;
 use slotwise_db::bookings::Booking;
+use slotwise_db::orders::Order;
 use slotwise_db::status::Status;
 use slotwise_db::stripe_events::StripeEvent;
 use slotwise_db::{AsyncPgConnection, DbError, serializable};
@@ -152,9 +153,33 @@ impl AppState {
         } else {
             None
         };
-        // Bookings are the one kind today; a new kind is routed here by the
-        // `kind` its intents' metadata carries.
-        self.receive_for::<Booking>(&event, intent.as_ref()).await
+        if self.is_order_event(&event, intent.as_ref()).await? {
+            self.receive_for::<Order>(&event, intent.as_ref()).await
+        } else {
+            self.receive_for::<Booking>(&event, intent.as_ref()).await
+        }
+    }
+
+    /// Whether the event is news of an order's payment: its intent's
+    /// metadata says so (`kind`); a charge is looked up by its intent. Anything
+    /// else is a booking's (intents made before `kind` existed).
+    async fn is_order_event(
+        &self,
+        event: &Event,
+        intent: Option<&Intent>,
+    ) -> Result<bool, ApiError> {
+        if let Some(intent) = intent {
+            return Ok(intent.metadata.get("kind").map(String::as_str) == Some(Order::KIND));
+        }
+        let object = &event.data.object;
+        if let Some(kind) = object.pointer("/metadata/kind").and_then(|k| k.as_str()) {
+            return Ok(kind == Order::KIND);
+        }
+        let Some(intent) = text(object, "payment_intent") else {
+            return Ok(false);
+        };
+        let mut conn = self.pool.get().await?;
+        Ok(Order::find_by_intent(&mut conn, &intent).await?.is_some())
     }
 
     async fn receive_for<P: Payable>(

@@ -177,17 +177,22 @@ impl Event {
             .optional()
     }
 
+    /// Its tiers in order.
+    pub async fn tier_rows(conn: &mut AsyncPgConnection, event_id: Uuid) -> QueryResult<Vec<Tier>> {
+        ticket_tiers::table
+            .filter(ticket_tiers::event_id.eq(event_id))
+            .order(ticket_tiers::position)
+            .select(Tier::as_select())
+            .load(conn)
+            .await
+    }
+
     /// Its tiers in order, each with the sum of its stock rows.
     pub async fn tiers(
         conn: &mut AsyncPgConnection,
         event_id: Uuid,
     ) -> QueryResult<Vec<TierStock>> {
-        let tiers: Vec<Tier> = ticket_tiers::table
-            .filter(ticket_tiers::event_id.eq(event_id))
-            .order(ticket_tiers::position)
-            .select(Tier::as_select())
-            .load(conn)
-            .await?;
+        let tiers = Self::tier_rows(conn, event_id).await?;
         let counts: Vec<(Uuid, i32, i32)> = tier_stock::table
             .filter(tier_stock::event_id.eq(event_id))
             .select((tier_stock::tier_id, tier_stock::held, tier_stock::sold))
@@ -211,6 +216,21 @@ impl Event {
         seats::table
             .filter(seats::event_id.eq(event_id))
             .order(seats::position)
+            .select(Seat::as_select())
+            .load(conn)
+            .await
+    }
+
+    /// The seats with these labels (those that exist).
+    pub async fn seats_named(
+        conn: &mut AsyncPgConnection,
+        event_id: Uuid,
+        labels: &[String],
+    ) -> QueryResult<Vec<Seat>> {
+        seats::table
+            .filter(seats::event_id.eq(event_id))
+            .filter(seats::label.eq_any(labels))
+            .order(seats::label)
             .select(Seat::as_select())
             .load(conn)
             .await

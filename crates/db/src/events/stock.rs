@@ -26,6 +26,15 @@ struct Bucket {
     free: i32,
 }
 
+/// Makes the caller's transaction give up on a row lock after 2 s (pretix's lesson: a hot sale answers fast instead of
+/// queueing connections behind one stock row).
+pub async fn short_lock_timeout(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+    diesel::sql_query("SET LOCAL lock_timeout = '2s'")
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
 /// Holds `quantity` units of a tier: from one counter row when one has room
 /// (tried from `start`, a random row, so buyers spread over the rows), else
 /// from several, all of the tier's rows locked in order. `Err(available)`

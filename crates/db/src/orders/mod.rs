@@ -183,6 +183,21 @@ impl Order {
         query.load(conn).await
     }
 
+    /// The event's pending and confirmed orders, locked (its cancellation).
+    pub async fn active_of_event(
+        conn: &mut AsyncPgConnection,
+        event_id: Uuid,
+    ) -> QueryResult<Vec<Order>> {
+        orders::table
+            .filter(orders::event_id.eq(event_id))
+            .filter(orders::status.eq_any([Status::Pending, Status::Confirmed]))
+            .order(orders::id)
+            .select(Order::as_select())
+            .for_update()
+            .load(conn)
+            .await
+    }
+
     /// Orders of the buyer still waiting for payment.
     pub async fn count_unpaid(conn: &mut AsyncPgConnection, buyer: Uuid) -> QueryResult<i64> {
         orders::table

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 pub const VALID: &str = "valid";
 pub const REFUNDED: &str = "refunded";
+pub const VOID: &str = "void";
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = tickets)]

@@ -1,0 +1,189 @@
+//! `/events`: publish (idempotent), read with what is left, the seat map,
+//! the organizer's changes (If-Match) and cancellation.
+
+use super::ApiTags;
+use super::professional_input::parse_if_match;
+use crate::AppState;
+use crate::auth::BearerAuth;
+use crate::events::input::{EventPatch, NewEventRequest};
+use crate::events::{EventView, SeatView};
+use crate::idempotency::{Caller, IdempotencyKey};
+use poem::web::Data;
+use poem_openapi::param::{Header, Path};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use slotwise_db::events::{Event, EventChanges};
+use slotwise_web::problems::*;
+use slotwise_web::{ApiError, Problems};
+
+pub struct EventsApi;
+
+#[derive(ApiResponse)]
+pub enum EventCreated {
+    /// Published; `ETag` is its version, for `If-Match`.
+    #[oai(status = 201)]
+    Created(
+        Json<EventView>,
+        #[oai(header = "ETag")] String,
+        #[oai(header = "Idempotent-Replayed")] Option<String>,
+    ),
+}
+
+#[derive(ApiResponse)]
+pub enum EventFound {
+    #[oai(status = 200)]
+    Ok(Json<EventView>, #[oai(header = "ETag")] String),
+}
+
+#[derive(Debug, Object)]
+pub struct SeatMap {
+    /// Every seat in map order.
+    pub items: Vec<SeatView>,
+}
+
+fn etag(e: &EventView) -> String {
+    format!("\"{}\"", e.version)
+}
+
+#[OpenApi(tag = "ApiTags::Events")]
+impl EventsApi {
+    /// Publish an event, exactly once per `Idempotency-Key`; you are its organizer.
+    ///
+    /// General admission with `tiers` (each `capacity` tickets at `price_cents`)
+    /// or named `seats` (each with its own price), not both.
+    #[oai(path = "/events", method = "post")]
+    async fn create(
+        &self,
+        req: &poem::Request,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        #[oai(name = "Idempotency-Key")] idempotency_key: Header<Option<String>>,
+        body: Json<NewEventRequest>,
+    ) -> Result<
+        EventCreated,
+        Problems<
+            {
+                JSON_BODY
+                    | UNAUTHORIZED
+                    | CONFLICT
+                    | UNPROCESSABLE
+                    | TOO_MANY_REQUESTS
+                    | UNAVAILABLE
+            },
+        >,
+    > {
+        let user = state.authenticate(&auth).await?;
+        let caller = Caller {
+            user_id: Some(user.id),
+            ip: crate::rate_limit::client_ip(req, state.config.trust_forwarded_for),
+        };
+        state.limits.booking.check(&caller.scope())?;
+        let key = IdempotencyKey::parse(idempotency_key.as_deref())?;
+        let answer = state.create_event(&caller, &key, body.0).await?;
+        let view = answer.result?;
+        let tag = etag(&view);
+        Ok(EventCreated::Created(
+            Json(view),
+            tag,
+            answer.replayed.then(|| "true".to_owned()),
+        ))
+    }
+
+    /// One event by id or slug, with each tier's `capacity, sold, held,
+    /// available, sold_out` (or a seated event's counts).
+    #[oai(path = "/events/:id", method = "get")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        id: Path<String>,
+    ) -> Result<EventFound, Problems<{ NOT_FOUND | UNAVAILABLE }>> {
+        let event = state.event(&id).await?;
+        let mut conn = state.pool.get().await?;
+        let view = EventView::load(&mut conn, event).await?;
+        let tag = etag(&view);
+        Ok(EventFound::Ok(Json(view), tag))
+    }
+
+    /// A seated event's map: every seat with its price and `available | held | sold`.
+    #[oai(path = "/events/:id/seats", method = "get")]
+    async fn seats(
+        &self,
+        state: Data<&AppState>,
+        id: Path<String>,
+    ) -> Result<Json<SeatMap>, Problems<{ NOT_FOUND | UNAVAILABLE }>> {
+        let event = state.event(&id).await?;
+        let mut conn = state.pool.get().await?;
+        let seats = Event::seats(&mut conn, event.id).await?;
+        Ok(Json(SeatMap {
+            items: seats.into_iter().map(Into::into).collect(),
+        }))
+    }
+
+    /// Change title, description or venue (the organizer); `If-Match` must
+    /// carry the current version (stale: 412).
+    #[oai(path = "/events/:id", method = "patch")]
+    async fn patch(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        body: Json<EventPatch>,
+    ) -> Result<
+        EventFound,
+        Problems<
+            {
+                JSON_BODY
+                    | UNAUTHORIZED
+                    | FORBIDDEN
+                    | NOT_FOUND
+                    | PRECONDITION_FAILED
+                    | PRECONDITION_REQUIRED
+                    | UNPROCESSABLE
+                    | UNAVAILABLE
+            },
+        >,
+    > {
+        let user = state.authenticate(&auth).await?;
+        let version = parse_if_match(if_match.as_deref())?;
+        body.validate()?;
+        let event = state.organized_event(&id, user.id).await?;
+        let req = body.0;
+        let changes = EventChanges {
+            title: req.title.map(|s| s.trim().to_owned()),
+            description: req.description,
+            venue_name: req.venue.as_ref().map(|v| v.name.trim().to_owned()),
+            lat: req.venue.as_ref().map(|v| v.lat),
+            long: req.venue.as_ref().map(|v| v.long),
+        };
+        let mut conn = state.pool.get().await?;
+        let updated = Event::update(&mut conn, event.id, version, &changes)
+            .await?
+            .ok_or_else(|| {
+                ApiError::new(
+                    poem::http::StatusCode::PRECONDITION_FAILED,
+                    "version_mismatch",
+                    "Stale version",
+                    format!("the event changed since version {version}; read it again"),
+                )
+            })?;
+        let view = EventView::load(&mut conn, updated).await?;
+        let tag = etag(&view);
+        Ok(EventFound::Ok(Json(view), tag))
+    }
+
+    /// Cancel an event (the organizer): pending orders are cancelled, every
+    /// bought ticket refunded (by the refund job). Cancelling again answers it again.
+    #[oai(path = "/events/:id/cancel", method = "post")]
+    async fn cancel(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<Json<EventView>, Problems<{ UNAUTHORIZED | FORBIDDEN | NOT_FOUND | UNAVAILABLE }>>
+    {
+        let user = state.authenticate(&auth).await?;
+        let event = state.organized_event(&id, user.id).await?;
+        Ok(Json(state.cancel_event(event.id, user.id).await?))
+    }
+}

@@ -1,0 +1,269 @@
+//! `/events/{id}/orders` (idempotent), `/orders` and `/tickets`: a buyer's
+//! orders and tickets, visible to the buyer (holder) only.
+
+use super::ApiTags;
+use crate::AppState;
+use crate::auth::BearerAuth;
+use crate::idempotency::{Caller, IdempotencyKey};
+use crate::orders::create::OrderRequest;
+use crate::orders::error::OrderError;
+use crate::orders::{OrderView, TicketView};
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use slotwise_db::orders::tickets::{Ticket, TicketCursor};
+use slotwise_db::orders::{Order, OrderCursor};
+use slotwise_web::pagination::{decode_cursor, encode_cursor, page_limit};
+use slotwise_web::problems::*;
+use slotwise_web::{ApiError, Problems};
+use uuid::Uuid;
+
+pub struct OrdersApi;
+
+/// The HTTP answer to each way an order is refused.
+impl From<OrderError> for ApiError {
+    fn from(err: OrderError) -> Self {
+        use OrderError as E;
+        let detail = err.to_string();
+        match err {
+            E::EventNotFound => ApiError::not_found("event"),
+            E::EventCancelled => ApiError::conflict("event_cancelled", "Event cancelled", detail),
+            E::EventOver => ApiError::conflict("event_over", "Event already started", detail),
+            E::Mixed => ApiError::unprocessable("mixed_order", "Tiers and seats mixed", detail),
+            E::Empty => ApiError::unprocessable("empty_order", "Nothing ordered", detail),
+            E::SeatedEvent | E::NotSeated => {
+                ApiError::unprocessable("wrong_order_kind", "Wrong kind of order", detail)
+            }
+            E::MaxPerOrder { .. } => {
+                ApiError::unprocessable("max_per_order", "Too many tickets in one order", detail)
+            }
+            E::UnknownTier(_) => ApiError::unprocessable("unknown_tier", "Unknown tier", detail),
+            E::UnknownSeats(seats) => {
+                ApiError::unprocessable("unknown_seat", "Unknown seat", detail).with_seats(seats)
+            }
+            E::SoldOut { available, .. } => {
+                ApiError::conflict("sold_out", "Sold out", detail).with_available(available)
+            }
+            E::SeatUnavailable(seats) => {
+                ApiError::conflict("seat_unavailable", "Seat unavailable", detail).with_seats(seats)
+            }
+            E::TooManyUnpaidHolds { .. } => {
+                ApiError::conflict("too_many_unpaid_holds", "Too many unpaid holds", detail)
+            }
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct OrderItemRequest {
+    pub tier_id: Uuid,
+    /// At least 1; all items together at most the event's `max_per_order`.
+    pub quantity: i64,
+}
+
+/// `items` for general admission or `seats` for a seated event, not both.
+#[derive(Debug, Object)]
+pub struct NewOrderRequest {
+    pub items: Option<Vec<OrderItemRequest>>,
+    /// Seat labels, e.g. `["A1", "A2"]`.
+    pub seats: Option<Vec<String>>,
+    /// Optional Stripe PaymentMethod to charge at once (e.g. `pm_card_visa`).
+    pub payment_method: Option<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum OrderCreated {
+    /// Ordered: `confirmed` with tickets when free, else `pending` until paid or `expires_at`.
+    #[oai(status = 201)]
+    Created(
+        Json<OrderView>,
+        #[oai(header = "Idempotent-Replayed")] Option<String>,
+    ),
+}
+
+#[derive(Debug, Object)]
+pub struct OrderPage {
+    pub items: Vec<OrderView>,
+    #[oai(nullable)]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct TicketPage {
+    pub items: Vec<TicketView>,
+    #[oai(nullable)]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Cursor {
+    t: DateTime<Utc>,
+    id: Uuid,
+}
+
+/// A page of `limit` from `rows` fetched with one extra, and the cursor after it.
+fn page<T>(rows: Vec<T>, limit: u32, at: impl Fn(&T) -> Cursor) -> (Vec<T>, Option<String>) {
+    let more = rows.len() > limit as usize;
+    let items: Vec<T> = rows.into_iter().take(limit as usize).collect();
+    let next = more
+        .then(|| items.last().map(|r| encode_cursor(&at(r))))
+        .flatten();
+    (items, next)
+}
+
+#[OpenApi(tag = "ApiTags::Orders")]
+impl OrdersApi {
+    /// Order tickets or seats, exactly once per `Idempotency-Key`; held 15
+    /// minutes until paid through `payment.client_secret`.
+    ///
+    /// Not enough left: 409 `sold_out` with `available`; a seat held or sold:
+    /// 409 `seat_unavailable` naming `seats`; more than `max_per_order`: 422.
+    #[oai(path = "/events/:id/orders", method = "post")]
+    async fn create(
+        &self,
+        req: &poem::Request,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+        #[oai(name = "Idempotency-Key")] idempotency_key: Header<Option<String>>,
+        body: Json<NewOrderRequest>,
+    ) -> Result<
+        OrderCreated,
+        Problems<
+            {
+                JSON_BODY
+                    | UNAUTHORIZED
+                    | PAYMENT_REQUIRED
+                    | NOT_FOUND
+                    | CONFLICT
+                    | UNPROCESSABLE
+                    | TOO_MANY_REQUESTS
+                    | UNAVAILABLE
+            },
+        >,
+    > {
+        let user = state.authenticate(&auth).await?;
+        let caller = Caller {
+            user_id: Some(user.id),
+            ip: crate::rate_limit::client_ip(req, state.config.trust_forwarded_for),
+        };
+        state.limits.booking.check(&caller.scope())?;
+        let key = IdempotencyKey::parse(idempotency_key.as_deref())?;
+        let event_id = match Uuid::parse_str(&id) {
+            Ok(event_id) => event_id,
+            Err(_) => state.event(&id).await?.id,
+        };
+        let body = body.0;
+        let request = OrderRequest {
+            event_id,
+            items: (body.items.into_iter().flatten())
+                .map(|i| (i.tier_id, i.quantity))
+                .collect(),
+            seats: body.seats.unwrap_or_default(),
+            payment_method: body.payment_method,
+        };
+        let answer = state.create_order(&caller, &key, request).await?;
+        let view = answer.result?;
+        Ok(OrderCreated::Created(
+            Json(view),
+            answer.replayed.then(|| "true".to_owned()),
+        ))
+    }
+
+    /// One of your orders; anyone else's is 404.
+    #[oai(path = "/orders/:id", method = "get")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<OrderView>, Problems<{ UNAUTHORIZED | NOT_FOUND | UNAVAILABLE }>> {
+        let user = state.authenticate(&auth).await?;
+        let mut conn = state.pool.get().await?;
+        let order = Order::find_for(&mut conn, user.id, id.0)
+            .await?
+            .ok_or_else(|| ApiError::not_found("order"))?;
+        Ok(Json(OrderView::load(&mut conn, order).await?))
+    }
+
+    /// Your orders, newest first.
+    #[oai(path = "/orders", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u32>>,
+        #[oai(validator(min_length = 1))] cursor: Query<Option<String>>,
+    ) -> Result<Json<OrderPage>, Problems<{ BAD_REQUEST | UNAUTHORIZED | UNAVAILABLE }>> {
+        let user = state.authenticate(&auth).await?;
+        let limit = page_limit(limit.0)?;
+        let after = cursor
+            .0
+            .as_deref()
+            .map(decode_cursor::<Cursor>)
+            .transpose()?;
+        let mut conn = state.pool.get().await?;
+        let after = after.map(|c| OrderCursor {
+            created_at: c.t,
+            id: c.id,
+        });
+        let rows = Order::list(&mut conn, user.id, after, i64::from(limit) + 1).await?;
+        let (rows, next_cursor) = page(rows, limit, |o| Cursor {
+            t: o.created_at,
+            id: o.id,
+        });
+        let mut items = Vec::with_capacity(rows.len());
+        for order in rows {
+            items.push(OrderView::load(&mut conn, order).await?);
+        }
+        Ok(Json(OrderPage { items, next_cursor }))
+    }
+
+    /// Your tickets, newest first.
+    #[oai(path = "/tickets", method = "get")]
+    async fn tickets(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u32>>,
+        #[oai(validator(min_length = 1))] cursor: Query<Option<String>>,
+    ) -> Result<Json<TicketPage>, Problems<{ BAD_REQUEST | UNAUTHORIZED | UNAVAILABLE }>> {
+        let user = state.authenticate(&auth).await?;
+        let limit = page_limit(limit.0)?;
+        let after = cursor
+            .0
+            .as_deref()
+            .map(decode_cursor::<Cursor>)
+            .transpose()?;
+        let mut conn = state.pool.get().await?;
+        let after = after.map(|c| TicketCursor {
+            created_at: c.t,
+            id: c.id,
+        });
+        let rows = Ticket::list(&mut conn, user.id, after, i64::from(limit) + 1).await?;
+        let (rows, next_cursor) = page(rows, limit, |t| Cursor {
+            t: t.ticket.created_at,
+            id: t.ticket.id,
+        });
+        let items = rows.into_iter().map(Into::into).collect();
+        Ok(Json(TicketPage { items, next_cursor }))
+    }
+
+    /// One of your tickets; anyone else's is 404.
+    #[oai(path = "/tickets/:id", method = "get")]
+    async fn ticket(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<TicketView>, Problems<{ UNAUTHORIZED | NOT_FOUND | UNAVAILABLE }>> {
+        let user = state.authenticate(&auth).await?;
+        let mut conn = state.pool.get().await?;
+        let ticket = Ticket::find_for(&mut conn, user.id, id.0)
+            .await?
+            .ok_or_else(|| ApiError::not_found("ticket"))?;
+        Ok(Json(ticket.into()))
+    }
+}

@@ -1,0 +1,174 @@
+//! Publishing an event, exactly once per Idempotency-Key: the event, its
+//! tiers (with their stock rows) or seats, and the key with its answer, in
+//! one transaction.
+
+use super::EventView;
+use super::input::NewEventRequest;
+use crate::AppState;
+use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest, Prior, RecoveryPoint};
+use crate::payments::first_phase::TxError;
+use chrono::{SubsecRound, Utc};
+use poem_openapi::types::ToJSON;
+use rand::RngCore;
+use slotwise_db::events::{Event, EventRef, PUBLISHED, Seat, Tier};
+use slotwise_db::idempotency::IdempotencyRecord;
+use slotwise_db::{AsyncPgConnection, read_committed};
+use slotwise_web::ApiError;
+use uuid::Uuid;
+
+const PATH: &str = "/events";
+
+/// `title` in lower-case ASCII words joined by `-`, with a random suffix.
+fn slug_from(title: &str) -> String {
+    let words: Vec<String> = title
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let mut base = words.join("-");
+    base.truncate(48);
+    let mut suffix = [0u8; 3];
+    rand::rng().fill_bytes(&mut suffix);
+    let base = base.trim_matches('-');
+    if base.is_empty() {
+        format!("event-{}", hex::encode(suffix))
+    } else {
+        format!("{base}-{}", hex::encode(suffix))
+    }
+}
+
+/// The rows an accepted request stores.
+fn rows(organizer: Uuid, req: &NewEventRequest) -> (Event, Vec<Tier>, Vec<Seat>) {
+    let now = Utc::now().trunc_subsecs(6);
+    let id = Uuid::now_v7();
+    let tiers: Vec<Tier> = (req.tiers.iter().flatten().enumerate())
+        .map(|(i, t)| Tier {
+            id: Uuid::now_v7(),
+            event_id: id,
+            name: t.name.trim().to_owned(),
+            price_cents: t.price_cents,
+            capacity: i32::try_from(t.capacity).unwrap_or(i32::MAX),
+            position: i32::try_from(i).unwrap_or(i32::MAX),
+        })
+        .collect();
+    let seats: Vec<Seat> = (req.seats.iter().flatten().enumerate())
+        .map(|(i, s)| Seat {
+            id: Uuid::now_v7(),
+            event_id: id,
+            label: s.label.trim().to_owned(),
+            section: s.section.clone(),
+            row: s.row.clone(),
+            price_cents: s.price_cents,
+            position: i32::try_from(i).unwrap_or(i32::MAX),
+            order_id: None,
+            sold: false,
+        })
+        .collect();
+    let prices = tiers
+        .iter()
+        .map(|t| t.price_cents)
+        .chain(seats.iter().map(|s| s.price_cents));
+    let capacity: i64 =
+        tiers.iter().map(|t| i64::from(t.capacity)).sum::<i64>() + seats.len() as i64;
+    let resale = req.resale.as_ref();
+    let event = Event {
+        id,
+        slug: req.slug.clone().unwrap_or_else(|| slug_from(&req.title)),
+        organizer_id: organizer,
+        title: req.title.trim().to_owned(),
+        description: req.description.clone().unwrap_or_default(),
+        category: req.category.trim().to_owned(),
+        venue_name: req.venue.name.trim().to_owned(),
+        lat: req.venue.lat,
+        long: req.venue.long,
+        starts_at: req.starts_at.with_timezone(&Utc),
+        ends_at: req.ends_at.map(|e| e.with_timezone(&Utc)),
+        currency: req.currency.clone().unwrap_or_else(|| "usd".to_owned()),
+        max_per_order: req.max_per_order.unwrap_or(10),
+        resale_allowed: resale.is_none_or(|r| r.allowed),
+        resale_max_percent_of_face: resale.and_then(|r| r.max_percent_of_face),
+        seated: !seats.is_empty(),
+        min_price_cents: prices.min().unwrap_or(0),
+        capacity: i32::try_from(capacity).unwrap_or(i32::MAX),
+        status: PUBLISHED.to_owned(),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    (event, tiers, seats)
+}
+
+fn slug_taken() -> ApiError {
+    ApiError::conflict(
+        "slug_taken",
+        "Slug taken",
+        "another event has this slug; choose another",
+    )
+}
+
+impl AppState {
+    /// `POST /events`, exactly once per (caller, key).
+    pub async fn create_event(
+        &self,
+        caller: &Caller,
+        key: &IdempotencyKey,
+        req: NewEventRequest,
+    ) -> Result<Answer<EventView>, ApiError> {
+        let organizer = caller.user_id.ok_or_else(ApiError::internal)?;
+        let body = req.to_json().unwrap_or_default();
+        let idempotent = IdempotentRequest::new(caller, key, "POST", PATH, body);
+        for _ in 0..3 {
+            let mut conn = self.pool.get().await?;
+            match self.prior(&mut conn, &idempotent).await? {
+                Prior::Answered { status, body } => {
+                    return Ok(Answer::from_stored(status, body, true));
+                }
+                Prior::Abandoned(_) => return Err(ApiError::internal()),
+                Prior::Absent => {}
+            }
+            let now = Utc::now();
+            req.validate(now)?;
+            let (event, tiers, seats) = rows(organizer, &req);
+            let ttl = self.config.idempotency_ttl;
+            let (event, tiers, seats, idempotent) = (&event, &tiers, &seats, &idempotent);
+            let stored = read_committed!(conn, async |conn: &mut AsyncPgConnection| {
+                let result = if Event::find(conn, &EventRef::Slug(event.slug.clone()))
+                    .await?
+                    .is_some()
+                {
+                    Err(slug_taken())
+                } else {
+                    Event::insert(conn, event, tiers, seats).await?;
+                    Ok(EventView::load(conn, event.clone()).await?)
+                };
+                let result: Result<EventView, ApiError> = result;
+                let (status, body) =
+                    crate::idempotency::stored(&result, poem::http::StatusCode::CREATED);
+                let point = RecoveryPoint::Finished {
+                    status,
+                    body,
+                    payable_id: None,
+                };
+                let record = idempotent.record(now, ttl, point);
+                if IdempotencyRecord::insert_if_absent(conn, &record).await? {
+                    Ok(result)
+                } else {
+                    // Rolled back: the request that stored the key first answers.
+                    Err(TxError::KeyTaken)
+                }
+            });
+            match stored {
+                Ok(result) => {
+                    return Ok(Answer {
+                        result,
+                        replayed: false,
+                    });
+                }
+                Err(TxError::KeyTaken) => continue,
+                Err(TxError::Db(e)) => return Err(e.into()),
+                Err(TxError::Refused(e)) => return Err(e),
+            }
+        }
+        Err(crate::idempotency::key_in_use())
+    }
+}

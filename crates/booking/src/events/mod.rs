@@ -1,0 +1,223 @@
+//! Events: what organizers sell admission to, as general-admission tiers or
+//! named seats. Publishing and changing (`create`, `input`), cancelling
+//! (`cancel`); the views here show what is left, read from the stock rows.
+
+pub mod cancel;
+pub mod create;
+pub mod input;
+
+use crate::AppState;
+use chrono::{DateTime, Utc};
+use poem_openapi::{Enum, Object};
+use slotwise_db::AsyncPgConnection;
+use slotwise_db::QueryResult;
+use slotwise_db::events::{Event, EventRef, Seat, TierStock};
+use slotwise_web::ApiError;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Object)]
+pub struct Venue {
+    /// 1..=200 characters.
+    pub name: String,
+    /// Latitude in degrees, -90..=90.
+    pub lat: f64,
+    /// Longitude in degrees, -180..=180.
+    pub long: f64,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct ResaleRules {
+    /// Whether holders may list their tickets for resale (default true).
+    pub allowed: bool,
+    /// A listing's price cap in percent of the ticket's face value (e.g. 110); none when absent.
+    #[oai(skip_serializing_if_is_none)]
+    pub max_percent_of_face: Option<i32>,
+}
+
+/// A general-admission tier and what is left of it.
+#[derive(Debug, Clone, Object)]
+pub struct TierView {
+    pub id: Uuid,
+    pub name: String,
+    pub price_cents: i64,
+    pub capacity: i64,
+    /// Units paid for (or free and issued).
+    pub sold: i64,
+    /// Units in unpaid orders, back on sale if their hold runs out.
+    pub held: i64,
+    pub available: i64,
+    pub sold_out: bool,
+}
+
+/// A seated event's map, counted.
+#[derive(Debug, Clone, Object)]
+pub struct SeatingView {
+    pub total: i64,
+    pub sold: i64,
+    pub held: i64,
+    pub available: i64,
+    pub sold_out: bool,
+    pub min_price_cents: i64,
+    pub max_price_cents: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum SeatStatus {
+    Available,
+    Held,
+    Sold,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct SeatView {
+    pub id: Uuid,
+    pub label: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub section: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub row: Option<String>,
+    pub price_cents: i64,
+    pub status: SeatStatus,
+}
+
+impl From<Seat> for SeatView {
+    fn from(s: Seat) -> Self {
+        let status = match (s.order_id, s.sold) {
+            (_, true) => SeatStatus::Sold,
+            (Some(_), false) => SeatStatus::Held,
+            (None, false) => SeatStatus::Available,
+        };
+        Self {
+            id: s.id,
+            label: s.label,
+            section: s.section,
+            row: s.row,
+            price_cents: s.price_cents,
+            status,
+        }
+    }
+}
+
+/// An event as anyone sees it.
+#[derive(Debug, Clone, Object)]
+pub struct EventView {
+    pub id: Uuid,
+    pub slug: String,
+    pub organizer_id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub venue: Venue,
+    pub starts_at: DateTime<Utc>,
+    #[oai(skip_serializing_if_is_none)]
+    pub ends_at: Option<DateTime<Utc>>,
+    pub currency: String,
+    pub max_per_order: i32,
+    pub resale: ResaleRules,
+    /// `published` or `cancelled`.
+    pub status: String,
+    /// True for named seats (`GET /events/{id}/seats`), false for tiers.
+    pub seated: bool,
+    /// General-admission tiers; empty for a seated event.
+    pub tiers: Vec<TierView>,
+    /// A seated event's counts; absent for general admission.
+    #[oai(skip_serializing_if_is_none)]
+    pub seating: Option<SeatingView>,
+    /// Send it back in `If-Match` to change the event.
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TierView {
+    fn new(t: TierStock) -> Self {
+        let capacity = i64::from(t.tier.capacity);
+        let available = (capacity - t.held - t.sold).max(0);
+        Self {
+            id: t.tier.id,
+            name: t.tier.name,
+            price_cents: t.tier.price_cents,
+            capacity,
+            sold: t.sold,
+            held: t.held,
+            available,
+            sold_out: available == 0,
+        }
+    }
+}
+
+fn seating(seats: &[Seat]) -> SeatingView {
+    let count = |f: &dyn Fn(&Seat) -> bool| seats.iter().filter(|s| f(s)).count() as i64;
+    let available = count(&|s| s.order_id.is_none());
+    let prices = seats.iter().map(|s| s.price_cents);
+    SeatingView {
+        total: seats.len() as i64,
+        sold: count(&|s| s.sold),
+        held: count(&|s| s.order_id.is_some() && !s.sold),
+        available,
+        sold_out: available == 0,
+        min_price_cents: prices.clone().min().unwrap_or(0),
+        max_price_cents: prices.max().unwrap_or(0),
+    }
+}
+
+impl EventView {
+    /// The event with what is left of it now.
+    pub async fn load(conn: &mut AsyncPgConnection, event: Event) -> QueryResult<Self> {
+        let (tiers, seating) = if event.seated {
+            let seats = Event::seats(conn, event.id).await?;
+            (Vec::new(), Some(seating(&seats)))
+        } else {
+            let tiers = Event::tiers(conn, event.id).await?;
+            (tiers.into_iter().map(TierView::new).collect(), None)
+        };
+        Ok(Self {
+            id: event.id,
+            slug: event.slug,
+            organizer_id: event.organizer_id,
+            title: event.title,
+            description: event.description,
+            category: event.category,
+            venue: Venue {
+                name: event.venue_name,
+                lat: event.lat,
+                long: event.long,
+            },
+            starts_at: event.starts_at,
+            ends_at: event.ends_at,
+            currency: event.currency,
+            max_per_order: event.max_per_order,
+            resale: ResaleRules {
+                allowed: event.resale_allowed,
+                max_percent_of_face: event.resale_max_percent_of_face,
+            },
+            status: event.status,
+            seated: event.seated,
+            tiers,
+            seating,
+            version: event.version,
+            created_at: event.created_at,
+        })
+    }
+}
+
+impl AppState {
+    /// The event by id or slug, or 404.
+    pub async fn event(&self, reference: &str) -> Result<Event, ApiError> {
+        let mut conn = self.pool.get().await?;
+        Event::find(&mut conn, &EventRef::parse(reference))
+            .await?
+            .ok_or_else(|| ApiError::not_found("event"))
+    }
+
+    /// The event, if `user` organizes it (else 403).
+    pub async fn organized_event(&self, reference: &str, user: Uuid) -> Result<Event, ApiError> {
+        let event = self.event(reference).await?;
+        if event.organizer_id != user {
+            return Err(ApiError::forbidden(
+                "only the event's organizer may change or cancel it",
+            ));
+        }
+        Ok(event)
+    }
+}

@@ -1,0 +1,256 @@
+//! Ordering tickets or seats: the request resolved against the event, what
+//! it asks for held (stock rows and seats, locked, under a short
+//! `lock_timeout`), and the order stored with its key in the payment core's
+//! phase 1 (READ COMMITTED: the row locks and the stock CHECK decide). A paid
+//! order then goes through phases 2 and 3; a free one is confirmed at once.
+
+use super::OrderView;
+use super::error::OrderError;
+use super::stock::{Wanted, hold};
+use crate::AppState;
+use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
+use crate::payments::Payable;
+use crate::payments::first_phase::{Decided, Decision, TxError};
+use chrono::{Duration, SubsecRound, Utc};
+use slotwise_db::events::{CANCELLED, Event, EventRef};
+use slotwise_db::orders::{NewOrder, Order, OrderKey};
+use slotwise_db::status::Status;
+use slotwise_db::{AsyncPgConnection, DbError};
+use slotwise_web::ApiError;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+pub const PATH: &str = "/events/{id}/orders";
+
+/// What a buyer asked for, as given.
+#[derive(Debug, Clone)]
+pub struct OrderRequest {
+    pub event_id: Uuid,
+    /// (tier, quantity) for general admission.
+    pub items: Vec<(Uuid, i64)>,
+    pub seats: Vec<String>,
+    pub payment_method: Option<String>,
+}
+
+impl OrderRequest {
+    /// The request's meaning, whatever its spelling (the key's fingerprint).
+    pub fn canonical(&self) -> serde_json::Value {
+        let mut items: BTreeMap<Uuid, i64> = BTreeMap::new();
+        for (tier, quantity) in &self.items {
+            *items.entry(*tier).or_default() += quantity;
+        }
+        let mut seats = self.seats.clone();
+        seats.sort();
+        serde_json::json!({
+            "event_id": self.event_id,
+            "items": items.iter().map(|(t, q)| serde_json::json!([t, q])).collect::<Vec<_>>(),
+            "seats": seats,
+            "payment_method": self.payment_method,
+        })
+    }
+}
+
+/// An order request as phase 1 of the payment core runs it.
+struct OrderDecision<'a> {
+    buyer: Uuid,
+    ip: &'a str,
+    request: &'a OrderRequest,
+    hold: Duration,
+    max_unpaid: i64,
+}
+
+/// The buyer's unpaid orders when at the cap (paid orders are refused then).
+struct OverCap(Option<i64>);
+
+impl Decision for OrderDecision<'_> {
+    type Payable = Order;
+    type Before = OverCap;
+    const SERIALIZABLE: bool = false;
+
+    async fn before(&self, conn: &mut AsyncPgConnection) -> Result<OverCap, ApiError> {
+        let held = Order::count_unpaid(conn, self.buyer).await?;
+        Ok(OverCap((held >= self.max_unpaid).then_some(held)))
+    }
+
+    async fn decide(
+        &self,
+        conn: &mut AsyncPgConnection,
+        over_cap: &OverCap,
+        source: &str,
+    ) -> Result<Decided<OrderView>, TxError> {
+        slotwise_db::events::stock::short_lock_timeout(conn).await?;
+        let refused = |e: OrderError| Decided {
+            result: Err(ApiError::from(e)),
+            payable_id: None,
+            awaits_payment: false,
+        };
+        let (wanted, currency) = match resolve(conn, self.request).await? {
+            Ok(resolved) => resolved,
+            Err(e) => return Ok(refused(e)),
+        };
+        let Some(total) = wanted.total_cents() else {
+            return Ok(refused(OrderError::Empty));
+        };
+        let paid = total > 0;
+        if paid && let Some(held) = over_cap.0 {
+            let cap = self.max_unpaid;
+            return Err(TxError::Refused(
+                OrderError::TooManyUnpaidHolds { held, cap }.into(),
+            ));
+        }
+        let (event_id, id) = (self.request.event_id, Uuid::now_v7());
+        let items = match hold(conn, event_id, id, &wanted).await? {
+            Ok(items) => items,
+            Err(e) => return Ok(refused(e)),
+        };
+        // Microseconds, as PostgreSQL stores them, so the stored answer and a later read agree.
+        let now = Utc::now().trunc_subsecs(6);
+        let new = NewOrder {
+            id,
+            event_id,
+            buyer_id: self.buyer,
+            total_cents: total,
+            currency,
+            status: Status::Pending,
+            expires_at: paid.then(|| now + self.hold),
+            created_at: now,
+            updated_at: now,
+            client_ip: Some(self.ip.to_owned()),
+        };
+        let mut order = Order::insert(conn, &new, &items).await?;
+        let key = order.key();
+        Order::record_transition(conn, key, None, Status::Pending, "ordered", source).await?;
+        if !paid {
+            let pending = [Status::Pending];
+            order = <Order as Payable>::transition(
+                conn,
+                key,
+                &pending,
+                Status::Confirmed,
+                "free order",
+                source,
+            )
+            .await?
+            .ok_or(DbError::NotFound)?;
+        }
+        Ok(Decided {
+            result: Ok(OrderView::load(conn, order).await?),
+            payable_id: Some(id),
+            awaits_payment: paid,
+        })
+    }
+
+    fn key_of(view: &OrderView) -> OrderKey {
+        view.key()
+    }
+
+    fn payment_method(&self) -> Option<&str> {
+        self.request.payment_method.as_deref()
+    }
+
+    fn count(result: &Result<OrderView, ApiError>) {
+        let outcome = match result {
+            Ok(_) => "created",
+            Err(e) if e.problem.code == "sold_out" => "sold_out",
+            Err(e) if e.problem.code == "seat_unavailable" => "seat_unavailable",
+            Err(_) => return,
+        };
+        static OUTCOMES: slotwise_web::metrics::Metric = slotwise_web::metrics::Metric::new(
+            "order_outcomes_total",
+            "Ticket order outcomes: created, sold_out, seat_unavailable.",
+        );
+        OUTCOMES.inc(&[("outcome", outcome)]);
+    }
+}
+
+/// The request checked against the event: what it asks for, with prices,
+/// and the event's currency.
+async fn resolve(
+    conn: &mut AsyncPgConnection,
+    request: &OrderRequest,
+) -> Result<Result<(Wanted, String), OrderError>, DbError> {
+    let Some(event) = Event::find(conn, &EventRef::Id(request.event_id)).await? else {
+        return Ok(Err(OrderError::EventNotFound));
+    };
+    if event.status == CANCELLED {
+        return Ok(Err(OrderError::EventCancelled));
+    }
+    if event.starts_at <= Utc::now() {
+        return Ok(Err(OrderError::EventOver));
+    }
+    let (items, seats) = (&request.items, &request.seats);
+    if !items.is_empty() && !seats.is_empty() {
+        return Ok(Err(OrderError::Mixed));
+    }
+    let asked: i64 = items.iter().map(|(_, q)| *q).sum::<i64>() + seats.len() as i64;
+    if asked < 1 || items.iter().any(|(_, q)| *q < 1) {
+        return Ok(Err(OrderError::Empty));
+    }
+    let max = event.max_per_order;
+    if asked > i64::from(max) {
+        return Ok(Err(OrderError::MaxPerOrder { max, asked }));
+    }
+    if event.seated {
+        if seats.is_empty() {
+            return Ok(Err(OrderError::SeatedEvent));
+        }
+        let mut labels = seats.clone();
+        labels.sort();
+        labels.dedup();
+        let found = Event::seats_named(conn, event.id, &labels).await?;
+        let unknown: Vec<String> = labels
+            .into_iter()
+            .filter(|l| !found.iter().any(|s| &s.label == l))
+            .collect();
+        if !unknown.is_empty() {
+            return Ok(Err(OrderError::UnknownSeats(unknown)));
+        }
+        return Ok(Ok((Wanted::Seats(found), event.currency)));
+    }
+    if items.is_empty() {
+        return Ok(Err(OrderError::NotSeated));
+    }
+    let tiers = Event::tier_rows(conn, event.id).await?;
+    let mut asked: BTreeMap<Uuid, i64> = BTreeMap::new();
+    for (tier, quantity) in items {
+        *asked.entry(*tier).or_default() += quantity;
+    }
+    let unknown: Vec<Uuid> = asked
+        .keys()
+        .filter(|id| !tiers.iter().any(|t| t.id == **id))
+        .copied()
+        .collect();
+    if !unknown.is_empty() {
+        return Ok(Err(OrderError::UnknownTier(unknown)));
+    }
+    // BTreeMap order: tiers are always locked in id order.
+    let units = asked
+        .into_iter()
+        .filter_map(|(id, q)| {
+            let tier = tiers.iter().find(|t| t.id == id)?.clone();
+            Some((tier, i32::try_from(q).ok()?))
+        })
+        .collect();
+    Ok(Ok((Wanted::Units(units), event.currency)))
+}
+
+impl AppState {
+    /// `POST /events/{id}/orders`, exactly once per (caller, key).
+    pub async fn create_order(
+        &self,
+        caller: &Caller,
+        key: &IdempotencyKey,
+        request: OrderRequest,
+    ) -> Result<Answer<OrderView>, ApiError> {
+        let buyer = caller.user_id.ok_or_else(ApiError::internal)?;
+        let idempotent = IdempotentRequest::new(caller, key, "POST", PATH, request.canonical());
+        let decision = OrderDecision {
+            buyer,
+            ip: &caller.ip,
+            request: &request,
+            hold: self.config.hold,
+            max_unpaid: self.config.max_unpaid_holds_per_user,
+        };
+        self.create_idempotent(&idempotent, &decision).await
+    }
+}

@@ -1,0 +1,178 @@
+//! Ticket orders: the payment core's second [`Payable`](crate::payments::Payable).
+//! Ordering (`create`), what holding, selling and releasing does to the
+//! event's stock and tickets (`stock`), and what the core needs of an order
+//! (`payable`).
+
+pub mod create;
+pub mod error;
+pub mod payable;
+pub mod stock;
+
+use crate::payments::views::{PaymentView, RefundView};
+use chrono::{DateTime, Utc};
+use poem_openapi::Object;
+use slotwise_db::AsyncPgConnection;
+use slotwise_db::QueryResult;
+use slotwise_db::events::Event;
+use slotwise_db::orders::tickets::{Ticket, TicketWithSeat};
+use slotwise_db::orders::{Order, OrderItem, OrderKey};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// One line of an order: units of a tier, or one seat.
+#[derive(Debug, Clone, Object)]
+pub struct OrderItemView {
+    #[oai(nullable)]
+    pub tier_id: Option<Uuid>,
+    /// The seat's label, for a seated event.
+    #[oai(nullable)]
+    pub seat: Option<String>,
+    pub quantity: i64,
+    pub unit_price_cents: i64,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct TicketView {
+    pub id: Uuid,
+    pub event_id: Uuid,
+    #[oai(nullable)]
+    pub order_id: Option<Uuid>,
+    #[oai(nullable)]
+    pub tier_id: Option<Uuid>,
+    #[oai(nullable)]
+    pub seat: Option<String>,
+    pub holder_id: Uuid,
+    pub price_cents: i64,
+    /// `valid`, `refunded` or `void`.
+    pub status: String,
+    /// What admits the holder: unguessable, shown only to the holder.
+    pub code: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<TicketWithSeat> for TicketView {
+    fn from(t: TicketWithSeat) -> Self {
+        let TicketWithSeat { ticket, seat } = t;
+        let Ticket {
+            id,
+            event_id,
+            order_id,
+            tier_id,
+            holder_id,
+            price_cents,
+            status,
+            code,
+            created_at,
+            ..
+        } = ticket;
+        Self {
+            id,
+            event_id,
+            order_id,
+            tier_id,
+            seat,
+            holder_id,
+            price_cents,
+            status,
+            code,
+            created_at,
+        }
+    }
+}
+
+/// An order as its buyer sees it.
+#[derive(Debug, Clone, Object)]
+pub struct OrderView {
+    pub id: Uuid,
+    /// `tickets` (bought from the organizer).
+    pub kind: String,
+    pub event_id: Uuid,
+    /// `pending`, `confirmed`, `expired`, `cancelled`, `failed` or `refunded`.
+    pub status: String,
+    pub items: Vec<OrderItemView>,
+    pub total_cents: i64,
+    pub currency: String,
+    /// Until when an unpaid order holds its tickets or seats.
+    #[oai(skip_serializing_if_is_none)]
+    pub expires_at: Option<DateTime<Utc>>,
+    #[oai(skip_serializing_if_is_none)]
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    /// The Stripe PaymentIntent of a paid order; pay it with `client_secret`.
+    #[oai(skip_serializing_if_is_none)]
+    pub payment: Option<PaymentView>,
+    #[oai(skip_serializing_if_is_none)]
+    pub refund: Option<RefundView>,
+    /// Issued once the order is confirmed, one per unit.
+    pub tickets: Vec<TicketView>,
+}
+
+/// Items of one tier (held from several stock rows) shown as one line.
+fn item_views(items: Vec<OrderItem>, seats: &BTreeMap<Uuid, String>) -> Vec<OrderItemView> {
+    let mut views: Vec<OrderItemView> = Vec::new();
+    for item in items {
+        if let Some(tier) = item.tier_id
+            && let Some(same) = views.iter_mut().find(|v| v.tier_id == Some(tier))
+        {
+            same.quantity += i64::from(item.quantity);
+            continue;
+        }
+        views.push(OrderItemView {
+            tier_id: item.tier_id,
+            seat: item.seat_id.and_then(|s| seats.get(&s).cloned()),
+            quantity: i64::from(item.quantity),
+            unit_price_cents: item.unit_price_cents,
+        });
+    }
+    views
+}
+
+impl OrderView {
+    pub fn key(&self) -> OrderKey {
+        OrderKey {
+            event_id: self.event_id,
+            id: self.id,
+        }
+    }
+
+    /// The order with its items and tickets as stored now.
+    pub async fn load(conn: &mut AsyncPgConnection, order: Order) -> QueryResult<Self> {
+        let items = Order::items(conn, order.key()).await?;
+        let seats: BTreeMap<Uuid, String> = if items.iter().any(|i| i.seat_id.is_some()) {
+            Event::seats(conn, order.event_id)
+                .await?
+                .into_iter()
+                .filter(|s| items.iter().any(|i| i.seat_id == Some(s.id)))
+                .map(|s| (s.id, s.label))
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
+        let tickets = Ticket::of_order(conn, order.event_id, order.id).await?;
+        Ok(Self {
+            id: order.id,
+            kind: order.kind,
+            event_id: order.event_id,
+            status: order.status.as_str().to_owned(),
+            items: item_views(items, &seats),
+            total_cents: order.total_cents,
+            currency: order.currency,
+            expires_at: order.expires_at,
+            cancelled_at: order.cancelled_at,
+            created_at: order.created_at,
+            payment: PaymentView::of(
+                order.payment_intent_id,
+                order.payment_client_secret,
+                order.payment_status,
+                order.payment_error,
+            ),
+            refund: RefundView::of(
+                order.refund_requested_at.is_some(),
+                order.refund_id,
+                order.refund_amount_cents,
+                order.refund_reason,
+            ),
+            tickets: tickets.into_iter().map(Into::into).collect(),
+        })
+    }
+}

@@ -1,0 +1,235 @@
+//! What an order does to its event's stock and tickets: holding what it asks
+//! for, and for each status change, selling (and issuing tickets), or giving
+//! back what it held or bought. Everything runs in the transaction that
+//! changes the order, so stock and order never disagree.
+
+use super::error::OrderError;
+use rand::RngCore;
+use slotwise_db::events::stock::{self, Taken, Units};
+use slotwise_db::events::{Seat, Tier};
+use slotwise_db::orders::tickets::{REFUNDED, Ticket, VALID, VOID};
+use slotwise_db::orders::{Order, OrderItem, OrderKey};
+use slotwise_db::status::Status;
+use slotwise_db::{AsyncPgConnection, QueryResult};
+use uuid::Uuid;
+
+/// What an order asks for, resolved against the event.
+#[derive(Debug, Clone)]
+pub enum Wanted {
+    /// Units of tiers, each tier once, sorted by tier id (the lock order).
+    Units(Vec<(Tier, i32)>),
+    /// Named seats.
+    Seats(Vec<Seat>),
+}
+
+impl Wanted {
+    pub fn total_cents(&self) -> Option<i64> {
+        match self {
+            Wanted::Units(units) => units.iter().try_fold(0i64, |sum, (t, q)| {
+                sum.checked_add(t.price_cents.checked_mul(i64::from(*q))?)
+            }),
+            Wanted::Seats(seats) => seats
+                .iter()
+                .try_fold(0i64, |sum, s| sum.checked_add(s.price_cents)),
+        }
+    }
+
+    /// What an order already holds (or held), to take it again.
+    fn of_items(items: &[OrderItem], seats: Vec<Seat>) -> Wanted {
+        if items.iter().any(|i| i.seat_id.is_some()) {
+            let held: Vec<Seat> = seats
+                .into_iter()
+                .filter(|s| items.iter().any(|i| i.seat_id == Some(s.id)))
+                .collect();
+            return Wanted::Seats(held);
+        }
+        let mut units: Vec<(Tier, i32)> = Vec::new();
+        for item in items {
+            let Some(tier_id) = item.tier_id else {
+                continue;
+            };
+            match units.iter_mut().find(|(t, _)| t.id == tier_id) {
+                Some((_, q)) => *q += item.quantity,
+                None => units.push((
+                    Tier {
+                        id: tier_id,
+                        event_id: item.event_id,
+                        name: String::new(),
+                        price_cents: item.unit_price_cents,
+                        capacity: 0,
+                        position: 0,
+                    },
+                    item.quantity,
+                )),
+            }
+        }
+        units.sort_by_key(|(t, _)| t.id);
+        Wanted::Units(units)
+    }
+}
+
+/// Holds what `wanted` names for order `order`: its items, or why not (then
+/// nothing stays held).
+pub async fn hold(
+    conn: &mut AsyncPgConnection,
+    event_id: Uuid,
+    order: Uuid,
+    wanted: &Wanted,
+) -> QueryResult<Result<Vec<OrderItem>, OrderError>> {
+    let item = |tier_id, bucket, seat_id, quantity, unit_price_cents| OrderItem {
+        id: 0,
+        order_id: order,
+        event_id,
+        tier_id,
+        bucket,
+        seat_id,
+        quantity,
+        unit_price_cents,
+    };
+    match wanted {
+        Wanted::Units(units) => {
+            let start = i16::from(rand::rng().next_u32() as u8 % 8);
+            let mut items = Vec::new();
+            let mut taken: Vec<Taken> = Vec::new();
+            for (tier, quantity) in units {
+                match stock::hold_units(conn, event_id, tier.id, *quantity, start).await? {
+                    Ok(got) => {
+                        for t in &got {
+                            items.push(item(
+                                Some(t.tier_id),
+                                Some(t.bucket),
+                                None,
+                                t.quantity,
+                                tier.price_cents,
+                            ));
+                        }
+                        taken.extend(got);
+                    }
+                    Err(available) => {
+                        stock::move_units(conn, event_id, &taken, Units::ReleaseHeld).await?;
+                        return Ok(Err(OrderError::SoldOut {
+                            tier_id: tier.id,
+                            available,
+                        }));
+                    }
+                }
+            }
+            Ok(Ok(items))
+        }
+        Wanted::Seats(seats) => {
+            let labels: Vec<String> = seats.iter().map(|s| s.label.clone()).collect();
+            let got = stock::claim_seats(conn, event_id, order, &labels).await?;
+            if got.len() < labels.len() {
+                stock::release_seats(conn, event_id, order).await?;
+                let mut missing: Vec<String> =
+                    labels.into_iter().filter(|l| !got.contains(l)).collect();
+                missing.sort();
+                return Ok(Err(OrderError::SeatUnavailable(missing)));
+            }
+            Ok(Ok(seats
+                .iter()
+                .map(|s| item(None, None, Some(s.id), 1, s.price_cents))
+                .collect()))
+        }
+    }
+}
+
+fn taken(items: &[OrderItem]) -> Vec<Taken> {
+    items
+        .iter()
+        .filter_map(|i| {
+            Some(Taken {
+                tier_id: i.tier_id?,
+                bucket: i.bucket?,
+                quantity: i.quantity,
+            })
+        })
+        .collect()
+}
+
+/// A fresh, unguessable ticket code: 128 random bits, hex.
+fn ticket_code() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// One ticket per unit the order holds, to its buyer.
+async fn issue_tickets(
+    conn: &mut AsyncPgConnection,
+    order: &Order,
+    items: &[OrderItem],
+) -> QueryResult<()> {
+    let now = chrono::Utc::now();
+    let issued: Vec<Ticket> = items
+        .iter()
+        .flat_map(|i| (0..i.quantity).map(move |_| i))
+        .map(|i| Ticket {
+            id: Uuid::now_v7(),
+            event_id: order.event_id,
+            order_id: Some(order.id),
+            tier_id: i.tier_id,
+            seat_id: i.seat_id,
+            holder_id: order.buyer_id,
+            price_cents: i.unit_price_cents,
+            status: VALID.to_owned(),
+            code: ticket_code(),
+            created_at: now,
+        })
+        .collect();
+    Ticket::insert_all(conn, &issued).await
+}
+
+/// What a status change of `order` (from `from`) does to its stock and tickets.
+pub async fn on_transition(
+    conn: &mut AsyncPgConnection,
+    order: &Order,
+    from: Status,
+) -> QueryResult<()> {
+    let (event_id, to) = (order.event_id, order.status);
+    let items = Order::items(conn, order.key()).await?;
+    let units = taken(&items);
+    let released = [Status::Expired, Status::Cancelled, Status::Failed];
+    match (from, to) {
+        (_, Status::Confirmed) => {
+            stock::move_units(conn, event_id, &units, Units::Sell).await?;
+            stock::sell_seats(conn, event_id, order.id).await?;
+            issue_tickets(conn, order, &items).await?;
+        }
+        (Status::Pending, to) if released.contains(&to) => {
+            stock::move_units(conn, event_id, &units, Units::ReleaseHeld).await?;
+            stock::release_seats(conn, event_id, order.id).await?;
+        }
+        (Status::Confirmed, Status::Refunded | Status::Cancelled) => {
+            stock::move_units(conn, event_id, &units, Units::ReleaseSold).await?;
+            stock::release_seats(conn, event_id, order.id).await?;
+            let ended = if order.total_cents > 0 {
+                REFUNDED
+            } else {
+                VOID
+            };
+            Ticket::end_for_order(conn, event_id, order.id, ended).await?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Takes again what an order held before its hold ran out (a late payment);
+/// false when some of it is gone (nothing stays held then).
+pub async fn hold_again(conn: &mut AsyncPgConnection, key: OrderKey) -> QueryResult<bool> {
+    let items = Order::items(conn, key).await?;
+    let seats = if items.iter().any(|i| i.seat_id.is_some()) {
+        slotwise_db::events::Event::seats(conn, key.event_id).await?
+    } else {
+        Vec::new()
+    };
+    let wanted = Wanted::of_items(&items, seats);
+    match hold(conn, key.event_id, key.id, &wanted).await? {
+        Ok(items) => {
+            Order::replace_items(conn, key, &items).await?;
+            Ok(true)
+        }
+        Err(_) => Ok(false),
+    }
+}
