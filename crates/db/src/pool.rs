@@ -67,3 +67,12 @@ pub fn build_pool(
         .runtime(deadpool::Runtime::Tokio1)
         .build()
 }
+
+/// Whether the pool gave up waiting for a free connection (load), rather than
+/// failing to reach the database.
+pub fn is_busy(err: &PoolError) -> bool {
+    matches!(
+        err,
+        deadpool::managed::PoolError::Timeout(deadpool::managed::TimeoutType::Wait)
+    )
+}

@@ -259,7 +259,12 @@ impl From<slotwise_db::DbError> for ApiError {
 impl From<slotwise_db::PoolError> for ApiError {
     fn from(err: slotwise_db::PoolError) -> Self {
         tracing::warn!(error = %err, "no database connection");
-        ApiError::unavailable("the database is unreachable; retry shortly")
+        if slotwise_db::pool::is_busy(&err) {
+            // Every connection stayed busy for the pool's wait: load, not an outage.
+            ApiError::unavailable("the service is busy; retry shortly")
+        } else {
+            ApiError::unavailable("the database is unreachable; retry shortly")
+        }
     }
 }
 

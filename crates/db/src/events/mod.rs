@@ -99,12 +99,17 @@ impl EventRef {
     }
 }
 
-/// Counter rows a tier's capacity is split over.
+/// Counter rows a tier's capacity is split over, at most.
 pub const BUCKETS: i32 = 8;
 
-/// `capacity` split over at most [`BUCKETS`] rows, as evenly as it goes.
+/// The least a counter row holds: enough that an order (at most 100 units)
+/// rarely finds every row too short and must take from several.
+pub const BUCKET_MIN: i32 = 100;
+
+/// `capacity` split over at most [`BUCKETS`] rows of at least [`BUCKET_MIN`]
+/// (one row for a small tier), as evenly as it goes.
 pub fn split_capacity(capacity: i32) -> Vec<i32> {
-    let n = capacity.clamp(1, BUCKETS);
+    let n = (capacity / BUCKET_MIN).clamp(1, BUCKETS);
     (0..n)
         .map(|b| capacity / n + i32::from(b < capacity % n))
         .collect()
@@ -292,10 +297,10 @@ mod tests {
     use super::split_capacity;
 
     #[test]
-    fn capacity_splits_evenly_over_at_most_eight_rows() {
-        assert_eq!(split_capacity(3), vec![1, 1, 1]);
-        assert_eq!(split_capacity(50), vec![7, 7, 6, 6, 6, 6, 6, 6]);
-        assert_eq!(split_capacity(50).iter().sum::<i32>(), 50);
+    fn capacity_splits_evenly_over_at_most_eight_rows_of_a_hundred_or_more() {
+        assert_eq!(split_capacity(3), vec![3]);
+        assert_eq!(split_capacity(250), vec![125, 125]);
         assert_eq!(split_capacity(1000), vec![125; 8]);
+        assert_eq!(split_capacity(1001).iter().sum::<i32>(), 1001);
     }
 }

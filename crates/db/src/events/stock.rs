@@ -35,10 +35,27 @@ pub async fn short_lock_timeout(conn: &mut AsyncPgConnection) -> QueryResult<()>
         .map(drop)
 }
 
+/// Takes `quantity` units from one counter row with room, tried from
+/// `start`: one no other transaction has locked (`SKIP LOCKED`: no waiting),
+/// else waiting for the first with room.
+const TAKE_FROM_AN_UNLOCKED_ROW: &str = "UPDATE tier_stock SET held = held + $3
+     WHERE event_id = $1 AND tier_id = $2 AND held + sold + $3 <= capacity
+       AND bucket = (SELECT bucket FROM tier_stock
+                     WHERE event_id = $1 AND tier_id = $2 AND held + sold + $3 <= capacity
+                     ORDER BY (bucket - $4 + 8) % 8 LIMIT 1 FOR UPDATE SKIP LOCKED)
+     RETURNING bucket, capacity - held - sold AS free";
+const TAKE_FROM_A_ROW: &str = "UPDATE tier_stock SET held = held + $3
+     WHERE event_id = $1 AND tier_id = $2 AND held + sold + $3 <= capacity
+       AND bucket = (SELECT bucket FROM tier_stock
+                     WHERE event_id = $1 AND tier_id = $2 AND held + sold + $3 <= capacity
+                     ORDER BY (bucket - $4 + 8) % 8 LIMIT 1)
+     RETURNING bucket, capacity - held - sold AS free";
+
 /// Holds `quantity` units of a tier: from one counter row when one has room
-/// (tried from `start`, a random row, so buyers spread over the rows), else
-/// from several, all of the tier's rows locked in order. `Err(available)`
-/// when the tier has fewer left; nothing is held then.
+/// (one nobody else holds locked if there is one, so concurrent buyers rarely
+/// wait; `start`, a random row, spreads them), else from several, the rows
+/// with room locked in order. `Err(available)` when the tier has fewer left;
+/// nothing is held then.
 pub async fn hold_units(
     conn: &mut AsyncPgConnection,
     event_id: Uuid,
@@ -46,35 +63,50 @@ pub async fn hold_units(
     quantity: i32,
     start: i16,
 ) -> QueryResult<Result<Vec<Taken>, i64>> {
-    let one: Option<Bucket> = diesel::sql_query(
-        "UPDATE tier_stock SET held = held + $3
-         WHERE event_id = $1 AND tier_id = $2 AND held + sold + $3 <= capacity
-           AND bucket = (SELECT bucket FROM tier_stock
-                         WHERE event_id = $1 AND tier_id = $2 AND held + sold + $3 <= capacity
-                         ORDER BY (bucket - $4 + 8) % 8 LIMIT 1)
-         RETURNING bucket, capacity - held - sold AS free",
+    for take in [TAKE_FROM_AN_UNLOCKED_ROW, TAKE_FROM_A_ROW] {
+        let one: Option<Bucket> = diesel::sql_query(take)
+            .bind::<SqlUuid, _>(event_id)
+            .bind::<SqlUuid, _>(tier_id)
+            .bind::<Int4, _>(quantity)
+            .bind::<Int2, _>(start)
+            .get_result(conn)
+            .await
+            .optional()?;
+        if let Some(b) = one {
+            return Ok(Ok(vec![Taken {
+                tier_id,
+                bucket: b.bucket,
+                quantity,
+            }]));
+        }
+    }
+    // No single row has room (or a racer took it first). Too few left in all
+    // of them, read without locks: sold out (stock freed later is a new answer).
+    let seen: Vec<Bucket> = diesel::sql_query(
+        "SELECT bucket, capacity - held - sold AS free FROM tier_stock
+         WHERE event_id = $1 AND tier_id = $2",
     )
     .bind::<SqlUuid, _>(event_id)
     .bind::<SqlUuid, _>(tier_id)
-    .bind::<Int4, _>(quantity)
-    .bind::<Int2, _>(start)
-    .get_result(conn)
-    .await
-    .optional()?;
-    if let Some(b) = one {
-        return Ok(Ok(vec![Taken {
-            tier_id,
-            bucket: b.bucket,
-            quantity,
-        }]));
+    .load(conn)
+    .await?;
+    let available: i64 = seen.iter().map(|b| i64::from(b.free)).sum();
+    if available < i64::from(quantity) {
+        return Ok(Err(available));
     }
-    // No single row has room (or a racer took it first): count them all, locked.
+    // Else lock the rows that had room, in order, and take from several.
+    let with_room: Vec<i16> = seen
+        .iter()
+        .filter(|b| b.free > 0)
+        .map(|b| b.bucket)
+        .collect();
     let rows: Vec<Bucket> = diesel::sql_query(
         "SELECT bucket, capacity - held - sold AS free FROM tier_stock
-         WHERE event_id = $1 AND tier_id = $2 ORDER BY bucket FOR UPDATE",
+         WHERE event_id = $1 AND tier_id = $2 AND bucket = ANY($3) ORDER BY bucket FOR UPDATE",
     )
     .bind::<SqlUuid, _>(event_id)
     .bind::<SqlUuid, _>(tier_id)
+    .bind::<Array<Int2>, _>(with_room)
     .load(conn)
     .await?;
     let available: i64 = rows.iter().map(|b| i64::from(b.free)).sum();

@@ -112,7 +112,10 @@ impl Order {
             .returning(Order::as_returning())
             .get_result(conn)
             .await?;
-        Self::replace_items(conn, order.key(), items).await?;
+        diesel::insert_into(order_items::table)
+            .values(items)
+            .execute(conn)
+            .await?;
         Ok(order)
     }
 
