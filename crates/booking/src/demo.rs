@@ -24,7 +24,12 @@ fn jitter(i: u64, salt: u64) -> f64 {
     (x % 10_000) as f64 / 10_000.0 - 0.5
 }
 
-async fn ensure_user(pool: &DbPool, email: &str, name: &str, role: &str) -> anyhow::Result<User> {
+pub(crate) async fn ensure_user(
+    pool: &DbPool,
+    email: &str,
+    name: &str,
+    role: &str,
+) -> anyhow::Result<User> {
     let mut conn = pool.get().await?;
     if let Some(user) = User::find_by_email(&mut conn, email).await? {
         return Ok(user);

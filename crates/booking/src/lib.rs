@@ -6,6 +6,7 @@ pub mod auth;
 pub mod bookings;
 pub mod config;
 pub mod demo;
+pub mod demo_events;
 pub mod events;
 pub mod faults;
 pub mod idempotency;

@@ -32,9 +32,11 @@ async fn main() -> anyhow::Result<()> {
             };
             let state = AppState::new(Config::from_env()?)?;
             let summary = demo::load(&state.pool, extra, 14).await?;
+            let events = slotwise_booking::demo_events::load(&state).await?;
             tracing::info!(
                 professionals = summary.professionals_added,
                 windows = summary.windows_added,
+                events,
                 "demo data loaded (client {} / {})",
                 demo::DEMO_CLIENT_EMAIL,
                 demo::DEMO_PASSWORD

@@ -5,6 +5,7 @@
 
 pub mod availability;
 pub mod bookings;
+pub mod event_search;
 pub mod events;
 pub mod idempotency;
 pub mod migrate;

@@ -80,7 +80,7 @@ impl SearchHit {
     }
 }
 
-const POINT: &str = "ST_SetSRID(ST_MakePoint($LONG, $LAT), 4326)::geography";
+pub(crate) const POINT: &str = "ST_SetSRID(ST_MakePoint($LONG, $LAT), 4326)::geography";
 
 /// Runs one page of a search. Binds are numbered in the order they are pushed.
 pub async fn search_professionals(
@@ -202,7 +202,7 @@ pub async fn search_professionals(
     sql.into_query(&text).load(conn).await
 }
 
-enum Bind {
+pub(crate) enum Bind {
     F64(f64),
     I64(i64),
     Text(String),
@@ -211,17 +211,20 @@ enum Bind {
 }
 
 #[derive(Default)]
-struct SqlBuilder {
+pub(crate) struct SqlBuilder {
     binds: Vec<Bind>,
 }
 
 impl SqlBuilder {
-    fn push(&mut self, bind: Bind) -> String {
+    pub(crate) fn push(&mut self, bind: Bind) -> String {
         self.binds.push(bind);
         format!("${}", self.binds.len())
     }
 
-    fn into_query(self, text: &str) -> BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery> {
+    pub(crate) fn into_query(
+        self,
+        text: &str,
+    ) -> BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery> {
         let mut query = diesel::sql_query(text.to_owned()).into_boxed::<Pg>();
         for bind in self.binds {
             query = match bind {

@@ -1,7 +1,9 @@
-//! The search service: read-only queries over professionals and their free time.
+//! The search service: read-only queries over professionals and their free
+//! time, and over events.
 
 pub mod api;
 pub mod config;
+pub mod events;
 pub mod query;
 pub mod travel;
 
@@ -30,9 +32,13 @@ impl AppState {
     }
 }
 
-pub fn openapi_service() -> OpenApiService<api::SearchApi, ()> {
-    OpenApiService::new(api::SearchApi, "Slotwise search", env!("CARGO_PKG_VERSION"))
-        .description("Find professionals by place, category, rate and free time.")
+pub fn openapi_service() -> OpenApiService<(api::SearchApi, events::EventsApi), ()> {
+    OpenApiService::new(
+        (api::SearchApi, events::EventsApi),
+        "Slotwise search",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description("Find professionals by place, category, rate and free time, and events by place, date and words.")
 }
 
 pub fn build_app(state: AppState) -> impl Endpoint {

@@ -401,3 +401,37 @@ async fn cancelling_an_event_cancels_pending_orders_and_refunds_paid_ones() {
         (Some(0), Some(0))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_events_load_once_with_a_nearly_sold_out_vip_tier_and_a_seat_map() {
+    let app = spawn_app().await;
+    assert_eq!(
+        slotwise_booking::demo_events::load(&app.state)
+            .await
+            .expect("load"),
+        2
+    );
+    assert_eq!(
+        slotwise_booking::demo_events::load(&app.state)
+            .await
+            .expect("again"),
+        0
+    );
+    let concert = app
+        .event_now(&json!({ "id": slotwise_booking::demo_events::GA_SLUG }))
+        .await;
+    let vip = &concert["tiers"][0];
+    assert_eq!(
+        (
+            vip["name"].as_str(),
+            vip["sold"].as_i64(),
+            vip["available"].as_i64()
+        ),
+        (Some("VIP"), Some(10), Some(2))
+    );
+    let play = app
+        .event_now(&json!({ "id": slotwise_booking::demo_events::SEATED_SLUG }))
+        .await;
+    assert_eq!(play["seating"]["total"], 40);
+    assert_eq!(app.seat_statuses(&play).await.len(), 40);
+}

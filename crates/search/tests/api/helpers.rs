@@ -18,7 +18,7 @@ pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
     pub state: AppState,
-    owner: Uuid,
+    pub owner: Uuid,
 }
 
 pub async fn spawn_app() -> TestApp {
