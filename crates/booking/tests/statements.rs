@@ -2,9 +2,10 @@
 //! instrumentation, in a test binary of its own so that no other test's
 //! statements mix in), checked two ways:
 //! - each names its table's distribution column (docs/SCALING.md):
-//!   `professional_id` for bookings, their history and availability, the
+//!   `professional_id` for bookings, their history and availability,
+//!   `event_id` for an event's tiers, stock, seats, orders and tickets, the
 //!   caller's `scope` for idempotency keys, so each would run on one Citus
-//!   shard and the booking path needs no change to run on Citus;
+//!   shard and the booking and order paths need no change to run on Citus;
 //! - each plans to index scans on a fresh, empty, analyzed database with the
 //!   session settings production uses (`enable_seqscan = off`): a sequential
 //!   scan at SERIALIZABLE locks the whole table and makes concurrent bookings
@@ -40,11 +41,19 @@ fn recorder() -> Option<Box<dyn Instrumentation>> {
 }
 
 /// The distribution column of each table Citus would distribute.
-const DISTRIBUTED: [(&str, &str); 4] = [
+const DISTRIBUTED: [(&str, &str); 12] = [
     ("bookings", "professional_id"),
     ("booking_transitions", "professional_id"),
     ("availability_windows", "professional_id"),
     ("idempotency_keys", "scope"),
+    ("events", "id"),
+    ("ticket_tiers", "event_id"),
+    ("tier_stock", "event_id"),
+    ("seats", "event_id"),
+    ("orders", "event_id"),
+    ("order_items", "event_id"),
+    ("tickets", "event_id"),
+    ("order_transitions", "event_id"),
 ];
 
 /// Whether the statement pins `column` to one value: an INSERT that sets it,
@@ -60,13 +69,16 @@ fn pins(sql: &str, column: &str) -> bool {
     })
 }
 
-/// The one read on the booking path that spans professionals, so every shard:
-/// counting the caller's unpaid holds for the per-user and per-IP caps. On
-/// Citus it is a multi-shard count (allowed; docs/SCALING.md says what it costs).
+/// The one read on the booking and order paths that spans professionals (or
+/// events), so every shard: counting the caller's unpaid holds for the
+/// per-user and per-IP caps. On Citus it is a multi-shard count (allowed;
+/// docs/SCALING.md says what it costs).
 fn is_hold_count(sql: &str) -> bool {
     let plain = sql.replace('"', "");
-    plain.starts_with("SELECT COUNT(*) FROM bookings")
-        && (plain.contains("bookings.client_id = $") || plain.contains("bookings.client_ip = $"))
+    (plain.starts_with("SELECT COUNT(*) FROM bookings")
+        && (plain.contains("bookings.client_id = $") || plain.contains("bookings.client_ip = $")))
+        || (plain.starts_with("SELECT COUNT(*) FROM orders")
+            && plain.contains("orders.buyer_id = $"))
 }
 
 fn tables(sql: &str) -> Vec<&'static str> {
@@ -115,6 +127,7 @@ async fn booking_statements_name_their_shard_and_plan_to_index_scans() {
         statuses.push(status);
     }
     RECORDING.store(false, Ordering::SeqCst);
+    let orders = order_tickets(&app, &client).await;
     assert_eq!(
         statuses,
         [
@@ -126,6 +139,17 @@ async fn booking_statements_name_their_shard_and_plan_to_index_scans() {
         ]
     );
     assert_eq!(app.count_bookings("status = 'confirmed'").await, 1);
+    assert_eq!(
+        orders,
+        [
+            StatusCode::CREATED,
+            StatusCode::CREATED,
+            StatusCode::CREATED,
+            StatusCode::CREATED,
+            StatusCode::CONFLICT,
+            StatusCode::CONFLICT,
+        ]
+    );
 
     let statements = STATEMENTS.lock().expect("statements").clone();
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
@@ -180,6 +204,77 @@ async fn booking_statements_name_their_shard_and_plan_to_index_scans() {
             "a sequential scan on the booking path or in a job:\n{sql}\n{plan:#?}"
         );
     }
+}
+
+/// Ticket orders, recorded: paid at once, paid later, free, seats, a replay,
+/// a seat taken and a tier sold out. Their events are published unrecorded.
+async fn order_tickets(app: &helpers::TestApp, buyer: &str) -> Vec<StatusCode> {
+    let organizer = app.user("client").await;
+    let publish = |body: serde_json::Value| {
+        app.http
+            .post(app.url("/events"))
+            .bearer_auth(&organizer)
+            .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+            .json(&body)
+            .send()
+    };
+    let starts = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339();
+    let venue = json!({ "name": "Hall", "lat": 5.6, "long": -0.19 });
+    let (_, ga) = status_and_json(
+        publish(json!({ "title": "GA", "category": "Concert", "venue": venue, "starts_at": starts,
+            "tiers": [{ "name": "Paid", "price_cents": 1000, "capacity": 10 }, { "name": "Free", "price_cents": 0, "capacity": 3 }] }))
+        .await
+        .expect("publish"),
+    )
+    .await;
+    let (_, seated) = status_and_json(
+        publish(json!({ "title": "Seats", "category": "Theatre", "venue": venue, "starts_at": starts,
+            "seats": [{ "label": "A1", "price_cents": 500 }, { "label": "A2", "price_cents": 500 }] }))
+        .await
+        .expect("publish"),
+    )
+    .await;
+    let (paid, free) = (&ga["tiers"][0]["id"], &ga["tiers"][1]["id"]);
+    let order = |event: &serde_json::Value, key: &'static str, body: serde_json::Value| {
+        let id = event["id"].as_str().unwrap_or_default().to_owned();
+        app.http
+            .post(app.url(&format!("/events/{id}/orders")))
+            .bearer_auth(buyer)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+    };
+    RECORDING.store(true, Ordering::SeqCst);
+    let mut statuses = Vec::new();
+    for (event, key, body) in [
+        (
+            &ga,
+            "o-now",
+            json!({ "items": [{ "tier_id": paid, "quantity": 2 }], "payment_method": "pm_card_visa" }),
+        ),
+        (
+            &ga,
+            "o-later",
+            json!({ "items": [{ "tier_id": paid, "quantity": 1 }] }),
+        ),
+        (
+            &ga,
+            "o-free",
+            json!({ "items": [{ "tier_id": free, "quantity": 2 }] }),
+        ),
+        (&seated, "o-seats", json!({ "seats": ["A1"] })),
+        (&seated, "o-taken", json!({ "seats": ["A1", "A2"] })),
+        (
+            &ga,
+            "o-sold-out",
+            json!({ "items": [{ "tier_id": free, "quantity": 2 }] }),
+        ),
+    ] {
+        let (status, _) = status_and_json(order(event, key, body).await.expect("order")).await;
+        statuses.push(status);
+    }
+    RECORDING.store(false, Ordering::SeqCst);
+    statuses
 }
 
 #[derive(diesel::QueryableByName)]

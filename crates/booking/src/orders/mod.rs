@@ -138,15 +138,15 @@ impl OrderView {
     /// The order with its items and tickets as stored now.
     pub async fn load(conn: &mut AsyncPgConnection, order: Order) -> QueryResult<Self> {
         let items = Order::items(conn, order.key()).await?;
-        let seats: BTreeMap<Uuid, String> = if items.iter().any(|i| i.seat_id.is_some()) {
-            Event::seats(conn, order.event_id)
+        let seat_ids: Vec<Uuid> = items.iter().filter_map(|i| i.seat_id).collect();
+        let seats: BTreeMap<Uuid, String> = if seat_ids.is_empty() {
+            BTreeMap::new()
+        } else {
+            Event::seats_by_id(conn, order.event_id, &seat_ids)
                 .await?
                 .into_iter()
-                .filter(|s| items.iter().any(|i| i.seat_id == Some(s.id)))
                 .map(|s| (s.id, s.label))
                 .collect()
-        } else {
-            BTreeMap::new()
         };
         let tickets = Ticket::of_order(conn, order.event_id, order.id).await?;
         Ok(Self {

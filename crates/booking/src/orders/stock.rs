@@ -219,10 +219,11 @@ pub async fn on_transition(
 /// false when some of it is gone (nothing stays held then).
 pub async fn hold_again(conn: &mut AsyncPgConnection, key: OrderKey) -> QueryResult<bool> {
     let items = Order::items(conn, key).await?;
-    let seats = if items.iter().any(|i| i.seat_id.is_some()) {
-        slotwise_db::events::Event::seats(conn, key.event_id).await?
-    } else {
+    let seat_ids: Vec<Uuid> = items.iter().filter_map(|i| i.seat_id).collect();
+    let seats = if seat_ids.is_empty() {
         Vec::new()
+    } else {
+        slotwise_db::events::Event::seats_by_id(conn, key.event_id, &seat_ids).await?
     };
     let wanted = Wanted::of_items(&items, seats);
     match hold(conn, key.event_id, key.id, &wanted).await? {

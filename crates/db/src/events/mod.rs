@@ -226,6 +226,20 @@ impl Event {
             .await
     }
 
+    /// The seats with these ids.
+    pub async fn seats_by_id(
+        conn: &mut AsyncPgConnection,
+        event_id: Uuid,
+        ids: &[Uuid],
+    ) -> QueryResult<Vec<Seat>> {
+        seats::table
+            .filter(seats::event_id.eq(event_id))
+            .filter(seats::id.eq_any(ids))
+            .select(Seat::as_select())
+            .load(conn)
+            .await
+    }
+
     /// The seats with these labels (those that exist).
     pub async fn seats_named(
         conn: &mut AsyncPgConnection,
