@@ -52,6 +52,7 @@ fn concert(starts: chrono::DateTime<Utc>) -> NewEventRequest {
             },
         ]),
         seats: None,
+        seat_rows: None,
     }
 }
 
@@ -84,6 +85,7 @@ fn play(starts: chrono::DateTime<Utc>) -> NewEventRequest {
         resale: None,
         tiers: None,
         seats: Some(seats),
+        seat_rows: None,
     }
 }
 

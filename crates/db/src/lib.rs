@@ -5,6 +5,7 @@
 
 pub mod availability;
 pub mod bookings;
+pub(crate) mod cached_sql;
 pub mod event_search;
 pub mod events;
 pub mod idempotency;

@@ -51,7 +51,7 @@ fn rows(organizer: Uuid, req: &NewEventRequest) -> (Event, Vec<Tier>, Vec<Seat>)
             position: i32::try_from(i).unwrap_or(i32::MAX),
         })
         .collect();
-    let seats: Vec<Seat> = (req.seats.iter().flatten().enumerate())
+    let seats: Vec<Seat> = (req.all_seats().iter().enumerate())
         .map(|(i, s)| Seat {
             id: Uuid::now_v7(),
             event_id: id,

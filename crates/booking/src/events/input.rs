@@ -33,7 +33,22 @@ pub struct NewSeat {
     pub price_cents: i64,
 }
 
-/// `POST /events`: general admission (`tiers`) or named seats (`seats`), not both.
+/// A row of numbered seats, `{row}{first}` to `{row}{last}` (e.g. A1..A50): a
+/// seat map of thousands of seats in a few lines.
+#[derive(Debug, Clone, Object)]
+pub struct SeatRowRange {
+    /// 1..=8 characters, e.g. `A` or `AA`.
+    pub row: String,
+    pub section: Option<String>,
+    /// First seat number, at least 1.
+    pub first: i32,
+    /// Last seat number, at most `first + 999`.
+    pub last: i32,
+    pub price_cents: i64,
+}
+
+/// `POST /events`: general admission (`tiers`) or named seats (`seats`
+/// and/or `seat_rows`), not both.
 #[derive(Debug, Clone, Object)]
 pub struct NewEventRequest {
     /// 2..=64 of `a-z`, `0-9`, `-`; made from the title when absent.
@@ -52,6 +67,8 @@ pub struct NewEventRequest {
     pub resale: Option<ResaleRules>,
     pub tiers: Option<Vec<NewTier>>,
     pub seats: Option<Vec<NewSeat>>,
+    /// Rows of numbered seats, added to `seats`.
+    pub seat_rows: Option<Vec<SeatRowRange>>,
 }
 
 /// `PATCH /events/{id}`: what may change after publishing.
@@ -106,6 +123,18 @@ fn check_tiers(tiers: &[NewTier], errors: &mut Vec<FieldError>) {
     }
 }
 
+fn check_ranges(ranges: &[SeatRowRange], errors: &mut Vec<FieldError>) {
+    for (i, r) in ranges.iter().enumerate() {
+        check_text(&format!("seat_rows[{i}].row"), &r.row, 8, errors);
+        if r.first < 1 || r.last < r.first || r.last - r.first >= 1000 {
+            errors.push(FieldError::new(
+                &format!("seat_rows[{i}].last"),
+                "seats run from first (at least 1) to last, at most 1000 in a row",
+            ));
+        }
+    }
+}
+
 fn check_seats(seats: &[NewSeat], errors: &mut Vec<FieldError>) {
     if seats.len() > MAX_SEATS {
         errors.push(FieldError::new(
@@ -143,6 +172,23 @@ fn result(errors: Vec<FieldError>) -> Result<(), ApiError> {
 }
 
 impl NewEventRequest {
+    /// `seats` and the seats `seat_rows` name, in order.
+    pub fn all_seats(&self) -> Vec<NewSeat> {
+        let mut seats = self.seats.clone().unwrap_or_default();
+        for r in self.seat_rows.iter().flatten() {
+            if r.first < 1 || r.last < r.first || r.last - r.first >= 1000 {
+                continue;
+            }
+            seats.extend((r.first..=r.last).map(|n| NewSeat {
+                label: format!("{}{n}", r.row.trim()),
+                section: r.section.clone(),
+                row: Some(r.row.trim().to_owned()),
+                price_cents: r.price_cents,
+            }));
+        }
+        seats
+    }
+
     pub fn validate(&self, now: DateTime<Utc>) -> Result<(), ApiError> {
         let mut errors = Vec::new();
         if self.slug.as_deref().is_some_and(|s| !slug_ok(s)) {
@@ -192,7 +238,9 @@ impl NewEventRequest {
             ));
         }
         let tiers = self.tiers.as_deref().unwrap_or_default();
-        let seats = self.seats.as_deref().unwrap_or_default();
+        let ranges = self.seat_rows.as_deref().unwrap_or_default();
+        check_ranges(ranges, &mut errors);
+        let seats = &self.all_seats();
         match (tiers.is_empty(), seats.is_empty()) {
             (false, false) => errors.push(FieldError::new(
                 "seats",
@@ -230,5 +278,28 @@ impl EventPatch {
             check_venue(venue, &mut errors);
         }
         result(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NewEventRequest;
+    use poem_openapi::types::ParseFromJSON;
+
+    #[test]
+    fn seat_rows_expand_to_numbered_seats() {
+        let body = serde_json::json!({
+            "title": "T", "category": "Concert", "venue": { "name": "B", "lat": 5.6, "long": -0.19 },
+            "starts_at": "2099-01-01T20:00:00Z",
+            "seat_rows": [{ "row": "AA", "first": 1, "last": 50, "price_cents": 0 }],
+        });
+        let req = NewEventRequest::parse_from_json(Some(body)).expect("parses");
+        let seats = req.all_seats();
+        assert_eq!(seats.len(), 50);
+        assert_eq!(
+            (seats[0].label.as_str(), seats[49].label.as_str()),
+            ("AA1", "AA50")
+        );
+        assert!(req.validate(chrono::Utc::now()).is_ok());
     }
 }

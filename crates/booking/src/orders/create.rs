@@ -4,12 +4,11 @@
 //! phase 1 (READ COMMITTED: the row locks and the stock CHECK decide). A paid
 //! order then goes through phases 2 and 3; a free one is confirmed at once.
 
-use super::OrderView;
 use super::error::OrderError;
-use super::stock::{Wanted, hold};
+use super::stock::{Wanted, hold, sell};
+use super::{OrderView, TicketView};
 use crate::AppState;
 use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
-use crate::payments::Payable;
 use crate::payments::first_phase::{Decided, Decision, TxError};
 use chrono::{Duration, SubsecRound, Utc};
 use slotwise_db::events::{CANCELLED, Event, EventRef};
@@ -105,36 +104,42 @@ impl Decision for OrderDecision<'_> {
         };
         // Microseconds, as PostgreSQL stores them, so the stored answer and a later read agree.
         let now = Utc::now().trunc_subsecs(6);
+        // A free order is confirmed at once: its stock sold, its tickets issued.
+        let status = if paid {
+            Status::Pending
+        } else {
+            Status::Confirmed
+        };
         let new = NewOrder {
             id,
             event_id,
             buyer_id: self.buyer,
             total_cents: total,
             currency,
-            status: Status::Pending,
+            status,
             expires_at: paid.then(|| now + self.hold),
             created_at: now,
             updated_at: now,
             client_ip: Some(self.ip.to_owned()),
         };
-        let mut order = Order::insert(conn, &new, &items).await?;
-        let key = order.key();
-        Order::record_transition(conn, key, None, Status::Pending, "ordered", source).await?;
-        if !paid {
-            let pending = [Status::Pending];
-            order = <Order as Payable>::transition(
-                conn,
-                key,
-                &pending,
-                Status::Confirmed,
-                "free order",
-                source,
-            )
-            .await?
-            .ok_or(DbError::NotFound)?;
-        }
+        let order = Order::insert(conn, &new, &items).await?;
+        let why = if paid { "ordered" } else { "free order" };
+        Order::record_transition(conn, order.key(), None, status, why, source).await?;
+        let labels = wanted.seat_labels();
+        let tickets = if paid {
+            Vec::new()
+        } else {
+            let issued = sell(conn, &order, &items).await?;
+            issued
+                .into_iter()
+                .map(|t| {
+                    let seat = t.seat_id.and_then(|s| labels.get(&s).cloned());
+                    TicketView::new(t, seat)
+                })
+                .collect()
+        };
         Ok(Decided {
-            result: Ok(OrderView::load(conn, order).await?),
+            result: Ok(OrderView::from_parts(order, items, &labels, tickets)),
             payable_id: Some(id),
             awaits_payment: paid,
         })

@@ -52,7 +52,12 @@ pub struct TicketView {
 
 impl From<TicketWithSeat> for TicketView {
     fn from(t: TicketWithSeat) -> Self {
-        let TicketWithSeat { ticket, seat } = t;
+        Self::new(t.ticket, t.seat)
+    }
+}
+
+impl TicketView {
+    pub fn new(ticket: Ticket, seat: Option<String>) -> Self {
         let Ticket {
             id,
             event_id,
@@ -149,12 +154,27 @@ impl OrderView {
                 .collect()
         };
         let tickets = Ticket::of_order(conn, order.event_id, order.id).await?;
-        Ok(Self {
+        Ok(Self::from_parts(
+            order,
+            items,
+            &seats,
+            tickets.into_iter().map(Into::into).collect(),
+        ))
+    }
+
+    /// The order from what the caller has in hand (`seats`: label by seat id).
+    pub fn from_parts(
+        order: Order,
+        items: Vec<OrderItem>,
+        seats: &BTreeMap<Uuid, String>,
+        tickets: Vec<TicketView>,
+    ) -> Self {
+        Self {
             id: order.id,
             kind: order.kind,
             event_id: order.event_id,
             status: order.status.as_str().to_owned(),
-            items: item_views(items, &seats),
+            items: item_views(items, seats),
             total_cents: order.total_cents,
             currency: order.currency,
             expires_at: order.expires_at,
@@ -172,7 +192,7 @@ impl OrderView {
                 order.refund_amount_cents,
                 order.refund_reason,
             ),
-            tickets: tickets.into_iter().map(Into::into).collect(),
-        })
+            tickets,
+        }
     }
 }

@@ -34,6 +34,14 @@ impl Wanted {
         }
     }
 
+    /// Seat labels by seat id (none for tiers).
+    pub fn seat_labels(&self) -> std::collections::BTreeMap<Uuid, String> {
+        match self {
+            Wanted::Units(_) => std::collections::BTreeMap::new(),
+            Wanted::Seats(seats) => seats.iter().map(|s| (s.id, s.label.clone())).collect(),
+        }
+    }
+
     /// What an order already holds (or held), to take it again.
     fn of_items(items: &[OrderItem], seats: Vec<Seat>) -> Wanted {
         if items.iter().any(|i| i.seat_id.is_some()) {
@@ -154,12 +162,27 @@ fn ticket_code() -> String {
     hex::encode(bytes)
 }
 
+/// What a confirmed order holds: its stock sold, one ticket per unit issued
+/// to its buyer (answered, as stored).
+pub async fn sell(
+    conn: &mut AsyncPgConnection,
+    order: &Order,
+    items: &[OrderItem],
+) -> QueryResult<Vec<Ticket>> {
+    let units = taken(items);
+    stock::move_units(conn, order.event_id, &units, Units::Sell).await?;
+    if items.iter().any(|i| i.seat_id.is_some()) {
+        stock::sell_seats(conn, order.event_id, order.id).await?;
+    }
+    issue_tickets(conn, order, items).await
+}
+
 /// One ticket per unit the order holds, to its buyer.
 async fn issue_tickets(
     conn: &mut AsyncPgConnection,
     order: &Order,
     items: &[OrderItem],
-) -> QueryResult<()> {
+) -> QueryResult<Vec<Ticket>> {
     let now = chrono::Utc::now();
     let issued: Vec<Ticket> = items
         .iter()
@@ -177,7 +200,8 @@ async fn issue_tickets(
             created_at: now,
         })
         .collect();
-    Ticket::insert_all(conn, &issued).await
+    Ticket::insert_all(conn, &issued).await?;
+    Ok(issued)
 }
 
 /// What a status change of `order` (from `from`) does to its stock and tickets.
@@ -192,9 +216,7 @@ pub async fn on_transition(
     let released = [Status::Expired, Status::Cancelled, Status::Failed];
     match (from, to) {
         (_, Status::Confirmed) => {
-            stock::move_units(conn, event_id, &units, Units::Sell).await?;
-            stock::sell_seats(conn, event_id, order.id).await?;
-            issue_tickets(conn, order, &items).await?;
+            sell(conn, order, &items).await?;
         }
         (Status::Pending, to) if released.contains(&to) => {
             stock::move_units(conn, event_id, &units, Units::ReleaseHeld).await?;

@@ -4,10 +4,11 @@
 //! Every change happens in the caller's transaction, which also changes the
 //! order it is for.
 
+use crate::cached_sql::cached_sql;
 use crate::schema::seats;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Int2, Int4, Text, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use uuid::Uuid;
 
 /// Units of one tier taken from one counter row.
@@ -29,27 +30,64 @@ struct Bucket {
 /// Makes the caller's transaction give up on a row lock after 2 s (pretix's lesson: a hot sale answers fast instead of
 /// queueing connections behind one stock row).
 pub async fn short_lock_timeout(conn: &mut AsyncPgConnection) -> QueryResult<()> {
-    diesel::sql_query("SET LOCAL lock_timeout = '2s'")
-        .execute(conn)
-        .await
-        .map(drop)
+    // The simple protocol: one round trip, nothing to prepare.
+    conn.batch_execute("SET LOCAL lock_timeout = '2s'").await
 }
 
-/// Takes `quantity` units from one counter row with room, tried from
-/// `start`: one no other transaction has locked (`SKIP LOCKED`: no waiting),
-/// else waiting for the first with room.
-const TAKE_FROM_AN_UNLOCKED_ROW: &str = "UPDATE tier_stock SET held = held + $3
-     WHERE event_id = $1 AND tier_id = $2 AND held + sold + $3 <= capacity
-       AND bucket = (SELECT bucket FROM tier_stock
-                     WHERE event_id = $1 AND tier_id = $2 AND held + sold + $3 <= capacity
-                     ORDER BY (bucket - $4 + 8) % 8 LIMIT 1 FOR UPDATE SKIP LOCKED)
-     RETURNING bucket, capacity - held - sold AS free";
-const TAKE_FROM_A_ROW: &str = "UPDATE tier_stock SET held = held + $3
-     WHERE event_id = $1 AND tier_id = $2 AND held + sold + $3 <= capacity
-       AND bucket = (SELECT bucket FROM tier_stock
-                     WHERE event_id = $1 AND tier_id = $2 AND held + sold + $3 <= capacity
-                     ORDER BY (bucket - $4 + 8) % 8 LIMIT 1)
-     RETURNING bucket, capacity - held - sold AS free";
+cached_sql! {
+    /// Takes `qty` units from one counter row with room, tried from `start`:
+    /// one no other transaction has locked (`SKIP LOCKED`: no waiting).
+    TakeFromAnUnlockedRow { event_id: Uuid, tier_id: Uuid, qty: i32, start: i16 }
+    "UPDATE tier_stock SET held = held + " (qty: Int4)
+    " WHERE event_id = " (event_id: SqlUuid) " AND tier_id = " (tier_id: SqlUuid)
+    " AND held + sold + " (qty: Int4) " <= capacity \
+      AND bucket = (SELECT bucket FROM tier_stock WHERE event_id = " (event_id: SqlUuid)
+    " AND tier_id = " (tier_id: SqlUuid) " AND held + sold + " (qty: Int4)
+    " <= capacity ORDER BY (bucket - " (start: Int2) " + 8) % 8 LIMIT 1 FOR UPDATE SKIP LOCKED) \
+     RETURNING bucket, capacity - held - sold AS free"
+}
+
+cached_sql! {
+    /// The same, waiting for the first row with room if all are locked.
+    TakeFromARow { event_id: Uuid, tier_id: Uuid, qty: i32, start: i16 }
+    "UPDATE tier_stock SET held = held + " (qty: Int4)
+    " WHERE event_id = " (event_id: SqlUuid) " AND tier_id = " (tier_id: SqlUuid)
+    " AND held + sold + " (qty: Int4) " <= capacity \
+      AND bucket = (SELECT bucket FROM tier_stock WHERE event_id = " (event_id: SqlUuid)
+    " AND tier_id = " (tier_id: SqlUuid) " AND held + sold + " (qty: Int4)
+    " <= capacity ORDER BY (bucket - " (start: Int2) " + 8) % 8 LIMIT 1) \
+     RETURNING bucket, capacity - held - sold AS free"
+}
+
+cached_sql! {
+    /// What each of a tier's rows has room for, read without locks.
+    RoomPerRow { event_id: Uuid, tier_id: Uuid }
+    "SELECT bucket, capacity - held - sold AS free FROM tier_stock WHERE event_id = " (event_id: SqlUuid)
+    " AND tier_id = " (tier_id: SqlUuid) ""
+}
+
+cached_sql! {
+    /// The same for the rows named, locked in order.
+    LockRows { event_id: Uuid, tier_id: Uuid, buckets: Vec<i16> }
+    "SELECT bucket, capacity - held - sold AS free FROM tier_stock WHERE event_id = " (event_id: SqlUuid)
+    " AND tier_id = " (tier_id: SqlUuid) " AND bucket = ANY(" (buckets: Array<Int2>) ") ORDER BY bucket FOR UPDATE"
+}
+
+cached_sql! {
+    /// Adds `held[i]` and `sold[i]` to row `buckets[i]` of tier `tiers[i]`, in one statement.
+    MoveUnits { event_id: Uuid, tiers: Vec<Uuid>, buckets: Vec<i16>, held: Vec<i32>, sold: Vec<i32> }
+    "UPDATE tier_stock s SET held = s.held + m.held, sold = s.sold + m.sold \
+     FROM unnest(" (tiers: Array<SqlUuid>) "::uuid[], " (buckets: Array<Int2>) "::int2[], "
+    (held: Array<Int4>) "::int4[], " (sold: Array<Int4>) "::int4[]) AS m(tier_id, bucket, held, sold) \
+     WHERE s.event_id = " (event_id: SqlUuid) " AND s.tier_id = m.tier_id AND s.bucket = m.bucket"
+}
+
+cached_sql! {
+    /// Writes the order on the named seats no order holds; answers their labels.
+    ClaimSeats { event_id: Uuid, labels: Vec<String>, order_id: Uuid }
+    "UPDATE seats SET order_id = " (order_id: SqlUuid) " WHERE event_id = " (event_id: SqlUuid)
+    " AND label = ANY(" (labels: Array<Text>) ") AND order_id IS NULL RETURNING label"
+}
 
 /// Holds `quantity` units of a tier: from one counter row when one has room
 /// (one nobody else holds locked if there is one, so concurrent buyers rarely
@@ -63,15 +101,25 @@ pub async fn hold_units(
     quantity: i32,
     start: i16,
 ) -> QueryResult<Result<Vec<Taken>, i64>> {
-    for take in [TAKE_FROM_AN_UNLOCKED_ROW, TAKE_FROM_A_ROW] {
-        let one: Option<Bucket> = diesel::sql_query(take)
-            .bind::<SqlUuid, _>(event_id)
-            .bind::<SqlUuid, _>(tier_id)
-            .bind::<Int4, _>(quantity)
-            .bind::<Int2, _>(start)
-            .get_result(conn)
-            .await
-            .optional()?;
+    for wait in [false, true] {
+        let (qty, row) = (quantity, start);
+        let one: Option<Bucket> = if wait {
+            let take = TakeFromARow {
+                event_id,
+                tier_id,
+                qty,
+                start: row,
+            };
+            take.get_result(conn).await.optional()?
+        } else {
+            let take = TakeFromAnUnlockedRow {
+                event_id,
+                tier_id,
+                qty,
+                start: row,
+            };
+            take.get_result(conn).await.optional()?
+        };
         if let Some(b) = one {
             return Ok(Ok(vec![Taken {
                 tier_id,
@@ -82,14 +130,7 @@ pub async fn hold_units(
     }
     // No single row has room (or a racer took it first). Too few left in all
     // of them, read without locks: sold out (stock freed later is a new answer).
-    let seen: Vec<Bucket> = diesel::sql_query(
-        "SELECT bucket, capacity - held - sold AS free FROM tier_stock
-         WHERE event_id = $1 AND tier_id = $2",
-    )
-    .bind::<SqlUuid, _>(event_id)
-    .bind::<SqlUuid, _>(tier_id)
-    .load(conn)
-    .await?;
+    let seen: Vec<Bucket> = RoomPerRow { event_id, tier_id }.load(conn).await?;
     let available: i64 = seen.iter().map(|b| i64::from(b.free)).sum();
     if available < i64::from(quantity) {
         return Ok(Err(available));
@@ -100,13 +141,12 @@ pub async fn hold_units(
         .filter(|b| b.free > 0)
         .map(|b| b.bucket)
         .collect();
-    let rows: Vec<Bucket> = diesel::sql_query(
-        "SELECT bucket, capacity - held - sold AS free FROM tier_stock
-         WHERE event_id = $1 AND tier_id = $2 AND bucket = ANY($3) ORDER BY bucket FOR UPDATE",
-    )
-    .bind::<SqlUuid, _>(event_id)
-    .bind::<SqlUuid, _>(tier_id)
-    .bind::<Array<Int2>, _>(with_room)
+    let buckets = with_room;
+    let rows: Vec<Bucket> = LockRows {
+        event_id,
+        tier_id,
+        buckets,
+    }
     .load(conn)
     .await?;
     let available: i64 = rows.iter().map(|b| i64::from(b.free)).sum();
@@ -171,16 +211,13 @@ pub async fn move_units(
     let buckets: Vec<i16> = taken.iter().map(|t| t.bucket).collect();
     let held: Vec<i32> = taken.iter().map(|t| t.quantity * held).collect();
     let sold: Vec<i32> = taken.iter().map(|t| t.quantity * sold).collect();
-    diesel::sql_query(
-        "UPDATE tier_stock s SET held = s.held + m.held, sold = s.sold + m.sold
-         FROM unnest($2::uuid[], $3::int2[], $4::int4[], $5::int4[]) AS m(tier_id, bucket, held, sold)
-         WHERE s.event_id = $1 AND s.tier_id = m.tier_id AND s.bucket = m.bucket",
-    )
-    .bind::<SqlUuid, _>(event_id)
-    .bind::<Array<SqlUuid>, _>(tiers)
-    .bind::<Array<Int2>, _>(buckets)
-    .bind::<Array<Int4>, _>(held)
-    .bind::<Array<Int4>, _>(sold)
+    MoveUnits {
+        event_id,
+        tiers,
+        buckets,
+        held,
+        sold,
+    }
     .execute(conn)
     .await
     .map(drop)
@@ -201,14 +238,12 @@ pub async fn claim_seats(
     order_id: Uuid,
     labels: &[String],
 ) -> QueryResult<Vec<String>> {
-    let got: Vec<Label> = diesel::sql_query(
-        "UPDATE seats SET order_id = $3
-         WHERE event_id = $1 AND label = ANY($2) AND order_id IS NULL
-         RETURNING label",
-    )
-    .bind::<SqlUuid, _>(event_id)
-    .bind::<Array<Text>, _>(labels)
-    .bind::<SqlUuid, _>(order_id)
+    let labels = labels.to_vec();
+    let got: Vec<Label> = ClaimSeats {
+        event_id,
+        labels,
+        order_id,
+    }
     .load(conn)
     .await?;
     Ok(got.into_iter().map(|l| l.label).collect())
