@@ -147,7 +147,7 @@ impl AvailabilityApi {
         window_id: Path<Uuid>,
     ) -> Result<
         WindowRemoved,
-        Problems<{ UNAUTHORIZED | FORBIDDEN | NOT_FOUND | CONFLICT | UNAVAILABLE }>,
+        Problems<{ BAD_REQUEST | UNAUTHORIZED | FORBIDDEN | NOT_FOUND | CONFLICT | UNAVAILABLE }>,
     > {
         let user = state.authenticate(&auth).await?;
         let pro = state.owned_professional(&user, &id).await?;

@@ -199,7 +199,8 @@ impl BookingsApi {
         state: Data<&AppState>,
         auth: MaybeAuth,
         id: Path<Uuid>,
-    ) -> Result<Json<BookingView>, Problems<{ UNAUTHORIZED | NOT_FOUND | UNAVAILABLE }>> {
+    ) -> Result<Json<BookingView>, Problems<{ BAD_REQUEST | UNAUTHORIZED | NOT_FOUND | UNAVAILABLE }>>
+    {
         let user = state.authenticate_optional(&auth).await?;
         let (booking, _) = state.visible_booking(id.0, user.as_ref()).await?;
         Ok(Json(booking.into()))
@@ -273,8 +274,10 @@ impl BookingsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<Uuid>,
-    ) -> Result<Json<BookingView>, Problems<{ UNAUTHORIZED | NOT_FOUND | CONFLICT | UNAVAILABLE }>>
-    {
+    ) -> Result<
+        Json<BookingView>,
+        Problems<{ BAD_REQUEST | UNAUTHORIZED | NOT_FOUND | CONFLICT | UNAVAILABLE }>,
+    > {
         let user = state.authenticate(&auth).await?;
         let (found, owner) = state.visible_booking(id.0, Some(&user)).await?;
         let by = if is_admin(&user) {

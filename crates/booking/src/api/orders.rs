@@ -179,7 +179,8 @@ impl OrdersApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<Uuid>,
-    ) -> Result<Json<OrderView>, Problems<{ UNAUTHORIZED | NOT_FOUND | UNAVAILABLE }>> {
+    ) -> Result<Json<OrderView>, Problems<{ BAD_REQUEST | UNAUTHORIZED | NOT_FOUND | UNAVAILABLE }>>
+    {
         let user = state.authenticate(&auth).await?;
         let mut conn = state.pool.get().await?;
         let order = Order::find_for(&mut conn, user.id, id.0)
@@ -258,7 +259,8 @@ impl OrdersApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<Uuid>,
-    ) -> Result<Json<TicketView>, Problems<{ UNAUTHORIZED | NOT_FOUND | UNAVAILABLE }>> {
+    ) -> Result<Json<TicketView>, Problems<{ BAD_REQUEST | UNAUTHORIZED | NOT_FOUND | UNAVAILABLE }>>
+    {
         let user = state.authenticate(&auth).await?;
         let mut conn = state.pool.get().await?;
         let ticket = Ticket::find_for(&mut conn, user.id, id.0)

@@ -33,7 +33,10 @@ impl WebhooksApi {
         state: Data<&AppState>,
         #[oai(name = "Stripe-Signature")] signature: Header<Option<String>>,
         body: Binary<Vec<u8>>,
-    ) -> Result<Json<WebhookAck>, Problems<{ BAD_REQUEST | PAYLOAD_TOO_LARGE | UNAVAILABLE }>> {
+    ) -> Result<
+        Json<WebhookAck>,
+        Problems<{ BAD_REQUEST | PAYLOAD_TOO_LARGE | UNSUPPORTED_MEDIA_TYPE | UNAVAILABLE }>,
+    > {
         let delivery = state
             .receive_stripe_event(signature.as_deref(), &body)
             .await?;
