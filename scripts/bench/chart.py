@@ -20,8 +20,9 @@ for i, bench in enumerate(benchmarks):
     names = [f"{v}\n({r['clients']} clients)" for v, r in rows]
     rps = [float(r["rps"] or 0) for _, r in rows]
     ax = axes[i][0]
-    bars = ax.bar(names, rps, color=["#4C72B0", "#DD8452", "#55A868", "#C44E52"][: len(rows)])
+    bars = ax.bar(names, rps, color=(["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860"] * 2)[: len(rows)])
     ax.bar_label(bars, fmt="%.0f")
+    ax.tick_params(axis="x", labelsize=7)
     ax.set_title(f"{bench}: throughput (per second)")
     ax = axes[i][1]
     width = 0.8 / max(1, len(rows))

@@ -11,7 +11,7 @@ use crate::AppState;
 use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
 use crate::payments::first_phase::{Decided, Decision, TxError};
 use chrono::{Duration, SubsecRound, Utc};
-use slotwise_db::events::{CANCELLED, Event, EventRef};
+use slotwise_db::events::{CANCELLED, Event};
 use slotwise_db::orders::{NewOrder, Order, OrderKey};
 use slotwise_db::status::Status;
 use slotwise_db::{AsyncPgConnection, DbError};
@@ -174,7 +174,7 @@ async fn resolve(
     conn: &mut AsyncPgConnection,
     request: &OrderRequest,
 ) -> Result<Result<(Wanted, String), OrderError>, DbError> {
-    let Some(event) = Event::find(conn, &EventRef::Id(request.event_id)).await? else {
+    let Some(event) = Event::key_share(conn, request.event_id).await? else {
         return Ok(Err(OrderError::EventNotFound));
     };
     if event.status == CANCELLED {
@@ -187,11 +187,15 @@ async fn resolve(
     if !items.is_empty() && !seats.is_empty() {
         return Ok(Err(OrderError::Mixed));
     }
-    let asked: i64 = items.iter().map(|(_, q)| *q).sum::<i64>() + seats.len() as i64;
-    if asked < 1 || items.iter().any(|(_, q)| *q < 1) {
+    if (items.is_empty() && seats.is_empty()) || items.iter().any(|(_, q)| *q < 1) {
         return Ok(Err(OrderError::Empty));
     }
     let max = event.max_per_order;
+    // Each quantity is checked before they are added, so the sum cannot overflow.
+    let asked: i64 = match items.iter().find(|(_, q)| *q > i64::from(max)) {
+        Some((_, q)) => *q,
+        None => items.iter().map(|(_, q)| *q).sum::<i64>() + seats.len() as i64,
+    };
     if asked > i64::from(max) {
         return Ok(Err(OrderError::MaxPerOrder { max, asked }));
     }

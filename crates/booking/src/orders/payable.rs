@@ -6,6 +6,7 @@ use super::OrderView;
 use super::stock::{hold_again, on_transition};
 use crate::payments::{Held, Payable};
 use crate::stripe::Intent;
+use slotwise_db::events::{Event, PUBLISHED};
 use slotwise_db::orders::{Order, OrderKey};
 use slotwise_db::status::Status;
 use slotwise_db::{AsyncPgConnection, QueryResult};
@@ -79,12 +80,20 @@ impl Payable for Order {
         Ok(Some(order))
     }
 
-    /// Kept if everything it held can be held again (the stock rows' CHECK
-    /// and the seats' single order column decide, under their row locks).
+    /// Kept if its event still takes place and everything it held can be
+    /// held again (the stock rows' CHECK and the seats' single order column
+    /// decide, under their row locks).
     async fn lost_while_unpaid(
         &self,
         conn: &mut AsyncPgConnection,
     ) -> QueryResult<Option<(&'static str, &'static str)>> {
+        let event = Event::key_share(conn, self.event_id).await?;
+        if event.is_none_or(|e| e.status != PUBLISHED) {
+            return Ok(Some((
+                "paid after its event was cancelled",
+                "event_cancelled",
+            )));
+        }
         if hold_again(conn, self.key()).await? {
             Ok(None)
         } else {

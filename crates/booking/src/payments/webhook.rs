@@ -69,7 +69,8 @@ fn bad_event(detail: &str) -> ApiError {
     ApiError::bad_request("invalid_webhook", detail.to_owned())
 }
 
-/// `charge.refunded`: record the refund; a confirmed payable becomes refunded.
+/// `charge.refunded`: record the refund; a confirmed payable refunded in full
+/// becomes refunded.
 async fn apply_refund<P: Payable>(
     conn: &mut AsyncPgConnection,
     charge: &serde_json::Value,
@@ -92,6 +93,10 @@ async fn apply_refund<P: Payable>(
         .map(str::to_owned)
         .unwrap_or_else(|| format!("refund_of_{}", text(charge, "id").unwrap_or_default()));
     P::record_refund(conn, key, &refund_id, amount, "refunded_in_stripe").await?;
+    if amount < payable.held().amount {
+        // Part of it refunded in Stripe's dashboard: recorded, the payable kept.
+        return Ok(Applied::Unchanged);
+    }
     let moved = P::transition(
         conn,
         key,

@@ -307,3 +307,48 @@ async fn an_order_no_single_stock_row_can_fill_takes_from_several() {
     assert_eq!(rows, 2, "the order of 2 took one unit from each row");
     assert_eq!(app.event_now(&event).await["tiers"][0]["sold"], 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_payment_for_a_cancelled_event_is_refunded() {
+    let app = spawn_unregistered_app(|_| {}).await;
+    let organizer = app.user("client").await;
+    let buyer = app.user("client").await;
+    let show = ga_event(&app, &organizer, 10, 800).await;
+    let body = json!({ "items": [{ "tier_id": tier_id(&show, 0), "quantity": 2 }] });
+    let (_, order) = app.order(&buyer, "late", &show, body).await;
+    assert_eq!(
+        app.pay(intent_of(&order), "pm_card_visa").await["status"],
+        "succeeded"
+    );
+    app.sql("UPDATE orders SET expires_at = now() - interval '1 second'")
+        .await;
+    assert_eq!(app.state.expire_holds_once().await.expect("job"), 1);
+    let id = show["id"].as_str().expect("id");
+    let res = app
+        .http
+        .post(app.url(&format!("/events/{id}/cancel")))
+        .bearer_auth(&organizer)
+        .send()
+        .await
+        .expect("cancel");
+    assert_eq!(res.status(), StatusCode::OK);
+    let intent = app
+        .stripe_get(&format!("payment_intents/{}", intent_of(&order)))
+        .await;
+    let res = app
+        .send_event(&event("payment_intent.succeeded", intent), None)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let order_id = order["id"].as_str().expect("id");
+    let refunded = app
+        .wait_for_order(&buyer, order_id, |o| o["refund"]["refund_id"].is_string())
+        .await;
+    assert_eq!(
+        (
+            refunded["status"].as_str(),
+            refunded["refund"]["reason"].as_str()
+        ),
+        (Some("refunded"), Some("event_cancelled"))
+    );
+    assert_eq!(app.event_now(&show).await["tiers"][0]["held"], 0);
+}

@@ -171,6 +171,20 @@ impl Event {
         .optional()
     }
 
+    /// The event, its key share-locked until the end of the caller's
+    /// transaction (as an order's foreign key would): its cancellation, which
+    /// locks it for update, waits for orders in progress, and an order waits
+    /// for a cancellation in progress and then sees it.
+    pub async fn key_share(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Event>> {
+        events::table
+            .filter(events::id.eq(id))
+            .select(Event::as_select())
+            .for_key_share()
+            .first(conn)
+            .await
+            .optional()
+    }
+
     /// The event, locked until the end of the caller's transaction.
     pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Event>> {
         events::table

@@ -67,10 +67,10 @@ cached_sql! {
 }
 
 cached_sql! {
-    /// The same for the rows named, locked in order.
-    LockRows { event_id: Uuid, tier_id: Uuid, buckets: Vec<i16> }
+    /// The same, every row locked in order.
+    LockRows { event_id: Uuid, tier_id: Uuid }
     "SELECT bucket, capacity - held - sold AS free FROM tier_stock WHERE event_id = " (event_id: SqlUuid)
-    " AND tier_id = " (tier_id: SqlUuid) " AND bucket = ANY(" (buckets: Array<Int2>) ") ORDER BY bucket FOR UPDATE"
+    " AND tier_id = " (tier_id: SqlUuid) " ORDER BY bucket FOR UPDATE"
 }
 
 cached_sql! {
@@ -135,20 +135,9 @@ pub async fn hold_units(
     if available < i64::from(quantity) {
         return Ok(Err(available));
     }
-    // Else lock the rows that had room, in order, and take from several.
-    let with_room: Vec<i16> = seen
-        .iter()
-        .filter(|b| b.free > 0)
-        .map(|b| b.bucket)
-        .collect();
-    let buckets = with_room;
-    let rows: Vec<Bucket> = LockRows {
-        event_id,
-        tier_id,
-        buckets,
-    }
-    .load(conn)
-    .await?;
+    // Else lock all the tier's rows, in order (units move between rows
+    // meanwhile), count again, and take from several.
+    let rows: Vec<Bucket> = LockRows { event_id, tier_id }.load(conn).await?;
     let available: i64 = rows.iter().map(|b| i64::from(b.free)).sum();
     if available < i64::from(quantity) {
         return Ok(Err(available));
