@@ -5,7 +5,7 @@
 //! | `DATABASE_URL` | `postgres://postgres@127.0.0.1:5432/slotwise` | primary database |
 //! | `DATABASE_POOL_SIZE` | `16` | connections per instance |
 //! | `BOOKING_LISTEN` | `127.0.0.1:3000` | address to serve on |
-//! | `BOOKING_HOLD_MINUTES` | `15` | how long an unpaid booking holds its slot |
+//! | `BOOKING_HOLD_MINUTES` | `15` | how long an unpaid booking (or ticket order) holds its slot (or tickets) |
 //! | `SESSION_TTL_DAYS` | `90` | session lifetime |
 //! | `IDEMPOTENCY_TTL_HOURS` | `24` | how long a key is remembered |
 //! | `IDEMPOTENCY_LEASE_SECS` | `30` | after this, an unfinished request may be resumed by a retry or the completer |

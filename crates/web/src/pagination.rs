@@ -37,3 +37,18 @@ pub fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
         }])),
     }
 }
+
+/// A page of `limit` from `rows` fetched with one extra, and the cursor (the
+/// position `at` the last row) to pass for the next one, `None` on the last page.
+pub fn split_page<T, P: Serialize>(
+    rows: Vec<T>,
+    limit: u32,
+    at: impl Fn(&T) -> P,
+) -> (Vec<T>, Option<String>) {
+    let more = rows.len() > limit as usize;
+    let items: Vec<T> = rows.into_iter().take(limit as usize).collect();
+    let next = more
+        .then(|| items.last().map(|r| encode_cursor(&at(r))))
+        .flatten();
+    (items, next)
+}

@@ -7,7 +7,7 @@ use crate::bookings::BookingView;
 use crate::bookings::cancel::CancelledBy;
 use crate::bookings::error::BookingError;
 use crate::bookings::request::SlotRequest;
-use crate::idempotency::{Caller, IdempotencyKey};
+use crate::idempotency::IdempotencyKey;
 use chrono::{DateTime, FixedOffset, Utc};
 use poem::http::StatusCode;
 use poem::web::Data;
@@ -19,7 +19,7 @@ use slotwise_db::status::Status;
 use slotwise_db::users::User;
 use slotwise_web::ApiError;
 use slotwise_web::Problems;
-use slotwise_web::pagination::{decode_cursor, encode_cursor, page_limit};
+use slotwise_web::pagination::{decode_cursor, page_limit, split_page};
 use slotwise_web::problems::*;
 use uuid::Uuid;
 
@@ -172,11 +172,7 @@ impl BookingsApi {
         >,
     > {
         let user = state.authenticate_optional(&auth).await?;
-        let caller = Caller {
-            user_id: user.map(|u| u.id),
-            ip: crate::rate_limit::client_ip(req, state.config.trust_forwarded_for),
-        };
-        state.limits.booking.check(&caller.scope())?;
+        let caller = state.caller(req, user.map(|u| u.id))?;
         let key = IdempotencyKey::parse(idempotency_key.as_deref())?;
         let request = SlotRequest {
             professional: body.0.professional_id,
@@ -243,22 +239,11 @@ impl BookingsApi {
             i64::from(limit) + 1,
         )
         .await?;
-        let more = rows.len() > limit as usize;
-        let items: Vec<BookingView> = rows
-            .into_iter()
-            .take(limit as usize)
-            .map(Into::into)
-            .collect();
-        let next_cursor = more
-            .then(|| {
-                items.last().map(|b| {
-                    encode_cursor(&Cursor {
-                        t: b.created_at,
-                        id: b.id,
-                    })
-                })
-            })
-            .flatten();
+        let (rows, next_cursor) = split_page(rows, limit, |b| Cursor {
+            t: b.booking.created_at,
+            id: b.booking.id,
+        });
+        let items: Vec<BookingView> = rows.into_iter().map(Into::into).collect();
         Ok(Json(BookingPage { items, next_cursor }))
     }
 

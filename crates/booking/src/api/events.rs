@@ -2,19 +2,19 @@
 //! the organizer's changes (If-Match) and cancellation.
 
 use super::ApiTags;
-use super::professional_input::parse_if_match;
+use super::professional_input::{parse_if_match, stale_version};
 use crate::AppState;
 use crate::auth::BearerAuth;
 use crate::events::input::{EventPatch, NewEventRequest};
 use crate::events::{EventView, SeatView};
-use crate::idempotency::{Caller, IdempotencyKey};
+use crate::idempotency::IdempotencyKey;
 use poem::web::Data;
 use poem_openapi::param::{Header, Path};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use slotwise_db::events::{Event, EventChanges};
 use slotwise_web::problems::*;
-use slotwise_web::{ApiError, Problems};
+use slotwise_web::Problems;
 
 pub struct EventsApi;
 
@@ -73,11 +73,7 @@ impl EventsApi {
         >,
     > {
         let user = state.authenticate(&auth).await?;
-        let caller = Caller {
-            user_id: Some(user.id),
-            ip: crate::rate_limit::client_ip(req, state.config.trust_forwarded_for),
-        };
-        state.limits.booking.check(&caller.scope())?;
+        let caller = state.caller(req, Some(user.id))?;
         let key = IdempotencyKey::parse(idempotency_key.as_deref())?;
         let answer = state.create_event(&caller, &key, body.0).await?;
         let view = answer.result?;
@@ -159,14 +155,7 @@ impl EventsApi {
         let mut conn = state.pool.get().await?;
         let updated = Event::update(&mut conn, event.id, version, &changes)
             .await?
-            .ok_or_else(|| {
-                ApiError::new(
-                    poem::http::StatusCode::PRECONDITION_FAILED,
-                    "version_mismatch",
-                    "Stale version",
-                    format!("the event changed since version {version}; read it again"),
-                )
-            })?;
+            .ok_or_else(|| stale_version("event", version))?;
         let view = EventView::load(&mut conn, updated).await?;
         let tag = etag(&view);
         Ok(EventFound::Ok(Json(view), tag))

@@ -4,7 +4,7 @@
 use super::ApiTags;
 use crate::AppState;
 use crate::auth::BearerAuth;
-use crate::idempotency::{Caller, IdempotencyKey};
+use crate::idempotency::IdempotencyKey;
 use crate::orders::create::OrderRequest;
 use crate::orders::error::OrderError;
 use crate::orders::{OrderView, TicketView};
@@ -15,7 +15,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use slotwise_db::orders::tickets::{Ticket, TicketCursor};
 use slotwise_db::orders::{Order, OrderCursor};
-use slotwise_web::pagination::{decode_cursor, encode_cursor, page_limit};
+use slotwise_web::pagination::{decode_cursor, page_limit, split_page};
 use slotwise_web::problems::*;
 use slotwise_web::{ApiError, Problems};
 use uuid::Uuid;
@@ -103,16 +103,6 @@ struct Cursor {
     id: Uuid,
 }
 
-/// A page of `limit` from `rows` fetched with one extra, and the cursor after it.
-fn page<T>(rows: Vec<T>, limit: u32, at: impl Fn(&T) -> Cursor) -> (Vec<T>, Option<String>) {
-    let more = rows.len() > limit as usize;
-    let items: Vec<T> = rows.into_iter().take(limit as usize).collect();
-    let next = more
-        .then(|| items.last().map(|r| encode_cursor(&at(r))))
-        .flatten();
-    (items, next)
-}
-
 #[OpenApi(tag = "ApiTags::Orders")]
 impl OrdersApi {
     /// Order tickets or seats, exactly once per `Idempotency-Key`; held 15
@@ -145,11 +135,7 @@ impl OrdersApi {
         >,
     > {
         let user = state.authenticate(&auth).await?;
-        let caller = Caller {
-            user_id: Some(user.id),
-            ip: crate::rate_limit::client_ip(req, state.config.trust_forwarded_for),
-        };
-        state.limits.booking.check(&caller.scope())?;
+        let caller = state.caller(req, Some(user.id))?;
         let key = IdempotencyKey::parse(idempotency_key.as_deref())?;
         let event_id = match Uuid::parse_str(&id) {
             Ok(event_id) => event_id,
@@ -211,7 +197,7 @@ impl OrdersApi {
             id: c.id,
         });
         let rows = Order::list(&mut conn, user.id, after, i64::from(limit) + 1).await?;
-        let (rows, next_cursor) = page(rows, limit, |o| Cursor {
+        let (rows, next_cursor) = split_page(rows, limit, |o| Cursor {
             t: o.created_at,
             id: o.id,
         });
@@ -244,7 +230,7 @@ impl OrdersApi {
             id: c.id,
         });
         let rows = Ticket::list(&mut conn, user.id, after, i64::from(limit) + 1).await?;
-        let (rows, next_cursor) = page(rows, limit, |t| Cursor {
+        let (rows, next_cursor) = split_page(rows, limit, |t| Cursor {
             t: t.ticket.created_at,
             id: t.ticket.id,
         });

@@ -116,6 +116,16 @@ pub(super) fn validate_patch(req: &ProfessionalPatch) -> Result<(), ApiError> {
     }
 }
 
+/// 412 for a change sent with a `version` that is no longer `what`'s.
+pub(crate) fn stale_version(what: &str, version: i64) -> ApiError {
+    ApiError::new(
+        poem::http::StatusCode::PRECONDITION_FAILED,
+        "version_mismatch",
+        "Stale version",
+        format!("the {what} changed since version {version}; read it again"),
+    )
+}
+
 /// `If-Match: 3` or `If-Match: "3"`.
 pub(crate) fn parse_if_match(value: Option<&str>) -> Result<i64, ApiError> {
     let raw = value.ok_or_else(|| {

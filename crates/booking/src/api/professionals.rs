@@ -1,7 +1,7 @@
 //! `/professionals`: profiles and availability windows, changed only by their owner.
 
 use super::ApiTags;
-use super::professional_input::{parse_if_match, validate_new, validate_patch};
+use super::professional_input::{parse_if_match, stale_version, validate_new, validate_patch};
 use crate::AppState;
 use crate::auth::{BearerAuth, is_admin};
 use chrono::{SubsecRound, Utc};
@@ -199,14 +199,7 @@ impl ProfessionalsApi {
         let mut conn = state.pool.get().await?;
         let updated = Professional::update_if_version(&mut conn, pro.id, version, &changes)
             .await?
-            .ok_or_else(|| {
-                ApiError::new(
-                    poem::http::StatusCode::PRECONDITION_FAILED,
-                    "version_mismatch",
-                    "Stale version",
-                    format!("the profile changed since version {version}; read it again"),
-                )
-            })?;
+            .ok_or_else(|| stale_version("profile", version))?;
         let view = ProfessionalView::from(updated);
         let tag = etag(&view);
         Ok(ProfessionalFound::Ok(Json(view), tag))

@@ -45,6 +45,18 @@ impl Caller {
     }
 }
 
+impl AppState {
+    /// The caller of an unsafe request, after its rate limit (429 past it).
+    pub fn caller(&self, req: &poem::Request, user_id: Option<Uuid>) -> Result<Caller, ApiError> {
+        let caller = Caller {
+            user_id,
+            ip: crate::rate_limit::client_ip(req, self.config.trust_forwarded_for),
+        };
+        self.limits.booking.check(&caller.scope())?;
+        Ok(caller)
+    }
+}
+
 /// One unsafe request under an `Idempotency-Key`.
 #[derive(Debug, Clone)]
 pub struct IdempotentRequest {
