@@ -12,6 +12,8 @@ source, target = sys.argv[1], sys.argv[2]
 latest = {}
 with open(source) as f:
     for row in csv.DictReader(f, delimiter="\t"):
+        if row["run"] == "run":  # a header repeated further down
+            continue
         latest[(row["benchmark"], row["variant"])] = row
 benchmarks = sorted({b for b, _ in latest})
 fig, axes = plt.subplots(len(benchmarks), 2, figsize=(11, 3.6 * len(benchmarks)), squeeze=False)
