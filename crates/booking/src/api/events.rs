@@ -13,8 +13,8 @@ use poem_openapi::param::{Header, Path};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use slotwise_db::events::{Event, EventChanges};
-use slotwise_web::problems::*;
 use slotwise_web::Problems;
+use slotwise_web::problems::*;
 
 pub struct EventsApi;
 
