@@ -1,0 +1,91 @@
+"""Money invariants, Stripe against our books: for every PaymentIntent, what
+Stripe kept (captured minus refunded) must be what its booking or order says
+it kept (paid, minus the refund made), and money kept must have bought
+something (a confirmed payable, or a cancelled one whose refund rules keep a
+share). Refunds owed but not yet made, and payments still in flight, are
+reported, not failed. Prints every mismatch; exits 1 on any.
+
+Usage: reconcile.py DATABASE_URL STRIPE_API_BASE STRIPE_SECRET_KEY"""
+import base64
+import csv
+import io
+import json
+import subprocess
+import sys
+import urllib.request
+
+DATABASE_URL, STRIPE, SECRET = sys.argv[1], sys.argv[2].rstrip("/") + "/", sys.argv[3]
+
+ROWS = """
+COPY (
+  SELECT 'booking', id, price_cents, status, coalesce(payment_status, ''), payment_intent_id,
+         coalesce(refund_amount_cents, 0), refund_id IS NOT NULL, refund_requested_at IS NOT NULL
+    FROM bookings WHERE payment_intent_id IS NOT NULL
+  UNION ALL
+  SELECT 'order', id, total_cents, status, coalesce(payment_status, ''), payment_intent_id,
+         coalesce(refund_amount_cents, 0), refund_id IS NOT NULL, refund_requested_at IS NOT NULL
+    FROM orders WHERE payment_intent_id IS NOT NULL
+) TO STDOUT WITH CSV"""
+
+
+def books():
+    out = subprocess.run(["psql", DATABASE_URL, "-qtAc", ROWS], check=True, capture_output=True, text=True).stdout
+    rows = {}
+    for kind, pid, amount, status, pay, intent, refund, made, owed in csv.reader(io.StringIO(out)):
+        rows[pid] = dict(kind=kind, amount=int(amount), status=status, payment=pay, intent=intent,
+                         refund=int(refund), made=made == "t", owed=owed == "t")
+    return rows
+
+
+def intents():
+    auth = "Basic " + base64.b64encode(f"{SECRET}:".encode()).decode()
+    found, after = [], None
+    while True:
+        url = f"{STRIPE}v1/payment_intents?limit=100" + (f"&starting_after={after}" if after else "")
+        with urllib.request.urlopen(urllib.request.Request(url, headers={"Authorization": auth})) as r:
+            page = json.load(r)
+        found += page["data"]
+        if not page.get("has_more") or not page["data"]:
+            return found
+        after = page["data"][-1]["id"]
+
+
+def kept_at_stripe(pi):
+    charges = (pi.get("charges") or {}).get("data") or []
+    return sum(c["amount"] - c.get("amount_refunded", 0) for c in charges if c.get("paid") and c.get("captured", True))
+
+
+def main():
+    rows, mismatches, owed, in_flight = books(), [], 0, 0
+    by_intent = {r["intent"]: (pid, r) for pid, r in rows.items()}
+    all_intents = intents()
+    for pi in all_intents:
+        kept = kept_at_stripe(pi)
+        meta = pi.get("metadata") or {}
+        pid = meta.get("booking_id") or meta.get("order_id")
+        mine = by_intent.get(pi["id"])
+        if mine is None:
+            # Not the intent its payable recorded (a stray or never attached): nothing may be kept.
+            if kept > 0:
+                mismatches.append(f"{pi['id']} ({pid}): {kept} kept by Stripe, but no booking or order holds this intent")
+            continue
+        pid, row = mine
+        paid = row["amount"] if row["payment"] == "succeeded" else 0
+        books_kept = paid - (row["refund"] if row["made"] else 0)
+        if row["owed"] and not row["made"]:
+            owed += 1
+        if row["status"] == "pending" and kept > 0:
+            in_flight += 1
+            continue
+        if kept != max(books_kept, 0):
+            mismatches.append(f"{pi['id']} {row['kind']} {pid} ({row['status']}): Stripe kept {kept}, our books say {books_kept}")
+        elif kept > 0 and row["status"] not in ("confirmed", "cancelled", "refunded") and not row["owed"]:
+            mismatches.append(f"{pi['id']} {row['kind']} {pid} ({row['status']}): {kept} kept for nothing and no refund owed")
+    for line in mismatches:
+        print("MISMATCH", line)
+    print(f"intents={len(all_intents)} payables_with_intent={len(rows)} mismatches={len(mismatches)} "
+          f"refunds_owed_not_made={owed} paid_still_pending={in_flight}")
+    sys.exit(1 if mismatches else 0)
+
+
+main()
