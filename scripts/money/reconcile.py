@@ -1,6 +1,6 @@
 """Money invariants, Stripe against our books: for every PaymentIntent, what
 Stripe kept (captured minus refunded) must be what its booking or order says
-it kept (paid, minus the refund made), and money kept must have bought
+it kept (paid, minus the refunds made, whole or of some tickets), and money kept must have bought
 something (a confirmed payable, or a cancelled one whose refund rules keep a
 share). Refunds owed but not yet made, and payments still in flight, are
 reported, not failed. Prints every mismatch; exits 1 on any.
@@ -22,9 +22,15 @@ COPY (
          coalesce(refund_amount_cents, 0), refund_id IS NOT NULL, refund_requested_at IS NOT NULL
     FROM bookings WHERE payment_intent_id IS NOT NULL
   UNION ALL
-  SELECT 'order', id, total_cents, status, coalesce(payment_status, ''), payment_intent_id,
-         coalesce(refund_amount_cents, 0), refund_id IS NOT NULL, refund_requested_at IS NOT NULL
-    FROM orders WHERE payment_intent_id IS NOT NULL
+  SELECT 'order', o.id, o.total_cents, o.status, coalesce(o.payment_status, ''), o.payment_intent_id,
+         coalesce(CASE WHEN o.refund_id IS NOT NULL THEN o.refund_amount_cents END, 0)
+           + coalesce((SELECT sum(r.amount_cents) FROM order_refunds r
+                       WHERE r.event_id = o.event_id AND r.order_id = o.id AND r.refund_id IS NOT NULL), 0),
+         o.refund_id IS NOT NULL OR EXISTS (SELECT 1 FROM order_refunds r
+                       WHERE r.event_id = o.event_id AND r.order_id = o.id AND r.refund_id IS NOT NULL),
+         o.refund_requested_at IS NOT NULL OR EXISTS (SELECT 1 FROM order_refunds r
+                       WHERE r.event_id = o.event_id AND r.order_id = o.id AND r.refund_id IS NULL)
+    FROM orders o WHERE o.payment_intent_id IS NOT NULL
 ) TO STDOUT WITH CSV"""
 
 

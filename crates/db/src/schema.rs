@@ -240,6 +240,22 @@ diesel::table! {
         status -> Text,
         code -> Text,
         created_at -> Timestamptz,
+        bucket -> Nullable<Int2>,
+    }
+}
+
+diesel::table! {
+    order_refunds (id) {
+        id -> Uuid,
+        event_id -> Uuid,
+        order_id -> Uuid,
+        ticket_ids -> Array<Uuid>,
+        amount_cents -> Int8,
+        reason -> Text,
+        source -> Text,
+        requested_at -> Timestamptz,
+        attempted_at -> Nullable<Timestamptz>,
+        refund_id -> Nullable<Text>,
     }
 }
 
@@ -278,6 +294,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     order_items,
     tickets,
     order_transitions,
+    order_refunds,
 );
 
 diesel::define_sql_function! {

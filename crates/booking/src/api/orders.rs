@@ -7,6 +7,7 @@ use crate::auth::BearerAuth;
 use crate::idempotency::IdempotencyKey;
 use crate::orders::create::OrderRequest;
 use crate::orders::error::OrderError;
+use crate::orders::refund::TicketRefundView;
 use crate::orders::{OrderView, TicketView};
 use chrono::{DateTime, Utc};
 use poem::web::Data;
@@ -71,6 +72,23 @@ pub struct NewOrderRequest {
     pub seats: Option<Vec<String>>,
     /// Optional Stripe PaymentMethod to charge at once (e.g. `pm_card_visa`).
     pub payment_method: Option<String>,
+}
+
+/// `POST /orders/{id}/refunds`: which tickets to refund.
+#[derive(Debug, Object)]
+pub struct TicketRefundRequest {
+    /// 1..=100 tickets of this order that you still hold.
+    pub ticket_ids: Vec<Uuid>,
+}
+
+#[derive(ApiResponse)]
+pub enum TicketRefundCreated {
+    /// Refund owed: `refunded` once Stripe made it (at once, or by the refund job).
+    #[oai(status = 201)]
+    Created(
+        Json<TicketRefundView>,
+        #[oai(header = "Idempotent-Replayed")] Option<String>,
+    ),
 }
 
 #[derive(ApiResponse)]
@@ -153,6 +171,54 @@ impl OrdersApi {
         let answer = state.create_order(&caller, &key, request).await?;
         let view = answer.result?;
         Ok(OrderCreated::Created(
+            Json(view),
+            answer.replayed.then(|| "true".to_owned()),
+        ))
+    }
+
+    /// Refund some tickets of your paid order, exactly once per `Idempotency-Key`.
+    ///
+    /// The tickets' price goes back through Stripe (a partial refund of the
+    /// order's payment), the tickets turn `refunded` and go back on sale. A
+    /// ticket no longer yours: 409 `ticket_transferred`; already refunded or
+    /// void: 409 `ticket_not_refundable`; not of this order: 422 `unknown_ticket`.
+    #[oai(path = "/orders/:id/refunds", method = "post")]
+    async fn refund(
+        &self,
+        req: &poem::Request,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        #[oai(name = "Idempotency-Key")] idempotency_key: Header<Option<String>>,
+        body: Json<TicketRefundRequest>,
+    ) -> Result<
+        TicketRefundCreated,
+        Problems<
+            {
+                JSON_BODY
+                    | UNAUTHORIZED
+                    | NOT_FOUND
+                    | CONFLICT
+                    | UNPROCESSABLE
+                    | TOO_MANY_REQUESTS
+                    | UNAVAILABLE
+            },
+        >,
+    > {
+        let user = state.authenticate(&auth).await?;
+        let caller = state.caller(req, Some(user.id))?;
+        let key = IdempotencyKey::parse(idempotency_key.as_deref())?;
+        let order = {
+            let mut conn = state.pool.get().await?;
+            Order::find_for(&mut conn, user.id, id.0)
+                .await?
+                .ok_or_else(|| ApiError::not_found("order"))?
+        };
+        let answer = state
+            .refund_tickets(&caller, &key, order, body.0.ticket_ids)
+            .await?;
+        let view = answer.result?;
+        Ok(TicketRefundCreated::Created(
             Json(view),
             answer.replayed.then(|| "true".to_owned()),
         ))

@@ -1,18 +1,17 @@
 //! Publishing an event, exactly once per Idempotency-Key: the event, its
 //! tiers (with their stock rows) or seats, and the key with its answer, in
-//! one transaction.
+//! one transaction (`answer_once`).
 
 use super::EventView;
 use super::input::NewEventRequest;
 use crate::AppState;
-use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest, Prior, RecoveryPoint};
-use crate::payments::first_phase::TxError;
+use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
+use crate::payments::first_phase::{Immediate, TxError};
 use chrono::{SubsecRound, Utc};
 use poem_openapi::types::ToJSON;
 use rand::RngCore;
+use slotwise_db::AsyncPgConnection;
 use slotwise_db::events::{Event, EventRef, PUBLISHED, Seat, Tier};
-use slotwise_db::idempotency::IdempotencyRecord;
-use slotwise_db::{AsyncPgConnection, read_committed};
 use slotwise_web::ApiError;
 use uuid::Uuid;
 
@@ -106,6 +105,30 @@ fn slug_taken() -> ApiError {
     )
 }
 
+/// Publishing as phase 1 runs it.
+struct Publish<'a> {
+    event: &'a Event,
+    tiers: &'a [Tier],
+    seats: &'a [Seat],
+}
+
+impl Immediate for Publish<'_> {
+    type View = EventView;
+
+    async fn decide(
+        &self,
+        conn: &mut AsyncPgConnection,
+        _source: &str,
+    ) -> Result<Result<EventView, ApiError>, TxError> {
+        let slug = EventRef::Slug(self.event.slug.clone());
+        if Event::find(conn, &slug).await?.is_some() {
+            return Ok(Err(slug_taken()));
+        }
+        Event::insert(conn, self.event, self.tiers, self.seats).await?;
+        Ok(Ok(EventView::load(conn, self.event.clone()).await?))
+    }
+}
+
 impl AppState {
     /// `POST /events`, exactly once per (caller, key).
     pub async fn create_event(
@@ -117,58 +140,13 @@ impl AppState {
         let organizer = caller.user_id.ok_or_else(ApiError::internal)?;
         let body = req.to_json().unwrap_or_default();
         let idempotent = IdempotentRequest::new(caller, key, "POST", PATH, body);
-        for _ in 0..3 {
-            let mut conn = self.pool.get().await?;
-            match self.prior(&mut conn, &idempotent).await? {
-                Prior::Answered { status, body } => {
-                    return Ok(Answer::from_stored(status, body, true));
-                }
-                Prior::Abandoned(_) => return Err(ApiError::internal()),
-                Prior::Absent => {}
-            }
-            let now = Utc::now();
-            req.validate(now)?;
-            let (event, tiers, seats) = rows(organizer, &req);
-            let ttl = self.config.idempotency_ttl;
-            let (event, tiers, seats, idempotent) = (&event, &tiers, &seats, &idempotent);
-            let stored = read_committed!(conn, async |conn: &mut AsyncPgConnection| {
-                let result = if Event::find(conn, &EventRef::Slug(event.slug.clone()))
-                    .await?
-                    .is_some()
-                {
-                    Err(slug_taken())
-                } else {
-                    Event::insert(conn, event, tiers, seats).await?;
-                    Ok(EventView::load(conn, event.clone()).await?)
-                };
-                let result: Result<EventView, ApiError> = result;
-                let (status, body) =
-                    crate::idempotency::stored(&result, poem::http::StatusCode::CREATED);
-                let point = RecoveryPoint::Finished {
-                    status,
-                    body,
-                    payable_id: None,
-                };
-                let record = idempotent.record(now, ttl, point);
-                if IdempotencyRecord::insert_if_absent(conn, &record).await? {
-                    Ok(result)
-                } else {
-                    // Rolled back: the request that stored the key first answers.
-                    Err(TxError::KeyTaken)
-                }
-            });
-            match stored {
-                Ok(result) => {
-                    return Ok(Answer {
-                        result,
-                        replayed: false,
-                    });
-                }
-                Err(TxError::KeyTaken) => continue,
-                Err(TxError::Db(e)) => return Err(e.into()),
-                Err(TxError::Refused(e)) => return Err(e),
-            }
-        }
-        Err(crate::idempotency::key_in_use())
+        req.validate(Utc::now())?;
+        let (event, tiers, seats) = rows(organizer, &req);
+        let publish = Publish {
+            event: &event,
+            tiers: &tiers,
+            seats: &seats,
+        };
+        self.answer_once(&idempotent, &publish).await
     }
 }

@@ -48,7 +48,9 @@ impl AppState {
 
     /// Makes refunds that are owed but not yet made (Stripe was down, or the process died).
     pub async fn complete_refunds_once(&self) -> Result<usize, ApiError> {
-        Ok(self.complete_refunds::<Booking>().await? + self.complete_refunds::<Order>().await?)
+        Ok(self.complete_refunds::<Booking>().await?
+            + self.complete_refunds::<Order>().await?
+            + self.complete_ticket_refunds().await?)
     }
 
     async fn complete_refunds<P: Payable>(&self) -> Result<usize, ApiError> {

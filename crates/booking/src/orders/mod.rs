@@ -6,6 +6,7 @@
 pub mod create;
 pub mod error;
 pub mod payable;
+pub mod refund;
 pub mod stock;
 
 use crate::payments::views::{PaymentView, RefundView};
@@ -14,6 +15,7 @@ use poem_openapi::Object;
 use slotwise_db::AsyncPgConnection;
 use slotwise_db::QueryResult;
 use slotwise_db::events::Event;
+use slotwise_db::orders::refunds::TicketRefund;
 use slotwise_db::orders::tickets::{Ticket, TicketWithSeat};
 use slotwise_db::orders::{Order, OrderItem, OrderKey};
 use std::collections::BTreeMap;
@@ -110,6 +112,8 @@ pub struct OrderView {
     pub refund: Option<RefundView>,
     /// Issued once the order is confirmed, one per unit.
     pub tickets: Vec<TicketView>,
+    /// Refunds of some of its tickets (`POST /orders/{id}/refunds`).
+    pub ticket_refunds: Vec<refund::TicketRefundView>,
 }
 
 /// Items of one tier (held from several stock rows) shown as one line.
@@ -154,12 +158,11 @@ impl OrderView {
                 .collect()
         };
         let tickets = Ticket::of_order(conn, order.event_id, order.id).await?;
-        Ok(Self::from_parts(
-            order,
-            items,
-            &seats,
-            tickets.into_iter().map(Into::into).collect(),
-        ))
+        let refunds = TicketRefund::of_order(conn, order.event_id, order.id).await?;
+        let tickets = tickets.into_iter().map(Into::into).collect();
+        let mut view = Self::from_parts(order, items, &seats, tickets);
+        view.ticket_refunds = refunds.into_iter().map(Into::into).collect();
+        Ok(view)
     }
 
     /// The order from what the caller has in hand (`seats`: label by seat id).
@@ -193,6 +196,7 @@ impl OrderView {
                 order.refund_reason,
             ),
             tickets,
+            ticket_refunds: Vec::new(),
         }
     }
 }

@@ -198,6 +198,7 @@ async fn issue_tickets(
             status: VALID.to_owned(),
             code: ticket_code(),
             created_at: now,
+            bucket: i.bucket,
         })
         .collect();
     Ticket::insert_all(conn, &issued).await?;

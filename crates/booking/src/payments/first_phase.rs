@@ -182,3 +182,68 @@ impl AppState {
         Err(key_in_use())
     }
 }
+
+/// A request answered within its one transaction, no payment following
+/// (publishing an event, refunding tickets): its key is stored with its
+/// answer in that transaction.
+pub trait Immediate: Sync {
+    type View: ParseFromJSON + ToJSON + Send;
+
+    fn decide(
+        &self,
+        conn: &mut AsyncPgConnection,
+        source: &str,
+    ) -> impl Future<Output = Result<Result<Self::View, ApiError>, TxError>> + Send;
+}
+
+impl AppState {
+    /// Runs `decision` exactly once per (caller, key), at READ COMMITTED (it
+    /// takes the row locks it needs).
+    pub async fn answer_once<D: Immediate>(
+        &self,
+        idempotent: &IdempotentRequest,
+        decision: &D,
+    ) -> Result<Answer<D::View>, ApiError> {
+        for _ in 0..3 {
+            let mut conn = self.pool.get().await?;
+            match self.prior(&mut conn, idempotent).await? {
+                Prior::Answered { status, body } => {
+                    return Ok(Answer::from_stored(status, body, true));
+                }
+                // Only requests with a payment leave a key unfinished.
+                Prior::Abandoned(_) => return Err(ApiError::internal()),
+                Prior::Absent => {}
+            }
+            let (now, ttl, source) = (Utc::now(), self.config.idempotency_ttl, idempotent.source());
+            let source = source.as_str();
+            let outcome = read_committed!(conn, async |conn: &mut AsyncPgConnection| {
+                let result = decision.decide(conn, source).await?;
+                let (status, body) = stored(&result, StatusCode::CREATED);
+                let point = RecoveryPoint::Finished {
+                    status,
+                    body,
+                    payable_id: None,
+                };
+                let record = idempotent.record(now, ttl, point);
+                if IdempotencyRecord::insert_if_absent(conn, &record).await? {
+                    Ok(result)
+                } else {
+                    // Rolled back: the request that stored the key first answers.
+                    Err(TxError::KeyTaken)
+                }
+            });
+            match outcome {
+                Ok(result) => {
+                    return Ok(Answer {
+                        result,
+                        replayed: false,
+                    });
+                }
+                Err(TxError::KeyTaken) => continue,
+                Err(TxError::Refused(e)) => return Err(e),
+                Err(TxError::Db(e)) => return Err(e.into()),
+            }
+        }
+        Err(key_in_use())
+    }
+}

@@ -69,8 +69,8 @@ fn bad_event(detail: &str) -> ApiError {
     ApiError::bad_request("invalid_webhook", detail.to_owned())
 }
 
-/// `charge.refunded`: record the refund; a confirmed payable refunded in full
-/// becomes refunded.
+/// `charge.refunded`: a payable refunded in full is recorded as such (a
+/// confirmed one becomes refunded).
 async fn apply_refund<P: Payable>(
     conn: &mut AsyncPgConnection,
     charge: &serde_json::Value,
@@ -92,11 +92,13 @@ async fn apply_refund<P: Payable>(
         .and_then(|v| v.as_str())
         .map(str::to_owned)
         .unwrap_or_else(|| format!("refund_of_{}", text(charge, "id").unwrap_or_default()));
-    P::record_refund(conn, key, &refund_id, amount, "refunded_in_stripe").await?;
     if amount < payable.held().amount {
-        // Part of it refunded in Stripe's dashboard: recorded, the payable kept.
+        // Part of it refunded (tickets of an order, a late cancellation's
+        // share, or by hand in Stripe's dashboard): the payable stays as it
+        // is, and its own refunds are on record already.
         return Ok(Applied::Unchanged);
     }
+    P::record_refund(conn, key, &refund_id, amount, "refunded_in_stripe").await?;
     let moved = P::transition(
         conn,
         key,

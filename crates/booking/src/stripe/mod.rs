@@ -226,6 +226,51 @@ impl Stripe {
         })
     }
 
+    /// Refunds `amount` of the intent for one refund of ours among several
+    /// (part of an order), once: the intent's refund carrying `key` in its
+    /// metadata is returned instead of making another.
+    pub async fn refund_part(
+        &self,
+        key: &str,
+        intent: &str,
+        amount: i64,
+    ) -> Result<Refund, StripeFailure> {
+        let page = ListRefund::new()
+            .payment_intent(intent)
+            .limit(100)
+            .send(&self.client)
+            .await?;
+        let ours = page.data.iter().find(|r| {
+            r.metadata
+                .as_ref()
+                .and_then(|m| m.get("slotwise_refund"))
+                .is_some_and(|k| k == key)
+        });
+        if let Some(r) = ours {
+            return Ok(Refund {
+                id: r.id.as_str().to_owned(),
+                amount: r.amount,
+            });
+        }
+        let idempotency =
+            IdempotencyKey::new(key).map_err(|e| StripeFailure::Refused(e.to_string()))?;
+        let refund = CreateRefund::new()
+            .payment_intent(intent)
+            .amount(amount)
+            .metadata(std::collections::HashMap::from([(
+                "slotwise_refund".to_owned(),
+                key.to_owned(),
+            )]))
+            .customize()
+            .request_strategy(RequestStrategy::Idempotent(idempotency))
+            .send(&self.client)
+            .await?;
+        Ok(Refund {
+            id: refund.id.as_str().to_owned(),
+            amount: refund.amount,
+        })
+    }
+
     async fn find_refund(&self, intent: &str) -> Result<Option<Refund>, StripeFailure> {
         let page = ListRefund::new()
             .payment_intent(intent)

@@ -15,6 +15,7 @@ mod payments;
 mod process;
 mod professionals;
 mod recovery;
+mod ticket_refunds;
 mod tickets;
 mod tickets_races;
 mod webhooks;

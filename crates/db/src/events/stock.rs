@@ -195,6 +195,19 @@ pub async fn move_units(
     if taken.is_empty() {
         return Ok(());
     }
+    // One entry per row: an UPDATE ... FROM joins a row once, so units of one
+    // row given twice would move only once.
+    let mut merged: Vec<Taken> = Vec::with_capacity(taken.len());
+    for t in taken {
+        match merged
+            .iter_mut()
+            .find(|m| m.tier_id == t.tier_id && m.bucket == t.bucket)
+        {
+            Some(m) => m.quantity += t.quantity,
+            None => merged.push(*t),
+        }
+    }
+    let taken = &merged;
     let (held, sold) = how.deltas();
     let tiers: Vec<Uuid> = taken.iter().map(|t| t.tier_id).collect();
     let buckets: Vec<i16> = taken.iter().map(|t| t.bucket).collect();
@@ -247,6 +260,21 @@ pub async fn release_seats(
     diesel::update(seats::table)
         .filter(seats::event_id.eq(event_id))
         .filter(seats::order_id.eq(order_id))
+        .set((seats::order_id.eq(None::<Uuid>), seats::sold.eq(false)))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// These seats back on sale (their tickets were refunded).
+pub async fn release_seats_by_id(
+    conn: &mut AsyncPgConnection,
+    event_id: Uuid,
+    ids: &[Uuid],
+) -> QueryResult<()> {
+    diesel::update(seats::table)
+        .filter(seats::event_id.eq(event_id))
+        .filter(seats::id.eq_any(ids))
         .set((seats::order_id.eq(None::<Uuid>), seats::sold.eq(false)))
         .execute(conn)
         .await

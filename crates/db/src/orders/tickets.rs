@@ -24,6 +24,8 @@ pub struct Ticket {
     pub status: String,
     pub code: String,
     pub created_at: DateTime<Utc>,
+    /// The stock row a tier ticket was sold from (given back on refund).
+    pub bucket: Option<i16>,
 }
 
 /// A ticket as shown: with its seat's label.

@@ -1,0 +1,264 @@
+//! Refunding some tickets of a paid order (`POST /orders/{id}/refunds`),
+//! exactly once per Idempotency-Key: in one transaction the tickets are locked
+//! and checked (the buyer's, still valid), given back to stock (their own
+//! stock row, or their seat), marked `refunded`, and a refund of exactly their
+//! price is owed; Stripe makes it (a partial refund of the intent) at once or
+//! through the refund job. A ticket is never refunded twice: it is `refunded`
+//! in the transaction that owes its money, under its row lock.
+
+use crate::AppState;
+use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
+use crate::payments::first_phase::{Immediate, TxError};
+use chrono::{DateTime, SubsecRound, Utc};
+use poem_openapi::Object;
+use slotwise_db::events::stock::{self, Taken, Units};
+use slotwise_db::orders::refunds::{TicketRefund, lock_tickets, set_ticket_status};
+use slotwise_db::orders::tickets::{REFUNDED, VALID};
+use slotwise_db::orders::{Order, OrderKey};
+use slotwise_db::status::Status;
+use slotwise_db::{AsyncPgConnection, DbError};
+use slotwise_web::ApiError;
+use uuid::Uuid;
+
+const PATH: &str = "/orders/{id}/refunds";
+
+/// A refund of some tickets of an order.
+#[derive(Debug, Clone, Object)]
+pub struct TicketRefundView {
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub ticket_ids: Vec<Uuid>,
+    pub amount_cents: i64,
+    /// `pending` until Stripe has made it, then `refunded`.
+    pub status: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub refund_id: Option<String>,
+    pub requested_at: DateTime<Utc>,
+}
+
+impl From<TicketRefund> for TicketRefundView {
+    fn from(r: TicketRefund) -> Self {
+        Self {
+            id: r.id,
+            order_id: r.order_id,
+            ticket_ids: r.ticket_ids,
+            amount_cents: r.amount_cents,
+            status: if r.refund_id.is_some() {
+                "refunded"
+            } else {
+                "pending"
+            }
+            .to_owned(),
+            refund_id: r.refund_id,
+            requested_at: r.requested_at,
+        }
+    }
+}
+
+fn refusal(status: u16, code: &str, detail: String) -> ApiError {
+    let status =
+        poem::http::StatusCode::from_u16(status).unwrap_or(poem::http::StatusCode::CONFLICT);
+    ApiError::new(status, code, "Tickets not refundable", detail)
+}
+
+struct RefundTickets<'a> {
+    buyer: Uuid,
+    order: OrderKey,
+    tickets: &'a [Uuid],
+}
+
+impl Immediate for RefundTickets<'_> {
+    type View = TicketRefundView;
+
+    async fn decide(
+        &self,
+        conn: &mut AsyncPgConnection,
+        source: &str,
+    ) -> Result<Result<TicketRefundView, ApiError>, TxError> {
+        let order = Order::lock(conn, self.order)
+            .await?
+            .ok_or(DbError::NotFound)?;
+        if order.buyer_id != self.buyer {
+            return Ok(Err(ApiError::not_found("order")));
+        }
+        let paid = order.payment_status.as_deref() == Some("succeeded");
+        if order.status != Status::Confirmed || order.total_cents == 0 || !paid {
+            let detail = format!(
+                "a {} order has nothing to refund ticket by ticket",
+                order.status.as_str()
+            );
+            return Ok(Err(refusal(409, "order_not_refundable", detail)));
+        }
+        let (event_id, order_id) = (order.event_id, order.id);
+        let found = lock_tickets(conn, event_id, order_id, self.tickets).await?;
+        let unknown: Vec<String> = (self.tickets.iter())
+            .filter(|id| !found.iter().any(|t| t.id == **id))
+            .map(Uuid::to_string)
+            .collect();
+        if !unknown.is_empty() {
+            let detail = format!("not tickets of this order: {}", unknown.join(", "));
+            return Ok(Err(refusal(422, "unknown_ticket", detail)));
+        }
+        let moved: Vec<String> = (found.iter())
+            .filter(|t| t.holder_id != self.buyer)
+            .map(|t| t.id.to_string())
+            .collect();
+        if !moved.is_empty() {
+            let detail = format!(
+                "these tickets were given to someone else: {}",
+                moved.join(", ")
+            );
+            return Ok(Err(refusal(409, "ticket_transferred", detail)));
+        }
+        let ended: Vec<String> = (found.iter())
+            .filter(|t| t.status != VALID)
+            .map(|t| format!("{} ({})", t.id, t.status))
+            .collect();
+        if !ended.is_empty() {
+            let detail = format!("these tickets are no longer valid: {}", ended.join(", "));
+            return Ok(Err(refusal(409, "ticket_not_refundable", detail)));
+        }
+        // Back on sale: each tier ticket to the stock row it was sold from, each seat freed.
+        let units: Vec<Taken> = (found.iter())
+            .filter_map(|t| {
+                Some(Taken {
+                    tier_id: t.tier_id?,
+                    bucket: t.bucket?,
+                    quantity: 1,
+                })
+            })
+            .collect();
+        stock::move_units(conn, event_id, &units, Units::ReleaseSold).await?;
+        let seats: Vec<Uuid> = found.iter().filter_map(|t| t.seat_id).collect();
+        if !seats.is_empty() {
+            stock::release_seats_by_id(conn, event_id, &seats).await?;
+        }
+        let ids: Vec<Uuid> = found.iter().map(|t| t.id).collect();
+        set_ticket_status(conn, event_id, &ids, REFUNDED).await?;
+        let refund = TicketRefund {
+            id: Uuid::now_v7(),
+            event_id,
+            order_id,
+            ticket_ids: ids,
+            amount_cents: found.iter().map(|t| t.price_cents).sum(),
+            reason: "requested_by_customer".to_owned(),
+            source: source.to_owned(),
+            requested_at: Utc::now().trunc_subsecs(6),
+            attempted_at: None,
+            refund_id: None,
+        };
+        TicketRefund::insert(conn, &refund).await?;
+        let why = format!("{} tickets refunded", refund.ticket_ids.len());
+        let confirmed = Some(Status::Confirmed);
+        Order::record_transition(
+            conn,
+            order.key(),
+            confirmed,
+            Status::Confirmed,
+            &why,
+            source,
+        )
+        .await?;
+        Ok(Ok(refund.into()))
+    }
+}
+
+impl AppState {
+    /// `POST /orders/{id}/refunds`, exactly once per (caller, key); the refund is
+    /// made at Stripe at once when it can be, else by the refund job.
+    pub async fn refund_tickets(
+        &self,
+        caller: &Caller,
+        key: &IdempotencyKey,
+        order: Order,
+        mut tickets: Vec<Uuid>,
+    ) -> Result<Answer<TicketRefundView>, ApiError> {
+        tickets.sort();
+        tickets.dedup();
+        if tickets.is_empty() || tickets.len() > 100 {
+            return Err(refusal(
+                422,
+                "ticket_ids_invalid",
+                "give 1 to 100 ticket ids".to_owned(),
+            ));
+        }
+        let body = serde_json::json!({ "order_id": order.id, "ticket_ids": tickets });
+        let idempotent = IdempotentRequest::new(caller, key, "POST", PATH, body);
+        let decision = RefundTickets {
+            buyer: order.buyer_id,
+            order: order.key(),
+            tickets: &tickets,
+        };
+        let answer = self.answer_once(&idempotent, &decision).await?;
+        if let Ok(view) = &answer.result
+            && view.refund_id.is_none()
+            && let Ok(Some(done)) = self.settle_ticket_refund(order.event_id, view.id).await
+        {
+            return Ok(Answer {
+                result: Ok(done),
+                replayed: answer.replayed,
+            });
+        }
+        Ok(answer)
+    }
+
+    /// Makes an owed refund of tickets at Stripe and records it; safe to repeat
+    /// (Stripe's refund carrying this refund's id is found before another is made).
+    pub async fn settle_ticket_refund(
+        &self,
+        event_id: Uuid,
+        id: Uuid,
+    ) -> Result<Option<TicketRefundView>, ApiError> {
+        let mut conn = self.pool.get().await?;
+        let Some(refund) = TicketRefund::get(&mut conn, event_id, id).await? else {
+            return Ok(None);
+        };
+        if refund.refund_id.is_some() {
+            return Ok(Some(refund.into()));
+        }
+        let key = OrderKey {
+            event_id,
+            id: refund.order_id,
+        };
+        let intent = Order::get(&mut conn, key)
+            .await?
+            .and_then(|o| o.payment_intent_id)
+            .ok_or_else(ApiError::internal)?;
+        drop(conn);
+        let made = self
+            .stripe
+            .refund_part(&format!("ticket-refund-{id}"), &intent, refund.amount_cents)
+            .await
+            .map_err(|e| {
+                tracing::warn!(%id, error = ?e, "ticket refund not made yet; the refund job retries");
+                ApiError::unavailable("the refund could not be made yet; it will be retried")
+            })?;
+        let mut conn = self.pool.get().await?;
+        if TicketRefund::record(&mut conn, event_id, id, &made.id).await? {
+            crate::count_outcome("refunded");
+        }
+        Ok(TicketRefund::get(&mut conn, event_id, id)
+            .await?
+            .map(Into::into))
+    }
+
+    /// Makes ticket refunds that are owed but not yet made.
+    pub async fn complete_ticket_refunds(&self) -> Result<usize, ApiError> {
+        let before = Utc::now() - self.config.idempotency_lease;
+        let mut conn = self.pool.get().await?;
+        let due = conn
+            .build_transaction()
+            .run(async |conn: &mut AsyncPgConnection| {
+                TicketRefund::claim_due(conn, before, 100).await
+            })
+            .await?;
+        drop(conn);
+        let mut done = 0;
+        for (event_id, id) in due {
+            if self.settle_ticket_refund(event_id, id).await.is_ok() {
+                done += 1;
+            }
+        }
+        Ok(done)
+    }
+}

@@ -1,0 +1,2 @@
+DROP TABLE order_refunds;
+ALTER TABLE tickets DROP COLUMN bucket;
