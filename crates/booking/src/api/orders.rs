@@ -7,13 +7,14 @@ use crate::auth::BearerAuth;
 use crate::idempotency::IdempotencyKey;
 use crate::orders::create::OrderRequest;
 use crate::orders::error::OrderError;
-use crate::orders::refund::TicketRefundView;
+use crate::orders::refund::{RevokedView, TicketRefundView};
 use crate::orders::{OrderView, TicketView};
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use slotwise_db::orders::refunds::find_ticket;
 use slotwise_db::orders::tickets::{Ticket, TicketCursor};
 use slotwise_db::orders::{Order, OrderCursor};
 use slotwise_web::pagination::{decode_cursor, page_limit, split_page};
@@ -222,6 +223,57 @@ impl OrdersApi {
             Json(view),
             answer.replayed.then(|| "true".to_owned()),
         ))
+    }
+
+    /// Revoke a ticket of your event (its organizer): void, back on sale, and
+    /// its price refunded to the buyer when it was bought. Exactly once per
+    /// `Idempotency-Key`; a ticket not valid any more: 409 `ticket_not_revocable`.
+    #[oai(path = "/tickets/:id/revoke", method = "post")]
+    async fn revoke(
+        &self,
+        req: &poem::Request,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        #[oai(name = "Idempotency-Key")] idempotency_key: Header<Option<String>>,
+    ) -> Result<
+        Json<RevokedView>,
+        Problems<
+            {
+                BAD_REQUEST
+                    | UNAUTHORIZED
+                    | FORBIDDEN
+                    | NOT_FOUND
+                    | CONFLICT
+                    | UNPROCESSABLE
+                    | TOO_MANY_REQUESTS
+                    | UNAVAILABLE
+            },
+        >,
+    > {
+        let user = state.authenticate(&auth).await?;
+        let caller = state.caller(req, Some(user.id))?;
+        let key = IdempotencyKey::parse(idempotency_key.as_deref())?;
+        let ticket = {
+            let mut conn = state.pool.get().await?;
+            find_ticket(&mut conn, id.0)
+                .await?
+                .ok_or_else(|| ApiError::not_found("ticket"))?
+        };
+        let event = state.event(&ticket.event_id.to_string()).await?;
+        if event.organizer_id != user.id {
+            // Its holder may see it, nobody else learns it exists.
+            return Err(if ticket.holder_id == user.id {
+                ApiError::forbidden("only the event's organizer may revoke a ticket")
+            } else {
+                ApiError::not_found("ticket")
+            }
+            .into());
+        }
+        let answer = state
+            .revoke_ticket(&caller, &key, event.id, ticket.id)
+            .await?;
+        Ok(Json(answer.result?))
     }
 
     /// One of your orders; anyone else's is 404.

@@ -6,14 +6,17 @@
 //! through the refund job. A ticket is never refunded twice: it is `refunded`
 //! in the transaction that owes its money, under its row lock.
 
+use super::TicketView;
 use crate::AppState;
 use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
 use crate::payments::first_phase::{Immediate, TxError};
 use chrono::{DateTime, SubsecRound, Utc};
 use poem_openapi::Object;
 use slotwise_db::events::stock::{self, Taken, Units};
-use slotwise_db::orders::refunds::{TicketRefund, lock_tickets, set_ticket_status};
-use slotwise_db::orders::tickets::{REFUNDED, VALID};
+use slotwise_db::orders::refunds::{
+    TicketRefund, find_ticket, lock_ticket, lock_tickets, set_ticket_status,
+};
+use slotwise_db::orders::tickets::{REFUNDED, Ticket, VALID, VOID};
 use slotwise_db::orders::{Order, OrderKey};
 use slotwise_db::status::Status;
 use slotwise_db::{AsyncPgConnection, DbError};
@@ -118,52 +121,169 @@ impl Immediate for RefundTickets<'_> {
             let detail = format!("these tickets are no longer valid: {}", ended.join(", "));
             return Ok(Err(refusal(409, "ticket_not_refundable", detail)));
         }
-        // Back on sale: each tier ticket to the stock row it was sold from, each seat freed.
-        let units: Vec<Taken> = (found.iter())
-            .filter_map(|t| {
-                Some(Taken {
-                    tier_id: t.tier_id?,
-                    bucket: t.bucket?,
-                    quantity: 1,
-                })
-            })
-            .collect();
-        stock::move_units(conn, event_id, &units, Units::ReleaseSold).await?;
-        let seats: Vec<Uuid> = found.iter().filter_map(|t| t.seat_id).collect();
-        if !seats.is_empty() {
-            stock::release_seats_by_id(conn, event_id, &seats).await?;
-        }
-        let ids: Vec<Uuid> = found.iter().map(|t| t.id).collect();
-        set_ticket_status(conn, event_id, &ids, REFUNDED).await?;
-        let refund = TicketRefund {
-            id: Uuid::now_v7(),
-            event_id,
-            order_id,
-            ticket_ids: ids,
-            amount_cents: found.iter().map(|t| t.price_cents).sum(),
-            reason: "requested_by_customer".to_owned(),
-            source: source.to_owned(),
-            requested_at: Utc::now().trunc_subsecs(6),
-            attempted_at: None,
-            refund_id: None,
-        };
-        TicketRefund::insert(conn, &refund).await?;
-        let why = format!("{} tickets refunded", refund.ticket_ids.len());
-        let confirmed = Some(Status::Confirmed);
-        Order::record_transition(
-            conn,
-            order.key(),
-            confirmed,
-            Status::Confirmed,
-            &why,
-            source,
-        )
-        .await?;
+        give_back(conn, event_id, &found, REFUNDED).await?;
+        let reason = "requested_by_customer";
+        let refund = owe_refund(conn, &order, &found, reason, source).await?;
         Ok(Ok(refund.into()))
     }
 }
 
+/// Tickets back on sale, each tier ticket to the stock row it was sold from,
+/// each seat freed, and the tickets marked `status` (refunded, void).
+async fn give_back(
+    conn: &mut AsyncPgConnection,
+    event_id: Uuid,
+    tickets: &[Ticket],
+    status: &str,
+) -> Result<(), DbError> {
+    let units: Vec<Taken> = (tickets.iter())
+        .filter_map(|t| {
+            Some(Taken {
+                tier_id: t.tier_id?,
+                bucket: t.bucket?,
+                quantity: 1,
+            })
+        })
+        .collect();
+    stock::move_units(conn, event_id, &units, Units::ReleaseSold).await?;
+    let seats: Vec<Uuid> = tickets.iter().filter_map(|t| t.seat_id).collect();
+    if !seats.is_empty() {
+        stock::release_seats_by_id(conn, event_id, &seats).await?;
+    }
+    let ids: Vec<Uuid> = tickets.iter().map(|t| t.id).collect();
+    set_ticket_status(conn, event_id, &ids, status).await
+}
+
+/// A refund of exactly these tickets' price owed on `order`, on record.
+async fn owe_refund(
+    conn: &mut AsyncPgConnection,
+    order: &Order,
+    tickets: &[Ticket],
+    reason: &str,
+    source: &str,
+) -> Result<TicketRefund, DbError> {
+    let refund = TicketRefund {
+        id: Uuid::now_v7(),
+        event_id: order.event_id,
+        order_id: order.id,
+        ticket_ids: tickets.iter().map(|t| t.id).collect(),
+        amount_cents: tickets.iter().map(|t| t.price_cents).sum(),
+        reason: reason.to_owned(),
+        source: source.to_owned(),
+        requested_at: Utc::now().trunc_subsecs(6),
+        attempted_at: None,
+        refund_id: None,
+    };
+    TicketRefund::insert(conn, &refund).await?;
+    let why = format!("{} tickets refunded ({reason})", tickets.len());
+    let confirmed = Some(Status::Confirmed);
+    Order::record_transition(
+        conn,
+        order.key(),
+        confirmed,
+        Status::Confirmed,
+        &why,
+        source,
+    )
+    .await?;
+    Ok(refund)
+}
+
+/// A ticket revoked by its event's organizer, and the refund it is owed.
+#[derive(Debug, Clone, Object)]
+pub struct RevokedView {
+    pub ticket: TicketView,
+    /// Present when the ticket was bought: its price goes back to the buyer.
+    #[oai(skip_serializing_if_is_none)]
+    pub refund: Option<TicketRefundView>,
+}
+
+struct Revoke {
+    event_id: Uuid,
+    ticket: Uuid,
+}
+
+impl Immediate for Revoke {
+    type View = RevokedView;
+
+    async fn decide(
+        &self,
+        conn: &mut AsyncPgConnection,
+        source: &str,
+    ) -> Result<Result<RevokedView, ApiError>, TxError> {
+        // Its order locked first, then the ticket: the lock order of a buyer's refund.
+        let order_id = find_ticket(conn, self.ticket)
+            .await?
+            .and_then(|t| t.order_id);
+        let order = match order_id {
+            Some(id) => {
+                let key = OrderKey {
+                    event_id: self.event_id,
+                    id,
+                };
+                Order::lock(conn, key).await?
+            }
+            None => None,
+        };
+        let ticket = lock_ticket(conn, self.event_id, self.ticket)
+            .await?
+            .ok_or(DbError::NotFound)?;
+        if ticket.status != VALID {
+            let detail = format!("the ticket is {} already", ticket.status);
+            let problem =
+                ApiError::conflict("ticket_not_revocable", "Ticket not revocable", detail);
+            return Ok(Err(problem));
+        }
+        let tickets = [ticket];
+        give_back(conn, self.event_id, &tickets, VOID).await?;
+        let [mut ticket] = tickets;
+        ticket.status = VOID.to_owned();
+        let bought = order.as_ref().filter(|o| {
+            o.status == Status::Confirmed
+                && o.payment_status.as_deref() == Some("succeeded")
+                && ticket.price_cents > 0
+        });
+        let refund = match bought {
+            Some(order) => {
+                let reason = "revoked_by_organizer";
+                Some(owe_refund(conn, order, std::slice::from_ref(&ticket), reason, source).await?)
+            }
+            None => None,
+        };
+        Ok(Ok(RevokedView {
+            ticket: TicketView::new(ticket, None),
+            refund: refund.map(Into::into),
+        }))
+    }
+}
+
 impl AppState {
+    /// `POST /tickets/{id}/revoke` by its event's organizer (checked by the
+    /// caller): the ticket void, back on sale, its price refunded when bought.
+    pub async fn revoke_ticket(
+        &self,
+        caller: &Caller,
+        key: &IdempotencyKey,
+        event_id: Uuid,
+        ticket: Uuid,
+    ) -> Result<Answer<RevokedView>, ApiError> {
+        let body = serde_json::json!({ "ticket_id": ticket });
+        let idempotent = IdempotentRequest::new(caller, key, "POST", "/tickets/{id}/revoke", body);
+        let mut answer = self
+            .answer_once(&idempotent, &Revoke { event_id, ticket })
+            .await?;
+        if let Ok(RevokedView {
+            refund: Some(refund),
+            ..
+        }) = &mut answer.result
+            && refund.refund_id.is_none()
+            && let Ok(Some(done)) = self.settle_ticket_refund(event_id, refund.id).await
+        {
+            *refund = done;
+        }
+        Ok(answer)
+    }
+
     /// `POST /orders/{id}/refunds`, exactly once per (caller, key); the refund is
     /// made at Stripe at once when it can be, else by the refund job.
     pub async fn refund_tickets(

@@ -213,3 +213,66 @@ async fn ten_concurrent_overlapping_refunds_never_refund_a_ticket_twice() {
         .expect("sold");
     assert_eq!(sold, 10 - refunded.len() as i64);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_organizer_revokes_a_bought_ticket_void_back_on_sale_and_refunded() {
+    let app = spawn_app().await;
+    let (organizer, buyer) = (app.user("client").await, app.user("client").await);
+    let event = ga_event(&app, &organizer, 5, 4000).await;
+    let order = paid_order(
+        &app,
+        &buyer,
+        &event,
+        json!({ "items": [{ "tier_id": tier_id(&event, 0), "quantity": 2 }] }),
+    )
+    .await;
+    let ticket = ticket_ids(&order)[0].clone();
+    let revoke = |token: &str, key: &str| {
+        app.http
+            .post(app.url(&format!("/tickets/{ticket}/revoke")))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .send()
+    };
+    let (status, _) = status_and_json(revoke(&buyer, "b").await.expect("revoke")).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "its holder may not revoke it"
+    );
+    let stranger = app.user("client").await;
+    let (status, _) = status_and_json(revoke(&stranger, "s").await.expect("revoke")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, revoked) = status_and_json(revoke(&organizer, "o").await.expect("revoke")).await;
+    assert_eq!(status, StatusCode::OK, "{revoked}");
+    assert_eq!(revoked["ticket"]["status"], "void");
+    assert_eq!(
+        (
+            revoked["refund"]["amount_cents"].as_i64(),
+            revoked["refund"]["status"].as_str()
+        ),
+        (Some(4000), Some("refunded"))
+    );
+    assert_eq!(refunded_at_stripe(&app, &order).await, 4000);
+    let now = app.event_now(&event).await;
+    assert_eq!(
+        (
+            now["tiers"][0]["sold"].as_i64(),
+            now["tiers"][0]["available"].as_i64()
+        ),
+        (Some(1), Some(4))
+    );
+    let (status, problem) =
+        status_and_json(revoke(&organizer, "again").await.expect("revoke")).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (StatusCode::CONFLICT, Some("ticket_not_revocable"))
+    );
+    // The buyer can no longer refund it, and keeps the other ticket.
+    let (status, problem) = refund(&app, &buyer, "late", &order, &[ticket]).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (StatusCode::CONFLICT, Some("ticket_not_refundable"))
+    );
+    assert_eq!(refunded_at_stripe(&app, &order).await, 4000);
+}

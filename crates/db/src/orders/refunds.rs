@@ -128,6 +128,35 @@ pub async fn lock_tickets(
         .await
 }
 
+/// The ticket with this id, whoever holds it (its event's organizer acts on it).
+pub async fn find_ticket(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> QueryResult<Option<super::tickets::Ticket>> {
+    tickets::table
+        .filter(tickets::id.eq(id))
+        .select(super::tickets::Ticket::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The event's ticket with this id, locked.
+pub async fn lock_ticket(
+    conn: &mut AsyncPgConnection,
+    event_id: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<super::tickets::Ticket>> {
+    tickets::table
+        .filter(tickets::event_id.eq(event_id))
+        .filter(tickets::id.eq(id))
+        .select(super::tickets::Ticket::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
 /// Marks these tickets `status`.
 pub async fn set_ticket_status(
     conn: &mut AsyncPgConnection,
