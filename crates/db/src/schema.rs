@@ -235,12 +235,13 @@ diesel::table! {
         order_id -> Nullable<Uuid>,
         tier_id -> Nullable<Uuid>,
         seat_id -> Nullable<Uuid>,
-        holder_id -> Uuid,
+        holder_id -> Nullable<Uuid>,
         price_cents -> Int8,
         status -> Text,
         code -> Text,
         created_at -> Timestamptz,
         bucket -> Nullable<Int2>,
+        pending_email -> Nullable<Text>,
     }
 }
 

@@ -7,6 +7,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use slotwise_db::orders::tickets::Ticket;
 use slotwise_db::users::{Session, User};
 use slotwise_web::problems::*;
 use slotwise_web::{ApiError, FieldError, Problems};
@@ -142,6 +143,9 @@ impl AppState {
         let expires_at = Utc::now().trunc_subsecs(6) + self.config.session_ttl;
         let mut conn = self.pool.get().await?;
         Session::insert(&mut conn, &hash, user.id, expires_at, ip).await?;
+        // Tickets given to this email before it had an account (or while it
+        // was signing up) are its now, each with a new code.
+        Ticket::claim_pending(&mut conn, &user.email, user.id).await?;
         Ok(SessionView {
             token,
             expires_at,

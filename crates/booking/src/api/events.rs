@@ -5,6 +5,7 @@ use super::ApiTags;
 use super::professional_input::{parse_if_match, stale_version};
 use crate::AppState;
 use crate::auth::BearerAuth;
+use crate::events::comps::{CompRequest, CompView};
 use crate::events::input::{EventPatch, NewEventRequest};
 use crate::events::{EventView, SeatView};
 use crate::idempotency::IdempotencyKey;
@@ -33,6 +34,15 @@ pub enum EventCreated {
 pub enum EventFound {
     #[oai(status = 200)]
     Ok(Json<EventView>, #[oai(header = "ETag")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum CompsGiven {
+    #[oai(status = 201)]
+    Created(
+        Json<CompView>,
+        #[oai(header = "Idempotent-Replayed")] Option<String>,
+    ),
 }
 
 #[derive(Debug, Object)]
@@ -159,6 +169,44 @@ impl EventsApi {
         let view = EventView::load(&mut conn, updated).await?;
         let tag = etag(&view);
         Ok(EventFound::Ok(Json(view), tag))
+    }
+
+    /// Give tickets of a tier away (the organizer): comps count against
+    /// capacity and are never refundable. They go to the email's account, or
+    /// wait for that email to sign up; the answer is the same either way.
+    #[oai(path = "/events/:id/comps", method = "post")]
+    async fn comps(
+        &self,
+        req: &poem::Request,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+        #[oai(name = "Idempotency-Key")] idempotency_key: Header<Option<String>>,
+        body: Json<CompRequest>,
+    ) -> Result<
+        CompsGiven,
+        Problems<
+            {
+                JSON_BODY
+                    | UNAUTHORIZED
+                    | FORBIDDEN
+                    | NOT_FOUND
+                    | CONFLICT
+                    | UNPROCESSABLE
+                    | TOO_MANY_REQUESTS
+                    | UNAVAILABLE
+            },
+        >,
+    > {
+        let user = state.authenticate(&auth).await?;
+        let caller = state.caller(req, Some(user.id))?;
+        let key = IdempotencyKey::parse(idempotency_key.as_deref())?;
+        let event = state.organized_event(&id, user.id).await?;
+        let answer = state.give_comps(&caller, &key, event.id, body.0).await?;
+        Ok(CompsGiven::Created(
+            Json(answer.result?),
+            answer.replayed.then(|| "true".to_owned()),
+        ))
     }
 
     /// Cancel an event (the organizer): pending orders are cancelled, every

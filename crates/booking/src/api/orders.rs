@@ -263,7 +263,7 @@ impl OrdersApi {
         let event = state.event(&ticket.event_id.to_string()).await?;
         if event.organizer_id != user.id {
             // Its holder may see it, nobody else learns it exists.
-            return Err(if ticket.holder_id == user.id {
+            return Err(if ticket.holder_id == Some(user.id) {
                 ApiError::forbidden("only the event's organizer may revoke a ticket")
             } else {
                 ApiError::not_found("ticket")

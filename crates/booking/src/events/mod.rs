@@ -3,6 +3,7 @@
 //! (`cancel`); the views here show what is left, read from the stock rows.
 
 pub mod cancel;
+pub mod comps;
 pub mod create;
 pub mod input;
 

@@ -43,7 +43,9 @@ pub struct TicketView {
     pub tier_id: Option<Uuid>,
     #[oai(nullable)]
     pub seat: Option<String>,
-    pub holder_id: Uuid,
+    /// Absent while the ticket waits for its recipient to sign up.
+    #[oai(skip_serializing_if_is_none)]
+    pub holder_id: Option<Uuid>,
     pub price_cents: i64,
     /// `valid`, `refunded` or `void`.
     pub status: String,

@@ -103,7 +103,7 @@ impl Immediate for RefundTickets<'_> {
             return Ok(Err(refusal(422, "unknown_ticket", detail)));
         }
         let moved: Vec<String> = (found.iter())
-            .filter(|t| t.holder_id != self.buyer)
+            .filter(|t| t.holder_id != Some(self.buyer))
             .map(|t| t.id.to_string())
             .collect();
         if !moved.is_empty() {

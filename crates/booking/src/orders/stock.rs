@@ -156,7 +156,7 @@ fn taken(items: &[OrderItem]) -> Vec<Taken> {
 }
 
 /// A fresh, unguessable ticket code: 128 random bits, hex.
-fn ticket_code() -> String {
+pub(crate) fn ticket_code() -> String {
     let mut bytes = [0u8; 16];
     rand::rng().fill_bytes(&mut bytes);
     hex::encode(bytes)
@@ -193,12 +193,13 @@ async fn issue_tickets(
             order_id: Some(order.id),
             tier_id: i.tier_id,
             seat_id: i.seat_id,
-            holder_id: order.buyer_id,
+            holder_id: Some(order.buyer_id),
             price_cents: i.unit_price_cents,
             status: VALID.to_owned(),
             code: ticket_code(),
             created_at: now,
             bucket: i.bucket,
+            pending_email: None,
         })
         .collect();
     Ticket::insert_all(conn, &issued).await?;

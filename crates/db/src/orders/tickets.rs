@@ -19,13 +19,15 @@ pub struct Ticket {
     pub order_id: Option<Uuid>,
     pub tier_id: Option<Uuid>,
     pub seat_id: Option<Uuid>,
-    pub holder_id: Uuid,
+    /// `None` while the ticket waits for `pending_email` to sign up.
+    pub holder_id: Option<Uuid>,
     pub price_cents: i64,
     pub status: String,
     pub code: String,
     pub created_at: DateTime<Utc>,
     /// The stock row a tier ticket was sold from (given back on refund).
     pub bucket: Option<i16>,
+    pub pending_email: Option<String>,
 }
 
 /// A ticket as shown: with its seat's label.
@@ -68,6 +70,26 @@ impl Ticket {
             .order(tickets::id)
             .select(TicketWithSeat::as_select())
             .load(conn)
+            .await
+    }
+
+    /// Gives the tickets waiting for `email` to its new account, each with a
+    /// new code (122 random bits from `gen_random_uuid`); answers how many.
+    pub async fn claim_pending(
+        conn: &mut AsyncPgConnection,
+        email: &str,
+        user: Uuid,
+    ) -> QueryResult<usize> {
+        diesel::update(tickets::table)
+            .filter(tickets::pending_email.eq(email))
+            .set((
+                tickets::holder_id.eq(user),
+                tickets::pending_email.eq(None::<String>),
+                tickets::code.eq(diesel::dsl::sql::<diesel::sql_types::Text>(
+                    "replace(gen_random_uuid()::text, '-', '')",
+                )),
+            ))
+            .execute(conn)
             .await
     }
 
