@@ -8,6 +8,7 @@ use crate::idempotency::IdempotencyKey;
 use crate::orders::create::OrderRequest;
 use crate::orders::error::OrderError;
 use crate::orders::refund::{RevokedView, TicketRefundView};
+use crate::orders::transfer::{TransferRequest, TransferView};
 use crate::orders::{OrderView, TicketView};
 use chrono::{DateTime, Utc};
 use poem::web::Data;
@@ -90,6 +91,26 @@ pub enum TicketRefundCreated {
         Json<TicketRefundView>,
         #[oai(header = "Idempotent-Replayed")] Option<String>,
     ),
+}
+
+#[derive(ApiResponse)]
+pub enum TransferSent {
+    #[oai(status = 201)]
+    Created(
+        Json<TransferView>,
+        #[oai(header = "Idempotent-Replayed")] Option<String>,
+    ),
+}
+
+impl AppState {
+    /// The caller's ticket with this id; 404 for anyone else's.
+    async fn held_ticket(&self, user: Uuid, id: Uuid) -> Result<Ticket, ApiError> {
+        let mut conn = self.pool.get().await?;
+        Ticket::find_for(&mut conn, user, id)
+            .await?
+            .map(|t| t.ticket)
+            .ok_or_else(|| ApiError::not_found("ticket"))
+    }
 }
 
 #[derive(ApiResponse)]
@@ -223,6 +244,61 @@ impl OrdersApi {
             Json(view),
             answer.replayed.then(|| "true".to_owned()),
         ))
+    }
+
+    /// Give one of your tickets away, exactly once per `Idempotency-Key`.
+    ///
+    /// To an account it moves at once; to any other email it waits as
+    /// `transfer_pending` until that email signs up (take it back meanwhile
+    /// with `DELETE`). The answer is the same either way. The old code is void.
+    #[oai(path = "/tickets/:id/transfer", method = "post")]
+    async fn transfer(
+        &self,
+        req: &poem::Request,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        #[oai(name = "Idempotency-Key")] idempotency_key: Header<Option<String>>,
+        body: Json<TransferRequest>,
+    ) -> Result<
+        TransferSent,
+        Problems<
+            {
+                JSON_BODY
+                    | UNAUTHORIZED
+                    | NOT_FOUND
+                    | CONFLICT
+                    | UNPROCESSABLE
+                    | TOO_MANY_REQUESTS
+                    | UNAVAILABLE
+            },
+        >,
+    > {
+        let user = state.authenticate(&auth).await?;
+        let caller = state.caller(req, Some(user.id))?;
+        let key = IdempotencyKey::parse(idempotency_key.as_deref())?;
+        let ticket = state.held_ticket(user.id, id.0).await?;
+        let answer = state.give_ticket(&caller, &key, ticket, body.0).await?;
+        Ok(TransferSent::Created(
+            Json(answer.result?),
+            answer.replayed.then(|| "true".to_owned()),
+        ))
+    }
+
+    /// Take back a gift not yet claimed.
+    #[oai(path = "/tickets/:id/transfer", method = "delete")]
+    async fn take_back(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+    ) -> Result<
+        Json<TicketView>,
+        Problems<{ BAD_REQUEST | UNAUTHORIZED | NOT_FOUND | CONFLICT | UNAVAILABLE }>,
+    > {
+        let user = state.authenticate(&auth).await?;
+        let ticket = state.held_ticket(user.id, id.0).await?;
+        Ok(Json(state.take_back(user.id, ticket).await?))
     }
 
     /// Revoke a ticket of your event (its organizer): void, back on sale, and

@@ -8,6 +8,7 @@ pub mod error;
 pub mod payable;
 pub mod refund;
 pub mod stock;
+pub mod transfer;
 
 use crate::payments::views::{PaymentView, RefundView};
 use chrono::{DateTime, Utc};

@@ -16,7 +16,7 @@ use slotwise_db::events::stock::{self, Taken, Units};
 use slotwise_db::orders::refunds::{
     TicketRefund, find_ticket, lock_ticket, lock_tickets, set_ticket_status,
 };
-use slotwise_db::orders::tickets::{REFUNDED, Ticket, VALID, VOID};
+use slotwise_db::orders::tickets::{REFUNDED, TRANSFER_PENDING, Ticket, VALID, VOID};
 use slotwise_db::orders::{Order, OrderKey};
 use slotwise_db::status::Status;
 use slotwise_db::{AsyncPgConnection, DbError};
@@ -228,7 +228,7 @@ impl Immediate for Revoke {
         let ticket = lock_ticket(conn, self.event_id, self.ticket)
             .await?
             .ok_or(DbError::NotFound)?;
-        if ticket.status != VALID {
+        if ticket.status != VALID && ticket.status != TRANSFER_PENDING {
             let detail = format!("the ticket is {} already", ticket.status);
             let problem =
                 ApiError::conflict("ticket_not_revocable", "Ticket not revocable", detail);

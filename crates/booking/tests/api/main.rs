@@ -7,6 +7,7 @@ mod cancellation;
 mod comps;
 mod concurrency;
 mod event_helpers;
+mod gifts;
 mod hardening;
 mod helpers;
 mod idempotency;

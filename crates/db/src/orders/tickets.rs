@@ -10,6 +10,8 @@ use uuid::Uuid;
 pub const VALID: &str = "valid";
 pub const REFUNDED: &str = "refunded";
 pub const VOID: &str = "void";
+/// Given to an email with no account yet; still its giver's until claimed.
+pub const TRANSFER_PENDING: &str = "transfer_pending";
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = tickets)]
@@ -82,14 +84,42 @@ impl Ticket {
     ) -> QueryResult<usize> {
         diesel::update(tickets::table)
             .filter(tickets::pending_email.eq(email))
+            // Not one voided (revoked) while it waited.
+            .filter(tickets::status.eq_any([VALID, TRANSFER_PENDING]))
             .set((
                 tickets::holder_id.eq(user),
+                tickets::status.eq(VALID),
                 tickets::pending_email.eq(None::<String>),
                 tickets::code.eq(diesel::dsl::sql::<diesel::sql_types::Text>(
                     "replace(gen_random_uuid()::text, '-', '')",
                 )),
             ))
             .execute(conn)
+            .await
+    }
+
+    /// Gives the ticket to `holder` (`None`: waiting for `pending_email`) with
+    /// `status` and a new code: the old one no longer admits anyone.
+    pub async fn hand_over(
+        conn: &mut AsyncPgConnection,
+        event_id: Uuid,
+        id: Uuid,
+        holder: Option<Uuid>,
+        status: &str,
+        pending_email: Option<&str>,
+        code: &str,
+    ) -> QueryResult<Ticket> {
+        diesel::update(tickets::table)
+            .filter(tickets::event_id.eq(event_id))
+            .filter(tickets::id.eq(id))
+            .set((
+                tickets::holder_id.eq(holder),
+                tickets::status.eq(status),
+                tickets::pending_email.eq(pending_email),
+                tickets::code.eq(code),
+            ))
+            .returning(Ticket::as_returning())
+            .get_result(conn)
             .await
     }
 

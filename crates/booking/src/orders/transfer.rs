@@ -1,0 +1,172 @@
+//! Gifts (`POST /tickets/{id}/transfer {to_email}`): a ticket its holder gives
+//! away. To an account it moves at once; to any other email it is
+//! `transfer_pending`, still the giver's, until that email signs up (or in),
+//! and the giver may take it back meanwhile (`DELETE /tickets/{id}/transfer`).
+//! Every move voids the old code and issues a new one. The answer is the same
+//! whether the email has an account or not.
+
+use super::TicketView;
+use super::stock::ticket_code;
+use crate::AppState;
+use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
+use crate::payments::first_phase::{Immediate, TxError};
+use poem_openapi::Object;
+use slotwise_db::orders::refunds::lock_ticket;
+use slotwise_db::orders::tickets::{TRANSFER_PENDING, Ticket, VALID};
+use slotwise_db::users::User;
+use slotwise_db::{AsyncPgConnection, DbError};
+use slotwise_web::{ApiError, FieldError};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Object)]
+pub struct TransferRequest {
+    pub to_email: String,
+}
+
+/// A gift sent: where it went is the recipient's business.
+#[derive(Debug, Clone, Object)]
+pub struct TransferView {
+    pub ticket_id: Uuid,
+    pub to_email: String,
+    /// Always `sent`.
+    pub status: String,
+}
+
+fn not_transferable(status: &str) -> ApiError {
+    ApiError::conflict(
+        "ticket_not_transferable",
+        "Ticket not transferable",
+        format!("a {status} ticket cannot be given away"),
+    )
+}
+
+struct Gift<'a> {
+    giver: Uuid,
+    event_id: Uuid,
+    ticket: Uuid,
+    email: &'a str,
+    to: Option<Uuid>,
+}
+
+impl Immediate for Gift<'_> {
+    type View = TransferView;
+
+    async fn decide(
+        &self,
+        conn: &mut AsyncPgConnection,
+        _source: &str,
+    ) -> Result<Result<TransferView, ApiError>, TxError> {
+        let ticket = lock_ticket(conn, self.event_id, self.ticket)
+            .await?
+            .ok_or(DbError::NotFound)?;
+        if ticket.holder_id != Some(self.giver) {
+            return Ok(Err(ApiError::not_found("ticket")));
+        }
+        if ticket.status != VALID {
+            return Ok(Err(not_transferable(&ticket.status)));
+        }
+        let code = ticket_code();
+        match self.to {
+            Some(to) => {
+                Ticket::hand_over(conn, self.event_id, ticket.id, Some(to), VALID, None, &code)
+                    .await?
+            }
+            None => {
+                let giver = Some(self.giver);
+                let pending = Some(self.email);
+                Ticket::hand_over(
+                    conn,
+                    self.event_id,
+                    ticket.id,
+                    giver,
+                    TRANSFER_PENDING,
+                    pending,
+                    &code,
+                )
+                .await?
+            }
+        };
+        Ok(Ok(TransferView {
+            ticket_id: ticket.id,
+            to_email: self.email.to_owned(),
+            status: "sent".to_owned(),
+        }))
+    }
+}
+
+impl AppState {
+    /// `POST /tickets/{id}/transfer`, exactly once per (caller, key), by its holder.
+    pub async fn give_ticket(
+        &self,
+        caller: &Caller,
+        key: &IdempotencyKey,
+        ticket: Ticket,
+        request: TransferRequest,
+    ) -> Result<Answer<TransferView>, ApiError> {
+        let giver = caller.user_id.ok_or_else(ApiError::internal)?;
+        let email = request.to_email.trim().to_lowercase();
+        if !(3..=254).contains(&email.len()) || !email.contains('@') {
+            return Err(ApiError::validation(vec![FieldError::new(
+                "to_email",
+                "must be an email address",
+            )]));
+        }
+        let to = {
+            let mut conn = self.pool.get().await?;
+            User::find_by_email(&mut conn, &email).await?.map(|u| u.id)
+        };
+        if to == Some(giver) {
+            let detail = "the ticket is yours already";
+            return Err(ApiError::unprocessable(
+                "gift_to_self",
+                "Gift to yourself",
+                detail,
+            ));
+        }
+        let body = serde_json::json!({ "ticket_id": ticket.id, "to_email": email });
+        let idempotent =
+            IdempotentRequest::new(caller, key, "POST", "/tickets/{id}/transfer", body);
+        let gift = Gift {
+            giver,
+            event_id: ticket.event_id,
+            ticket: ticket.id,
+            email: &email,
+            to,
+        };
+        self.answer_once(&idempotent, &gift).await
+    }
+
+    /// `DELETE /tickets/{id}/transfer`: the giver takes back a gift not yet
+    /// claimed (a new code again); answers the ticket.
+    pub async fn take_back(&self, giver: Uuid, ticket: Ticket) -> Result<TicketView, ApiError> {
+        let mut conn = self.pool.get().await?;
+        let (event_id, id) = (ticket.event_id, ticket.id);
+        let taken = slotwise_db::read_committed!(conn, async |conn: &mut AsyncPgConnection| {
+            let ticket = lock_ticket(conn, event_id, id)
+                .await?
+                .ok_or(DbError::NotFound)?;
+            if ticket.holder_id != Some(giver) || ticket.status != TRANSFER_PENDING {
+                return Ok::<_, DbError>(Err(ticket.status));
+            }
+            let code = ticket_code();
+            Ok(Ok(Ticket::hand_over(
+                conn,
+                event_id,
+                id,
+                Some(giver),
+                VALID,
+                None,
+                &code,
+            )
+            .await?))
+        })?;
+        match taken {
+            Ok(ticket) => Ok(TicketView::new(ticket, None)),
+            Err(status) => Err(ApiError::conflict(
+                "no_pending_transfer",
+                "No pending transfer",
+                format!("the ticket is {status}: only a gift not yet claimed can be taken back"),
+            )),
+        }
+    }
+}
