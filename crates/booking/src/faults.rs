@@ -11,6 +11,8 @@ pub enum CrashPoint {
     AfterIntentCreated,
     /// A refund is owed and recorded as such; Stripe not yet asked.
     BeforeRefund,
+    /// An event's cancellation committed (refunds owed); none made yet.
+    AfterEventCancelled,
 }
 
 /// The armed crash points of a test build; nothing in a real build.

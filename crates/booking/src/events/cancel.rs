@@ -65,6 +65,8 @@ impl AppState {
             Ok(done)
         })?;
         drop(conn);
+        self.faults
+            .crash_point(crate::faults::CrashPoint::AfterEventCancelled)?;
         let state = self.clone();
         let (intents, refunds) = (done.intents, done.refunds);
         // Best effort now; reconciliation and the refund job finish what this misses.

@@ -352,3 +352,70 @@ async fn a_late_payment_for_a_cancelled_event_is_refunded() {
     );
     assert_eq!(app.event_now(&show).await["tiers"][0]["held"], 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_an_event_refunds_a_hundred_orders_once_each_even_if_the_process_dies() {
+    use slotwise_booking::faults::CrashPoint;
+    let app =
+        crate::helpers::spawn_app_with(|c| c.idempotency_lease = chrono::Duration::zero()).await;
+    let organizer = app.user("client").await;
+    let mut buyers = Vec::new();
+    for _ in 0..10 {
+        buyers.push(app.user("client").await);
+    }
+    let show = ga_event(&app, &organizer, 1000, 700).await;
+    let tier = tier_id(&show, 0);
+    let mut orders = Vec::new();
+    for chunk in 0..10 {
+        let batch = (0..10).map(|i| {
+            let n = chunk * 10 + i;
+            let body = json!({ "items": [{ "tier_id": tier, "quantity": 1 + n % 3 }], "payment_method": "pm_card_visa" });
+            let (app, show, buyer) = (&app, &show, buyers[i].clone());
+            async move { app.order(&buyer, &format!("paid-{n}"), show, body).await }
+        });
+        for (status, order) in join_all(batch).await {
+            assert_eq!(
+                (status, order["status"].as_str()),
+                (StatusCode::CREATED, Some("confirmed")),
+                "{order}"
+            );
+            orders.push(order);
+        }
+    }
+    // The process dies right after the cancellation commits: no refund made by it.
+    app.state.faults.arm(CrashPoint::AfterEventCancelled);
+    let id = show["id"].as_str().expect("id");
+    let res = app
+        .http
+        .post(app.url(&format!("/events/{id}/cancel")))
+        .bearer_auth(&organizer)
+        .send()
+        .await
+        .expect("cancel");
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(app.count_rows("orders WHERE status = 'cancelled' AND refund_requested_at IS NOT NULL AND refund_id IS NULL").await, 100);
+    // The refund job makes them, in rounds of 100, then finds nothing more to do.
+    let mut made = 0;
+    for _ in 0..5 {
+        made += app.state.complete_refunds_once().await.expect("job");
+    }
+    assert_eq!(made, 100);
+    assert_eq!(app.state.complete_refunds_once().await.expect("job"), 0);
+    for order in &orders {
+        let intent = app
+            .stripe_get(&format!("payment_intents/{}", intent_of(order)))
+            .await;
+        let refunded: i64 = intent["charges"]["data"]
+            .as_array()
+            .expect("charges")
+            .iter()
+            .map(|c| c["amount_refunded"].as_i64().unwrap_or(0))
+            .sum();
+        assert_eq!(
+            refunded,
+            order["total_cents"].as_i64().expect("total"),
+            "each order refunded exactly once, in full"
+        );
+    }
+    assert_eq!(app.count_rows("tickets WHERE status = 'valid'").await, 0);
+}
