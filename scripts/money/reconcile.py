@@ -87,6 +87,12 @@ def main():
             mismatches.append(f"{pi['id']} {row['kind']} {pid} ({row['status']}): Stripe kept {kept}, our books say {books_kept}")
         elif kept > 0 and row["status"] not in ("confirmed", "cancelled", "refunded") and not row["owed"]:
             mismatches.append(f"{pi['id']} {row['kind']} {pid} ({row['status']}): {kept} kept for nothing and no refund owed")
+    # Every payout is of a sold listing whose resale order was paid and kept.
+    bad_payouts = subprocess.run(["psql", DATABASE_URL, "-qtAc", """
+        SELECT p.id FROM payouts p JOIN listings l ON l.id = p.listing_id JOIN orders o ON o.id = p.order_id
+        WHERE l.status <> 'sold' OR o.status <> 'confirmed' OR o.listing_id <> l.id
+           OR p.amount_cents + p.fee_cents <> o.total_cents"""], check=True, capture_output=True, text=True).stdout.split()
+    mismatches += [f"payout {p}: not a paid, sold listing's, or not its price" for p in bad_payouts]
     for line in mismatches:
         print("MISMATCH", line)
     print(f"intents={len(all_intents)} payables_with_intent={len(rows)} mismatches={len(mismatches)} "

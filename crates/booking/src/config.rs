@@ -16,6 +16,7 @@
 //! | `STRIPE_TIMEOUT_SECS` | `10` | per-call timeout |
 //! | `LATE_CANCEL_REFUND_PERCENT` | `50` | refund share when a client cancels a confirmed booking < 24 h before start |
 //! | `MAX_UNPAID_HOLDS_PER_USER` | `5` | unpaid (pending) bookings one user may hold at once |
+//! | `RESALE_FEE_PERCENT` | `10` | the platform's share of a resale; the seller's payout is the rest |
 //! | `MAX_UNPAID_HOLDS_PER_IP` | `20` | unpaid bookings all users of one IP may hold at once |
 //! | `JOBS_ENABLED` | `true` | run the background jobs in this instance |
 //! | `JOBS_INTERVAL_SECS` | `5` | pause between job rounds |
@@ -46,6 +47,8 @@ pub struct Config {
     pub stripe_timeout: std::time::Duration,
     pub late_cancel_refund_percent: i64,
     pub max_unpaid_holds_per_user: i64,
+    /// The platform's share of a resale, in percent of its price.
+    pub resale_fee_percent: i64,
     pub max_unpaid_holds_per_ip: i64,
     pub jobs_enabled: bool,
     pub jobs_interval: std::time::Duration,
@@ -160,6 +163,7 @@ impl Config {
                 .get("LATE_CANCEL_REFUND_PERCENT", 50i64)?
                 .clamp(0, 100),
             max_unpaid_holds_per_user: vars.get("MAX_UNPAID_HOLDS_PER_USER", 5)?,
+            resale_fee_percent: vars.get("RESALE_FEE_PERCENT", 10)?,
             max_unpaid_holds_per_ip: vars.get("MAX_UNPAID_HOLDS_PER_IP", 20)?,
             jobs_enabled: vars.get("JOBS_ENABLED", true)?,
             jobs_interval: std::time::Duration::from_secs(vars.get("JOBS_INTERVAL_SECS", 5)?),
@@ -189,6 +193,7 @@ impl Config {
             stripe_timeout: std::time::Duration::from_secs(10),
             late_cancel_refund_percent: 50,
             max_unpaid_holds_per_user: 1000,
+            resale_fee_percent: 10,
             max_unpaid_holds_per_ip: 1000,
             jobs_enabled: false,
             jobs_interval: std::time::Duration::from_secs(1),

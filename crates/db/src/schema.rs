@@ -212,6 +212,40 @@ diesel::table! {
         refund_requested_at -> Nullable<Timestamptz>,
         refund_attempted_at -> Nullable<Timestamptz>,
         client_ip -> Nullable<Text>,
+        listing_id -> Nullable<Uuid>,
+        payout_cents -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    listings (id) {
+        id -> Uuid,
+        event_id -> Uuid,
+        ticket_id -> Uuid,
+        seller_id -> Uuid,
+        price_cents -> Int8,
+        currency -> Text,
+        status -> Text,
+        version -> Int8,
+        locked_by -> Nullable<Uuid>,
+        locked_until -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    payouts (id) {
+        id -> Uuid,
+        event_id -> Uuid,
+        listing_id -> Uuid,
+        order_id -> Uuid,
+        seller_id -> Uuid,
+        amount_cents -> Int8,
+        fee_cents -> Int8,
+        currency -> Text,
+        status -> Text,
+        created_at -> Timestamptz,
     }
 }
 
@@ -296,6 +330,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     tickets,
     order_transitions,
     order_refunds,
+    listings,
+    payouts,
 );
 
 diesel::define_sql_function! {

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod availability;
 pub mod bookings;
 pub mod events;
+pub mod listings;
 pub mod orders;
 pub mod professional_input;
 pub mod professionals;
@@ -34,6 +35,7 @@ pub type Api = (
     bookings::BookingsApi,
     events::EventsApi,
     orders::OrdersApi,
+    listings::ListingsApi,
     webhooks::WebhooksApi,
 );
 
@@ -45,6 +47,7 @@ pub fn api() -> Api {
         bookings::BookingsApi,
         events::EventsApi,
         orders::OrdersApi,
+        listings::ListingsApi,
         webhooks::WebhooksApi,
     )
 }

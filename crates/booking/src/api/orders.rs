@@ -446,6 +446,9 @@ impl OrdersApi {
         let ticket = Ticket::find_for(&mut conn, user.id, id.0)
             .await?
             .ok_or_else(|| ApiError::not_found("ticket"))?;
-        Ok(Json(ticket.into()))
+        drop(conn);
+        let mut view = TicketView::from(ticket);
+        view.listing = state.ticket_listing(&view).await?;
+        Ok(Json(view))
     }
 }

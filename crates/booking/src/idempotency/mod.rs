@@ -269,7 +269,8 @@ impl AppState {
             .get("payment_method")
             .and_then(|v| v.as_str());
         // The key's request path tells the kind of what it made.
-        if record.request_path == crate::orders::create::PATH {
+        let order_paths = [crate::orders::create::PATH, crate::orders::resale::PATH];
+        if order_paths.contains(&record.request_path.as_str()) {
             self.resume_payable::<Order>(record, payable_id, payment_method)
                 .await
         } else {

@@ -121,6 +121,9 @@ impl Decision for OrderDecision<'_> {
             created_at: now,
             updated_at: now,
             client_ip: Some(self.ip.to_owned()),
+            kind: "tickets".to_owned(),
+            listing_id: None,
+            payout_cents: None,
         };
         let order = Order::insert(conn, &new, &items).await?;
         let why = if paid { "ordered" } else { "free order" };

@@ -7,6 +7,7 @@ pub mod create;
 pub mod error;
 pub mod payable;
 pub mod refund;
+pub mod resale;
 pub mod stock;
 pub mod transfer;
 
@@ -53,6 +54,9 @@ pub struct TicketView {
     /// What admits the holder: unguessable, shown only to the holder.
     pub code: String,
     pub created_at: DateTime<Utc>,
+    /// Its resale listing, while it has an active one (`GET /tickets/{id}`).
+    #[oai(skip_serializing_if_is_none)]
+    pub listing: Option<resale::ListingView>,
 }
 
 impl From<TicketWithSeat> for TicketView {
@@ -86,6 +90,7 @@ impl TicketView {
             status,
             code,
             created_at,
+            listing: None,
         }
     }
 }

@@ -94,7 +94,12 @@ impl Payable for Order {
                 "event_cancelled",
             )));
         }
-        if hold_again(conn, self.key()).await? {
+        let kept = if self.kind == super::resale::KIND {
+            super::resale::hold_again(conn, self).await?
+        } else {
+            hold_again(conn, self.key()).await?
+        };
+        if kept {
             Ok(None)
         } else {
             Ok(Some((

@@ -13,6 +13,7 @@ use crate::payments::first_phase::{Immediate, TxError};
 use chrono::{DateTime, SubsecRound, Utc};
 use poem_openapi::Object;
 use slotwise_db::events::stock::{self, Taken, Units};
+use slotwise_db::listings::Listing;
 use slotwise_db::orders::refunds::{
     TicketRefund, find_ticket, lock_ticket, lock_tickets, set_ticket_status,
 };
@@ -120,6 +121,14 @@ impl Immediate for RefundTickets<'_> {
         if !ended.is_empty() {
             let detail = format!("these tickets are no longer valid: {}", ended.join(", "));
             return Ok(Err(refusal(409, "ticket_not_refundable", detail)));
+        }
+        for t in &found {
+            if Listing::active_for_ticket(conn, event_id, t.id)
+                .await?
+                .is_some()
+            {
+                return Ok(Err(super::resale::ticket_listed()));
+            }
         }
         give_back(conn, event_id, &found, REFUNDED).await?;
         let reason = "requested_by_customer";

@@ -212,6 +212,9 @@ pub async fn on_transition(
     order: &Order,
     from: Status,
 ) -> QueryResult<()> {
+    if order.kind == super::resale::KIND {
+        return super::resale::on_transition(conn, order, from).await;
+    }
     let (event_id, to) = (order.event_id, order.status);
     let items = Order::items(conn, order.key()).await?;
     let units = taken(&items);

@@ -11,6 +11,7 @@ use crate::AppState;
 use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
 use crate::payments::first_phase::{Immediate, TxError};
 use poem_openapi::Object;
+use slotwise_db::listings::Listing;
 use slotwise_db::orders::refunds::lock_ticket;
 use slotwise_db::orders::tickets::{TRANSFER_PENDING, Ticket, VALID};
 use slotwise_db::users::User;
@@ -64,6 +65,12 @@ impl Immediate for Gift<'_> {
         }
         if ticket.status != VALID {
             return Ok(Err(not_transferable(&ticket.status)));
+        }
+        if Listing::active_for_ticket(conn, self.event_id, ticket.id)
+            .await?
+            .is_some()
+        {
+            return Ok(Err(super::resale::ticket_listed()));
         }
         let code = ticket_code();
         match self.to {

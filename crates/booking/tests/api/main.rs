@@ -17,6 +17,7 @@ mod payments;
 mod process;
 mod professionals;
 mod recovery;
+mod resale;
 mod ticket_refunds;
 mod tickets;
 mod tickets_races;

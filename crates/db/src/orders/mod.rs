@@ -34,6 +34,10 @@ pub struct Order {
     pub refund_amount_cents: Option<i64>,
     pub refund_reason: Option<String>,
     pub refund_requested_at: Option<DateTime<Utc>>,
+    /// A resale's listing.
+    pub listing_id: Option<Uuid>,
+    /// What a resale's seller is owed once paid.
+    pub payout_cents: Option<i64>,
 }
 
 /// An order as first stored; the payment and refund columns start empty.
@@ -50,6 +54,10 @@ pub struct NewOrder {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub client_ip: Option<String>,
+    /// `tickets` or `resale`.
+    pub kind: String,
+    pub listing_id: Option<Uuid>,
+    pub payout_cents: Option<i64>,
 }
 
 /// What an order holds: units of a tier from one stock row, or one seat.

@@ -1,0 +1,477 @@
+//! Resale (seeds 001/002): a holder lists a ticket; a buyer's order of kind
+//! `resale`, on the same payment core as any order, freezes the price of that
+//! moment and locks the listing (`locked_by`) for its hold, so nobody else can
+//! buy it and the seller cannot reprice or withdraw it meanwhile. Paid, the
+//! ticket moves to the buyer with a new code and the seller is owed a payout;
+//! expired or failed, the listing unlocks. Every step happens in the
+//! transaction that changes the order (`on_transition`).
+
+use super::stock::ticket_code;
+use super::{OrderView, TicketView};
+use crate::AppState;
+use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
+use crate::payments::first_phase::{Decided, Decision, TxError};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use poem_openapi::Object;
+use slotwise_db::events::{Event, PUBLISHED};
+use slotwise_db::listings::{ACTIVE, Listing, Payout, SOLD, WITHDRAWN};
+use slotwise_db::orders::refunds::lock_ticket;
+use slotwise_db::orders::tickets::{Ticket, VALID};
+use slotwise_db::orders::{NewOrder, Order, OrderItem, OrderKey};
+use slotwise_db::status::Status;
+use slotwise_db::{AsyncPgConnection, DbError, QueryResult};
+use slotwise_web::ApiError;
+use uuid::Uuid;
+
+pub const KIND: &str = "resale";
+pub const PATH: &str = "/listings/{id}/orders";
+
+#[derive(Debug, Clone, Object)]
+pub struct ListingView {
+    pub id: Uuid,
+    pub ticket_id: Uuid,
+    pub event_id: Uuid,
+    pub price_cents: i64,
+    pub currency: String,
+    /// `active`, `sold` or `withdrawn`.
+    pub status: String,
+    /// Send it back in `If-Match` to change the price.
+    pub version: i64,
+    /// Until when a buyer's unpaid order holds it (null when nobody does).
+    #[oai(nullable)]
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+impl From<Listing> for ListingView {
+    fn from(l: Listing) -> Self {
+        Self {
+            id: l.id,
+            ticket_id: l.ticket_id,
+            event_id: l.event_id,
+            price_cents: l.price_cents,
+            currency: l.currency,
+            status: l.status,
+            version: l.version,
+            locked_until: l.locked_by.and(l.locked_until),
+        }
+    }
+}
+
+pub fn listing_locked() -> ApiError {
+    ApiError::conflict(
+        "listing_locked",
+        "Listing locked",
+        "a buyer is paying for this listing; try again once the hold ends",
+    )
+}
+
+pub fn ticket_listed() -> ApiError {
+    ApiError::conflict(
+        "ticket_listed",
+        "Ticket listed for resale",
+        "withdraw the ticket's listing first",
+    )
+}
+
+/// What a resale's status change does: paid, the ticket moves to the buyer
+/// (a new code) and the seller is owed a payout; released unpaid, the
+/// listing unlocks.
+pub async fn on_transition(
+    conn: &mut AsyncPgConnection,
+    order: &Order,
+    from: Status,
+) -> QueryResult<()> {
+    let Some(listing_id) = order.listing_id else {
+        return Ok(());
+    };
+    let Some(listing) = Listing::lock(conn, order.event_id, listing_id).await? else {
+        return Ok(());
+    };
+    let released = [Status::Expired, Status::Cancelled, Status::Failed];
+    match (from, order.status) {
+        (_, Status::Confirmed) => {
+            let code = ticket_code();
+            Ticket::hand_over(
+                conn,
+                order.event_id,
+                listing.ticket_id,
+                Some(order.buyer_id),
+                VALID,
+                None,
+                &code,
+            )
+            .await?;
+            Listing::set_state(conn, order.event_id, listing.id, SOLD, Some(order.id), None)
+                .await?;
+            let amount = order.payout_cents.unwrap_or(order.total_cents);
+            let payout = Payout {
+                id: Uuid::now_v7(),
+                event_id: order.event_id,
+                listing_id: listing.id,
+                order_id: order.id,
+                seller_id: listing.seller_id,
+                amount_cents: amount,
+                fee_cents: order.total_cents - amount,
+                currency: order.currency.clone(),
+                status: "owed".to_owned(),
+                created_at: Utc::now(),
+            };
+            Payout::insert(conn, &payout).await?;
+        }
+        (Status::Pending, to) if released.contains(&to) && listing.locked_by == Some(order.id) => {
+            Listing::set_state(
+                conn,
+                order.event_id,
+                listing.id,
+                &listing.status,
+                None,
+                None,
+            )
+            .await?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// A resale paid after its hold ran out is kept if the listing is still for
+/// sale, unlocked, and its ticket still the seller's: it is locked again.
+pub async fn hold_again(conn: &mut AsyncPgConnection, order: &Order) -> QueryResult<bool> {
+    let Some(listing_id) = order.listing_id else {
+        return Ok(false);
+    };
+    let Some(listing) = Listing::lock(conn, order.event_id, listing_id).await? else {
+        return Ok(false);
+    };
+    let free = listing.status == ACTIVE && listing.locked_by.is_none();
+    let ticket = lock_ticket(conn, order.event_id, listing.ticket_id).await?;
+    let still_sellers =
+        ticket.is_some_and(|t| t.status == VALID && t.holder_id == Some(listing.seller_id));
+    if !(free && still_sellers) {
+        return Ok(false);
+    }
+    Listing::set_state(
+        conn,
+        order.event_id,
+        listing.id,
+        ACTIVE,
+        Some(order.id),
+        order.expires_at,
+    )
+    .await?;
+    Ok(true)
+}
+
+struct Buy<'a> {
+    buyer: Uuid,
+    ip: &'a str,
+    listing: Uuid,
+    event_id: Uuid,
+    hold: Duration,
+    fee_percent: i64,
+    payment_method: Option<&'a str>,
+}
+
+fn unavailable() -> ApiError {
+    ApiError::conflict(
+        "listing_unavailable",
+        "Listing unavailable",
+        "the listing was sold or withdrawn",
+    )
+}
+
+impl Decision for Buy<'_> {
+    type Payable = Order;
+    type Before = ();
+    const SERIALIZABLE: bool = false;
+
+    async fn before(&self, _conn: &mut AsyncPgConnection) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn decide(
+        &self,
+        conn: &mut AsyncPgConnection,
+        _before: &(),
+        source: &str,
+    ) -> Result<Decided<OrderView>, TxError> {
+        slotwise_db::events::stock::short_lock_timeout(conn).await?;
+        let refused = |e: ApiError| Decided {
+            result: Err(e),
+            payable_id: None,
+            awaits_payment: false,
+        };
+        let Some(listing) = Listing::lock(conn, self.event_id, self.listing).await? else {
+            return Ok(refused(ApiError::not_found("listing")));
+        };
+        if listing.seller_id == self.buyer {
+            let detail = "you cannot buy your own listing";
+            return Ok(refused(ApiError::unprocessable(
+                "own_listing",
+                "Own listing",
+                detail,
+            )));
+        }
+        if listing.status != ACTIVE {
+            return Ok(refused(unavailable()));
+        }
+        if listing.locked_by.is_some() {
+            return Ok(refused(listing_locked()));
+        }
+        let ticket = lock_ticket(conn, self.event_id, listing.ticket_id)
+            .await?
+            .ok_or(DbError::NotFound)?;
+        if ticket.status != VALID || ticket.holder_id != Some(listing.seller_id) {
+            return Ok(refused(unavailable()));
+        }
+        // The price of this moment is the order's: a later reprice cannot change it.
+        let price = listing.price_cents;
+        let fee = price * self.fee_percent.clamp(0, 100) / 100;
+        let now = Utc::now().trunc_subsecs(6);
+        let expires_at = now + self.hold;
+        let new = NewOrder {
+            id: Uuid::now_v7(),
+            event_id: self.event_id,
+            buyer_id: self.buyer,
+            total_cents: price,
+            currency: listing.currency.clone(),
+            status: Status::Pending,
+            expires_at: Some(expires_at),
+            created_at: now,
+            updated_at: now,
+            client_ip: Some(self.ip.to_owned()),
+            kind: KIND.to_owned(),
+            listing_id: Some(listing.id),
+            payout_cents: Some(price - fee),
+        };
+        let item = OrderItem {
+            id: 0,
+            order_id: new.id,
+            event_id: self.event_id,
+            tier_id: ticket.tier_id,
+            bucket: ticket.tier_id.map(|_| ticket.bucket.unwrap_or(0)),
+            seat_id: ticket.seat_id.filter(|_| ticket.tier_id.is_none()),
+            quantity: 1,
+            unit_price_cents: price,
+        };
+        let order = Order::insert(conn, &new, std::slice::from_ref(&item)).await?;
+        Order::record_transition(
+            conn,
+            order.key(),
+            None,
+            Status::Pending,
+            "resale ordered",
+            source,
+        )
+        .await?;
+        Listing::set_state(
+            conn,
+            self.event_id,
+            listing.id,
+            ACTIVE,
+            Some(order.id),
+            Some(expires_at),
+        )
+        .await?;
+        let id = order.id;
+        Ok(Decided {
+            result: Ok(OrderView::from_parts(
+                order,
+                vec![item],
+                &Default::default(),
+                Vec::new(),
+            )),
+            payable_id: Some(id),
+            awaits_payment: true,
+        })
+    }
+
+    fn key_of(view: &OrderView) -> OrderKey {
+        view.key()
+    }
+
+    fn payment_method(&self) -> Option<&str> {
+        self.payment_method
+    }
+}
+
+impl AppState {
+    /// `POST /listings/{id}/orders`, exactly once per (caller, key).
+    pub async fn buy_listing(
+        &self,
+        caller: &Caller,
+        key: &IdempotencyKey,
+        listing: &Listing,
+        payment_method: Option<&str>,
+    ) -> Result<Answer<OrderView>, ApiError> {
+        let buyer = caller.user_id.ok_or_else(ApiError::internal)?;
+        let body =
+            serde_json::json!({ "listing_id": listing.id, "payment_method": payment_method });
+        let idempotent = IdempotentRequest::new(caller, key, "POST", PATH, body);
+        let buy = Buy {
+            buyer,
+            ip: &caller.ip,
+            listing: listing.id,
+            event_id: listing.event_id,
+            hold: self.config.hold,
+            fee_percent: self.config.resale_fee_percent,
+            payment_method,
+        };
+        self.create_idempotent(&idempotent, &buy).await
+    }
+
+    /// `POST /tickets/{id}/listing` by its holder.
+    pub async fn list_ticket(
+        &self,
+        seller: Uuid,
+        ticket: Ticket,
+        price_cents: i64,
+    ) -> Result<ListingView, ApiError> {
+        let mut conn = self.pool.get().await?;
+        let event = Event::find(
+            &mut conn,
+            &slotwise_db::events::EventRef::Id(ticket.event_id),
+        )
+        .await?
+        .ok_or_else(|| ApiError::not_found("event"))?;
+        if event.status != PUBLISHED || !event.resale_allowed || event.starts_at <= Utc::now() {
+            let detail = "this event's tickets cannot be resold";
+            return Err(ApiError::conflict(
+                "resale_not_allowed",
+                "Resale not allowed",
+                detail,
+            ));
+        }
+        if let Some(percent) = event.resale_max_percent_of_face {
+            let cap = ticket.price_cents * i64::from(percent) / 100;
+            if price_cents > cap {
+                let detail = format!("at most {percent}% of the face value: {cap} cents");
+                return Err(ApiError::unprocessable(
+                    "price_over_cap",
+                    "Price over the cap",
+                    detail,
+                ));
+            }
+        }
+        if !(1..=100_000_000).contains(&price_cents) {
+            let detail = "price_cents must be between 1 and 100000000";
+            return Err(ApiError::unprocessable(
+                "price_out_of_range",
+                "Price out of range",
+                detail,
+            ));
+        }
+        if ticket.status != VALID {
+            let detail = format!("a {} ticket cannot be listed", ticket.status);
+            return Err(ApiError::conflict(
+                "ticket_not_listable",
+                "Ticket not listable",
+                detail,
+            ));
+        }
+        let now = Utc::now().trunc_subsecs(6);
+        let listing = Listing {
+            id: Uuid::now_v7(),
+            event_id: ticket.event_id,
+            ticket_id: ticket.id,
+            seller_id: seller,
+            price_cents,
+            currency: event.currency,
+            status: ACTIVE.to_owned(),
+            version: 1,
+            locked_by: None,
+            locked_until: None,
+            created_at: now,
+            updated_at: now,
+        };
+        match Listing::insert(&mut conn, &listing).await {
+            Err(e) if slotwise_db::is_unique_violation(&e) => Err(ticket_listed()),
+            other => other.map_err(ApiError::from),
+        }?;
+        Ok(listing.into())
+    }
+
+    /// The seller's listing, or 404 for anyone else's.
+    pub async fn own_listing(&self, seller: Uuid, id: Uuid) -> Result<Listing, ApiError> {
+        let mut conn = self.pool.get().await?;
+        Listing::find(&mut conn, id)
+            .await?
+            .filter(|l| l.seller_id == seller)
+            .ok_or_else(|| ApiError::not_found("listing"))
+    }
+
+    /// A new price, unless the version is stale (412) or a buyer holds it (409).
+    pub async fn reprice(
+        &self,
+        listing: Listing,
+        version: i64,
+        price_cents: i64,
+    ) -> Result<ListingView, ApiError> {
+        if !(1..=100_000_000).contains(&price_cents) {
+            let detail = "price_cents must be between 1 and 100000000";
+            return Err(ApiError::unprocessable(
+                "price_out_of_range",
+                "Price out of range",
+                detail,
+            ));
+        }
+        let mut conn = self.pool.get().await?;
+        if let Some(updated) = Listing::reprice(
+            &mut conn,
+            listing.event_id,
+            listing.id,
+            version,
+            price_cents,
+        )
+        .await?
+        {
+            return Ok(updated.into());
+        }
+        let now = Listing::find(&mut conn, listing.id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("listing"))?;
+        Err(if now.locked_by.is_some() {
+            listing_locked()
+        } else if now.status != ACTIVE {
+            unavailable()
+        } else {
+            crate::api::professional_input::stale_version("listing", version)
+        })
+    }
+
+    /// Withdraws a listing no buyer holds.
+    pub async fn withdraw(&self, listing: Listing) -> Result<ListingView, ApiError> {
+        let mut conn = self.pool.get().await?;
+        let (event_id, id) = (listing.event_id, listing.id);
+        let done = slotwise_db::read_committed!(conn, async |conn: &mut AsyncPgConnection| {
+            let now = Listing::lock(conn, event_id, id)
+                .await?
+                .ok_or(DbError::NotFound)?;
+            if now.locked_by.is_some() || now.status != ACTIVE {
+                return Ok::<_, DbError>(Err(now));
+            }
+            Ok(Ok(Listing::set_state(
+                conn, event_id, id, WITHDRAWN, None, None,
+            )
+            .await?))
+        })?;
+        match done {
+            Ok(listing) => Ok(listing.into()),
+            Err(now) if now.locked_by.is_some() => Err(listing_locked()),
+            Err(_) => Err(unavailable()),
+        }
+    }
+
+    /// The ticket as its holder sees it, with its active listing.
+    pub async fn ticket_listing(
+        &self,
+        ticket: &TicketView,
+    ) -> Result<Option<ListingView>, ApiError> {
+        let mut conn = self.pool.get().await?;
+        Ok(
+            Listing::active_for_ticket(&mut conn, ticket.event_id, ticket.id)
+                .await?
+                .map(Into::into),
+        )
+    }
+}
