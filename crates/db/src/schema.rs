@@ -218,6 +218,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    ticket_moves (id) {
+        id -> Int8,
+        event_id -> Uuid,
+        ticket_id -> Uuid,
+        kind -> Text,
+        from_holder -> Nullable<Uuid>,
+        to_holder -> Nullable<Uuid>,
+        source -> Text,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     listings (id) {
         id -> Uuid,
         event_id -> Uuid,
@@ -332,6 +345,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     order_refunds,
     listings,
     payouts,
+    ticket_moves,
 );
 
 diesel::define_sql_function! {

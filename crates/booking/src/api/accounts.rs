@@ -7,6 +7,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use slotwise_db::orders::moves::{Move, TicketMove};
 use slotwise_db::orders::tickets::Ticket;
 use slotwise_db::users::{Session, User};
 use slotwise_web::problems::*;
@@ -145,7 +146,19 @@ impl AppState {
         Session::insert(&mut conn, &hash, user.id, expires_at, ip).await?;
         // Tickets given to this email before it had an account (or while it
         // was signing up) are its now, each with a new code.
-        Ticket::claim_pending(&mut conn, &user.email, user.id).await?;
+        let claimed = Ticket::claim_pending(&mut conn, &user.email, user.id).await?;
+        if !claimed.is_empty() {
+            let moves: Vec<Move> = (claimed.iter())
+                .map(|(event_id, ticket_id)| Move {
+                    event_id: *event_id,
+                    ticket_id: *ticket_id,
+                    kind: "claimed",
+                    from: None,
+                    to: Some(user.id),
+                })
+                .collect();
+            TicketMove::record(&mut conn, &moves, &format!("user:{}", user.id)).await?;
+        }
         Ok(SessionView {
             token,
             expires_at,

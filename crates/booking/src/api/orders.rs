@@ -9,12 +9,13 @@ use crate::orders::create::OrderRequest;
 use crate::orders::error::OrderError;
 use crate::orders::refund::{RevokedView, TicketRefundView};
 use crate::orders::transfer::{TransferRequest, TransferView};
-use crate::orders::{OrderView, TicketView};
+use crate::orders::{OrderView, TicketMoveView, TicketView};
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use slotwise_db::orders::moves::TicketMove;
 use slotwise_db::orders::refunds::find_ticket;
 use slotwise_db::orders::tickets::{Ticket, TicketCursor};
 use slotwise_db::orders::{Order, OrderCursor};
@@ -446,9 +447,21 @@ impl OrdersApi {
         let ticket = Ticket::find_for(&mut conn, user.id, id.0)
             .await?
             .ok_or_else(|| ApiError::not_found("ticket"))?;
+        let moves =
+            TicketMove::of_ticket(&mut conn, ticket.ticket.event_id, ticket.ticket.id).await?;
         drop(conn);
         let mut view = TicketView::from(ticket);
         view.listing = state.ticket_listing(&view).await?;
+        view.history = Some(
+            (moves.into_iter())
+                .map(|m| TicketMoveView {
+                    kind: m.kind,
+                    from_holder: m.from_holder,
+                    to_holder: m.to_holder,
+                    at: m.at,
+                })
+                .collect(),
+        );
         Ok(Json(view))
     }
 }

@@ -12,6 +12,7 @@ use chrono::Utc;
 use poem_openapi::Object;
 use slotwise_db::events::stock::{self, Units};
 use slotwise_db::events::{Event, PUBLISHED};
+use slotwise_db::orders::moves::{Move, TicketMove};
 use slotwise_db::orders::tickets::{Ticket, VALID};
 use slotwise_db::users::User;
 use slotwise_db::{AsyncPgConnection, DbError};
@@ -49,7 +50,7 @@ impl Immediate for Comp<'_> {
     async fn decide(
         &self,
         conn: &mut AsyncPgConnection,
-        _source: &str,
+        source: &str,
     ) -> Result<Result<CompView, ApiError>, TxError> {
         stock::short_lock_timeout(conn).await?;
         let event = Event::key_share(conn, self.event_id)
@@ -107,6 +108,16 @@ impl Immediate for Comp<'_> {
             })
             .collect();
         Ticket::insert_all(conn, &tickets).await?;
+        let moves: Vec<Move> = (tickets.iter())
+            .map(|t| Move {
+                event_id: t.event_id,
+                ticket_id: t.id,
+                kind: "comp",
+                from: None,
+                to: t.holder_id,
+            })
+            .collect();
+        TicketMove::record(conn, &moves, source).await?;
         Ok(Ok(CompView {
             event_id: event.id,
             tier_id: tier.id,

@@ -57,6 +57,21 @@ pub struct TicketView {
     /// Its resale listing, while it has an active one (`GET /tickets/{id}`).
     #[oai(skip_serializing_if_is_none)]
     pub listing: Option<resale::ListingView>,
+    /// Every move, oldest first (`GET /tickets/{id}`).
+    #[oai(skip_serializing_if_is_none)]
+    pub history: Option<Vec<TicketMoveView>>,
+}
+
+/// One move of a ticket: `issued`, `comp`, `gift`, `gift_pending`,
+/// `gift_taken_back`, `claimed`, `resale`, `refunded` or `void` (revoked).
+#[derive(Debug, Clone, Object)]
+pub struct TicketMoveView {
+    pub kind: String,
+    #[oai(nullable)]
+    pub from_holder: Option<Uuid>,
+    #[oai(nullable)]
+    pub to_holder: Option<Uuid>,
+    pub at: DateTime<Utc>,
 }
 
 impl From<TicketWithSeat> for TicketView {
@@ -91,6 +106,7 @@ impl TicketView {
             code,
             created_at,
             listing: None,
+            history: None,
         }
     }
 }

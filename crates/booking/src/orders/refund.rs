@@ -14,6 +14,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use poem_openapi::Object;
 use slotwise_db::events::stock::{self, Taken, Units};
 use slotwise_db::listings::Listing;
+use slotwise_db::orders::moves::{Move, TicketMove};
 use slotwise_db::orders::refunds::{
     TicketRefund, find_ticket, lock_ticket, lock_tickets, set_ticket_status,
 };
@@ -130,7 +131,7 @@ impl Immediate for RefundTickets<'_> {
                 return Ok(Err(super::resale::ticket_listed()));
             }
         }
-        give_back(conn, event_id, &found, REFUNDED).await?;
+        give_back(conn, event_id, &found, REFUNDED, source).await?;
         let reason = "requested_by_customer";
         let refund = owe_refund(conn, &order, &found, reason, source).await?;
         Ok(Ok(refund.into()))
@@ -144,6 +145,7 @@ async fn give_back(
     event_id: Uuid,
     tickets: &[Ticket],
     status: &str,
+    source: &str,
 ) -> Result<(), DbError> {
     let units: Vec<Taken> = (tickets.iter())
         .filter_map(|t| {
@@ -160,7 +162,17 @@ async fn give_back(
         stock::release_seats_by_id(conn, event_id, &seats).await?;
     }
     let ids: Vec<Uuid> = tickets.iter().map(|t| t.id).collect();
-    set_ticket_status(conn, event_id, &ids, status).await
+    set_ticket_status(conn, event_id, &ids, status).await?;
+    let moves: Vec<Move> = (tickets.iter())
+        .map(|t| Move {
+            event_id,
+            ticket_id: t.id,
+            kind: status,
+            from: t.holder_id,
+            to: None,
+        })
+        .collect();
+    TicketMove::record(conn, &moves, source).await
 }
 
 /// A refund of exactly these tickets' price owed on `order`, on record.
@@ -244,7 +256,7 @@ impl Immediate for Revoke {
             return Ok(Err(problem));
         }
         let tickets = [ticket];
-        give_back(conn, self.event_id, &tickets, VOID).await?;
+        give_back(conn, self.event_id, &tickets, VOID, source).await?;
         let [mut ticket] = tickets;
         ticket.status = VOID.to_owned();
         let bought = order.as_ref().filter(|o| {

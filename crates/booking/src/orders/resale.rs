@@ -15,6 +15,7 @@ use chrono::{DateTime, Duration, SubsecRound, Utc};
 use poem_openapi::Object;
 use slotwise_db::events::{Event, PUBLISHED};
 use slotwise_db::listings::{ACTIVE, Listing, Payout, SOLD, WITHDRAWN};
+use slotwise_db::orders::moves::{Move, TicketMove};
 use slotwise_db::orders::refunds::lock_ticket;
 use slotwise_db::orders::tickets::{Ticket, VALID};
 use slotwise_db::orders::{NewOrder, Order, OrderItem, OrderKey};
@@ -103,6 +104,14 @@ pub async fn on_transition(
             .await?;
             Listing::set_state(conn, order.event_id, listing.id, SOLD, Some(order.id), None)
                 .await?;
+            let moved = Move {
+                event_id: order.event_id,
+                ticket_id: listing.ticket_id,
+                kind: "resale",
+                from: Some(listing.seller_id),
+                to: Some(order.buyer_id),
+            };
+            TicketMove::record(conn, &[moved], &format!("order:{}", order.id)).await?;
             let amount = order.payout_cents.unwrap_or(order.total_cents);
             let payout = Payout {
                 id: Uuid::now_v7(),

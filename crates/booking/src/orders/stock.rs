@@ -7,6 +7,7 @@ use super::error::OrderError;
 use rand::RngCore;
 use slotwise_db::events::stock::{self, Taken, Units};
 use slotwise_db::events::{Seat, Tier};
+use slotwise_db::orders::moves::{Move, TicketMove};
 use slotwise_db::orders::tickets::{REFUNDED, Ticket, VALID, VOID};
 use slotwise_db::orders::{Order, OrderItem, OrderKey};
 use slotwise_db::status::Status;
@@ -203,6 +204,16 @@ async fn issue_tickets(
         })
         .collect();
     Ticket::insert_all(conn, &issued).await?;
+    let moves: Vec<Move> = (issued.iter())
+        .map(|t| Move {
+            event_id: t.event_id,
+            ticket_id: t.id,
+            kind: "issued",
+            from: None,
+            to: t.holder_id,
+        })
+        .collect();
+    TicketMove::record(conn, &moves, &format!("order:{}", order.id)).await?;
     Ok(issued)
 }
 

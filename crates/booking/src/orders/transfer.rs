@@ -12,6 +12,7 @@ use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
 use crate::payments::first_phase::{Immediate, TxError};
 use poem_openapi::Object;
 use slotwise_db::listings::Listing;
+use slotwise_db::orders::moves::{Move, TicketMove};
 use slotwise_db::orders::refunds::lock_ticket;
 use slotwise_db::orders::tickets::{TRANSFER_PENDING, Ticket, VALID};
 use slotwise_db::users::User;
@@ -55,7 +56,7 @@ impl Immediate for Gift<'_> {
     async fn decide(
         &self,
         conn: &mut AsyncPgConnection,
-        _source: &str,
+        source: &str,
     ) -> Result<Result<TransferView, ApiError>, TxError> {
         let ticket = lock_ticket(conn, self.event_id, self.ticket)
             .await?
@@ -93,6 +94,19 @@ impl Immediate for Gift<'_> {
                 .await?
             }
         };
+        let kind = if self.to.is_some() {
+            "gift"
+        } else {
+            "gift_pending"
+        };
+        let moved = Move {
+            event_id: self.event_id,
+            ticket_id: ticket.id,
+            kind,
+            from: Some(self.giver),
+            to: self.to,
+        };
+        TicketMove::record(conn, &[moved], source).await?;
         Ok(Ok(TransferView {
             ticket_id: ticket.id,
             to_email: self.email.to_owned(),
@@ -156,16 +170,17 @@ impl AppState {
                 return Ok::<_, DbError>(Err(ticket.status));
             }
             let code = ticket_code();
-            Ok(Ok(Ticket::hand_over(
-                conn,
+            let back =
+                Ticket::hand_over(conn, event_id, id, Some(giver), VALID, None, &code).await?;
+            let moved = Move {
                 event_id,
-                id,
-                Some(giver),
-                VALID,
-                None,
-                &code,
-            )
-            .await?))
+                ticket_id: id,
+                kind: "gift_taken_back",
+                from: Some(giver),
+                to: Some(giver),
+            };
+            TicketMove::record(conn, &[moved], &format!("user:{giver}")).await?;
+            Ok(Ok(back))
         })?;
         match taken {
             Ok(ticket) => Ok(TicketView::new(ticket, None)),

@@ -110,6 +110,23 @@ async fn a_gift_moves_at_once_or_waits_for_a_signup_with_a_new_code_each_time() 
         (status, claimed["status"].as_str()),
         (StatusCode::OK, Some("valid"))
     );
+    let kinds: Vec<&str> = claimed["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|m| m["kind"].as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "issued",
+            "gift_pending",
+            "gift_taken_back",
+            "gift_pending",
+            "claimed"
+        ],
+        "every move on record"
+    );
     let res = app
         .http
         .delete(app.url(&format!("/tickets/{}/transfer", tickets[1].0)))

@@ -165,6 +165,13 @@ async fn a_listed_ticket_is_locked_by_its_buyer_paid_moved_and_its_seller_owed_a
         (StatusCode::OK, Some("valid"))
     );
     assert_ne!(mine["code"], before["code"], "the seller's code is void");
+    let kinds: Vec<&str> = mine["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|m| m["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["issued", "resale"]);
     let (status, _) = app.get_json(&seller, &format!("/tickets/{ticket}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let payout = app.sql_text(&format!("SELECT amount_cents || '/' || fee_cents || '/' || status FROM payouts WHERE listing_id = '{id}'")).await;

@@ -2,6 +2,7 @@
 //! PaymentIntent. Finding and listing here; the money columns and what the
 //! jobs claim are the bookings' (`payable_rows!`); tickets in `tickets`.
 
+pub mod moves;
 pub mod refunds;
 pub mod tickets;
 

@@ -76,12 +76,12 @@ impl Ticket {
     }
 
     /// Gives the tickets waiting for `email` to its new account, each with a
-    /// new code (122 random bits from `gen_random_uuid`); answers how many.
+    /// new code (122 random bits from `gen_random_uuid`); answers them (event, id).
     pub async fn claim_pending(
         conn: &mut AsyncPgConnection,
         email: &str,
         user: Uuid,
-    ) -> QueryResult<usize> {
+    ) -> QueryResult<Vec<(Uuid, Uuid)>> {
         diesel::update(tickets::table)
             .filter(tickets::pending_email.eq(email))
             // Not one voided (revoked) while it waited.
@@ -94,7 +94,8 @@ impl Ticket {
                     "replace(gen_random_uuid()::text, '-', '')",
                 )),
             ))
-            .execute(conn)
+            .returning((tickets::event_id, tickets::id))
+            .get_results(conn)
             .await
     }
 
