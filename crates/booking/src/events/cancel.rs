@@ -8,6 +8,7 @@ use super::EventView;
 use crate::AppState;
 use crate::payments::Payable;
 use slotwise_db::events::{CANCELLED, Event};
+use slotwise_db::orders::refunds::TicketRefund;
 use slotwise_db::orders::{Order, OrderKey};
 use slotwise_db::status::Status;
 use slotwise_db::{AsyncPgConnection, DbError, read_committed};
@@ -51,8 +52,11 @@ impl AppState {
                 <Order as Payable>::transition(conn, key, &from, Status::Cancelled, reason, source)
                     .await?;
                 let paid = order.payment_status.as_deref() == Some("succeeded");
-                if order.status == Status::Confirmed && order.total_cents > 0 && paid {
-                    Order::request_refund(conn, key, order.total_cents, "event_cancelled").await?;
+                // What its ticket refunds gave back already is not given twice.
+                let refunded = TicketRefund::total_for_order(conn, key.event_id, key.id).await?;
+                let owed = order.total_cents - refunded;
+                if order.status == Status::Confirmed && owed > 0 && paid {
+                    Order::request_refund(conn, key, owed, "event_cancelled").await?;
                     done.refunds.push(key);
                 } else if let Some(intent) = order.payment_intent_id {
                     done.intents.push((key, intent));

@@ -368,7 +368,7 @@ impl AppState {
         drop(conn);
         let made = self
             .stripe
-            .refund_part(&format!("ticket-refund-{id}"), &intent, refund.amount_cents)
+            .refund(&format!("ticket-refund-{id}"), &intent, refund.amount_cents)
             .await
             .map_err(|e| {
                 tracing::warn!(%id, error = ?e, "ticket refund not made yet; the refund job retries");

@@ -8,7 +8,7 @@ use rand::RngCore;
 use slotwise_db::events::stock::{self, Taken, Units};
 use slotwise_db::events::{Seat, Tier};
 use slotwise_db::orders::moves::{Move, TicketMove};
-use slotwise_db::orders::tickets::{REFUNDED, Ticket, VALID, VOID};
+use slotwise_db::orders::tickets::{REFUNDED, TRANSFER_PENDING, Ticket, VALID, VOID};
 use slotwise_db::orders::{Order, OrderItem, OrderKey};
 use slotwise_db::status::Status;
 use slotwise_db::{AsyncPgConnection, QueryResult};
@@ -239,8 +239,26 @@ pub async fn on_transition(
             stock::release_seats(conn, event_id, order.id).await?;
         }
         (Status::Confirmed, Status::Refunded | Status::Cancelled) => {
+            // Only what its live tickets still hold: tickets refunded or
+            // revoked one by one gave theirs back already.
+            let live: Vec<Ticket> = (Ticket::of_order(conn, event_id, order.id)
+                .await?
+                .into_iter())
+            .map(|t| t.ticket)
+            .filter(|t| t.status == VALID || t.status == TRANSFER_PENDING)
+            .collect();
+            let units: Vec<Taken> = (live.iter())
+                .filter_map(|t| {
+                    Some(Taken {
+                        tier_id: t.tier_id?,
+                        bucket: t.bucket?,
+                        quantity: 1,
+                    })
+                })
+                .collect();
             stock::move_units(conn, event_id, &units, Units::ReleaseSold).await?;
-            stock::release_seats(conn, event_id, order.id).await?;
+            let seats: Vec<Uuid> = live.iter().filter_map(|t| t.seat_id).collect();
+            stock::release_seats_by_id(conn, event_id, &seats).await?;
             let ended = if order.total_cents > 0 {
                 REFUNDED
             } else {

@@ -201,35 +201,13 @@ impl Stripe {
             .into())
     }
 
-    /// Refunds `amount` of the intent, once: an existing refund of it is returned instead.
+    /// Refunds `amount` of the intent for one refund of ours (a whole
+    /// payable's, or some tickets of an order), once: the intent's refund
+    /// carrying `key` in its metadata is returned instead of making another
+    /// (the emulator ignores Idempotency-Key). A refund without that metadata
+    /// was made before refunds carried their key, when an intent had one
+    /// refund at most: it is taken as this one.
     pub async fn refund(
-        &self,
-        idempotency_key: &str,
-        intent: &str,
-        amount: i64,
-    ) -> Result<Refund, StripeFailure> {
-        if let Some(existing) = self.find_refund(intent).await? {
-            return Ok(existing);
-        }
-        let key = IdempotencyKey::new(idempotency_key)
-            .map_err(|e| StripeFailure::Refused(e.to_string()))?;
-        let refund = CreateRefund::new()
-            .payment_intent(intent)
-            .amount(amount)
-            .customize()
-            .request_strategy(RequestStrategy::Idempotent(key))
-            .send(&self.client)
-            .await?;
-        Ok(Refund {
-            id: refund.id.as_str().to_owned(),
-            amount: refund.amount,
-        })
-    }
-
-    /// Refunds `amount` of the intent for one refund of ours among several
-    /// (part of an order), once: the intent's refund carrying `key` in its
-    /// metadata is returned instead of making another.
-    pub async fn refund_part(
         &self,
         key: &str,
         intent: &str,
@@ -240,13 +218,15 @@ impl Stripe {
             .limit(100)
             .send(&self.client)
             .await?;
-        let ours = page.data.iter().find(|r| {
+        let key_of = |r: &stripe_core::Refund| {
             r.metadata
                 .as_ref()
                 .and_then(|m| m.get("slotwise_refund"))
-                .is_some_and(|k| k == key)
-        });
-        if let Some(r) = ours {
+                .cloned()
+        };
+        let ours = page.data.iter().find(|r| key_of(r).as_deref() == Some(key));
+        let legacy = page.data.iter().find(|r| key_of(r).is_none());
+        if let Some(r) = ours.or(legacy) {
             return Ok(Refund {
                 id: r.id.as_str().to_owned(),
                 amount: r.amount,
@@ -269,17 +249,5 @@ impl Stripe {
             id: refund.id.as_str().to_owned(),
             amount: refund.amount,
         })
-    }
-
-    async fn find_refund(&self, intent: &str) -> Result<Option<Refund>, StripeFailure> {
-        let page = ListRefund::new()
-            .payment_intent(intent)
-            .limit(10)
-            .send(&self.client)
-            .await?;
-        Ok(page.data.first().map(|r| Refund {
-            id: r.id.as_str().to_owned(),
-            amount: r.amount,
-        }))
     }
 }

@@ -139,6 +139,17 @@ async fn a_gift_moves_at_once_or_waits_for_a_signup_with_a_new_code_each_time() 
         StatusCode::NOT_FOUND,
         "claimed: the giver cannot take it back"
     );
+    // A gifted ticket can be listed by its new holder.
+    let res = app
+        .http
+        .post(app.url(&format!("/tickets/{}/listing", tickets[0].0)))
+        .bearer_auth(&friend)
+        .json(&json!({ "price_cents": 500 }))
+        .send()
+        .await
+        .expect("list");
+    let (status, listing) = status_and_json(res).await;
+    assert_eq!(status, StatusCode::CREATED, "{listing}");
     // Someone else's ticket cannot be given.
     let (status, _) = give(&app, &friend, &tickets[2].0, &newcomer).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

@@ -276,3 +276,50 @@ async fn the_organizer_revokes_a_bought_ticket_void_back_on_sale_and_refunded() 
     );
     assert_eq!(refunded_at_stripe(&app, &order).await, 4000);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_an_event_refunds_only_what_ticket_refunds_did_not_and_frees_stock_once() {
+    let app = spawn_app().await;
+    let (organizer, buyer) = (app.user("client").await, app.user("client").await);
+    let event = ga_event(&app, &organizer, 10, 1000).await;
+    let order = paid_order(
+        &app,
+        &buyer,
+        &event,
+        json!({ "items": [{ "tier_id": tier_id(&event, 0), "quantity": 4 }] }),
+    )
+    .await;
+    let tickets = ticket_ids(&order);
+    let (status, _) = refund(&app, &buyer, "first", &order, &tickets[..1]).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = event["id"].as_str().expect("id");
+    let res = app
+        .http
+        .post(app.url(&format!("/events/{id}/cancel")))
+        .bearer_auth(&organizer)
+        .send()
+        .await
+        .expect("cancel");
+    assert_eq!(res.status(), StatusCode::OK);
+    let order_id = order["id"].as_str().expect("id");
+    let cancelled = app
+        .wait_for_order(&buyer, order_id, |o| o["refund"]["refund_id"].is_string())
+        .await;
+    assert_eq!(
+        cancelled["refund"]["amount_cents"], 3000,
+        "the rest of the order, not all of it again"
+    );
+    assert_eq!(
+        refunded_at_stripe(&app, &order).await,
+        4000,
+        "Stripe gave back the order's price once"
+    );
+    let now = app.event_now(&event).await;
+    assert_eq!(
+        (
+            now["tiers"][0]["sold"].as_i64(),
+            now["tiers"][0]["held"].as_i64()
+        ),
+        (Some(0), Some(0))
+    );
+}

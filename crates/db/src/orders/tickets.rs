@@ -134,7 +134,7 @@ impl Ticket {
         diesel::update(tickets::table)
             .filter(tickets::event_id.eq(event_id))
             .filter(tickets::order_id.eq(order_id))
-            .filter(tickets::status.eq(VALID))
+            .filter(tickets::status.eq_any([VALID, TRANSFER_PENDING]))
             .set(tickets::status.eq(status))
             .execute(conn)
             .await
