@@ -169,6 +169,19 @@ impl Payout {
             .map(drop)
     }
 
+    /// The event's owed payouts, no longer owed (the event was cancelled).
+    pub async fn cancel_for_event(
+        conn: &mut AsyncPgConnection,
+        event_id: Uuid,
+    ) -> QueryResult<usize> {
+        diesel::update(payouts::table)
+            .filter(payouts::event_id.eq(event_id))
+            .filter(payouts::status.eq("owed"))
+            .set(payouts::status.eq("cancelled"))
+            .execute(conn)
+            .await
+    }
+
     pub async fn of_listing(
         conn: &mut AsyncPgConnection,
         listing_id: Uuid,

@@ -8,6 +8,7 @@ use super::EventView;
 use crate::AppState;
 use crate::payments::Payable;
 use slotwise_db::events::{CANCELLED, Event};
+use slotwise_db::listings::Payout;
 use slotwise_db::orders::refunds::TicketRefund;
 use slotwise_db::orders::{Order, OrderKey};
 use slotwise_db::status::Status;
@@ -45,6 +46,9 @@ impl AppState {
                 return Ok::<_, DbError>(done);
             }
             Event::cancel(conn, event_id).await?;
+            // Resales are refunded to their buyers below; their sellers get their
+            // own orders refunded instead of a payout.
+            Payout::cancel_for_event(conn, event_id).await?;
             for order in Order::active_of_event(conn, event_id).await? {
                 let key = order.key();
                 let reason = "event cancelled by its organizer";

@@ -258,3 +258,64 @@ async fn thirty_buyers_of_one_listing_make_one_order_and_a_racing_reprice_never_
     }
     assert_eq!(app.count_rows("orders WHERE kind = 'resale'").await, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_event_refunds_the_resale_buyer_and_no_payout_is_owed() {
+    let app = spawn_app().await;
+    let (organizer, seller, buyer) = (
+        app.user("client").await,
+        app.user("client").await,
+        app.user("client").await,
+    );
+    let event = publish(
+        &app,
+        &organizer,
+        json!({ "tiers": [{ "name": "GA", "price_cents": 2000, "capacity": 10 }] }),
+    )
+    .await;
+    let body = json!({ "items": [{ "tier_id": tier_id(&event, 0), "quantity": 1 }], "payment_method": "pm_card_visa" });
+    let (_, original) = app.order(&seller, "original", &event, body).await;
+    let ticket = original["tickets"][0]["id"]
+        .as_str()
+        .expect("ticket")
+        .to_owned();
+    let (_, listing) = list(&app, &seller, &ticket, 2500).await;
+    let (_, resale) = buy(&app, &buyer, listing["id"].as_str().expect("id"), "r").await;
+    app.pay(intent_of(&resale), "pm_card_visa").await;
+    let resale_id = resale["id"].as_str().expect("id");
+    app.wait_for_order(&buyer, resale_id, |o| o["status"] == "confirmed")
+        .await;
+    assert_eq!(app.count_rows("payouts WHERE status = 'owed'").await, 1);
+
+    let id = event["id"].as_str().expect("id");
+    let res = app
+        .http
+        .post(app.url(&format!("/events/{id}/cancel")))
+        .bearer_auth(&organizer)
+        .send()
+        .await
+        .expect("cancel");
+    assert_eq!(res.status(), StatusCode::OK);
+    let refunded = app
+        .wait_for_order(&buyer, resale_id, |o| o["refund"]["refund_id"].is_string())
+        .await;
+    assert_eq!(
+        refunded["refund"]["amount_cents"], 2500,
+        "the resale buyer gets what they paid"
+    );
+    let original_id = original["id"].as_str().expect("id");
+    let theirs = app
+        .wait_for_order(&seller, original_id, |o| {
+            o["refund"]["refund_id"].is_string()
+        })
+        .await;
+    assert_eq!(
+        theirs["refund"]["amount_cents"], 2000,
+        "the seller gets their own order back"
+    );
+    assert_eq!(
+        app.count_rows("payouts WHERE status = 'cancelled'").await,
+        1,
+        "and no payout"
+    );
+}
