@@ -136,11 +136,8 @@ impl AppState {
         event_id: Uuid,
         request: CompRequest,
     ) -> Result<Answer<CompView>, ApiError> {
-        let email = request.to_email.trim().to_lowercase();
         let mut errors = Vec::new();
-        if !(3..=254).contains(&email.len()) || !email.contains('@') {
-            errors.push(FieldError::new("to_email", "must be an email address"));
-        }
+        let email = crate::orders::transfer::recipient(&request.to_email, &mut errors);
         if !(1..=100).contains(&request.quantity) {
             errors.push(FieldError::new("quantity", "must be between 1 and 100"));
         }

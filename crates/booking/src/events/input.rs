@@ -11,7 +11,7 @@ use std::collections::HashSet;
 
 pub const MAX_TIERS: usize = 20;
 pub const MAX_SEATS: usize = 10_000;
-const MAX_PRICE_CENTS: i64 = 100_000_000;
+pub const MAX_PRICE_CENTS: i64 = 100_000_000;
 const MAX_CAPACITY: i64 = 1_000_000;
 
 #[derive(Debug, Clone, Object)]

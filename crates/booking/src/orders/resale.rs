@@ -9,6 +9,7 @@
 use super::stock::ticket_code;
 use super::{OrderView, TicketView};
 use crate::AppState;
+use crate::events::input::MAX_PRICE_CENTS;
 use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
 use crate::payments::first_phase::{Decided, Decision, TxError};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
@@ -56,6 +57,19 @@ impl From<Listing> for ListingView {
             locked_until: l.locked_by.and(l.locked_until),
         }
     }
+}
+
+/// A listing's price: at least 1 cent, at most what a ticket may cost.
+fn check_price(price_cents: i64) -> Result<(), ApiError> {
+    if (1..=MAX_PRICE_CENTS).contains(&price_cents) {
+        return Ok(());
+    }
+    let detail = format!("price_cents must be between 1 and {MAX_PRICE_CENTS}");
+    Err(ApiError::unprocessable(
+        "price_out_of_range",
+        "Price out of range",
+        detail,
+    ))
 }
 
 pub fn listing_locked() -> ApiError {
@@ -362,14 +376,7 @@ impl AppState {
                 ));
             }
         }
-        if !(1..=100_000_000).contains(&price_cents) {
-            let detail = "price_cents must be between 1 and 100000000";
-            return Err(ApiError::unprocessable(
-                "price_out_of_range",
-                "Price out of range",
-                detail,
-            ));
-        }
+        check_price(price_cents)?;
         if ticket.status != VALID {
             let detail = format!("a {} ticket cannot be listed", ticket.status);
             return Err(ApiError::conflict(
@@ -416,14 +423,7 @@ impl AppState {
         version: i64,
         price_cents: i64,
     ) -> Result<ListingView, ApiError> {
-        if !(1..=100_000_000).contains(&price_cents) {
-            let detail = "price_cents must be between 1 and 100000000";
-            return Err(ApiError::unprocessable(
-                "price_out_of_range",
-                "Price out of range",
-                detail,
-            ));
-        }
+        check_price(price_cents)?;
         let mut conn = self.pool.get().await?;
         if let Some(updated) = Listing::reprice(
             &mut conn,

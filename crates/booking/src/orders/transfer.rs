@@ -34,6 +34,15 @@ pub struct TransferView {
     pub status: String,
 }
 
+/// The recipient's email as accounts store it (`to_email`), or why not.
+pub(crate) fn recipient(raw: &str, errors: &mut Vec<FieldError>) -> String {
+    let email = raw.trim().to_lowercase();
+    if !(3..=254).contains(&email.len()) || !email.contains('@') {
+        errors.push(FieldError::new("to_email", "must be an email address"));
+    }
+    email
+}
+
 fn not_transferable(status: &str) -> ApiError {
     ApiError::conflict(
         "ticket_not_transferable",
@@ -125,12 +134,10 @@ impl AppState {
         request: TransferRequest,
     ) -> Result<Answer<TransferView>, ApiError> {
         let giver = caller.user_id.ok_or_else(ApiError::internal)?;
-        let email = request.to_email.trim().to_lowercase();
-        if !(3..=254).contains(&email.len()) || !email.contains('@') {
-            return Err(ApiError::validation(vec![FieldError::new(
-                "to_email",
-                "must be an email address",
-            )]));
+        let mut errors = Vec::new();
+        let email = recipient(&request.to_email, &mut errors);
+        if !errors.is_empty() {
+            return Err(ApiError::validation(errors));
         }
         let to = {
             let mut conn = self.pool.get().await?;
