@@ -26,26 +26,13 @@ async fn comp(
     status_and_json(res).await
 }
 
-async fn signup(app: &TestApp, email: &str) -> String {
-    let res = app
-        .http
-        .post(app.url("/api/users/signup"))
-        .json(&json!({ "email": email, "password": "correct horse", "name": "Guest" }))
-        .send()
-        .await
-        .expect("signup");
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let body: Value = res.json().await.expect("json");
-    body["token"].as_str().expect("token").to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn comps_take_capacity_reach_accounts_or_wait_for_a_signup_and_say_neither() {
     let app = crate::helpers::spawn_app().await;
     let organizer = app.user("client").await;
     let event = ga_event(&app, &organizer, 5, 2000).await;
     let known = format!("known-{}@example.com", uuid::Uuid::new_v4().simple());
-    let known_token = signup(&app, &known).await;
+    let known_token = app.signup(&known).await;
     let unknown = format!("Later-{}@Example.com", uuid::Uuid::new_v4().simple());
 
     let (status, to_known) = comp(&app, &organizer, &event, &known, 2).await;
@@ -88,7 +75,7 @@ async fn comps_take_capacity_reach_accounts_or_wait_for_a_signup_and_say_neither
     );
 
     // The other two wait for their email, and move when it signs up.
-    let later_token = signup(&app, &unknown.to_lowercase()).await;
+    let later_token = app.signup(&unknown.to_lowercase()).await;
     let (_, theirs) = app.get_json(&later_token, "/tickets").await;
     assert_eq!(theirs["items"].as_array().map(Vec::len), Some(2));
 

@@ -66,6 +66,20 @@ pub fn tier_id(event: &Value, i: usize) -> String {
 }
 
 impl TestApp {
+    /// Signs up `email` and returns its bearer token.
+    pub async fn signup(&self, email: &str) -> String {
+        let res = self
+            .http
+            .post(self.url("/api/users/signup"))
+            .json(&json!({ "email": email, "password": "correct horse", "name": "Guest" }))
+            .send()
+            .await
+            .expect("signup");
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let body: Value = res.json().await.expect("json");
+        body["token"].as_str().expect("token").to_owned()
+    }
+
     /// `POST /events/{id}/orders` with `body`, answering status and JSON.
     pub async fn order(
         &self,

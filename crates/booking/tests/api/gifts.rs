@@ -19,18 +19,6 @@ async fn give(app: &TestApp, token: &str, ticket: &str, email: &str) -> (StatusC
     status_and_json(res).await
 }
 
-async fn signup(app: &TestApp, email: &str) -> String {
-    let res = app
-        .http
-        .post(app.url("/api/users/signup"))
-        .json(&json!({ "email": email, "password": "correct horse", "name": "Friend" }))
-        .send()
-        .await
-        .expect("signup");
-    let body: Value = res.json().await.expect("json");
-    body["token"].as_str().expect("token").to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gift_moves_at_once_or_waits_for_a_signup_with_a_new_code_each_time() {
     let app = spawn_app().await;
@@ -56,7 +44,7 @@ async fn a_gift_moves_at_once_or_waits_for_a_signup_with_a_new_code_each_time() 
         })
         .collect();
     let friend_email = format!("friend-{}@example.com", uuid::Uuid::new_v4().simple());
-    let friend = signup(&app, &friend_email).await;
+    let friend = app.signup(&friend_email).await;
     let newcomer = format!("new-{}@example.com", uuid::Uuid::new_v4().simple());
 
     let (status, to_account) = give(&app, &giver, &tickets[0].0, &friend_email).await;
@@ -102,7 +90,7 @@ async fn a_gift_moves_at_once_or_waits_for_a_signup_with_a_new_code_each_time() 
     );
     let (status, _) = give(&app, &giver, &tickets[1].0, &newcomer).await;
     assert_eq!(status, StatusCode::CREATED);
-    let newcomer_token = signup(&app, &newcomer).await;
+    let newcomer_token = app.signup(&newcomer).await;
     let (status, claimed) = app
         .get_json(&newcomer_token, &format!("/tickets/{}", tickets[1].0))
         .await;
@@ -160,7 +148,7 @@ async fn a_gift_and_a_refund_of_one_ticket_at_once_exactly_one_wins() {
     let app = spawn_app().await;
     let (organizer, buyer) = (app.user("client").await, app.user("client").await);
     let friend_email = format!("friend-{}@example.com", uuid::Uuid::new_v4().simple());
-    signup(&app, &friend_email).await;
+    app.signup(&friend_email).await;
     let event = ga_event(&app, &organizer, 10, 1500).await;
     for round in 0..3 {
         let (_, order) = app
