@@ -134,6 +134,57 @@ stop_stripe_emulator() {
   fi
 }
 
+# The local SMTP sink (aiosmtpd from PyPI, pinned) in the same venv.
+AIOSMTPD_VERSION=1.4.6
+ensure_aiosmtpd() {
+  ensure_venv
+  if ! "$ROOT/.venv/bin/python" -c "import aiosmtpd, sys; sys.exit(aiosmtpd.__version__ != '$AIOSMTPD_VERSION')" 2>/dev/null; then
+    log "installing aiosmtpd $AIOSMTPD_VERSION into .venv"
+    "$ROOT/.venv/bin/pip" install -q --disable-pip-version-check "aiosmtpd==$AIOSMTPD_VERSION"
+  fi
+}
+
+# Starts the SMTP sink on 127.0.0.1:$1, storing each message under $2 as a .eml file.
+start_smtp_sink() {
+  local port="$1" dir="$2"
+  ensure_aiosmtpd
+  stop_smtp_sink "$port"
+  mkdir -p "$dir"
+  "$ROOT/.venv/bin/python" "$ROOT/scripts/smtp_sink.py" --port "$port" --dir "$dir" \
+    >"$LOCAL/logs/smtp-$port.log" 2>&1 &
+  echo $! >"$LOCAL/smtp-$port.pid"
+  for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  die "the SMTP sink did not start (see .local/logs/smtp-$port.log)"
+}
+
+stop_smtp_sink() {
+  local pidfile="$LOCAL/smtp-$1.pid"
+  if [ -f "$pidfile" ]; then
+    kill "$(cat "$pidfile")" 2>/dev/null || true
+    rm -f "$pidfile"
+  fi
+}
+
+# NATS with JetStream on 127.0.0.1:4222: the machine's, or one started here
+# (Debian's nats-server, storing under .local/nats). Fails softly: no bus then.
+ensure_nats() {
+  (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null && return 0
+  command -v nats-server >/dev/null || apt_install nats-server || return 1
+  log "starting nats-server with JetStream on 127.0.0.1:4222"
+  mkdir -p "$LOCAL/nats"
+  nats-server -js -a 127.0.0.1 -p 4222 -sd "$LOCAL/nats" >"$LOCAL/logs/nats.log" 2>&1 &
+  echo $! >"$LOCAL/nats.pid"
+  for _ in $(seq 1 50); do
+    (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "nats-server did not start (see .local/logs/nats.log)" >&2
+  return 1
+}
+
 # Registers a webhook endpoint with the emulator: register_webhook PORT ID URL SECRET
 register_webhook() {
   curl -fsS -o /dev/null -X POST "http://127.0.0.1:$1/_config/webhooks/$2" \

@@ -24,6 +24,7 @@
 //! | `AUTH_RATE_PER_MINUTE` | `20` | sign-ins/sign-ups per IP and per email each minute (429 above) |
 //! | `BOOKING_RATE_PER_MINUTE` | `120` | bookings per user (or IP when anonymous) each minute |
 //! | `TRUST_FORWARDED_FOR` | `false` | take the client IP from `X-Forwarded-For` (behind our proxy only) |
+//! | `SMTP_URL`, `NATS_URL`, `NOTIFY_*`, `WEBHOOK_*` | | notifications: see `crate::notify::config` |
 
 use anyhow::Context;
 use chrono::Duration;
@@ -58,6 +59,8 @@ pub struct Config {
     pub auth_rate_per_minute: u32,
     pub booking_rate_per_minute: u32,
     pub trust_forwarded_for: bool,
+    /// Mail, webhooks and the bus (`crate::notify::config` lists the variables).
+    pub notify: crate::notify::NotifyConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -172,6 +175,11 @@ impl Config {
             auth_rate_per_minute: vars.get("AUTH_RATE_PER_MINUTE", 20)?,
             booking_rate_per_minute: vars.get("BOOKING_RATE_PER_MINUTE", 120)?,
             trust_forwarded_for: vars.get("TRUST_FORWARDED_FOR", false)?,
+            notify: crate::notify::NotifyConfig::from_vars(
+                |name| (vars.0)(name).filter(|v| !v.trim().is_empty()),
+                |name, default| vars.get(name, default),
+                |name, default| vars.get(name, default),
+            )?,
         })
     }
 
@@ -202,6 +210,7 @@ impl Config {
             auth_rate_per_minute: 1000,
             booking_rate_per_minute: 100_000,
             trust_forwarded_for: false,
+            notify: crate::notify::NotifyConfig::default(),
         }
     }
 }

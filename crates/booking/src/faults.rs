@@ -13,6 +13,8 @@ pub enum CrashPoint {
     BeforeRefund,
     /// An event's cancellation committed (refunds owed); none made yet.
     AfterEventCancelled,
+    /// A notification was sent; its delivery is not yet marked sent.
+    AfterNotificationSent,
 }
 
 /// The armed crash points of a test build; nothing in a real build.

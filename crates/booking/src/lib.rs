@@ -11,6 +11,7 @@ pub mod events;
 pub mod faults;
 pub mod idempotency;
 pub mod jobs;
+pub mod notify;
 pub mod orders;
 pub mod payments;
 pub mod rate_limit;

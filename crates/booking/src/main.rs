@@ -68,14 +68,15 @@ async fn serve() -> anyhow::Result<()> {
     let jobs = state
         .config
         .jobs_enabled
-        .then(|| state.spawn_jobs(jobs_stopped));
+        .then(|| state.spawn_jobs(jobs_stopped.clone()));
+    let notifier = (state.config.notify.enabled).then(|| state.spawn_notifier(jobs_stopped));
     // In-flight requests finish first (30 s at most), then the job round in progress.
     bound
         .serve(build_app(state), slotwise_web::serve::shutdown_signal())
         .await?;
     let _ = stop_jobs.send(true);
-    if let Some(jobs) = jobs {
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(30), jobs).await;
+    for task in [jobs, notifier].into_iter().flatten() {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(30), task).await;
     }
     Ok(())
 }

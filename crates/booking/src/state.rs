@@ -14,6 +14,8 @@ pub struct AppState {
     pub limits: Limits,
     /// Crash points tests arm (`fault-injection`); nothing in real builds.
     pub faults: crate::faults::Faults,
+    /// Mail, webhook and bus handles of the notification jobs.
+    pub notifier: std::sync::Arc<crate::notify::notifier::Notifier>,
 }
 
 impl AppState {
@@ -29,12 +31,14 @@ impl AppState {
             config.stripe_timeout,
         )?;
         let limits = Limits::new(&config);
+        let notifier = crate::notify::notifier::Notifier::new(&config.notify)?.into();
         Ok(Self {
             pool,
             config,
             stripe,
             limits,
             faults: crate::faults::Faults::default(),
+            notifier,
         })
     }
 }

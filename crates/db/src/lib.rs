@@ -11,6 +11,7 @@ pub mod events;
 pub mod idempotency;
 pub mod listings;
 pub mod migrate;
+pub mod notify;
 pub mod orders;
 pub mod payable_rows;
 pub mod pool;

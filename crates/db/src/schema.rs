@@ -321,9 +321,55 @@ diesel::table! {
 }
 
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(deliveries -> outbox (outbox_id));
 diesel::joinable!(professionals -> users (owner_id));
 diesel::joinable!(availability_windows -> professionals (professional_id));
 diesel::joinable!(bookings -> professionals (professional_id));
+
+diesel::table! {
+    outbox (id) {
+        id -> Uuid,
+        topic -> Text,
+        subject_id -> Uuid,
+        owner_id -> Nullable<Uuid>,
+        email -> Nullable<Text>,
+        mail -> Jsonb,
+        payload -> Jsonb,
+        created_at -> Timestamptz,
+        dispatched_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Uuid,
+        owner_id -> Uuid,
+        url -> Text,
+        event_types -> Array<Text>,
+        secret -> Text,
+        description -> Text,
+        consecutive_failures -> Int4,
+        disabled_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> Uuid,
+        outbox_id -> Uuid,
+        channel -> Text,
+        target -> Text,
+        endpoint_id -> Nullable<Uuid>,
+        status -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_status_code -> Nullable<Int4>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+    }
+}
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -346,6 +392,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     listings,
     payouts,
     ticket_moves,
+    outbox,
+    webhook_endpoints,
+    deliveries,
 );
 
 diesel::define_sql_function! {

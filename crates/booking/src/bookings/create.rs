@@ -7,6 +7,8 @@ use super::error::BookingError;
 use super::request::SlotRequest;
 use crate::AppState;
 use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
+use crate::notify::News;
+use crate::payments::Payable;
 use crate::payments::first_phase::{Decided, Decision, TxError};
 use chrono::{Duration, SubsecRound, Utc};
 use slotwise_db::availability::AvailabilityWindow;
@@ -217,5 +219,8 @@ async fn decide(
     };
     let booking = Booking::insert(conn, &new).await?;
     Booking::record_transition(conn, booking.key(), None, booking.status, "booked", source).await?;
+    if booking.status == Status::Confirmed {
+        <Booking as Payable>::announce(conn, booking.key(), News::Confirmed, None).await?;
+    }
     Ok(Ok(BookingView::new(booking, pro.slug)))
 }

@@ -2,10 +2,12 @@
 //! rows are, and whether a late payment can still keep its slot.
 
 use super::BookingView;
+use crate::notify::News;
 use crate::payments::{Held, Payable};
 use crate::stripe::Intent;
 use slotwise_db::availability::AvailabilityWindow;
 use slotwise_db::bookings::{Booking, BookingKey};
+use slotwise_db::notify::announce;
 use slotwise_db::professionals::{Professional, ProfessionalRef};
 use slotwise_db::status::Status;
 use slotwise_db::{AsyncPgConnection, QueryResult};
@@ -73,11 +75,23 @@ impl Payable for Booking {
         reason: &str,
         source: &str,
     ) -> QueryResult<Option<Self>> {
-        Ok(
-            Booking::transition_from(conn, key, from, to, reason, source)
-                .await?
-                .map(|(_, booking)| booking),
-        )
+        let moved = Booking::transition_from(conn, key, from, to, reason, source).await?;
+        if moved.is_some()
+            && let Some(news) = News::on(to)
+        {
+            Self::announce(conn, key, news, None).await?;
+        }
+        Ok(moved.map(|(_, booking)| booking))
+    }
+
+    async fn announce(
+        conn: &mut AsyncPgConnection,
+        key: BookingKey,
+        news: News,
+        amount: Option<i64>,
+    ) -> QueryResult<()> {
+        let topic = news.booking_topic();
+        announce::booking(conn, topic, key.id, key.professional_id, amount).await
     }
 
     /// Kept if its window is still there and nobody took the slot. The

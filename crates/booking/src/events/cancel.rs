@@ -9,6 +9,7 @@ use crate::AppState;
 use crate::payments::Payable;
 use slotwise_db::events::{CANCELLED, Event};
 use slotwise_db::listings::Payout;
+use slotwise_db::notify::announce;
 use slotwise_db::orders::refunds::TicketRefund;
 use slotwise_db::orders::{Order, OrderKey};
 use slotwise_db::status::Status;
@@ -46,6 +47,7 @@ impl AppState {
                 return Ok::<_, DbError>(done);
             }
             Event::cancel(conn, event_id).await?;
+            announce::event_cancelled(conn, event_id).await?;
             // Resales are refunded to their buyers below; their sellers get their
             // own orders refunded instead of a payout.
             Payout::cancel_for_event(conn, event_id).await?;

@@ -9,6 +9,8 @@ use super::stock::{Wanted, hold, sell};
 use super::{OrderView, TicketView};
 use crate::AppState;
 use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
+use crate::notify::News;
+use crate::payments::Payable;
 use crate::payments::first_phase::{Decided, Decision, TxError};
 use chrono::{Duration, SubsecRound, Utc};
 use slotwise_db::events::{CANCELLED, Event};
@@ -133,6 +135,7 @@ impl Decision for OrderDecision<'_> {
             Vec::new()
         } else {
             let issued = sell(conn, &order, &items).await?;
+            <Order as Payable>::announce(conn, order.key(), News::Confirmed, None).await?;
             issued
                 .into_iter()
                 .map(|t| {

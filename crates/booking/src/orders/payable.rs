@@ -4,9 +4,11 @@
 
 use super::OrderView;
 use super::stock::{hold_again, on_transition};
+use crate::notify::News;
 use crate::payments::{Held, Payable};
 use crate::stripe::Intent;
 use slotwise_db::events::{Event, PUBLISHED};
+use slotwise_db::notify::announce;
 use slotwise_db::orders::{Order, OrderKey};
 use slotwise_db::status::Status;
 use slotwise_db::{AsyncPgConnection, QueryResult};
@@ -77,7 +79,20 @@ impl Payable for Order {
             return Ok(None);
         };
         on_transition(conn, &order, before).await?;
+        if let Some(news) = News::on(to) {
+            Self::announce(conn, key, news, None).await?;
+        }
         Ok(Some(order))
+    }
+
+    async fn announce(
+        conn: &mut AsyncPgConnection,
+        key: OrderKey,
+        news: News,
+        amount: Option<i64>,
+    ) -> QueryResult<()> {
+        let topic = news.order_topic();
+        announce::order(conn, topic, key.event_id, key.id, amount).await
     }
 
     /// Kept if its event still takes place and everything it held can be

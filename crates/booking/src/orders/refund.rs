@@ -9,17 +9,20 @@
 use super::TicketView;
 use crate::AppState;
 use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
+use crate::notify::News;
 use crate::payments::first_phase::{Immediate, TxError};
 use chrono::{DateTime, SubsecRound, Utc};
 use poem_openapi::Object;
 use slotwise_db::events::stock::{self, Taken, Units};
 use slotwise_db::listings::Listing;
+use slotwise_db::notify::announce;
 use slotwise_db::orders::moves::{Move, TicketMove};
 use slotwise_db::orders::refunds::{
     TicketRefund, find_ticket, lock_ticket, lock_tickets, set_ticket_status,
 };
 use slotwise_db::orders::tickets::{REFUNDED, TRANSFER_PENDING, Ticket, VALID, VOID};
 use slotwise_db::orders::{Order, OrderKey};
+use slotwise_db::read_committed;
 use slotwise_db::status::Status;
 use slotwise_db::{AsyncPgConnection, DbError};
 use slotwise_web::ApiError;
@@ -375,7 +378,23 @@ impl AppState {
                 ApiError::unavailable("the refund could not be made yet; it will be retried")
             })?;
         let mut conn = self.pool.get().await?;
-        if TicketRefund::record(&mut conn, event_id, id, &made.id).await? {
+        // Recorded together with its announcement to the buyer.
+        let (order, amount) = (refund.order_id, refund.amount_cents);
+        let recorded = read_committed!(conn, async |conn: &mut AsyncPgConnection| {
+            let recorded = TicketRefund::record(conn, event_id, id, &made.id).await?;
+            if recorded {
+                announce::order(
+                    conn,
+                    News::Refunded.order_topic(),
+                    event_id,
+                    order,
+                    Some(amount),
+                )
+                .await?;
+            }
+            Ok::<_, DbError>(recorded)
+        })?;
+        if recorded {
             crate::count_outcome("refunded");
         }
         Ok(TicketRefund::get(&mut conn, event_id, id)

@@ -16,6 +16,7 @@ use chrono::{DateTime, Duration, SubsecRound, Utc};
 use poem_openapi::Object;
 use slotwise_db::events::{Event, PUBLISHED};
 use slotwise_db::listings::{ACTIVE, Listing, Payout, SOLD, WITHDRAWN};
+use slotwise_db::notify::announce;
 use slotwise_db::orders::moves::{Move, TicketMove};
 use slotwise_db::orders::refunds::lock_ticket;
 use slotwise_db::orders::tickets::{Ticket, VALID};
@@ -140,6 +141,7 @@ pub async fn on_transition(
                 created_at: Utc::now(),
             };
             Payout::insert(conn, &payout).await?;
+            announce::listing_sold(conn, order.event_id, listing.id).await?;
         }
         (Status::Pending, to) if released.contains(&to) && listing.locked_by == Some(order.id) => {
             Listing::set_state(

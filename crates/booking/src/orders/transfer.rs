@@ -12,6 +12,7 @@ use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
 use crate::payments::first_phase::{Immediate, TxError};
 use poem_openapi::Object;
 use slotwise_db::listings::Listing;
+use slotwise_db::notify::announce;
 use slotwise_db::orders::moves::{Move, TicketMove};
 use slotwise_db::orders::refunds::lock_ticket;
 use slotwise_db::orders::tickets::{TRANSFER_PENDING, Ticket, VALID};
@@ -116,6 +117,7 @@ impl Immediate for Gift<'_> {
             to: self.to,
         };
         TicketMove::record(conn, &[moved], source).await?;
+        announce::gift(conn, self.event_id, ticket.id, self.giver).await?;
         Ok(Ok(TransferView {
             ticket_id: ticket.id,
             to_email: self.email.to_owned(),

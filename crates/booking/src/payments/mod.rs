@@ -95,7 +95,17 @@ macro_rules! delegate_payable_rows {
             amount: i64,
             reason: &str,
         ) -> slotwise_db::QueryResult<bool> {
-            $ty::record_refund(conn, key, refund_id, amount, reason).await
+            let recorded = $ty::record_refund(conn, key, refund_id, amount, reason).await?;
+            if recorded {
+                <Self as $crate::payments::Payable>::announce(
+                    conn,
+                    key,
+                    $crate::notify::News::Refunded,
+                    Some(amount),
+                )
+                .await?;
+            }
+            Ok(recorded)
         }
 
         async fn lock_expired_holds(
@@ -216,7 +226,8 @@ pub trait Payable: Sized + Send + Sync + 'static {
         amount: i64,
         reason: &str,
     ) -> impl Future<Output = QueryResult<()>> + Send;
-    /// Records the refund Stripe made; true when this call recorded it.
+    /// Records the refund Stripe made (and announces it: run it in a
+    /// transaction); true when this call recorded it.
     fn record_refund(
         conn: &mut AsyncPgConnection,
         key: Self::Key,
@@ -224,6 +235,14 @@ pub trait Payable: Sized + Send + Sync + 'static {
         amount: i64,
         reason: &str,
     ) -> impl Future<Output = QueryResult<bool>> + Send;
+    /// Writes the outbox row of `news` about it, in the caller's transaction
+    /// (`amount`: the money it is about, a refund's).
+    fn announce(
+        conn: &mut AsyncPgConnection,
+        key: Self::Key,
+        news: crate::notify::News,
+        amount: Option<i64>,
+    ) -> impl Future<Output = QueryResult<()>> + Send;
     /// Paid after its hold ran out: why it cannot be kept now (a reason for the
     /// record and one for the refund), or `None` to confirm it after all.
     /// Takes whatever locks the kind's inventory needs.

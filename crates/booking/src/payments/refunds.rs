@@ -4,6 +4,7 @@
 use super::{Applied, Payable};
 use crate::AppState;
 use crate::faults::CrashPoint;
+use slotwise_db::{AsyncPgConnection, read_committed};
 use slotwise_web::ApiError;
 use slotwise_web::metrics::Metric;
 
@@ -36,7 +37,11 @@ impl AppState {
             })?;
         let reason = held.refund_reason.unwrap_or("requested_by_customer");
         let mut conn = self.pool.get().await?;
-        if P::record_refund(&mut conn, key, &refund.id, refund.amount, reason).await? {
+        // Recorded together with its announcement.
+        let recorded = read_committed!(conn, async |conn: &mut AsyncPgConnection| {
+            P::record_refund(conn, key, &refund.id, refund.amount, reason).await
+        })?;
+        if recorded {
             crate::count_outcome("refunded");
         }
         Ok(())

@@ -22,6 +22,11 @@ pub fn stripe_base() -> String {
     std::env::var("TEST_STRIPE_API_BASE").unwrap_or_else(|_| "http://127.0.0.1:8421/".to_owned())
 }
 
+/// The SMTP sink the tests mail to (`scripts/test` starts it).
+pub fn smtp_url() -> String {
+    std::env::var("TEST_SMTP_URL").unwrap_or_else(|_| "smtp://127.0.0.1:2526".to_owned())
+}
+
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let app = spawn_unregistered_app(adjust).await;
     // The emulator delivers every event to every registered endpoint; other
@@ -52,6 +57,10 @@ pub async fn spawn_unregistered_app(adjust: impl FnOnce(&mut Config)) -> TestApp
     let mut config = Config::for_database(&database_url);
     config.pool_size = 20;
     config.stripe_api_base = stripe_base();
+    // The SMTP sink `scripts/test` starts; webhook receivers are local test servers.
+    config.notify.smtp_url = Some(smtp_url());
+    config.notify.allow_private_urls = true;
+    config.notify.retry_base = std::time::Duration::ZERO;
     adjust(&mut config);
     let state = AppState::new(config).expect("state");
     let bound = slotwise_web::serve::bind("127.0.0.1:0")

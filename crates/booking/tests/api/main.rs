@@ -12,6 +12,8 @@ mod hardening;
 mod helpers;
 mod idempotency;
 mod metrics;
+mod notifications;
+mod notify_helpers;
 mod openapi;
 mod payments;
 mod process;

@@ -1,0 +1,33 @@
+//! The delivery loop of one instance: fan out and send until idle, then
+//! wait `NOTIFY_INTERVAL_MS`. Safe with many instances (rows are claimed
+//! `SKIP LOCKED`); a round in progress finishes on shutdown.
+
+use crate::AppState;
+use std::time::Duration;
+
+impl AppState {
+    pub fn spawn_notifier(
+        &self,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) -> tokio::task::JoinHandle<()> {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let pause = state.config.notify.interval.max(Duration::from_millis(10));
+            loop {
+                match state.notify_until_idle().await {
+                    Ok(n) if n > 0 => tracing::debug!(attempted = n, "notifications sent"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "notification round failed"),
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(pause) => {}
+                    _ = stop.changed() => break,
+                }
+                if *stop.borrow() {
+                    break;
+                }
+            }
+            tracing::info!("notification loop stopped");
+        })
+    }
+}
