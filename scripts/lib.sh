@@ -152,12 +152,24 @@ start_smtp_sink() {
   mkdir -p "$dir"
   "$ROOT/.venv/bin/python" "$ROOT/scripts/smtp_sink.py" --port "$port" --dir "$dir" \
     >"$LOCAL/logs/smtp-$port.log" 2>&1 &
-  echo $! >"$LOCAL/smtp-$port.pid"
+  local pid=$!
+  echo "$pid" >"$LOCAL/smtp-$port.pid"
+  # Ours, listening (not another process that had the port already).
   for _ in $(seq 1 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    grep -q "SMTP sink on" "$LOCAL/logs/smtp-$port.log" 2>/dev/null && return 0
     sleep 0.1
   done
   die "the SMTP sink did not start (see .local/logs/smtp-$port.log)"
+}
+
+# The first port from $1 up that nothing listens on.
+free_port() {
+  local port="$1"
+  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    port=$((port + 1))
+  done
+  echo "$port"
 }
 
 stop_smtp_sink() {

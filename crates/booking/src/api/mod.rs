@@ -5,6 +5,7 @@ pub mod availability;
 pub mod bookings;
 pub mod events;
 pub mod listings;
+pub mod notifications;
 pub mod orders;
 pub mod professional_input;
 pub mod professionals;
@@ -26,6 +27,8 @@ pub enum ApiTags {
     Orders,
     /// Stripe webhooks.
     Webhooks,
+    /// Outbound webhook endpoints and delivery status.
+    Notifications,
 }
 
 pub type Api = (
@@ -37,6 +40,7 @@ pub type Api = (
     orders::OrdersApi,
     listings::ListingsApi,
     webhooks::WebhooksApi,
+    notifications::NotificationsApi,
 );
 
 pub fn api() -> Api {
@@ -49,5 +53,6 @@ pub fn api() -> Api {
         orders::OrdersApi,
         listings::ListingsApi,
         webhooks::WebhooksApi,
+        notifications::NotificationsApi,
     )
 }

@@ -22,6 +22,7 @@ pub mod letters;
 pub mod notifier;
 pub mod send;
 pub mod template;
+pub mod views;
 pub mod webhooks;
 pub mod worker;
 

@@ -225,3 +225,34 @@ async fn a_crash_right_after_commit_still_delivers_and_a_resend_is_seen_once() {
     let (organizer_news, _) = app.outbox("event.cancelled").await.remove(0);
     assert!(mail(&organizer_news).is_some(), "and so is the organizer");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_delivering_at_once_send_each_mail_once() {
+    let app = spawn_app_with(|_| {}).await;
+    let other =
+        slotwise_booking::AppState::new(app.state.config.clone()).expect("a second instance");
+    let client = app.user("client").await;
+    let pro = app.pro(0).await;
+    for i in 0..20 {
+        let start = tomorrow_at(8) + chrono::Duration::minutes(30 * i);
+        let (status, _) = app
+            .booked(Some(&client), &format!("k{i}"), &pro.id, start, 30)
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (a, b) = tokio::join!(app.state.notify_until_idle(), other.notify_until_idle());
+    assert_eq!(
+        a.expect("first") + b.expect("second"),
+        20,
+        "each delivery attempted by one of them"
+    );
+    for (id, _) in app.outbox("booking.confirmed").await {
+        assert!(mail(&id).is_some(), "{id} mailed");
+        assert_eq!(duplicates(&id), 0, "{id} mailed once");
+    }
+    assert_eq!(
+        app.count_rows("deliveries WHERE status = 'sent' AND attempts = 1")
+            .await,
+        20
+    );
+}

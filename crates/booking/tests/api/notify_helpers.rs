@@ -48,3 +48,108 @@ impl TestApp {
             .expect("notifications delivered")
     }
 }
+
+/// One request a [`Receiver`] got, and what it answered.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub signature: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub body: String,
+    pub answered: u16,
+}
+
+/// A real local HTTP receiver of webhooks: answers the scripted statuses in
+/// turn, then 200, and records every request.
+pub struct Receiver {
+    pub url: String,
+    pub hits: std::sync::Arc<std::sync::Mutex<Vec<Hit>>>,
+}
+
+impl Receiver {
+    pub async fn start(script: Vec<u16>) -> Receiver {
+        use std::sync::{Arc, Mutex};
+        let hits: Arc<Mutex<Vec<Hit>>> = Arc::default();
+        let script = Arc::new(Mutex::new(std::collections::VecDeque::from(script)));
+        let recorded = hits.clone();
+        let endpoint = poem::endpoint::make(move |req: poem::Request| {
+            let (hits, script) = (recorded.clone(), script.clone());
+            async move {
+                let header = |name: &str| {
+                    (req.headers().get(name))
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                let (signature, event_id, event_type) = (
+                    header("Slotwise-Signature"),
+                    header("Slotwise-Event-Id"),
+                    header("Slotwise-Event-Type"),
+                );
+                let body = req.into_body().into_string().await.unwrap_or_default();
+                let answered = script.lock().expect("script").pop_front().unwrap_or(200);
+                hits.lock().expect("hits").push(Hit {
+                    signature,
+                    event_id,
+                    event_type,
+                    body,
+                    answered,
+                });
+                poem::http::StatusCode::from_u16(answered).expect("status")
+            }
+        });
+        let bound = slotwise_web::serve::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}/hook", bound.addr);
+        tokio::spawn(bound.serve(endpoint, std::future::pending()));
+        Receiver { url, hits }
+    }
+
+    pub fn hits(&self) -> Vec<Hit> {
+        self.hits.lock().expect("hits").clone()
+    }
+}
+
+/// Checks a `Slotwise-Signature` as a receiver would (README: "Verifying webhooks").
+pub fn verify(secret: &str, header: &str, body: &str) -> bool {
+    use hmac::{Hmac, Mac};
+    let mut t = None;
+    let mut v1 = None;
+    for part in header.split(',') {
+        match part.split_once('=') {
+            Some(("t", value)) => t = Some(value),
+            Some(("v1", value)) => v1 = Some(value),
+            _ => {}
+        }
+    }
+    let (Some(t), Some(v1)) = (t, v1) else {
+        return false;
+    };
+    let fresh = t
+        .parse::<i64>()
+        .is_ok_and(|t| (chrono::Utc::now().timestamp() - t).abs() < 300);
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("key");
+    mac.update(format!("{t}.{body}").as_bytes());
+    fresh && hex::decode(v1).is_ok_and(|sig| mac.verify_slice(&sig).is_ok())
+}
+
+impl TestApp {
+    /// `POST /webhook-endpoints` as `token`: status and body.
+    pub async fn add_endpoint(
+        &self,
+        token: &str,
+        url: &str,
+        types: &[&str],
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        let res = self
+            .http
+            .post(self.url("/webhook-endpoints"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "url": url, "event_types": types }))
+            .send()
+            .await
+            .expect("add endpoint");
+        crate::helpers::status_and_json(res).await
+    }
+}

@@ -84,6 +84,18 @@ impl Endpoint {
         Ok(n > 0)
     }
 
+    /// Enabled again, its failure count cleared.
+    pub async fn enable(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
+        diesel::update(webhook_endpoints::table.find(id))
+            .set((
+                webhook_endpoints::disabled_at.eq(None::<DateTime<Utc>>),
+                webhook_endpoints::consecutive_failures.eq(0),
+            ))
+            .execute(conn)
+            .await
+            .map(drop)
+    }
+
     /// A delivery reached it: its failure count starts again.
     pub async fn record_success(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
         diesel::update(
