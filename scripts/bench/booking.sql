@@ -14,9 +14,21 @@ SELECT count(*) AS taken FROM (SELECT 1 FROM bookings WHERE professional_id = :p
 WITH booked AS (
   INSERT INTO bookings (id, professional_id, start_time, end_time, duration_minutes, price_cents, currency, status, created_at, updated_at)
     VALUES (gen_random_uuid(), :pro::uuid, to_timestamp(:t0), to_timestamp(:t0 + 1800), 30, 0, 'usd', 'confirmed', now(), now())
-    ON CONFLICT DO NOTHING RETURNING id, professional_id)
-INSERT INTO booking_transitions (booking_id, professional_id, from_status, to_status, reason, source)
-  SELECT id, professional_id, NULL, 'confirmed', 'booked', 'pgbench' FROM booked;
+    ON CONFLICT DO NOTHING RETURNING *),
+moved AS (
+  INSERT INTO booking_transitions (booking_id, professional_id, from_status, to_status, reason, source)
+  SELECT id, professional_id, NULL, 'confirmed', 'booked', 'pgbench' FROM booked)
+-- Its outbox row (issue 13), as the service writes it: the news of the change, in its transaction.
+INSERT INTO outbox (id, topic, subject_id, owner_id, email, mail, payload)
+  SELECT gen_random_uuid(), 'booking.confirmed', b.id, p.owner_id, u.email,
+    jsonb_build_object('name', u.name),
+    jsonb_build_object('booking', jsonb_build_object(
+        'id', b.id, 'status', b.status, 'start_time', b.start_time, 'end_time', b.end_time,
+        'duration_minutes', b.duration_minutes, 'price_cents', b.price_cents, 'currency', b.currency),
+      'professional', jsonb_build_object('id', p.id, 'slug', p.slug, 'name', p.name,
+        'category', p.category, 'lat', p.lat, 'long', p.long, 'timezone', p.timezone),
+      'amount_cents', NULL::int8)
+  FROM booked b JOIN professionals p ON p.id = b.professional_id LEFT JOIN users u ON u.id = b.client_id;
 \endif
 INSERT INTO idempotency_keys (scope, key, fingerprint, request_method, request_path, request_body, recovery_point, response_status, response_body, created_at, expires_at)
   VALUES ('anonymous:/bookings', 'pgb-' || :client_id || '-' || :k, '\x0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef', 'POST', '/bookings',

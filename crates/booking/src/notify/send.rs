@@ -62,7 +62,17 @@ impl AppState {
         Ok(count)
     }
 
-    /// Dispatch and send until nothing is left to do now (tests, and the loop).
+    /// One round of the loop: fan out, then send. True when either had a
+    /// full batch (more is waiting: go again at once); otherwise the loop
+    /// pauses, so a busy service pays for one round per interval, not a
+    /// round per row.
+    pub async fn notify_round(&self) -> Result<bool, ApiError> {
+        let dispatched = self.dispatch_once().await?;
+        let sent = self.send_once().await?;
+        Ok(dispatched >= super::dispatch::BATCH as usize || sent >= BATCH as usize)
+    }
+
+    /// Dispatch and send until nothing is left to do now (tests, scripts).
     pub async fn notify_until_idle(&self) -> Result<usize, ApiError> {
         let mut total = 0;
         loop {

@@ -1,5 +1,5 @@
-//! The delivery loop of one instance: fan out and send until idle, then
-//! wait `NOTIFY_INTERVAL_MS`. Safe with many instances (rows are claimed
+//! The delivery loop of one instance: fan out and send, again at once while
+//! batches come full, else after `NOTIFY_INTERVAL_MS`. Safe with many instances (rows are claimed
 //! `SKIP LOCKED`); a round in progress finishes on shutdown.
 
 use crate::AppState;
@@ -14,10 +14,12 @@ impl AppState {
         tokio::spawn(async move {
             let pause = state.config.notify.interval.max(Duration::from_millis(10));
             loop {
-                match state.notify_until_idle().await {
-                    Ok(n) if n > 0 => tracing::debug!(attempted = n, "notifications sent"),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "notification round failed"),
+                let more = state.notify_round().await.unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "notification round failed");
+                    false
+                });
+                if more && !*stop.borrow() {
+                    continue;
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(pause) => {}

@@ -6,7 +6,6 @@
 //! instances never send one at the same time, and a sender that dies
 //! mid-send leaves the row to be sent again when its lease ends.
 
-use super::OutboxRow;
 use crate::schema::{deliveries, outbox};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -98,18 +97,27 @@ pub async fn mark_dispatched(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> Quer
         .map(drop)
 }
 
+/// What fan-out reads of an outbox row: who hears of it (not what it says).
+#[derive(Debug, Clone, Queryable)]
+pub struct Undispatched {
+    pub id: Uuid,
+    pub topic: String,
+    pub owner_id: Option<Uuid>,
+    pub email: Option<String>,
+}
+
 /// Outbox rows not yet fanned out, oldest first, locked for this worker.
 pub async fn claim_undispatched(
     conn: &mut AsyncPgConnection,
     limit: i64,
-) -> QueryResult<Vec<OutboxRow>> {
+) -> QueryResult<Vec<Undispatched>> {
     outbox::table
         .filter(outbox::dispatched_at.is_null())
         .order(outbox::created_at)
         .limit(limit)
         .for_update()
         .skip_locked()
-        .select(OutboxRow::as_select())
+        .select((outbox::id, outbox::topic, outbox::owner_id, outbox::email))
         .load(conn)
         .await
 }
