@@ -103,11 +103,15 @@ ensure_python_venv() {
 
 # PyYAML (pinned) in .venv, for scripts/check_compose.py.
 PYYAML_VERSION=6.0.2
-ensure_pyyaml() {
+ensure_pyyaml() { ensure_pip_package yaml PyYAML "$PYYAML_VERSION"; }
+
+# ensure_pip_package MODULE PACKAGE VERSION: PACKAGE==VERSION in .venv unless MODULE has it.
+ensure_pip_package() {
+  local module="$1" package="$2" version="$3"
   ensure_venv
-  if ! "$ROOT/.venv/bin/python" -c "import yaml, sys; sys.exit(yaml.__version__ != '$PYYAML_VERSION')" 2>/dev/null; then
-    log "installing PyYAML $PYYAML_VERSION into .venv"
-    "$ROOT/.venv/bin/pip" install -q --disable-pip-version-check "PyYAML==$PYYAML_VERSION"
+  if ! "$ROOT/.venv/bin/python" -c "import $module, sys; sys.exit($module.__version__ != '$version')" 2>/dev/null; then
+    log "installing $package $version into .venv"
+    "$ROOT/.venv/bin/pip" install -q --disable-pip-version-check "$package==$version"
   fi
 }
 
@@ -136,13 +140,7 @@ stop_stripe_emulator() {
 
 # The local SMTP sink (aiosmtpd from PyPI, pinned) in the same venv.
 AIOSMTPD_VERSION=1.4.6
-ensure_aiosmtpd() {
-  ensure_venv
-  if ! "$ROOT/.venv/bin/python" -c "import aiosmtpd, sys; sys.exit(aiosmtpd.__version__ != '$AIOSMTPD_VERSION')" 2>/dev/null; then
-    log "installing aiosmtpd $AIOSMTPD_VERSION into .venv"
-    "$ROOT/.venv/bin/pip" install -q --disable-pip-version-check "aiosmtpd==$AIOSMTPD_VERSION"
-  fi
-}
+ensure_aiosmtpd() { ensure_pip_package aiosmtpd aiosmtpd "$AIOSMTPD_VERSION"; }
 
 # Starts the SMTP sink on 127.0.0.1:$1, storing each message under $2 as a .eml file.
 start_smtp_sink() {

@@ -3,10 +3,8 @@
 
 use crate::event_helpers::{ga_event, tier_id};
 use crate::helpers::{spawn_app_with, status_and_json, tomorrow_at};
-use crate::notify_helpers::{duplicates, mail};
+use crate::notify_helpers::{duplicates, mail, received};
 use icalendar::{Calendar, Component};
-use mail_parser::MessageParser;
-use mail_parser::MimeHeaders;
 use reqwest::StatusCode;
 use serde_json::json;
 use slotwise_booking::faults::CrashPoint;
@@ -30,37 +28,20 @@ async fn a_confirmed_booking_mails_its_client_once_with_a_calendar_invite() {
     let (id, to) = &rows[0];
     assert!(mail(id).is_none(), "nothing is sent before the job runs");
     app.deliver().await;
-    let raw = mail(id).expect("the confirmation reached the SMTP sink");
-    let message = MessageParser::default()
-        .parse(&raw)
-        .expect("a MIME message");
-    assert_eq!(
-        message
-            .to()
-            .and_then(|a| a.first())
-            .and_then(|a| a.address()),
-        Some(to.as_str())
+    let got = received(id).expect("the confirmation reached the SMTP sink");
+    assert_eq!(&got.to, to);
+    assert!(
+        got.subject.starts_with("Booking confirmed: Ama"),
+        "{}",
+        got.subject
     );
     assert!(
-        message
-            .subject()
-            .expect("subject")
-            .starts_with("Booking confirmed: Ama")
+        got.text.contains(booking["id"].as_str().expect("id")),
+        "{}",
+        got.text
     );
-    let text = message.body_text(0).expect("a text part");
-    assert!(text.contains(booking["id"].as_str().expect("id")), "{text}");
-    assert!(
-        message
-            .body_html(0)
-            .expect("an HTML part")
-            .contains("<table")
-    );
-
-    let ics = (message.attachments())
-        .find(|a| a.attachment_name() == Some("invite.ics"))
-        .expect("an .ics invite");
-    let calendar: Calendar = std::str::from_utf8(ics.contents())
-        .expect("utf-8")
+    assert!(got.html.contains("<table"), "an HTML part");
+    let calendar: Calendar = (got.ics.expect("an .ics invite"))
         .parse()
         .expect("the invite parses as iCalendar");
     assert_eq!(calendar.property_value("METHOD"), Some("REQUEST"));
@@ -173,9 +154,7 @@ async fn a_crash_right_after_commit_still_delivers_and_a_resend_is_seen_once() {
         1,
         "sent again after the crash (at least once)..."
     );
-    let raw = mail(&confirmed).expect("mail");
-    let message = MessageParser::default().parse(&raw).expect("mime");
-    let text = message.body_text(0).expect("text");
+    let text = received(&confirmed).expect("mail").text;
     for ticket in order["tickets"].as_array().expect("tickets") {
         let code = ticket["code"].as_str().expect("code");
         assert!(
@@ -207,20 +186,12 @@ async fn a_crash_right_after_commit_still_delivers_and_a_resend_is_seen_once() {
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     app.deliver().await;
     let (cancelled, to) = app.outbox("order.cancelled").await.remove(0);
-    let raw = mail(&cancelled).expect("the buyer is told although the process died");
-    let message = MessageParser::default().parse(&raw).expect("mime");
-    assert_eq!(
-        message
-            .to()
-            .and_then(|a| a.first())
-            .and_then(|a| a.address()),
-        Some(to.as_str())
-    );
+    let got = received(&cancelled).expect("the buyer is told although the process died");
+    assert_eq!(got.to, to);
     assert!(
-        message
-            .subject()
-            .expect("subject")
-            .starts_with("Order cancelled")
+        got.subject.starts_with("Order cancelled"),
+        "{}",
+        got.subject
     );
     let (organizer_news, _) = app.outbox("event.cancelled").await.remove(0);
     assert!(mail(&organizer_news).is_some(), "and so is the organizer");

@@ -15,6 +15,47 @@ pub fn mail(id: &str) -> Option<Vec<u8>> {
     std::fs::read(mail_dir().join(format!("{id}@slotwise.dev.eml"))).ok()
 }
 
+/// A stored mail, parsed: what the tests look at.
+pub struct Received {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// The `invite.ics` attachment, if any.
+    pub ics: Option<String>,
+}
+
+/// The mail about outbox row `id`, parsed; `None` until the sink has it.
+pub fn received(id: &str) -> Option<Received> {
+    use mail_parser::MimeHeaders;
+    let raw = mail(id)?;
+    let message = mail_parser::MessageParser::default()
+        .parse(&raw)
+        .expect("a MIME message");
+    let to = (message
+        .to()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address()))
+    .unwrap_or_default()
+    .to_owned();
+    let ics = (message.attachments())
+        .find(|a| a.attachment_name() == Some("invite.ics"))
+        .map(|a| String::from_utf8(a.contents().to_vec()).expect("utf-8"));
+    Some(Received {
+        to,
+        subject: message.subject().unwrap_or_default().to_owned(),
+        text: message
+            .body_text(0)
+            .map(|t| t.into_owned())
+            .unwrap_or_default(),
+        html: message
+            .body_html(0)
+            .map(|t| t.into_owned())
+            .unwrap_or_default(),
+        ics,
+    })
+}
+
 /// How many further copies of that mail reached the sink (and were dropped by its Message-ID).
 pub fn duplicates(id: &str) -> usize {
     let log = std::fs::read_to_string(mail_dir().join("duplicates.log")).unwrap_or_default();
