@@ -10,7 +10,7 @@
 //! | `NOTIFY_INTERVAL_MS` | `200` | pause between delivery rounds when there was nothing to do |
 //! | `NOTIFY_MAX_ATTEMPTS` | `10` | tries before a delivery is dead (listed, retried by an admin) |
 //! | `NOTIFY_RETRY_BASE_MS` | `2000` | first retry's delay; doubling, capped at an hour, jittered |
-//! | `NOTIFY_LEASE_SECS` | `60` | a claimed delivery is not claimed again for this long |
+//! | `NOTIFY_LEASE_SECS` | `60` | a claimed delivery is not claimed again for this long (at least 30; no send of a round starts after half of it) |
 //! | `WEBHOOK_TIMEOUT_SECS` | `5` | per delivery |
 //! | `WEBHOOK_DISABLE_AFTER` | `15` | consecutive failed deliveries that disable an endpoint |
 //! | `WEBHOOK_ALLOW_PRIVATE_URLS` | `false` | allow endpoints on loopback or private addresses (development only) |
@@ -73,7 +73,7 @@ impl NotifyConfig {
             interval: Duration::from_millis(number("NOTIFY_INTERVAL_MS", 200)?),
             max_attempts: whole("NOTIFY_MAX_ATTEMPTS", d.max_attempts)?,
             retry_base: Duration::from_millis(number("NOTIFY_RETRY_BASE_MS", 2000)?),
-            lease: Duration::from_secs(number("NOTIFY_LEASE_SECS", 60)?),
+            lease: Duration::from_secs(number("NOTIFY_LEASE_SECS", 60)?.max(30)),
             webhook_timeout: Duration::from_secs(number("WEBHOOK_TIMEOUT_SECS", 5)?.max(1)),
             webhook_disable_after: whole("WEBHOOK_DISABLE_AFTER", d.webhook_disable_after)?,
             allow_private_urls: flag("WEBHOOK_ALLOW_PRIVATE_URLS", false)?,

@@ -16,6 +16,7 @@ use slotwise_web::ApiError;
 use slotwise_web::metrics::Metric;
 use std::time::Duration;
 
+/// Deliveries claimed per round.
 const BATCH: i64 = 200;
 /// Deliveries in flight at once per instance.
 const CONCURRENCY: usize = 32;
@@ -51,7 +52,17 @@ impl AppState {
             deliveries::claim_due(&mut conn, BATCH, self.config.notify.lease).await?
         };
         let count = due.len();
+        // No send starts after half the lease: one started before then ends
+        // (timeouts: 10 s SMTP, 5 s webhook) inside the lease (at least 30 s
+        // from the environment), so no other instance claims it meanwhile.
+        // What is left is sent once its lease runs out.
+        // (A zero lease, in tests that crash the sender, sets no deadline.)
+        let lease = self.config.notify.lease;
+        let deadline = (!lease.is_zero()).then(|| std::time::Instant::now() + lease / 2);
         let results: Vec<Result<(), ApiError>> = futures::stream::iter(due)
+            .filter(move |_| {
+                std::future::ready(deadline.is_none_or(|d| std::time::Instant::now() < d))
+            })
             .map(|d| self.send_one(d))
             .buffer_unordered(CONCURRENCY)
             .collect()
