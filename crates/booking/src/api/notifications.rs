@@ -163,9 +163,9 @@ impl NotificationsApi {
     ) -> Result<Json<EndpointView>, Problems<{ UNAUTHORIZED | NOT_FOUND | UNAVAILABLE }>> {
         let user = state.authenticate(&auth).await?;
         let mut conn = state.pool.get().await?;
-        owned(&mut conn, id.0, user.id).await?;
-        Endpoint::enable(&mut conn, id.0).await?;
-        let endpoint = owned(&mut conn, id.0, user.id).await?;
+        let endpoint = Endpoint::enable_owned(&mut conn, id.0, user.id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("webhook endpoint"))?;
         Ok(Json(EndpointView::new(endpoint, false)))
     }
 

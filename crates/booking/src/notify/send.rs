@@ -42,6 +42,24 @@ struct Outcome {
     permanent: bool,
 }
 
+impl Outcome {
+    fn sent(status: Option<i32>) -> Self {
+        Outcome {
+            status,
+            error: None,
+            permanent: false,
+        }
+    }
+
+    fn failed(error: String, permanent: bool) -> Self {
+        Outcome {
+            status: None,
+            error: Some(error),
+            permanent,
+        }
+    }
+}
+
 impl AppState {
     /// Sends up to one batch of due deliveries; how many were attempted.
     pub async fn send_once(&self) -> Result<usize, ApiError> {
@@ -78,17 +96,21 @@ impl AppState {
     /// pauses, so a busy service pays for one round per interval, not a
     /// round per row.
     pub async fn notify_round(&self) -> Result<bool, ApiError> {
-        let dispatched = self.dispatch_once().await?;
-        let sent = self.send_once().await?;
+        let (dispatched, sent) = self.fan_out_and_send().await?;
         Ok(dispatched >= super::dispatch::BATCH as usize || sent >= BATCH as usize)
+    }
+
+    /// How many outbox rows were fanned out and deliveries attempted.
+    async fn fan_out_and_send(&self) -> Result<(usize, usize), ApiError> {
+        let dispatched = self.dispatch_once().await?;
+        Ok((dispatched, self.send_once().await?))
     }
 
     /// Dispatch and send until nothing is left to do now (tests, scripts).
     pub async fn notify_until_idle(&self) -> Result<usize, ApiError> {
         let mut total = 0;
         loop {
-            let dispatched = self.dispatch_once().await?;
-            let sent = self.send_once().await?;
+            let (dispatched, sent) = self.fan_out_and_send().await?;
             total += sent;
             if dispatched == 0 && sent == 0 {
                 return Ok(total);
@@ -135,11 +157,7 @@ impl AppState {
 
     async fn attempt(&self, due: &Due) -> Outcome {
         let notifier = &self.notifier;
-        let failed = |error: String, permanent: bool| Outcome {
-            status: None,
-            error: Some(error),
-            permanent,
-        };
+        let failed = Outcome::failed;
         match due.channel.as_str() {
             EMAIL => {
                 let Some(mailer) = &notifier.mailer else {
@@ -157,11 +175,7 @@ impl AppState {
                 match message {
                     Err(e) => failed(e, true),
                     Ok(message) => match mailer.send(message).await {
-                        Ok(()) => Outcome {
-                            status: None,
-                            error: None,
-                            permanent: false,
-                        },
+                        Ok(()) => Outcome::sent(None),
                         Err(e) => failed(e.message, e.permanent),
                     },
                 }
@@ -192,11 +206,7 @@ impl AppState {
                 };
                 let body = envelope(due.outbox_id, &due.topic, due.occurred_at, &due.payload);
                 match bus.publish(&due.target, due.outbox_id, body).await {
-                    Ok(()) => Outcome {
-                        status: None,
-                        error: None,
-                        permanent: false,
-                    },
+                    Ok(()) => Outcome::sent(None),
                     Err(e) => failed(e, false),
                 }
             }

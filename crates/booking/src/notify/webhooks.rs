@@ -137,12 +137,6 @@ pub struct Attempted {
     pub error: Option<String>,
 }
 
-impl Attempted {
-    pub fn delivered(&self) -> bool {
-        self.error.is_none()
-    }
-}
-
 /// Where one delivery goes and what it is.
 pub struct Target<'a> {
     pub url: &'a str,

@@ -84,16 +84,26 @@ impl Endpoint {
         Ok(n > 0)
     }
 
-    /// Enabled again, its failure count cleared.
-    pub async fn enable(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
-        diesel::update(webhook_endpoints::table.find(id))
-            .set((
-                webhook_endpoints::disabled_at.eq(None::<DateTime<Utc>>),
-                webhook_endpoints::consecutive_failures.eq(0),
-            ))
-            .execute(conn)
-            .await
-            .map(drop)
+    /// The owner's endpoint enabled again, its failure count cleared; `None`
+    /// for anyone else's.
+    pub async fn enable_owned(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+        owner: Uuid,
+    ) -> QueryResult<Option<Endpoint>> {
+        diesel::update(
+            webhook_endpoints::table
+                .filter(webhook_endpoints::id.eq(id))
+                .filter(webhook_endpoints::owner_id.eq(owner)),
+        )
+        .set((
+            webhook_endpoints::disabled_at.eq(None::<DateTime<Utc>>),
+            webhook_endpoints::consecutive_failures.eq(0),
+        ))
+        .returning(Endpoint::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
     }
 
     /// A delivery reached it: its failure count starts again.
