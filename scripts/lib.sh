@@ -202,3 +202,33 @@ register_webhook() {
     -d "events[]=payment_intent.succeeded" -d "events[]=payment_intent.payment_failed" \
     -d "events[]=payment_intent.canceled" -d "events[]=charge.refunded"
 }
+
+# Node.js and npm (Debian's when missing): they build the web app in ui/.
+ensure_node() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    apt_install nodejs npm
+  fi
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]')
+  [ "$major" -ge 18 ] || die "the web app needs Node.js 18 or newer (found $(node --version))"
+}
+
+# Builds ui/ into ui/dist/ from its lockfile: API types regenerated from
+# openapi/*.json, type-checked, bundled. npm ci runs only when the lockfile changed.
+build_ui() {
+  ensure_node
+  local stamp="$ROOT/ui/node_modules/.slotwise-lock"
+  if ! cmp -s "$ROOT/ui/package-lock.json" "$stamp" 2>/dev/null; then
+    log "installing the web app's packages (npm ci)"
+    (cd "$ROOT/ui" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$ROOT/ui/package-lock.json" "$stamp"
+  fi
+  log "building the web app"
+  (cd "$ROOT/ui" && npm run --silent build)
+}
+
+# Debian's Chromium and its driver, for the browser tests.
+ensure_chromium() {
+  command -v chromium >/dev/null && command -v chromedriver >/dev/null && return 0
+  apt_install chromium chromium-driver
+}

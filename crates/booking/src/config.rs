@@ -25,6 +25,7 @@
 //! | `BOOKING_RATE_PER_MINUTE` | `120` | bookings per user (or IP when anonymous) each minute |
 //! | `TRUST_FORWARDED_FOR` | `false` | take the client IP from `X-Forwarded-For` (behind our proxy only) |
 //! | `SMTP_URL`, `NATS_URL`, `NOTIFY_*`, `WEBHOOK_*` | | notifications: see `crate::notify::config` |
+//! | `UI_DIR`, `PUBLIC_SEARCH_URL`, `STRIPE_PUBLISHABLE_KEY`, `STRIPE_JS_URL` | | the web app: see `crate::ui` |
 
 use anyhow::Context;
 use chrono::Duration;
@@ -61,6 +62,8 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// Mail, webhooks and the bus (`crate::notify::config` lists the variables).
     pub notify: crate::notify::NotifyConfig,
+    /// The web app at `/` (`crate::ui` lists its variables).
+    pub ui: crate::ui::UiConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -137,8 +140,15 @@ impl Config {
                 anyhow::bail!("SLOTWISE_ENV must be `development` or `production`, not {other:?}")
             }
         };
+        let stripe_api_base = vars.get("STRIPE_API_BASE", "https://api.stripe.com/".to_owned())?;
+        let ui = crate::ui::UiConfig::from_lookup(
+            &vars.0,
+            &stripe_api_base,
+            environment == Environment::Development,
+        );
         Ok(Self {
             environment,
+            ui,
             statement_timeout: std::time::Duration::from_millis(vars.get(
                 "DATABASE_STATEMENT_TIMEOUT_MS",
                 slotwise_db::pool::DEFAULT_STATEMENT_TIMEOUT.as_millis() as u64,
@@ -160,7 +170,7 @@ impl Config {
                 environment,
                 DEV_STRIPE_WEBHOOK_SECRET,
             )?,
-            stripe_api_base: vars.get("STRIPE_API_BASE", "https://api.stripe.com/".to_owned())?,
+            stripe_api_base,
             stripe_timeout: std::time::Duration::from_secs(vars.get("STRIPE_TIMEOUT_SECS", 10)?),
             late_cancel_refund_percent: vars
                 .get("LATE_CANCEL_REFUND_PERCENT", 50i64)?
@@ -211,6 +221,7 @@ impl Config {
             booking_rate_per_minute: 100_000,
             trust_forwarded_for: false,
             notify: crate::notify::NotifyConfig::default(),
+            ui: crate::ui::UiConfig::off(),
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod payments;
 pub mod rate_limit;
 pub mod state;
 pub mod stripe;
+pub mod ui;
 
 use poem::Endpoint;
 use poem_openapi::OpenApiService;
@@ -41,5 +42,8 @@ pub fn openapi_service() -> OpenApiService<api::Api, ()> {
 /// The whole service as one endpoint; `main` serves it and tests spawn it.
 pub fn build_app(state: AppState) -> impl Endpoint {
     let hardening = state.config.hardening.clone();
-    slotwise_web::app::build(openapi_service(), &hardening, state.pool.clone(), state)
+    let ui = state.config.ui.clone();
+    let api = slotwise_web::app::build(openapi_service(), &hardening, state.pool.clone(), state);
+    // The app's files get the same security headers as the API's answers.
+    hardening.security_headers(ui::around(api, ui))
 }

@@ -51,6 +51,12 @@ pub struct SeatMap {
     pub items: Vec<SeatView>,
 }
 
+#[derive(Debug, Object)]
+pub struct OrganizedEvents {
+    /// Upcoming ones soonest first, then past ones; at most 100.
+    pub items: Vec<EventView>,
+}
+
 fn etag(e: &EventView) -> String {
     format!("\"{}\"", e.version)
 }
@@ -93,6 +99,24 @@ impl EventsApi {
             tag,
             answer.replayed.then(|| "true".to_owned()),
         ))
+    }
+
+    /// The events you organize, each with its sales (every tier's `sold`,
+    /// `held`, `available`; a seated event's counts).
+    #[oai(path = "/events", method = "get")]
+    async fn organized(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+    ) -> Result<Json<OrganizedEvents>, Problems<{ UNAUTHORIZED | UNAVAILABLE }>> {
+        let user = state.authenticate(&auth).await?;
+        let mut conn = state.pool.get().await?;
+        let events = Event::of_organizer(&mut conn, user.id, 100).await?;
+        let mut items = Vec::with_capacity(events.len());
+        for event in events {
+            items.push(EventView::load(&mut conn, event).await?);
+        }
+        Ok(Json(OrganizedEvents { items }))
     }
 
     /// One event by id or slug, with each tier's `capacity, sold, held,

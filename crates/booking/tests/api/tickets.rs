@@ -435,3 +435,34 @@ async fn the_demo_events_load_once_with_a_nearly_sold_out_vip_tier_and_a_seat_ma
     assert_eq!(play["seating"]["total"], 40);
     assert_eq!(app.seat_statuses(&play).await.len(), 40);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organizer_lists_only_their_own_events_with_their_sales() {
+    let app = spawn_app().await;
+    let organizer = app.user("client").await;
+    let other = app.user("client").await;
+    let event = ga_event(&app, &organizer, 10, 1000).await;
+    ga_event(&app, &other, 5, 500).await;
+    let (status, order) = app
+        .order(
+            &other,
+            "two",
+            &event,
+            json!({ "items": [{ "tier_id": tier_id(&event, 0), "quantity": 2 }] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+
+    let (status, mine) = app.get_json(&organizer, "/events").await;
+    assert_eq!(status, StatusCode::OK, "{mine}");
+    let items = mine["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "only the caller's events: {mine}");
+    assert_eq!(items[0]["id"], event["id"]);
+    assert_eq!(
+        items[0]["tiers"][0]["held"], 2,
+        "with what is held and sold"
+    );
+
+    let anonymous = app.http.get(app.url("/events")).send().await.expect("send");
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+}

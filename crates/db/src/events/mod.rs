@@ -171,6 +171,26 @@ impl Event {
         .optional()
     }
 
+    /// The events `organizer_id` organizes, the next first (then the latest
+    /// past ones), at most `limit`.
+    pub async fn of_organizer(
+        conn: &mut AsyncPgConnection,
+        organizer_id: Uuid,
+        limit: i64,
+    ) -> QueryResult<Vec<Event>> {
+        events::table
+            .filter(events::organizer_id.eq(organizer_id))
+            .select(Event::as_select())
+            .order((
+                diesel::dsl::sql::<diesel::sql_types::Bool>("starts_at < now()"),
+                events::starts_at.asc(),
+                events::id.asc(),
+            ))
+            .limit(limit)
+            .load(conn)
+            .await
+    }
+
     /// The event, its key share-locked until the end of the caller's
     /// transaction (as an order's foreign key would): its cancellation, which
     /// locks it for update, waits for orders in progress, and an order waits
