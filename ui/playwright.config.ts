@@ -9,7 +9,8 @@ export default defineConfig({
   workers: Number(process.env.UI_TEST_WORKERS ?? 2),
   retries: 0,
   reporter: [["list"]],
-  outputDir: "test-results",
+  // Runs building into their own UI_OUT keep their own results too.
+  outputDir: process.env.UI_OUT ? `test-results-${process.env.UI_OUT}` : "test-results",
   use: {
     baseURL: process.env.BASE_URL ?? "http://127.0.0.1:3000",
     viewport: { width: 1280, height: 800 },

@@ -69,6 +69,12 @@ export function explain(problem: Problem): string {
       return "That slot was just taken by someone else. Please pick another time.";
     case "outside_availability":
       return "The professional is not available at that time. Please pick one of the free slots.";
+    case "too_many_unpaid_holds":
+      return "You have too many bookings waiting for payment. Pay or cancel one in My bookings first.";
+    case "booking_started":
+      return "This booking has already started, so it can no longer be cancelled here. Please contact the professional.";
+    case "booking_not_cancellable":
+      return "This booking can no longer be cancelled.";
     case "sold_out":
       return problem.available
         ? `Sold out: only ${problem.available} left in that tier. Choose fewer tickets.`

@@ -1,7 +1,7 @@
 // What every browser test shares: new users, the accessibility check, the
 // screenshots for docs/, and a look at the database the services use.
 import AxeBuilder from "@axe-core/playwright";
-import { expect, type Page, test as base } from "@playwright/test";
+import { type APIRequestContext, expect, type Page, test as base } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 
@@ -65,4 +65,61 @@ export function sql(query: string): string {
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error("DATABASE_URL is not set (run through scripts/test-ui)");
   return execFileSync("psql", [url, "-v", "ON_ERROR_STOP=1", "-tAc", query], { encoding: "utf8" }).trim();
+}
+
+/** A new account made through the API; its session token. */
+export async function signUpApi(request: APIRequestContext, person: Person): Promise<string> {
+  const res = await request.post("/api/users/signup", { data: person });
+  expect(res.status(), await res.text()).toBe(201);
+  return (await res.json()).token as string;
+}
+
+/** A call to the booking API as the holder of `token`; the JSON answer, after checking the status. */
+export async function apiCall(
+  request: APIRequestContext,
+  token: string,
+  method: "GET" | "POST",
+  path: string,
+  data?: unknown,
+  status = method === "POST" ? 201 : 200,
+): Promise<any> {
+  const res = await request.fetch(path, {
+    method,
+    data,
+    headers: { Authorization: `Bearer ${token}`, "Idempotency-Key": randomUUID() },
+  });
+  expect(res.status(), `${method} ${path}: ${await res.text()}`).toBe(status);
+  return res.json();
+}
+
+/** Pays a PaymentIntent at the emulator as a card holder would (pm_card_visa), without a page. */
+export async function payAtEmulator(request: APIRequestContext, intent: string): Promise<void> {
+  const base = process.env.STRIPE_API_BASE ?? "http://127.0.0.1:8420/";
+  const auth = { Authorization: `Basic ${Buffer.from("sk_test_slotwise_local:").toString("base64")}` };
+  const attach = await request.post(`${base}v1/payment_intents/${intent}`, { form: { payment_method: "pm_card_visa" }, headers: auth });
+  expect(attach.ok(), await attach.text()).toBeTruthy();
+  const confirm = await request.post(`${base}v1/payment_intents/${intent}/confirm`, { headers: auth });
+  expect(confirm.ok(), await confirm.text()).toBeTruthy();
+}
+
+/** A GA event published through the API by the holder of `token`. */
+export async function publishEvent(request: APIRequestContext, token: string, title: string, tiers: unknown[], extra: object = {}): Promise<any> {
+  return apiCall(request, token, "POST", "/events", {
+    title, category: "Music", venue: { name: "Test Hall", lat: 5.6037, long: -0.187 },
+    starts_at: new Date(Date.now() + 10 * 86400_000).toISOString(), tiers, ...extra,
+  });
+}
+
+/** `quantity` tickets of `tierId` bought and paid through the API; the confirmed order. */
+export async function buyTickets(request: APIRequestContext, token: string, eventId: string, tierId: string, quantity: number): Promise<any> {
+  const order = await apiCall(request, token, "POST", `/events/${eventId}/orders`, { items: [{ tier_id: tierId, quantity }] });
+  await payAtEmulator(request, order.payment.payment_intent_id);
+  let now = order;
+  await expect.poll(async () => (now = await apiCall(request, token, "GET", `/orders/${order.id}`)).status, { timeout: 30_000 }).toBe("confirmed");
+  return now;
+}
+
+/** Follows a link of the site's main navigation. */
+export async function navigate(page: Page, name: string): Promise<void> {
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true }).click();
 }

@@ -67,7 +67,7 @@ function giftPanel(ticket: Ticket): HTMLElement {
   const send = h("button", { type: "submit", class: "primary" }, "Send the ticket");
   const message = messageBox();
   const key = newKey();
-  const form = h("form", { class: "card narrow", "aria-labelledby": "gift-heading" },
+  const form = h("form", { id: "gift-panel", class: "card narrow", "aria-labelledby": "gift-heading" },
     h("h2", { id: "gift-heading" }, "Give it to someone"),
     field("Their email", email, "If they have no account yet, the ticket waits for them to sign up with this email."),
     message, send,
@@ -121,6 +121,8 @@ function sellPanel(ticket: Ticket, event: Event): HTMLElement {
           params: { path: { id: ticket.id } }, body: { price_cents: cents },
         }));
         form.replaceWith(listingPanel(ticket, listing, event, "Your ticket is listed for resale."));
+        // A listed ticket can't be given away until the listing is withdrawn.
+        document.getElementById("gift-panel")?.remove();
       } catch (err) {
         message.show("error", (err as Error).message);
       }
