@@ -45,8 +45,8 @@ export async function loadConfig(): Promise<AppConfig> {
   const res = await fetch("/app/config.json");
   if (!res.ok) throw new Error("config");
   config = (await res.json()) as AppConfig;
+  // Search is public: the session token stays with the booking service.
   search = createClient<SearchPaths>({ baseUrl: config.search_url });
-  search.use(withSession);
   return config;
 }
 
@@ -129,4 +129,29 @@ function isProblem(value: unknown): value is Problem {
 /** A fresh Idempotency-Key: one per action a person takes, reused on retry. */
 export function newKey(): string {
   return crypto.randomUUID();
+}
+
+/**
+ * The Idempotency-Key of one thing a person does: the same while they retry
+ * the same request after a failure that may not have been applied (network,
+ * 5xx, still in flight), a new one when the body changes or after a final
+ * refusal (which the service would otherwise replay for that key).
+ */
+export class Attempts {
+  private key = newKey();
+  private body: string | null = null;
+
+  keyFor(body: unknown): string {
+    const text = JSON.stringify(body ?? null);
+    if (text !== this.body) {
+      this.body = text;
+      this.key = newKey();
+    }
+    return this.key;
+  }
+
+  failed(err: unknown): void {
+    const final = err instanceof ApiError && err.status >= 400 && err.status < 500 && err.code !== "idempotency_key_in_use";
+    if (final) this.body = null;
+  }
 }

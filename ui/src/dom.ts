@@ -64,6 +64,7 @@ export function messageBox(): MessageBox {
   box.show = (kind, text) => {
     box.className = `message ${kind}`;
     box.setAttribute("role", kind === "error" ? "alert" : "status");
+    box.setAttribute("aria-live", kind === "error" ? "assertive" : "polite");
     box.textContent = text;
   };
   box.clear = () => {

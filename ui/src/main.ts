@@ -15,10 +15,10 @@ async function start(): Promise<void> {
   await loadConfig();
   // A stored session is checked once: a revoked or expired token signs out.
   if (session.token()) {
-    const { data } = await booking.GET("/api/users/currentuser");
+    const { data, response } = await booking.GET("/api/users/currentuser");
     const user = data?.current_user;
     if (user) session.set({ token: session.token()!, user });
-    else session.clear();
+    else if (response.status === 401 || (response.ok && !user)) session.clear();
   }
   session.onChange(drawHeader);
   drawHeader();

@@ -35,7 +35,11 @@ export function loadStripe(): Promise<StripeLike> {
     }
     const script = document.createElement("script");
     script.src = config.stripe_js_url;
-    script.onload = () => (window.Stripe ? resolve(window.Stripe(config.stripe_publishable_key)) : reject(new Error("Stripe.js did not load.")));
+    script.onload = () => {
+      if (window.Stripe) return resolve(window.Stripe(config.stripe_publishable_key));
+      loading = null;
+      reject(new Error("Stripe.js did not load."));
+    };
     script.onerror = () => {
       loading = null;
       reject(new Error("The card form could not be loaded. Check your connection and try again."));
@@ -86,6 +90,9 @@ export async function payWithCard(
       }
       form.remove();
       opts.onPaid();
+      // The form that had focus is gone: the message saying what happens now takes it.
+      opts.message.tabIndex = -1;
+      opts.message.focus();
     });
   });
 }

@@ -37,15 +37,23 @@ let renders = 0;
 export async function render(): Promise<void> {
   const main = document.getElementById("main")!;
   const [path, qs] = (location.hash.replace(/^#/, "") || "/").split("?");
-  const found = match(path);
   const mine = ++renders;
-  main.replaceChildren();
+  // Each render draws into a view of its own: a slow page the person has
+  // already left then draws into a detached view, never into the next page.
+  const view = document.createElement("div");
+  main.replaceChildren(view);
   main.setAttribute("aria-busy", "true");
   try {
+    let found: ReturnType<typeof match> = null;
+    try {
+      found = match(path);
+    } catch {
+      found = null; // a malformed %-escape: no such page
+    }
     if (!found) {
-      main.innerHTML = '<h1 tabindex="-1">Page not found</h1><p><a href="#/">Go to the start page</a></p>';
+      view.innerHTML = '<h1 tabindex="-1">Page not found</h1><p><a href="#/">Go to the start page</a></p>';
     } else {
-      await found.page({ params: found.params, query: new URLSearchParams(qs ?? ""), main });
+      await found.page({ params: found.params, query: new URLSearchParams(qs ?? ""), main: view });
     }
   } catch (e) {
     if (mine !== renders) return;
@@ -57,7 +65,7 @@ export async function render(): Promise<void> {
     p.className = "message error";
     p.setAttribute("role", "alert");
     p.textContent = message;
-    main.replaceChildren(h1, p);
+    view.replaceChildren(h1, p);
   } finally {
     if (mine === renders) {
       main.removeAttribute("aria-busy");

@@ -29,6 +29,7 @@ test("a holder gives a ticket away, resells another, and cannot reprice it while
 
   // List the other, then change its price.
   await tickets.first().getByRole("link").click();
+  const sellerCode = (await page.getByTestId("ticket-code").textContent()) ?? "";
   await page.getByLabel("Price (USD)").fill("20");
   await page.getByRole("button", { name: "List for resale" }).click();
   await expect(page.getByTestId("listing-status")).toHaveText("Listed at $20.00");
@@ -64,6 +65,9 @@ test("a holder gives a ticket away, resells another, and cannot reprice it while
   await buyerPage.getByLabel("CVC").fill("123");
   await buyerPage.getByRole("button", { name: "Pay $18.50" }).click();
   await expect(buyerPage.getByRole("heading", { level: 1 })).toHaveText(/^Your tickets/, { timeout: 60_000 });
+  // The resale order shows the ticket it bought, with a new code.
+  await expect(buyerPage.getByTestId("ticket-code")).toHaveCount(1);
+  await expect(buyerPage.getByTestId("ticket-code")).not.toHaveText(sellerCode);
   await navigate(buyerPage, "My tickets");
   await expect(buyerPage.getByRole("main").getByRole("listitem")).toHaveCount(1);
   await buyerContext.close();

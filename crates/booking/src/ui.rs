@@ -92,17 +92,22 @@ impl UiConfig {
             }
         };
         let stripe = origin(&self.stripe_js_url);
-        let extra_stripe = if stripe.contains("js.stripe.com") {
-            " https://api.stripe.com https://*.stripe.com"
+        let search = origin(&self.search_url);
+        // Real Stripe.js talks to its API and frames its own pages (3-D
+        // Secure); the emulator's stand-in only to the emulator.
+        let (connect, frame) = if stripe == "https://js.stripe.com" {
+            (
+                "https://api.stripe.com",
+                "https://js.stripe.com https://hooks.stripe.com",
+            )
         } else {
-            ""
+            (stripe.as_str(), stripe.as_str())
         };
         format!(
-            "default-src 'self'; script-src 'self' {stripe}{extra_stripe}; \
-             connect-src 'self' {search} {stripe}{extra_stripe}; frame-src {stripe}{extra_stripe}; \
+            "default-src 'self'; script-src 'self' {stripe}; \
+             connect-src 'self' {search} {connect}; frame-src {frame}; \
              img-src 'self' data:; style-src 'self' 'unsafe-inline'; base-uri 'none'; \
-             form-action 'self'; frame-ancestors 'none'",
-            search = origin(&self.search_url),
+             form-action 'self'; frame-ancestors 'none'"
         )
     }
 }

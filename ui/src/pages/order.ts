@@ -30,19 +30,6 @@ function ticketName(ticket: Ticket, event: Event): string {
   return event.tiers.find((t) => t.id === ticket.tier_id)?.name ?? "Ticket";
 }
 
-/**
- * The tickets an order gave its buyer. A resale moves an existing ticket
- * (it keeps its first order), so the order lists none: it is found among
- * the buyer's tickets for the same seat or tier.
- */
-async function ticketsOf(order: Order): Promise<Ticket[]> {
-  if (order.kind !== "resale" || order.tickets.length > 0) return order.tickets;
-  const mine = await call(booking.GET("/tickets", { params: { query: { limit: 100 } } }));
-  const item = order.items[0];
-  return mine.items.filter((t) => t.event_id === order.event_id && t.status === "valid"
-    && (item?.seat ? t.seat === item.seat : !item || t.tier_id === item.tier_id)).slice(0, 1);
-}
-
 function itemsTable(order: Order, event: Event): HTMLElement {
   return h("table", { class: "order-items" },
     h("caption", { class: "visually-hidden" }, "What this order holds"),
@@ -95,7 +82,7 @@ export async function orderPage(route: Route): Promise<void> {
         await pending(state);
         break;
       case "confirmed": {
-        const tickets = await ticketsOf(order);
+        const tickets = order.tickets;
         replace(state, title,
           h("p", { class: "message success", role: "status" },
             tickets.length === 1 ? "Paid. Here is your ticket: show its code at the door." : "Paid. Here are your tickets: show each code at the door."),
@@ -175,11 +162,14 @@ export async function orderPage(route: Route): Promise<void> {
       order = await pollUntil(() => loadOrder(order.id), (o) => o.status !== "pending",
         { whileOn: here, timeoutMs: Math.max(until, 0) + 5 * 60_000 });
     } catch {
-      return; // a failed poll leaves the page as it is; a reload asks again
+      order.status = "pending"; // a failed poll: say so below
     }
-    if (stillOn(here) && order.status !== "pending") {
+    if (!stillOn(here)) return;
+    if (order.status !== "pending") {
       await show();
       announce(heading.textContent ?? "");
+    } else {
+      state.append(h("p", { class: "message info", role: "status" }, "We could not confirm this order yet. Reload the page in a minute to check again."));
     }
   })();
 }
@@ -203,7 +193,7 @@ export async function invoicePage(route: Route): Promise<void> {
     return;
   }
   const buyer = session.user()!;
-  const tickets = await ticketsOf(order).catch(() => []);
+  const tickets = order.tickets;
   // The order has no paid-at time; its tickets are issued when the payment is confirmed.
   const paidAt = tickets.map((t) => t.created_at).sort()[0] ?? order.created_at;
   const print = h("button", { type: "button", class: "primary", onclick: () => window.print() }, "Print");

@@ -1,6 +1,6 @@
 // The organizer's side: my events with their sales, publishing a new one
 // (tiers or a seat grid), and cancelling one (every buyer refunded).
-import { booking, call, type Event, newKey } from "../api";
+import { Attempts, booking, call, type Event } from "../api";
 import { busy, field, h, messageBox } from "../dom";
 import { dateTime, localInput, money, parseCents } from "../format";
 import { go, type Route } from "../router";
@@ -151,7 +151,7 @@ export function newEventPage(route: Route): void {
 
   const submit = h("button", { type: "submit", class: "primary" }, "Publish the event");
   const message = messageBox();
-  const key = newKey();
+  const attempts = new Attempts();
   const form = h("form", { class: "card", novalidate: true },
     field("Title", title), field("Description", description), field("Category", category),
     h("div", { class: "row" }, field("Venue", venue), field("City", place)),
@@ -210,19 +210,21 @@ export function newEventPage(route: Route): void {
     const spot = PLACES[Number(place.value)];
     await busy(submit, async () => {
       try {
+        const body = {
+          title: title.value.trim(), description: description.value.trim() || undefined, category: category.value.trim(),
+          venue: { name: venue.value.trim(), lat: spot.lat, long: spot.long },
+          starts_at: new Date(starts.value).toISOString(), currency: currency.value,
+          resale: { allowed: resale.checked, max_percent_of_face: capValue },
+          seat_rows: seatRowsValue,
+          tiers: tiersValue,
+        };
         const event = await call(booking.POST("/events", {
-          params: { header: { "Idempotency-Key": key } },
-          body: {
-            title: title.value.trim(), description: description.value.trim() || undefined, category: category.value.trim(),
-            venue: { name: venue.value.trim(), lat: spot.lat, long: spot.long },
-            starts_at: new Date(starts.value).toISOString(), currency: currency.value,
-            resale: { allowed: resale.checked, max_percent_of_face: capValue },
-            seat_rows: seatRowsValue,
-            tiers: tiersValue,
-          },
+          params: { header: { "Idempotency-Key": attempts.keyFor(body) } },
+          body,
         }));
         go(`/organize/${event.id}`);
       } catch (err) {
+        attempts.failed(err);
         message.show("error", (err as Error).message);
       }
     });

@@ -182,7 +182,7 @@ export async function proPage(route: Route): Promise<void> {
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const length = h("select", { id: "slot-length", name: "duration" },
     lengths.map((m) => option(String(m), `${m} minutes (${money(pro.rate_per_minute * m, pro.currency)})`, m === 60)));
-  const slotsArea = h("div", { class: "slot-days", "aria-live": "polite" });
+  const slotsArea = h("div", { class: "slot-days" });
   const message = messageBox();
   const bookArea = h("div");
   // One key per slot the person picks: a retry of the same pick (after a

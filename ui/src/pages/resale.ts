@@ -1,6 +1,6 @@
 // Tickets others sell on for one event, cheapest first; buying one makes a
 // resale order, paid on the order page like any other.
-import { booking, call, newKey } from "../api";
+import { Attempts, booking, call } from "../api";
 import { busy, h, messageBox } from "../dom";
 import { money } from "../format";
 import { go, type Route } from "../router";
@@ -24,17 +24,18 @@ export async function resalePage(route: Route): Promise<void> {
   for (const listing of listings.items) {
     const buy = h("button", { type: "button", class: "primary" }, `Buy for ${money(listing.price_cents, listing.currency)}`);
     const locked = listing.locked_until && new Date(listing.locked_until) > new Date();
-    const key = newKey();
+    const attempts = new Attempts();
     buy.addEventListener("click", async () => {
       if (!session.user()) return go(`/signin?next=${encodeURIComponent(`/events/${event.id}/resale`)}`);
       message.clear();
       await busy(buy, async () => {
         try {
           const order = await call(booking.POST("/listings/{id}/orders", {
-            params: { path: { id: listing.id }, header: { "Idempotency-Key": key } }, body: {},
+            params: { path: { id: listing.id }, header: { "Idempotency-Key": attempts.keyFor({}) } }, body: {},
           }));
           go(`/orders/${order.id}`);
         } catch (err) {
+          attempts.failed(err);
           message.show("error", (err as Error).message);
         }
       });

@@ -1,6 +1,6 @@
 // My tickets: each one's code, and what a holder does with it after
 // buying: give it away, or sell it on (and change or withdraw the price).
-import { booking, call, type Event, type Listing, newKey, type Ticket } from "../api";
+import { Attempts, booking, call, type Event, type Listing, type Ticket } from "../api";
 import { busy, field, h, messageBox } from "../dom";
 import { dateTime, money, parseCents } from "../format";
 import { go, type Route } from "../router";
@@ -66,7 +66,7 @@ function giftPanel(ticket: Ticket): HTMLElement {
   const email = h("input", { id: "gift-email", type: "email", autocomplete: "email", required: true });
   const send = h("button", { type: "submit", class: "primary" }, "Send the ticket");
   const message = messageBox();
-  const key = newKey();
+  const attempts = new Attempts();
   const form = h("form", { id: "gift-panel", class: "card narrow", "aria-labelledby": "gift-heading" },
     h("h2", { id: "gift-heading" }, "Give it to someone"),
     field("Their email", email, "If they have no account yet, the ticket waits for them to sign up with this email."),
@@ -78,13 +78,16 @@ function giftPanel(ticket: Ticket): HTMLElement {
     await busy(send, async () => {
       try {
         await call(booking.POST("/tickets/{id}/transfer", {
-          params: { path: { id: ticket.id }, header: { "Idempotency-Key": key } },
+          params: { path: { id: ticket.id }, header: { "Idempotency-Key": attempts.keyFor(email.value) } },
           body: { to_email: email.value },
         }));
         form.replaceChildren(h("h2", { id: "gift-heading" }, "Ticket sent"),
           h("p", { class: "message success", role: "status" }, `The ticket is on its way to ${email.value}.`),
           h("p", null, h("a", { href: "#/tickets" }, "Back to my tickets")));
+        form.querySelector<HTMLElement>("h2")?.setAttribute("tabindex", "-1");
+        form.querySelector<HTMLElement>("h2")?.focus();
       } catch (err) {
+        attempts.failed(err);
         message.show("error", (err as Error).message);
       }
     });

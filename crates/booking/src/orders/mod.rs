@@ -134,7 +134,8 @@ pub struct OrderView {
     pub payment: Option<PaymentView>,
     #[oai(skip_serializing_if_is_none)]
     pub refund: Option<RefundView>,
-    /// Issued once the order is confirmed, one per unit.
+    /// Issued once the order is confirmed, one per unit; for a resale, the
+    /// ticket it bought, once it has moved to the buyer.
     pub tickets: Vec<TicketView>,
     /// Refunds of some of its tickets (`POST /orders/{id}/refunds`).
     pub ticket_refunds: Vec<refund::TicketRefundView>,
@@ -181,7 +182,12 @@ impl OrderView {
                 .map(|s| (s.id, s.label))
                 .collect()
         };
-        let tickets = Ticket::of_order(conn, order.event_id, order.id).await?;
+        let tickets = match order.listing_id {
+            Some(listing) => {
+                Ticket::bought_through(conn, order.event_id, listing, order.buyer_id).await?
+            }
+            None => Ticket::of_order(conn, order.event_id, order.id).await?,
+        };
         let refunds = TicketRefund::of_order(conn, order.event_id, order.id).await?;
         let tickets = tickets.into_iter().map(Into::into).collect();
         let mut view = Self::from_parts(order, items, &seats, tickets);

@@ -157,8 +157,20 @@ async fn a_listed_ticket_is_locked_by_its_buyer_paid_moved_and_its_seller_owed_a
 
     app.pay(intent_of(&order), "pm_card_visa").await;
     let order_id = order["id"].as_str().expect("id");
-    app.wait_for_order(&buyer, order_id, |o| o["status"] == "confirmed")
+    let confirmed = app
+        .wait_for_order(&buyer, order_id, |o| o["status"] == "confirmed")
         .await;
+    let bought: Vec<&str> = confirmed["tickets"]
+        .as_array()
+        .expect("tickets")
+        .iter()
+        .filter_map(|t| t["id"].as_str())
+        .collect();
+    assert_eq!(
+        bought,
+        [ticket.as_str()],
+        "the resale order shows the ticket it bought"
+    );
     let (status, mine) = app.get_json(&buyer, &format!("/tickets/{ticket}")).await;
     assert_eq!(
         (status, mine["status"].as_str()),

@@ -135,6 +135,11 @@ async fn fifty_buyers_of_overlapping_seats_never_share_a_seat() {
                 assert_eq!(answer["code"], "seat_unavailable", "{answer}");
                 assert!(!answer["seats"].as_array().expect("seats").is_empty());
             }
+            // On a loaded machine a buyer may wait past the short lock
+            // timeout: refused whole, so it holds nothing (checked below).
+            StatusCode::SERVICE_UNAVAILABLE => {
+                assert_eq!(answer["code"], "service_unavailable", "{answer}");
+            }
             other => panic!("unexpected {other}: {answer}"),
         }
     }

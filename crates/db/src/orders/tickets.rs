@@ -75,6 +75,32 @@ impl Ticket {
             .await
     }
 
+    /// The ticket a resale order bought through `listing_id`, once it is the
+    /// buyer's (a resale moves the seller's ticket; its `order_id` stays the
+    /// first sale's).
+    pub async fn bought_through(
+        conn: &mut AsyncPgConnection,
+        event_id: Uuid,
+        listing_id: Uuid,
+        buyer_id: Uuid,
+    ) -> QueryResult<Vec<TicketWithSeat>> {
+        use crate::schema::listings;
+        tickets::table
+            .left_join(crate::schema::seats::table)
+            .filter(tickets::event_id.eq(event_id))
+            .filter(tickets::holder_id.eq(buyer_id))
+            .filter(
+                tickets::id.eq_any(
+                    listings::table
+                        .filter(listings::id.eq(listing_id))
+                        .select(listings::ticket_id),
+                ),
+            )
+            .select(TicketWithSeat::as_select())
+            .load(conn)
+            .await
+    }
+
     /// Gives the tickets waiting for `email` to its new account, each with a
     /// new code (122 random bits from `gen_random_uuid`); answers them (event, id).
     pub async fn claim_pending(
