@@ -69,7 +69,10 @@ export async function payWithCard(
   const pay = h("button", { type: "submit", class: "primary" }, `Pay ${money(opts.amountCents, opts.currency)}`);
   const form = h("form", { class: "card payment", "aria-labelledby": "payment-heading" },
     h("h2", { id: "payment-heading" }, "Pay by card"),
-    h("p", { class: "hint" }, "Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined. Any future expiry and CVC."),
+    // Test keys only: a live page never suggests card numbers.
+    config.stripe_publishable_key.startsWith("pk_test_")
+      ? h("p", { class: "hint" }, "Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined. Any future expiry and CVC.")
+      : null,
     mountPoint,
     pay,
   );

@@ -34,6 +34,7 @@ test("a person signs up, keeps the session across a reload, signs out and back i
   await page.getByLabel("Password").fill("not the password");
   await page.getByLabel("Password").press("Enter");
   await expect(page.getByRole("alert")).toHaveText("That email and password don't match an account.");
+  await screenshots(page, "signin");
   await page.getByLabel("Password").fill(person.password);
   await page.getByLabel("Password").press("Enter");
   await expect(page.getByTestId("signed-in-as")).toHaveText(person.name);
