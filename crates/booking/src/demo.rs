@@ -99,6 +99,17 @@ pub async fn load(pool: &DbPool, extra: u64, days: i64) -> anyhow::Result<DemoSu
         else {
             continue;
         };
+        if stored.slug == "pro1" {
+            // pro1 keeps a weekly schedule in its own zone rather than one-off windows.
+            let mut conn = pool.get().await?;
+            if slotwise_db::schedules::Schedule::find(&mut conn, stored.id)
+                .await?
+                .is_none()
+            {
+                windows_added += demo_schedule(pool, stored.id).await?;
+            }
+            continue;
+        }
         let windows: Vec<AvailabilityWindow> = (0..days)
             .map(|d| AvailabilityWindow {
                 id: Uuid::now_v7(),
@@ -114,4 +125,30 @@ pub async fn load(pool: &DbPool, extra: u64, days: i64) -> anyhow::Result<DemoSu
         professionals_added,
         windows_added,
     })
+}
+
+/// pro1's week: every day 08:00-18:00 in Africa/Accra, 60 days ahead; the
+/// days it opened.
+async fn demo_schedule(pool: &DbPool, professional_id: Uuid) -> anyhow::Result<usize> {
+    use crate::schedules::{self, ScheduleRequest, WeeklyInterval};
+    let req = ScheduleRequest {
+        timezone: "Africa/Accra".to_owned(),
+        weekly: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+            .into_iter()
+            .map(|day| WeeklyInterval {
+                day: day.to_owned(),
+                start: "08:00".to_owned(),
+                end: "18:00".to_owned(),
+            })
+            .collect(),
+        exceptions: Vec::new(),
+        buffer_minutes: 0,
+        min_notice_minutes: 0,
+        max_advance_days: 60,
+    };
+    let week = schedules::parse(&req).map_err(|e| anyhow::anyhow!("demo schedule: {e:?}"))?;
+    schedules::save(pool, professional_id, &req, &week, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo schedule: {e:?}"))?;
+    Ok(60)
 }

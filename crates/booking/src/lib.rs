@@ -15,6 +15,7 @@ pub mod notify;
 pub mod orders;
 pub mod payments;
 pub mod rate_limit;
+pub mod schedules;
 pub mod state;
 pub mod stripe;
 pub mod ui;

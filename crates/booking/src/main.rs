@@ -48,7 +48,7 @@ async fn main() -> anyhow::Result<()> {
             let counts = state.run_jobs_once().await;
             tracing::info!(
                 ?counts,
-                "jobs ran once: keys, holds, reconciled, refunds, purged"
+                "jobs ran once: keys, holds, reconciled, refunds, purged, schedules"
             );
             Ok(())
         }

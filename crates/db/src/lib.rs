@@ -17,6 +17,7 @@ pub mod payable_rows;
 pub mod pool;
 pub mod predicates;
 pub mod professionals;
+pub mod schedules;
 pub mod schema;
 pub mod search;
 pub mod slots;

@@ -51,6 +51,23 @@ diesel::table! {
         end_time -> Timestamptz,
         period -> Tstzrange,
         created_at -> Timestamptz,
+        from_schedule -> Bool,
+    }
+}
+
+diesel::table! {
+    professional_schedules (professional_id) {
+        professional_id -> Uuid,
+        timezone -> Text,
+        weekly -> Jsonb,
+        exceptions -> Jsonb,
+        buffer_minutes -> Int4,
+        min_notice_minutes -> Int4,
+        max_advance_days -> Int4,
+        materialized_until -> Date,
+        extend_on -> Date,
+        version -> Int8,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -324,6 +341,7 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(deliveries -> outbox (outbox_id));
 diesel::joinable!(professionals -> users (owner_id));
 diesel::joinable!(availability_windows -> professionals (professional_id));
+diesel::joinable!(professional_schedules -> professionals (professional_id));
 diesel::joinable!(bookings -> professionals (professional_id));
 
 diesel::table! {
@@ -376,6 +394,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     professionals,
     availability_windows,
+    professional_schedules,
     bookings,
     idempotency_keys,
     stripe_events,

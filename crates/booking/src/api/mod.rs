@@ -9,6 +9,7 @@ pub mod notifications;
 pub mod orders;
 pub mod professional_input;
 pub mod professionals;
+pub mod schedules;
 pub mod webhooks;
 
 use poem_openapi::Tags;
@@ -35,6 +36,7 @@ pub type Api = (
     accounts::AccountsApi,
     professionals::ProfessionalsApi,
     availability::AvailabilityApi,
+    schedules::SchedulesApi,
     bookings::BookingsApi,
     events::EventsApi,
     orders::OrdersApi,
@@ -48,6 +50,7 @@ pub fn api() -> Api {
         accounts::AccountsApi,
         professionals::ProfessionalsApi,
         availability::AvailabilityApi,
+        schedules::SchedulesApi,
         bookings::BookingsApi,
         events::EventsApi,
         orders::OrdersApi,

@@ -24,13 +24,18 @@ impl AppState {
 
     /// Every job once, in order, each on its own: one failing does not stop the
     /// others. Returns how much each did (0 for one that failed, which is logged).
-    pub async fn run_jobs_once(&self) -> [usize; 5] {
+    pub async fn run_jobs_once(&self) -> [usize; 6] {
         [
             timed("complete_keys", self.complete_keys_once()).await,
             timed("expire_holds", self.expire_holds_once()).await,
             timed("reconcile", self.reconcile_once()).await,
             timed("complete_refunds", self.complete_refunds_once()).await,
             timed("purge_keys", self.purge_keys_once()).await,
+            timed(
+                "open_schedules",
+                crate::schedules::extend_due(&self.pool, BATCH),
+            )
+            .await,
         ]
     }
 
@@ -55,7 +60,10 @@ impl AppState {
                 }
                 let counts = state.run_jobs_once().await;
                 if counts.iter().any(|&n| n > 0) {
-                    tracing::info!(?counts, "jobs: keys, holds, reconciled, refunds, purged");
+                    tracing::info!(
+                        ?counts,
+                        "jobs: keys, holds, reconciled, refunds, purged, schedules"
+                    );
                 }
             }
             tracing::info!("job loop stopped");

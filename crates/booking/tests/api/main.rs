@@ -22,6 +22,7 @@ mod process;
 mod professionals;
 mod recovery;
 mod resale;
+mod schedules;
 mod ticket_refunds;
 mod tickets;
 mod tickets_races;

@@ -1,0 +1,108 @@
+//! `/professionals/{id}/schedule`: weekly hours in the professional's own
+//! time zone, changed by the profile's owner with `If-Match`.
+
+use super::ApiTags;
+use super::professional_input::{parse_if_match, stale_version};
+use crate::AppState;
+use crate::auth::BearerAuth;
+use crate::schedules::{self, Saved, ScheduleRequest, ScheduleView};
+use poem::web::Data;
+use poem_openapi::param::{Header, Path};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi};
+use slotwise_db::schedules::Schedule;
+use slotwise_web::problems::*;
+use slotwise_web::{ApiError, Problems};
+
+pub struct SchedulesApi;
+
+#[derive(ApiResponse)]
+pub enum ScheduleFound {
+    /// `ETag` is its version, for `If-Match`.
+    #[oai(status = 200)]
+    Ok(Json<ScheduleView>, #[oai(header = "ETag")] String),
+}
+
+fn etag(v: &ScheduleView) -> String {
+    format!("\"{}\"", v.version)
+}
+
+fn not_found() -> ApiError {
+    ApiError::new(
+        poem::http::StatusCode::NOT_FOUND,
+        "schedule_not_found",
+        "No schedule",
+        "this professional has no weekly schedule (only one-off windows, if any)",
+    )
+}
+
+#[OpenApi(tag = "ApiTags::Professionals")]
+impl SchedulesApi {
+    /// Set the weekly schedule: hours per weekday in an IANA time zone, date
+    /// exceptions, buffers and notice. Slots open from today to
+    /// `max_advance_days` ahead, correct across daylight saving; one-off
+    /// windows stay, and where they overlap the schedule they win. The first
+    /// schedule needs no `If-Match`; a change sends the version it read (stale: 412).
+    #[oai(path = "/professionals/:id/schedule", method = "put")]
+    async fn put(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        body: Json<ScheduleRequest>,
+    ) -> Result<
+        ScheduleFound,
+        Problems<
+            {
+                JSON_BODY
+                    | UNAUTHORIZED
+                    | FORBIDDEN
+                    | NOT_FOUND
+                    | PRECONDITION_FAILED
+                    | PRECONDITION_REQUIRED
+                    | UNAVAILABLE
+            },
+        >,
+    > {
+        let user = state.authenticate(&auth).await?;
+        let week = schedules::parse(&body).map_err(ApiError::validation)?;
+        let pro = state.owned_professional(&user, &id).await?;
+        let expected = match if_match.0.as_deref() {
+            None => None,
+            Some(v) => Some(parse_if_match(Some(v))?),
+        };
+        match schedules::save(&state.pool, pro.id, &body, &week, expected).await? {
+            Saved::Saved(s) => {
+                let view = ScheduleView::from(s);
+                let tag = etag(&view);
+                Ok(ScheduleFound::Ok(Json(view), tag))
+            }
+            Saved::Stale(Some(_)) if expected.is_none() => Err(ApiError::new(
+                poem::http::StatusCode::PRECONDITION_REQUIRED,
+                "if_match_required",
+                "If-Match required",
+                "this professional has a schedule: send `If-Match: <version>` with the version you read",
+            )
+            .into()),
+            Saved::Stale(_) => Err(stale_version("schedule", expected.unwrap_or(0)).into()),
+        }
+    }
+
+    /// The weekly schedule (404 `schedule_not_found` when there is none).
+    #[oai(path = "/professionals/:id/schedule", method = "get")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        id: Path<String>,
+    ) -> Result<ScheduleFound, Problems<{ NOT_FOUND | UNAVAILABLE }>> {
+        let pro = state.load_professional(&id).await?;
+        let mut conn = state.pool.get().await?;
+        let schedule = Schedule::find(&mut conn, pro.id)
+            .await?
+            .ok_or_else(not_found)?;
+        let view = ScheduleView::from(schedule);
+        let tag = etag(&view);
+        Ok(ScheduleFound::Ok(Json(view), tag))
+    }
+}

@@ -1,0 +1,131 @@
+//! Professionals' weekly schedules, and the availability windows they open
+//! (materialized rows of `availability_windows` with `from_schedule`).
+
+use crate::schema::professional_schedules;
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = professional_schedules)]
+pub struct Schedule {
+    pub professional_id: Uuid,
+    pub timezone: String,
+    /// `[{ "day": "mon", "start": "09:00", "end": "17:00" }]`
+    pub weekly: serde_json::Value,
+    /// `[{ "date": "2026-12-24", "closed": true }]` or with `start`/`end`.
+    pub exceptions: serde_json::Value,
+    pub buffer_minutes: i32,
+    pub min_notice_minutes: i32,
+    pub max_advance_days: i32,
+    pub materialized_until: NaiveDate,
+    /// The (UTC) day from which `materialized_until` is less than
+    /// `max_advance_days` ahead: the job opens more days then.
+    pub extend_on: NaiveDate,
+    pub version: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Schedule {
+    pub async fn find(
+        conn: &mut AsyncPgConnection,
+        professional_id: Uuid,
+    ) -> QueryResult<Option<Schedule>> {
+        professional_schedules::table
+            .find(professional_id)
+            .select(Schedule::as_select())
+            .first(conn)
+            .await
+            .optional()
+    }
+
+    /// The schedule locked until the transaction ends (its replacement and
+    /// the job extending it take turns).
+    pub async fn lock(
+        conn: &mut AsyncPgConnection,
+        professional_id: Uuid,
+    ) -> QueryResult<Option<Schedule>> {
+        professional_schedules::table
+            .find(professional_id)
+            .select(Schedule::as_select())
+            .for_update()
+            .first(conn)
+            .await
+            .optional()
+    }
+
+    /// Writes `self` (a new schedule, or the next version of one).
+    pub async fn save(&self, conn: &mut AsyncPgConnection) -> QueryResult<()> {
+        diesel::insert_into(professional_schedules::table)
+            .values(self)
+            .on_conflict(professional_schedules::professional_id)
+            .do_update()
+            .set(self)
+            .execute(conn)
+            .await
+            .map(drop)
+    }
+
+    /// Schedules due to open more days by `today`, locked, skipping those
+    /// another instance holds.
+    pub async fn due(
+        conn: &mut AsyncPgConnection,
+        today: NaiveDate,
+        limit: i64,
+    ) -> QueryResult<Vec<Schedule>> {
+        professional_schedules::table
+            .filter(professional_schedules::extend_on.le(today))
+            .select(Schedule::as_select())
+            .order(professional_schedules::extend_on)
+            .limit(limit)
+            .for_update()
+            .skip_locked()
+            .load(conn)
+            .await
+    }
+}
+
+/// Drops the professional's schedule windows that end after `from` and hold
+/// no active booking (a booked window stays, so its booking stays valid).
+pub async fn drop_windows_after(
+    conn: &mut AsyncPgConnection,
+    professional_id: Uuid,
+    from: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::sql_query(
+        "DELETE FROM availability_windows w WHERE w.professional_id = $1 AND w.from_schedule \
+         AND w.end_time > $2 AND NOT EXISTS (SELECT 1 FROM bookings \
+         WHERE bookings.professional_id = w.professional_id AND bookings.period && w.period \
+         AND bookings.status IN ('pending', 'confirmed'))",
+    )
+    .bind::<SqlUuid, _>(professional_id)
+    .bind::<Timestamptz, _>(from)
+    .execute(conn)
+    .await
+}
+
+/// Opens `spans` as schedule windows; a span overlapping a window already
+/// there (a one-off window, or a booked one kept) is left out.
+pub async fn open_windows(
+    conn: &mut AsyncPgConnection,
+    professional_id: Uuid,
+    spans: &[(DateTime<Utc>, DateTime<Utc>)],
+) -> QueryResult<usize> {
+    if spans.is_empty() {
+        return Ok(0);
+    }
+    let (starts, ends): (Vec<_>, Vec<_>) = spans.iter().copied().unzip();
+    // ON CONFLICT DO NOTHING (no target) also covers the exclusion constraint.
+    diesel::sql_query(
+        "INSERT INTO availability_windows (id, professional_id, start_time, end_time, created_at, from_schedule) \
+         SELECT gen_random_uuid(), $1, s, e, now(), true FROM unnest($2, $3) AS t(s, e) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind::<SqlUuid, _>(professional_id)
+    .bind::<Array<Timestamptz>, _>(starts)
+    .bind::<Array<Timestamptz>, _>(ends)
+    .execute(conn)
+    .await
+}
