@@ -87,6 +87,24 @@ impl Schedule {
     }
 }
 
+/// What a professional's schedule asks of a new booking: minutes of buffer
+/// kept free after it, and minutes of notice before it (0 and 0 without one).
+pub async fn booking_rules(
+    conn: &mut AsyncPgConnection,
+    professional_id: Uuid,
+) -> QueryResult<(i32, i32)> {
+    professional_schedules::table
+        .find(professional_id)
+        .select((
+            professional_schedules::buffer_minutes,
+            professional_schedules::min_notice_minutes,
+        ))
+        .first(conn)
+        .await
+        .optional()
+        .map(|rules| rules.unwrap_or((0, 0)))
+}
+
 /// Drops the professional's schedule windows that end after `from` and hold
 /// no active booking (a booked window stays, so its booking stays valid).
 pub async fn drop_windows_after(
@@ -97,7 +115,7 @@ pub async fn drop_windows_after(
     diesel::sql_query(
         "DELETE FROM availability_windows w WHERE w.professional_id = $1 AND w.from_schedule \
          AND w.end_time > $2 AND NOT EXISTS (SELECT 1 FROM bookings \
-         WHERE bookings.professional_id = w.professional_id AND bookings.period && w.period \
+         WHERE bookings.professional_id = w.professional_id AND bookings.blocked && w.period \
          AND bookings.status IN ('pending', 'confirmed'))",
     )
     .bind::<SqlUuid, _>(professional_id)

@@ -97,6 +97,8 @@ diesel::table! {
         refund_requested_at -> Nullable<Timestamptz>,
         refund_attempted_at -> Nullable<Timestamptz>,
         client_ip -> Nullable<Text>,
+        blocked_until -> Nullable<Timestamptz>,
+        blocked -> Tstzrange,
     }
 }
 

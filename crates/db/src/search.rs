@@ -127,7 +127,9 @@ pub async fn search_professionals(
         ));
         conditions.push(format!(
             "NOT EXISTS (SELECT 1 FROM bookings b WHERE b.professional_id = p.id \
-             AND b.period && tstzrange({s}, {e}) AND b.status IN ('pending', 'confirmed'))"
+             AND b.blocked && tstzrange({s}, {e} + COALESCE((SELECT make_interval(mins => ps.buffer_minutes) \
+             FROM professional_schedules ps WHERE ps.professional_id = p.id), interval '0')) \
+             AND b.status IN ('pending', 'confirmed'))"
         ));
     }
     let order = match (query.sort, distance.is_some()) {

@@ -17,7 +17,8 @@ pub struct Slot {
     pub end: DateTime<Utc>,
 }
 
-/// Busy `[start, end)` spans of a professional's active bookings overlapping `[from, to)`.
+/// Busy `[start, end)` spans of a professional's active bookings overlapping
+/// `[from, to)`, each with the buffer kept free after it.
 pub async fn busy_spans(
     conn: &mut AsyncPgConnection,
     professional_id: Uuid,
@@ -26,12 +27,21 @@ pub async fn busy_spans(
 ) -> QueryResult<Vec<(DateTime<Utc>, DateTime<Utc>)>> {
     bookings::table
         .filter(bookings::professional_id.eq(professional_id))
-        .filter(bookings::period.overlaps_with(tstzrange(from, to)))
+        .filter(bookings::blocked.overlaps_with(tstzrange(from, to)))
         .filter(booking_is_active())
-        .select((bookings::start_time, bookings::end_time))
+        .select((
+            bookings::start_time,
+            bookings::end_time,
+            bookings::blocked_until,
+        ))
         .order(bookings::start_time)
-        .load(conn)
+        .load::<(DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>)>(conn)
         .await
+        .map(|rows| {
+            rows.into_iter()
+                .map(|(s, e, b)| (s, b.unwrap_or(e)))
+                .collect()
+        })
 }
 
 /// Free slots of `duration` inside `windows`, within `[from, to)`, not before

@@ -193,13 +193,21 @@ impl SearchApi {
             .ok_or_else(|| ApiError::not_found("professional"))?;
         let windows =
             AvailabilityWindow::list_overlapping(&mut conn, pro.id, from, to, 1000).await?;
-        let busy = busy_spans(&mut conn, pro.id, from, to).await?;
+        let (buffer, notice) = slotwise_db::schedules::booking_rules(&mut conn, pro.id).await?;
+        let buffer = Duration::minutes(i64::from(buffer));
+        // A slot keeps the buffer free after itself too: it must end that long
+        // before the next booking starts.
+        let busy: Vec<_> = busy_spans(&mut conn, pro.id, from - buffer, to + buffer)
+            .await?
+            .into_iter()
+            .map(|(start, end)| (start - buffer, end))
+            .collect();
         let slots = free_slots(
             &windows,
             &busy,
             from,
             to,
-            now,
+            now + Duration::minutes(i64::from(notice)),
             Duration::minutes(duration),
             MAX_SLOTS,
         );

@@ -37,6 +37,9 @@ impl From<BookingError> for ApiError {
                 ApiError::unprocessable("outside_availability", "Outside availability", detail)
             }
             E::SlotTaken => ApiError::conflict("booking_conflict", "Slot already booked", detail),
+            E::TooSoon(_) => {
+                ApiError::unprocessable("too_short_notice", "Too short notice", detail)
+            }
             E::PriceOutOfRange => {
                 ApiError::unprocessable("price_out_of_range", "Price out of range", detail)
             }

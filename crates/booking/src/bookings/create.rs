@@ -175,13 +175,18 @@ async fn decide(
         return Ok(Err(BookingError::ProfessionalNotFound));
     };
     let (start, end) = (request.start, request.end());
+    let (buffer, notice) = slotwise_db::schedules::booking_rules(conn, pro.id).await?;
+    if start < Utc::now() + Duration::minutes(i64::from(notice)) {
+        return Ok(Err(BookingError::TooSoon(notice)));
+    }
     if AvailabilityWindow::lock_containing(conn, pro.id, start, end)
         .await?
         .is_none()
     {
         return Ok(Err(BookingError::OutsideAvailability));
     }
-    if Booking::slot_taken(conn, pro.id, start, end).await? {
+    let blocked_until = (buffer > 0).then(|| end + Duration::minutes(i64::from(buffer)));
+    if Booking::slot_taken(conn, pro.id, start, blocked_until.unwrap_or(end)).await? {
         return Ok(Err(BookingError::SlotTaken));
     }
     let Some(price_cents) = pro.rate_per_minute.checked_mul(request.duration_minutes) else {
@@ -216,6 +221,7 @@ async fn decide(
         created_at: now,
         updated_at: now,
         client_ip: Some(caller.ip.clone()),
+        blocked_until,
     };
     let booking = Booking::insert(conn, &new).await?;
     Booking::record_transition(conn, booking.key(), None, booking.status, "booked", source).await?;

@@ -12,8 +12,12 @@ pub enum BookingError {
     ProfessionalNotFound,
     #[error("the requested time is not inside one of the professional's availability windows")]
     OutsideAvailability,
-    #[error("another booking overlaps the requested time")]
+    #[error(
+        "another booking overlaps the requested time, or the buffer the professional keeps around bookings"
+    )]
     SlotTaken,
+    #[error("the professional takes bookings at least {0} minutes ahead of their start")]
+    TooSoon(i32),
     #[error("the price overflows")]
     PriceOutOfRange,
     #[error(

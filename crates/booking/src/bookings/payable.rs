@@ -111,7 +111,11 @@ impl Payable for Booking {
                 "window_removed_after_hold_expired",
             )));
         }
-        if Booking::slot_taken(conn, pro, start, end).await? {
+        // Its own buffer counts too: the constraint compares blocked periods.
+        let blocked_end = Booking::blocked_until(conn, self.key())
+            .await?
+            .unwrap_or(end);
+        if Booking::slot_taken(conn, pro, start, blocked_end).await? {
             return Ok(Some((
                 "paid after the slot was taken",
                 "slot_taken_after_hold_expired",

@@ -53,13 +53,15 @@ impl Week {
     }
 
     /// Every span open on the local dates `from..=to`, in UTC, in order;
-    /// spans that touch are joined.
+    /// spans of one day that touch are joined. Days stay apart, so a one-off
+    /// window overlapping one day leaves the other days' windows whole.
     pub fn spans(&self, from: NaiveDate, to: NaiveDate) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
         let mut out: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
         let mut date = from;
         while date <= to {
             let mut hours = self.hours_on(date);
             hours.sort_by_key(|h| h.start);
+            let first_of_day = out.len();
             for h in hours {
                 let start = self.instant(date.and_time(h.start), Edge::Start);
                 let end = match h.end {
@@ -72,8 +74,9 @@ impl Week {
                 if end <= start {
                     continue; // wholly inside a skipped hour
                 }
+                let same_day = out.len() > first_of_day;
                 match out.last_mut() {
-                    Some(last) if last.1 >= start => last.1 = last.1.max(end),
+                    Some(last) if same_day && last.1 >= start => last.1 = last.1.max(end),
                     _ => out.push((start, end)),
                 }
             }
@@ -253,8 +256,25 @@ mod tests {
 
         let all_day = week(chrono_tz::Africa::Accra, t(0, 0), None);
         assert_eq!(
-            all_day.spans(d(2027, 1, 1), d(2027, 1, 3)),
-            [(utc("2027-01-01T00:00:00Z"), utc("2027-01-04T00:00:00Z"))]
+            all_day.spans(d(2027, 1, 1), d(2027, 1, 2)),
+            [
+                (utc("2027-01-01T00:00:00Z"), utc("2027-01-02T00:00:00Z")),
+                (utc("2027-01-02T00:00:00Z"), utc("2027-01-03T00:00:00Z")),
+            ],
+            "one window a day"
+        );
+        let mut split = week(chrono_tz::Africa::Accra, t(9, 0), Some(t(12, 0)));
+        split.weekly.push(WeeklyHours {
+            day: Weekday::Fri,
+            hours: Hours {
+                start: t(12, 0),
+                end: Some(t(17, 0)),
+            },
+        });
+        assert_eq!(
+            split.spans(d(2027, 1, 1), d(2027, 1, 1)),
+            [(utc("2027-01-01T09:00:00Z"), utc("2027-01-01T17:00:00Z"))],
+            "touching hours of a day join"
         );
     }
 }

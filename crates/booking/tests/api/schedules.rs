@@ -362,3 +362,114 @@ async fn the_job_opens_the_days_that_come_within_reach() {
     assert_eq!(now["open_until"], first["open_until"]);
     assert_eq!(now["version"], 1, "the job is not a change of the schedule");
 }
+
+/// A pro open every day all day in Accra (UTC) with `rules` merged in.
+async fn all_day_pro(app: &TestApp, rules: Value) -> crate::helpers::Pro {
+    let pro = app.pro(0).await;
+    let weekly: Vec<Value> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .iter()
+        .map(|d| json!({ "day": d, "start": "00:00", "end": "24:00" }))
+        .collect();
+    let mut body = json!({ "timezone": "Africa/Accra", "weekly": weekly, "max_advance_days": 10 });
+    for (k, v) in rules.as_object().expect("rules") {
+        body[k] = v.clone();
+    }
+    let (status, schedule) = put_schedule(app, &pro.token, &pro.id, None, body).await;
+    assert_eq!(status, StatusCode::OK, "{schedule}");
+    pro
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fifteen_minute_buffer_keeps_bookings_apart_even_when_they_race() {
+    let app = spawn_app().await;
+    let pro = all_day_pro(&app, json!({ "buffer_minutes": 15 })).await;
+    let client = app.user("client").await;
+    let day = tomorrow_at(0);
+    let at_min = |m: i64| day + chrono::Duration::minutes(m);
+
+    // 10:00-10:30 booked: 10:35 is too close after it, 10:45 is fine; 09:20-09:50 too close before.
+    let (status, _) = app
+        .booked(Some(&client), "a", &pro.id, at_min(600), 30)
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, refused) = app
+        .booked(Some(&client), "b", &pro.id, at_min(635), 30)
+        .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (StatusCode::CONFLICT, Some("booking_conflict"))
+    );
+    let (status, refused) = app
+        .booked(Some(&client), "c", &pro.id, at_min(560), 30)
+        .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (StatusCode::CONFLICT, Some("booking_conflict"))
+    );
+    let (status, _) = app
+        .booked(Some(&client), "d", &pro.id, at_min(645), 30)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "exactly the buffer apart");
+
+    // Twelve racers 5 minutes apart from 14:00, 30 minutes each.
+    let racers: Vec<_> = (0..12)
+        .map(|i| {
+            let (app, client, pro) = (&app, client.clone(), pro.id.clone());
+            async move {
+                let start = at_min(840 + 5 * i);
+                let (status, _) = app
+                    .booked(Some(&client), &format!("race-{i}"), &pro, start, 30)
+                    .await;
+                (start, status)
+            }
+        })
+        .collect();
+    let mut won: Vec<DateTime<Utc>> = futures::future::join_all(racers)
+        .await
+        .into_iter()
+        .filter_map(|(start, status)| {
+            assert!(
+                matches!(status, StatusCode::CREATED | StatusCode::CONFLICT),
+                "{status}"
+            );
+            (status == StatusCode::CREATED).then_some(start)
+        })
+        .collect();
+    won.sort();
+    assert!(!won.is_empty());
+    for pair in won.windows(2) {
+        let gap = pair[1] - (pair[0] + chrono::Duration::minutes(30));
+        assert!(
+            gap >= chrono::Duration::minutes(15),
+            "{pair:?} are {gap} apart"
+        );
+    }
+    let too_close = app
+        .sql_i64(&format!(
+            "SELECT count(*) FROM bookings a JOIN bookings b ON a.professional_id = b.professional_id AND a.id < b.id \
+             WHERE a.professional_id = '{}' AND a.status IN ('pending', 'confirmed') AND b.status IN ('pending', 'confirmed') \
+             AND tstzrange(a.start_time, a.end_time + interval '15 minutes') && tstzrange(b.start_time, b.end_time + interval '15 minutes')",
+            pro.id
+        ))
+        .await;
+    assert_eq!(too_close, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_booking_inside_the_minimum_notice_is_refused() {
+    let app = spawn_app().await;
+    let pro = all_day_pro(&app, json!({ "min_notice_minutes": 120 })).await;
+    let client = app.user("client").await;
+    let soon = Utc::now() + chrono::Duration::minutes(60);
+    let soon = soon - chrono::Duration::seconds(soon.timestamp() % 300);
+    let (status, refused) = app.booked(Some(&client), "soon", &pro.id, soon, 30).await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("too_short_notice")),
+        "{refused}"
+    );
+    let (status, _) = app
+        .booked(Some(&client), "later", &pro.id, tomorrow_at(12), 30)
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+}

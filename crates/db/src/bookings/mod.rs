@@ -58,6 +58,8 @@ pub struct NewBooking {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub client_ip: Option<String>,
+    /// The end of the booking plus its professional's buffer (`None`: no buffer).
+    pub blocked_until: Option<DateTime<Utc>>,
 }
 
 /// How a known booking is addressed: its professional and its id. Every
@@ -148,15 +150,30 @@ impl Booking {
     }
 
     /// Whether an active booking of the professional overlaps `[start, end)`.
+    /// The end of the booking's buffer, when its professional keeps one.
+    pub async fn blocked_until(
+        conn: &mut AsyncPgConnection,
+        key: BookingKey,
+    ) -> QueryResult<Option<DateTime<Utc>>> {
+        bookings::table
+            .filter(bookings::professional_id.eq(key.professional_id))
+            .filter(bookings::id.eq(key.id))
+            .select(bookings::blocked_until)
+            .first(conn)
+            .await
+    }
+
+    /// Whether an active booking's blocked period (booked time and buffer)
+    /// meets `[start, blocked_end)`: a new booking's own blocked period.
     pub async fn slot_taken(
         conn: &mut AsyncPgConnection,
         professional_id: Uuid,
         start: DateTime<Utc>,
-        end: DateTime<Utc>,
+        blocked_end: DateTime<Utc>,
     ) -> QueryResult<bool> {
         bookings::table
             .filter(bookings::professional_id.eq(professional_id))
-            .filter(bookings::period.overlaps_with(tstzrange(start, end)))
+            .filter(bookings::blocked.overlaps_with(tstzrange(start, blocked_end)))
             .filter(booking_is_active())
             .select(bookings::id)
             .first::<Uuid>(conn)

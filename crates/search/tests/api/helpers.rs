@@ -121,6 +121,7 @@ impl TestApp {
             created_at: now,
             updated_at: now,
             client_ip: None,
+            blocked_until: None,
         };
         Booking::insert(&mut conn, &booking).await.expect("booking");
     }
