@@ -131,6 +131,11 @@ pub async fn search_professionals(
              FROM professional_schedules ps WHERE ps.professional_id = p.id), interval '0')) \
              AND b.status IN ('pending', 'confirmed'))"
         ));
+        // Too soon for the professional's notice, or in their buffer before a booking.
+        conditions.push(format!(
+            "NOT EXISTS (SELECT 1 FROM professional_schedules ps WHERE ps.professional_id = p.id \
+             AND {s} < now() + make_interval(mins => ps.min_notice_minutes))"
+        ));
     }
     let order = match (query.sort, distance.is_some()) {
         (SearchSort::Distance, true) => vec![distance_expr.clone(), "p.id".to_owned()],

@@ -183,3 +183,40 @@ async fn professionals_are_found_by_id_or_slug() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(problem["code"], "not_found");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_available_at_the_buffer_and_notice_of_a_schedule_count() {
+    use diesel_async::SimpleAsyncConnection;
+    let app = spawn_app().await;
+    let start = day_after_tomorrow_at(8);
+    let buffered = app.pro("buffered", "Plumber", 100, 1.0, None).await;
+    let plain = app.pro("plain", "Plumber", 100, 2.0, None).await;
+    let far_notice = app.pro("far-notice", "Plumber", 100, 3.0, None).await;
+    for pro in [buffered, plain, far_notice] {
+        app.window(pro, start, 8).await;
+        app.booking(pro, start + chrono::Duration::minutes(120), 60, "confirmed")
+            .await;
+    }
+    let mut conn = app.state.pool.get().await.expect("conn");
+    conn.batch_execute(&format!(
+        "INSERT INTO professional_schedules (professional_id, timezone, weekly, buffer_minutes, min_notice_minutes, materialized_until, extend_on) \
+         VALUES ('{buffered}', 'UTC', '[]', 15, 0, current_date, current_date + 365), \
+                ('{far_notice}', 'UTC', '[]', 0, 43200, current_date, current_date + 365)"
+    ))
+    .await
+    .expect("schedules");
+    // 09:00-09:50 ends 10 minutes before the 10:00 booking: inside a 15-minute buffer.
+    let mut query = near_center(10.0);
+    query.push((
+        "available_at",
+        (start + chrono::Duration::hours(1)).to_rfc3339(),
+    ));
+    query.push(("duration_minutes", "50".into()));
+    let (status, page) = app.search(&query).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(
+        slugs(&page),
+        vec!["plain"],
+        "buffered keeps 15 minutes free; far-notice wants 30 days"
+    );
+}
