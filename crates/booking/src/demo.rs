@@ -133,9 +133,9 @@ async fn demo_schedule(pool: &DbPool, professional_id: Uuid) -> anyhow::Result<u
     use crate::schedules::{self, ScheduleRequest, WeeklyInterval};
     let req = ScheduleRequest {
         timezone: "Africa/Accra".to_owned(),
-        weekly: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        weekly: schedules::expand::DAYS
             .into_iter()
-            .map(|day| WeeklyInterval {
+            .map(|(day, _)| WeeklyInterval {
                 day: day.to_owned(),
                 start: "08:00".to_owned(),
                 end: "18:00".to_owned(),

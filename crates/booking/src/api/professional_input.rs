@@ -126,16 +126,19 @@ pub(crate) fn stale_version(what: &str, version: i64) -> ApiError {
     )
 }
 
+/// 428: a change of something versioned came without `If-Match`.
+pub(crate) fn if_match_required() -> ApiError {
+    ApiError::new(
+        poem::http::StatusCode::PRECONDITION_REQUIRED,
+        "if_match_required",
+        "If-Match required",
+        "send `If-Match: <version>` with the version you read",
+    )
+}
+
 /// `If-Match: 3` or `If-Match: "3"`.
 pub(crate) fn parse_if_match(value: Option<&str>) -> Result<i64, ApiError> {
-    let raw = value.ok_or_else(|| {
-        ApiError::new(
-            poem::http::StatusCode::PRECONDITION_REQUIRED,
-            "if_match_required",
-            "If-Match required",
-            "send `If-Match: <version>` with the version you read",
-        )
-    })?;
+    let raw = value.ok_or_else(if_match_required)?;
     raw.trim()
         .trim_start_matches("W/")
         .trim_matches('"')

@@ -2,7 +2,7 @@
 //! time zone, changed by the profile's owner with `If-Match`.
 
 use super::ApiTags;
-use super::professional_input::{parse_if_match, stale_version};
+use super::professional_input::{if_match_required, parse_if_match, stale_version};
 use crate::AppState;
 use crate::auth::BearerAuth;
 use crate::schedules::{self, Saved, ScheduleRequest, ScheduleView};
@@ -68,23 +68,20 @@ impl SchedulesApi {
         let user = state.authenticate(&auth).await?;
         let week = schedules::parse(&body).map_err(ApiError::validation)?;
         let pro = state.owned_professional(&user, &id).await?;
-        let expected = match if_match.0.as_deref() {
-            None => None,
-            Some(v) => Some(parse_if_match(Some(v))?),
-        };
+        // Optional here: the first schedule has no version to name.
+        let expected = if_match
+            .0
+            .as_deref()
+            .map(|v| parse_if_match(Some(v)))
+            .transpose()?;
         match schedules::save(&state.pool, pro.id, &body, &week, expected).await? {
             Saved::Saved(s) => {
                 let view = ScheduleView::from(s);
                 let tag = etag(&view);
                 Ok(ScheduleFound::Ok(Json(view), tag))
             }
-            Saved::Stale(Some(_)) if expected.is_none() => Err(ApiError::new(
-                poem::http::StatusCode::PRECONDITION_REQUIRED,
-                "if_match_required",
-                "If-Match required",
-                "this professional has a schedule: send `If-Match: <version>` with the version you read",
-            )
-            .into()),
+            // There is a schedule, and the request did not say which version it changes.
+            Saved::Stale(Some(_)) if expected.is_none() => Err(if_match_required().into()),
             Saved::Stale(_) => Err(stale_version("schedule", expected.unwrap_or(0)).into()),
         }
     }

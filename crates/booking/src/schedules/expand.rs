@@ -9,6 +9,17 @@ use chrono::{
 };
 use chrono_tz::Tz;
 
+/// The days of the week as the API names them, Monday first.
+pub const DAYS: [(&str, Weekday); 7] = [
+    ("mon", Weekday::Mon),
+    ("tue", Weekday::Tue),
+    ("wed", Weekday::Wed),
+    ("thu", Weekday::Thu),
+    ("fri", Weekday::Fri),
+    ("sat", Weekday::Sat),
+    ("sun", Weekday::Sun),
+];
+
 /// Opening hours on one local day: `[start, end)`, `end` after `start`
 /// (`24:00` is written as `end_of_day`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,20 +142,11 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
     }
     fn week(tz: Tz, start: NaiveTime, end: Option<NaiveTime>) -> Week {
-        let days = [
-            Weekday::Mon,
-            Weekday::Tue,
-            Weekday::Wed,
-            Weekday::Thu,
-            Weekday::Fri,
-            Weekday::Sat,
-            Weekday::Sun,
-        ];
         Week {
             timezone: tz,
-            weekly: days
+            weekly: DAYS
                 .iter()
-                .map(|&day| WeeklyHours {
+                .map(|&(_, day)| WeeklyHours {
                     day,
                     hours: Hours { start, end },
                 })

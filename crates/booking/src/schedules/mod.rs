@@ -8,7 +8,7 @@ pub mod expand;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
-use expand::{Exception, Hours, Week, WeeklyHours};
+use expand::{DAYS, Exception, Hours, Week, WeeklyHours};
 use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
 use slotwise_db::schedules::{self, Schedule};
@@ -102,18 +102,10 @@ impl From<Schedule> for ScheduleView {
 }
 
 fn day(s: &str) -> Option<Weekday> {
-    Some(match s {
-        "mon" => Weekday::Mon,
-        "tue" => Weekday::Tue,
-        "wed" => Weekday::Wed,
-        "thu" => Weekday::Thu,
-        "fri" => Weekday::Fri,
-        "sat" => Weekday::Sat,
-        "sun" => Weekday::Sun,
-        _ => return None,
-    })
+    DAYS.iter()
+        .find(|(name, _)| *name == s)
+        .map(|&(_, day)| day)
 }
-
 /// `HH:MM` as hours `start`..`end`; `24:00` only as an end.
 fn hours(start: &str, end: &str) -> Result<Hours, &'static str> {
     let parse = |s: &str| NaiveTime::parse_from_str(s, "%H:%M").ok();
@@ -156,15 +148,7 @@ pub fn parse(req: &ScheduleRequest) -> Result<Week, Vec<FieldError>> {
             (_, Err(m)) => errors.push(FieldError::new(&format!("weekly[{i}]"), m)),
         }
     }
-    for day in [
-        Weekday::Mon,
-        Weekday::Tue,
-        Weekday::Wed,
-        Weekday::Thu,
-        Weekday::Fri,
-        Weekday::Sat,
-        Weekday::Sun,
-    ] {
+    for (_, day) in DAYS {
         let mut on: Vec<&Hours> = weekly
             .iter()
             .filter(|w| w.day == day)
