@@ -1,12 +1,12 @@
 // Errors of flow 2: a slot another client took since the page loaded, and a
 // declined card. Each is a clear message and the client gets on with it.
 import { randomUUID } from "node:crypto";
-import { expect, expectAccessible, newPerson, signUpAndIn, test } from "./fixtures";
-import { apiToken, createProfessional, payByCard } from "./pros-fixtures";
+import { expect, expectAccessible, newPerson, payByCard, signUpAndIn, signUpApi, test } from "./fixtures";
+import { createProfessional } from "./pros-fixtures";
 
 test("a slot taken meanwhile and a declined card are explained, and the client still books and pays", async ({ page, person }) => {
   const pro = await createProfessional(page);
-  const rival = await apiToken(page, newPerson("Kwame"));
+  const rival = await signUpApi(page.request, newPerson("Kwame"));
   await signUpAndIn(page, person);
 
   await page.goto(`/#/pros/${pro.slug}`);

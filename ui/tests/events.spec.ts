@@ -1,18 +1,9 @@
 // Flow 3: find an event, buy general-admission tickets and a seat, get the
 // tickets with their QR codes, and the invoice.
 import { randomUUID } from "node:crypto";
-import type { Page } from "@playwright/test";
 import {
-  apiCall, expect, expectAccessible, newPerson, payAtEmulator, screenshots, signUpAndIn, signUpApi, test,
+  apiCall, expect, expectAccessible, newPerson, payAtEmulator, payByCard, screenshots, signUpAndIn, signUpApi, test,
 } from "./fixtures";
-
-/** Pays the order on the page with the test card that succeeds. */
-async function payByCard(page: Page): Promise<void> {
-  await page.getByLabel("Card number").fill("4242424242424242");
-  await page.getByLabel("Expiry (MM/YY)").fill("12/34");
-  await page.getByLabel("CVC").fill("123");
-  await page.getByRole("button", { name: /^Pay / }).click();
-}
 
 test("a person finds an event, buys tickets and a seat, and gets QR tickets and an invoice", async ({ page, person }) => {
   // An organizer of this test's own publishes a GA event and a seated one, both in Accra.

@@ -68,8 +68,12 @@ export function sql(query: string): string {
 }
 
 /** A new account made through the API; its session token. */
-export async function signUpApi(request: APIRequestContext, person: Person): Promise<string> {
-  const res = await request.post("/api/users/signup", { data: person });
+export async function signUpApi(
+  request: APIRequestContext,
+  person: Person,
+  role: "client" | "professional" = "client",
+): Promise<string> {
+  const res = await request.post("/api/users/signup", { data: { ...person, role } });
   expect(res.status(), await res.text()).toBe(201);
   return (await res.json()).token as string;
 }
@@ -122,4 +126,12 @@ export async function buyTickets(request: APIRequestContext, token: string, even
 /** Follows a link of the site's main navigation. */
 export async function navigate(page: Page, name: string): Promise<void> {
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true }).click();
+}
+
+/** Types a card into the Stripe.js card fields (any future expiry, any CVC) and pays. */
+export async function payByCard(page: Page, number = "4242424242424242"): Promise<void> {
+  await page.getByLabel("Card number").fill(number);
+  await page.getByLabel("Expiry (MM/YY)").fill("12/34");
+  await page.getByLabel("CVC").fill("123");
+  await page.getByRole("button", { name: /^Pay / }).click();
 }

@@ -3,7 +3,7 @@
 // cancellation is refunded in full and no other test books its slots).
 import type { Page } from "@playwright/test";
 import { randomUUID } from "node:crypto";
-import { expect, newPerson, type Person } from "./fixtures";
+import { expect, newPerson, signUpApi } from "./fixtures";
 
 export interface TestPro {
   id: string;
@@ -16,19 +16,10 @@ export interface TestPro {
   windowStart: string;
 }
 
-/** Signs `person` up through the API; their session token. */
-export async function apiToken(page: Page, person: Person, role: "client" | "professional" = "client"): Promise<string> {
-  const res = await page.request.post("/api/users/signup", {
-    data: { name: person.name, email: person.email, password: person.password, role },
-  });
-  expect(res.status(), await res.text()).toBe(201);
-  return ((await res.json()) as { token: string }).token;
-}
-
 /** A professional charging 50 cents a minute, free for 3 hours two days from now. */
 export async function createProfessional(page: Page): Promise<TestPro> {
   const tag = randomUUID().slice(0, 8);
-  const headers = { Authorization: `Bearer ${await apiToken(page, newPerson("Owner"), "professional")}` };
+  const headers = { Authorization: `Bearer ${await signUpApi(page.request, newPerson("Owner"), "professional")}` };
   const lat = 5.6037 + (Math.random() - 0.5) * 0.1;
   const long = -0.187 + (Math.random() - 0.5) * 0.1;
   const made = await page.request.post("/professionals", {
@@ -49,12 +40,4 @@ export async function createProfessional(page: Page): Promise<TestPro> {
   });
   expect(window.status(), await window.text()).toBe(201);
   return { ...pro, lat, long, windowStart: start.toISOString() };
-}
-
-/** Types a card into the Stripe.js card fields and pays. */
-export async function payByCard(page: Page, number: string): Promise<void> {
-  await page.getByLabel("Card number").fill(number);
-  await page.getByLabel("Expiry (MM/YY)").fill("12/34");
-  await page.getByLabel("CVC").fill("123");
-  await page.getByRole("button", { name: /^Pay / }).click();
 }

@@ -1,7 +1,7 @@
 // Flow 2: find a professional near a place, book a free slot, pay by card,
 // see it confirmed when the webhook lands, then cancel it for a refund.
-import { expect, expectAccessible, screenshots, signUpAndIn, test } from "./fixtures";
-import { createProfessional, payByCard } from "./pros-fixtures";
+import { expect, expectAccessible, payByCard, screenshots, signUpAndIn, test } from "./fixtures";
+import { createProfessional } from "./pros-fixtures";
 
 test("a client finds a professional, books and pays a slot, sees it confirmed, and cancels it for a refund", async ({ page, context, person }) => {
   const pro = await createProfessional(page);

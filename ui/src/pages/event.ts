@@ -1,6 +1,6 @@
 // One event: pick quantities per tier (general admission) or seats on the
 // grid, then "Check out" holds them in an order for 15 minutes.
-import { ApiError, booking, call, type Event, newKey } from "../api";
+import { ApiError, Attempts, booking, call, type Event } from "../api";
 import { append, busy, field, h, messageBox, type MessageBox, replace } from "../dom";
 import { dateTime, money } from "../format";
 import { go, type Route } from "../router";
@@ -39,29 +39,26 @@ export async function eventPage(route: Route): Promise<void> {
 
 /**
  * Creates the order and opens it. One Idempotency-Key per choice: a retry of
- * the same choice replays, a changed choice is a new order.
+ * the same choice replays, a changed choice (or one after a refusal) is a new order.
  */
 function orderer(event: Event, message: MessageBox) {
-  let key = newKey();
-  let lastBody = "";
+  const attempts = new Attempts();
   return async (button: HTMLButtonElement, body: OrderBody, onRefused: () => Promise<void>) => {
     message.clear();
     if (!session.user()) {
       go(`/signin?next=${encodeURIComponent(`/events/${event.slug}`)}`);
       return;
     }
-    const text = JSON.stringify(body);
-    if (text !== lastBody) [key, lastBody] = [newKey(), text];
     await busy(button, async () => {
       try {
         const order = await call(booking.POST("/events/{id}/orders", {
-          params: { path: { id: event.id }, header: { "Idempotency-Key": key } }, body,
+          params: { path: { id: event.id }, header: { "Idempotency-Key": attempts.keyFor(body) } }, body,
         }));
         go(`/orders/${order.id}`);
       } catch (err) {
+        attempts.failed(err);
         message.show("error", (err as Error).message);
         if (err instanceof ApiError && (err.code === "sold_out" || err.code === "seat_unavailable")) {
-          lastBody = "";
           await onRefused().catch(() => undefined);
         }
       }
