@@ -10,6 +10,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::cached_sql::PreparedByText;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SearchSort {
     Distance,
@@ -206,7 +208,7 @@ pub async fn search_professionals(
             )
         }
     };
-    sql.into_query(&text).load(conn).await
+    PreparedByText(sql.into_query(&text)).load(conn).await
 }
 
 pub(crate) enum Bind {

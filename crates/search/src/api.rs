@@ -188,12 +188,13 @@ impl SearchApi {
             return Err(ApiError::validation(errors).into());
         }
         let mut conn = state.pool.get().await?;
-        let pro = Professional::find(&mut conn, &ProfessionalRef::parse(&id))
-            .await?
-            .ok_or_else(|| ApiError::not_found("professional"))?;
+        let (pro, rules) =
+            slotwise_db::schedules::find_with_rules(&mut conn, &ProfessionalRef::parse(&id))
+                .await?
+                .ok_or_else(|| ApiError::not_found("professional"))?;
         let windows =
             AvailabilityWindow::list_overlapping(&mut conn, pro.id, from, to, 1000).await?;
-        let (buffer, notice) = slotwise_db::schedules::booking_rules(&mut conn, pro.id).await?;
+        let (buffer, notice) = (rules.buffer_minutes, rules.min_notice_minutes);
         let buffer = Duration::minutes(i64::from(buffer));
         // A slot keeps the buffer free after itself too: it must end that long
         // before the next booking starts.

@@ -13,7 +13,8 @@ use crate::payments::first_phase::{Decided, Decision, TxError};
 use chrono::{Duration, SubsecRound, Utc};
 use slotwise_db::availability::AvailabilityWindow;
 use slotwise_db::bookings::{Booking, BookingKey, HoldOwner, NewBooking};
-use slotwise_db::professionals::{Professional, ProfessionalRef};
+use slotwise_db::professionals::ProfessionalRef;
+use slotwise_db::schedules;
 use slotwise_db::status::Status;
 use slotwise_db::{AsyncPgConnection, DbError};
 use slotwise_web::ApiError;
@@ -171,11 +172,11 @@ async fn decide(
 ) -> Result<Result<BookingView, BookingError>, TxError> {
     let client_id = caller.user_id;
     let reference = ProfessionalRef::parse(&request.professional);
-    let Some(pro) = Professional::find(conn, &reference).await? else {
+    let Some((pro, rules)) = schedules::find_with_rules(conn, &reference).await? else {
         return Ok(Err(BookingError::ProfessionalNotFound));
     };
     let (start, end) = (request.start, request.end());
-    let (buffer, notice) = slotwise_db::schedules::booking_rules(conn, pro.id).await?;
+    let (buffer, notice) = (rules.buffer_minutes, rules.min_notice_minutes);
     if start < Utc::now() + Duration::minutes(i64::from(notice)) {
         return Ok(Err(BookingError::TooSoon(notice)));
     }

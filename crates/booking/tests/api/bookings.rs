@@ -357,3 +357,28 @@ async fn the_seeds_anonymous_curl_books_a_free_slot_by_slug_and_reads_back_by_id
     assert_eq!(status, StatusCode::OK);
     assert_eq!(read, booking);
 }
+
+/// The booking's statements are prepared once per connection and reused: an
+/// INSERT whose text changed with its `None`s was parsed and planned on every
+/// booking (issue 15's profile). One pooled connection, three bookings, one
+/// prepared statement for each insert.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_booking_reuses_its_prepared_inserts() {
+    let app = crate::helpers::spawn_app_with(|c| c.pool_size = 1).await;
+    let pro = app.pro(0).await;
+    for i in 0..3 {
+        let start = pro.window_start + Duration::hours(i);
+        let (status, body) = app
+            .booked(None, &format!("prep-{i}"), &pro.slug, start, 30)
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    for table in ["bookings", "idempotency_keys"] {
+        let prepared = app
+            .sql_i64(&format!(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'INSERT INTO \"{table}\"%'"
+            ))
+            .await;
+        assert_eq!(prepared, 1, "INSERT INTO {table} prepared {prepared} times");
+    }
+}

@@ -41,9 +41,11 @@ pub struct Booking {
 }
 
 /// A booking as it is first stored: what the request decided; the payment
-/// and refund columns start empty.
+/// and refund columns start empty. A `None` is stored as NULL (no column here
+/// has another default), so the INSERT's text never changes and diesel keeps
+/// it as a prepared statement instead of parsing and planning it every time.
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = bookings)]
+#[diesel(table_name = bookings, treat_none_as_default_value = false)]
 pub struct NewBooking {
     pub id: Uuid,
     pub professional_id: Uuid,

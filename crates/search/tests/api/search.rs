@@ -220,3 +220,37 @@ async fn with_available_at_the_buffer_and_notice_of_a_schedule_count() {
         "buffered keeps 15 minutes free; far-notice wants 30 days"
     );
 }
+
+/// A search's text is built from the filters it uses, with every value bound,
+/// so diesel keeps it as one prepared statement per shape and connection
+/// (a plain `sql_query` was parsed and planned on every request). Two searches
+/// of one shape with other values, on one connection: one prepared statement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn searches_of_one_shape_share_one_prepared_statement() {
+    use diesel_async::RunQueryDsl;
+    use slotwise_db::search::{Point, SearchQuery, SearchSort, search_professionals};
+    let app = spawn_app().await;
+    app.pro("near", "Plumber", 100, 1.0, None).await;
+    let mut conn = app.state.pool.get().await.expect("conn");
+    for (lat, category) in [(5.6037, "Plumber"), (5.7, "Tutor")] {
+        let query = SearchQuery {
+            near: Some((Point { lat, long: -0.187 }, 25.0)),
+            category: Some(category.to_owned()),
+            max_rate_per_minute: Some(500),
+            free_during: None,
+            sort: SearchSort::Distance,
+            after: None,
+            limit: 21,
+        };
+        search_professionals(&mut conn, &query)
+            .await
+            .expect("search");
+    }
+    let prepared: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "(SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'WITH reach%')",
+    ))
+    .get_result(&mut conn)
+    .await
+    .expect("count");
+    assert_eq!(prepared, 1);
+}
