@@ -7,8 +7,9 @@
 \set t0 :day0 + :d * 86400 + 28800 + :slot * 900
 SELECT count(*) AS known FROM idempotency_keys WHERE scope = 'anonymous:/bookings' AND key = 'pgb-' || :client_id || '-' || :k;
 BEGIN ISOLATION LEVEL SERIALIZABLE;
-SELECT id AS pro, rate_per_minute AS rate FROM professionals WHERE slug = 'bookable-' || :p \gset
-SELECT count(*) AS rules FROM (SELECT buffer_minutes, min_notice_minutes FROM professional_schedules WHERE professional_id = :pro::uuid) r \gset
+-- The professional with its schedule's buffer and notice, one statement (as the service reads them).
+SELECT p.id AS pro, p.rate_per_minute AS rate, COALESCE(s.buffer_minutes, 0) AS buffer, COALESCE(s.min_notice_minutes, 0) AS notice
+  FROM professionals p LEFT JOIN professional_schedules s ON s.professional_id = p.id WHERE p.slug = 'bookable-' || :p \gset
 SELECT count(*) AS inside FROM (SELECT 1 FROM availability_windows WHERE professional_id = :pro::uuid AND period @> tstzrange(to_timestamp(:t0), to_timestamp(:t0 + 1800)) LIMIT 1 FOR NO KEY UPDATE) w \gset
 SELECT count(*) AS taken FROM (SELECT 1 FROM bookings WHERE professional_id = :pro::uuid AND blocked && tstzrange(to_timestamp(:t0), to_timestamp(:t0 + 1800)) AND bookings.status IN ('pending', 'confirmed') LIMIT 1) b \gset
 \if :taken = 0 and :inside > 0

@@ -4,7 +4,8 @@
 BENCH_DB="${BENCH_DB:-slotwise_bench}"
 BENCH_URL="$PG_SERVER/$BENCH_DB"
 RESULTS="$ROOT/docs/bench-results.tsv"
-RELEASE="$CARGO_TARGET_DIR/release"
+# BENCH_RELEASE: run other binaries (an earlier build, for a before/after pair).
+RELEASE="${BENCH_RELEASE:-$CARGO_TARGET_DIR/release}"
 
 bench_prepare() {
   ensure_rust
@@ -67,4 +68,38 @@ bench_token() {
   curl -fsS -X POST "http://127.0.0.1:$1/api/users/signup" -H 'Content-Type: application/json' \
     -d "{\"email\":\"bench-$RANDOM-$RANDOM@slotwise.dev\",\"password\":\"bench-password\",\"name\":\"Bench\"}" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
+}
+
+# --- Profiles (PROFILE=1 on bench-booking): every process on the machine sampled
+# by perf during one load run, drawn as a flamegraph by inferno. ---
+INFERNO_VERSION=0.12.8
+
+ensure_profiler() {
+  command -v perf >/dev/null || apt_install linux-perf
+  if [ ! -x "$LOCAL/tools/bin/inferno-flamegraph" ]; then
+    log "installing inferno $INFERNO_VERSION (flamegraphs) into .local/tools"
+    cargo install --quiet --locked --root "$LOCAL/tools" inferno --version "$INFERNO_VERSION"
+  fi
+}
+
+# profile_start NAME SECONDS: samples all CPUs for SECONDS in the background
+# (99 Hz, DWARF call graphs: neither the release build nor Debian's PostgreSQL
+# keeps frame pointers).
+profile_start() {
+  mkdir -p "$LOCAL/profile"
+  perf record -a -F 99 --call-graph dwarf,16384 -o "$LOCAL/profile/$1.data" -- sleep "$2" \
+    >"$LOCAL/profile/$1.log" 2>&1 &
+  PROFILE_PID=$!
+}
+
+# profile_stop NAME TITLE: waits for the sampling, then writes docs/profile/NAME.svg
+# and, in .local/profile/NAME.shares, each process's share of the samples.
+profile_stop() {
+  wait "$PROFILE_PID" || true
+  local data="$LOCAL/profile/$1.data"
+  mkdir -p "$ROOT/docs/profile"
+  perf script -i "$data" 2>/dev/null | "$LOCAL/tools/bin/inferno-collapse-perf" --all \
+    | "$LOCAL/tools/bin/inferno-flamegraph" --title "$2" --width 1600 >"$ROOT/docs/profile/$1.svg"
+  perf report -i "$data" --no-children --sort comm --stdio 2>/dev/null \
+    | awk '/^ +[0-9.]+%/ { printf "%s %s; ", $2, $1 }' >"$LOCAL/profile/$1.shares"
 }

@@ -1,4 +1,7 @@
 -- wrk script: radius 25 km + category + max rate, limit 20, from random points.
+-- With SEARCH_AVAILABLE set, also available_at: a whole hour on one of the next
+-- six days, 08:00-18:00 UTC (as scripts/bench/search_available.sql).
+local available = os.getenv("SEARCH_AVAILABLE")
 local categories = {"Plumber", "Electrician", "Tutor", "Trainer", "Consultant", "Cleaner", "Mechanic", "Designer"}
 local threads = {}
 local thread_id = 0
@@ -20,6 +23,11 @@ function request()
   local path = string.format(
     "/search/professionals?lat=%.5f&long=%.5f&location_radius_km=25&category=%s&rate_per_minute=150&limit=20",
     lat, long, categories[math.random(1, #categories)])
+  if available then
+    local now = os.time()
+    local t = now - now % 86400 + math.random(1, 6) * 86400 + math.random(8, 18) * 3600
+    path = path .. os.date("!&available_at=%Y-%m-%dT%H:00:00Z&duration_minutes=60", t)
+  end
   return wrk.format("GET", path)
 end
 

@@ -1,0 +1,71 @@
+-- pgbench: the same search as search_available.sql, but "open at that hour" is
+-- computed from the schedule row (weekly hours and date exceptions in jsonb, in
+-- the professional's zone) instead of read from materialized windows; one-off
+-- windows are still looked up when the schedule says closed. The alternative
+-- issue 15 asked to measure; not what the service runs (docs/BENCHMARKS.md).
+\set lat 5.0 + random(0, 120000) / 100000.0
+\set long -0.8 + random(0, 120000) / 100000.0
+\set c random(1, 8)
+-- A whole hour on one of the next six days, 08:00-18:00 UTC (= Africa/Accra): day0 is today's 00:00 UTC.
+\set t0 :day0 + random(1, 6) * 86400 + random(8, 18) * 3600
+WITH reach AS MATERIALIZED (
+  SELECT p.geog <-> ST_SetSRID(ST_MakePoint(:long, :lat), 4326)::geography AS d FROM professionals p
+  WHERE (p.service_radius_km IS NULL
+         OR ST_DWithin(p.geog, ST_SetSRID(ST_MakePoint(:long, :lat), 4326)::geography, p.service_radius_km * 1000, false))
+    AND p.category = (ARRAY['Plumber','Electrician','Tutor','Trainer','Consultant','Cleaner','Mechanic','Designer'])[:c]
+    AND p.rate_per_minute <= 150
+    AND p.geog && _ST_Expand(ST_SetSRID(ST_MakePoint(:long, :lat), 4326)::geography, 25000)
+    AND (EXISTS (SELECT 1 FROM professional_schedules ps,
+                   LATERAL (SELECT to_timestamp(:t0) AT TIME ZONE ps.timezone AS ls,
+                                   to_timestamp(:t0 + 3600) AT TIME ZONE ps.timezone AS le) l
+                 WHERE ps.professional_id = p.id
+                   AND l.ls::date = l.le::date
+                   AND l.ls::date < (now() AT TIME ZONE ps.timezone)::date + ps.max_advance_days
+                   AND CASE WHEN ps.exceptions @> jsonb_build_array(jsonb_build_object('date', l.ls::date))
+                       THEN EXISTS (SELECT 1 FROM jsonb_array_elements(ps.exceptions) x
+                                    WHERE (x->>'date')::date = l.ls::date AND NOT (x->>'closed')::bool
+                                      AND (x->>'start')::time <= l.ls::time AND l.le::time <= (x->>'end')::time)
+                       ELSE EXISTS (SELECT 1 FROM jsonb_array_elements(ps.weekly) w
+                                    WHERE w->>'day' = lower(to_char(l.ls, 'dy'))
+                                      AND (w->>'start')::time <= l.ls::time AND l.le::time <= (w->>'end')::time) END)
+         OR EXISTS (SELECT 1 FROM availability_windows w WHERE w.professional_id = p.id AND NOT w.from_schedule
+                AND w.period @> tstzrange(to_timestamp(:t0), to_timestamp(:t0 + 3600))))
+    AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.professional_id = p.id
+                AND b.blocked && tstzrange(to_timestamp(:t0), to_timestamp(:t0 + 3600) + COALESCE((SELECT make_interval(mins => ps.buffer_minutes)
+                    FROM professional_schedules ps WHERE ps.professional_id = p.id), interval '0'))
+                AND b.status IN ('pending', 'confirmed'))
+    AND NOT EXISTS (SELECT 1 FROM professional_schedules ps WHERE ps.professional_id = p.id
+                AND to_timestamp(:t0) < now() + make_interval(mins => ps.min_notice_minutes))
+  ORDER BY p.geog <-> ST_SetSRID(ST_MakePoint(:long, :lat), 4326)::geography LIMIT 1 OFFSET 20)
+SELECT p.id, p.slug, p.name, p.category, p.rate_per_minute, p.currency, p.lat, p.long, p.service_radius_km,
+       (p.geog <-> ST_SetSRID(ST_MakePoint(:long, :lat), 4326)::geography) AS distance_m
+FROM professionals p
+WHERE (p.service_radius_km IS NULL
+       OR ST_DWithin(p.geog, ST_SetSRID(ST_MakePoint(:long, :lat), 4326)::geography, p.service_radius_km * 1000, false))
+  AND p.category = (ARRAY['Plumber','Electrician','Tutor','Trainer','Consultant','Cleaner','Mechanic','Designer'])[:c]
+  AND p.rate_per_minute <= 150
+  AND (EXISTS (SELECT 1 FROM professional_schedules ps,
+                 LATERAL (SELECT to_timestamp(:t0) AT TIME ZONE ps.timezone AS ls,
+                                 to_timestamp(:t0 + 3600) AT TIME ZONE ps.timezone AS le) l
+               WHERE ps.professional_id = p.id
+                 AND l.ls::date = l.le::date
+                 AND l.ls::date < (now() AT TIME ZONE ps.timezone)::date + ps.max_advance_days
+                 AND CASE WHEN ps.exceptions @> jsonb_build_array(jsonb_build_object('date', l.ls::date))
+                     THEN EXISTS (SELECT 1 FROM jsonb_array_elements(ps.exceptions) x
+                                  WHERE (x->>'date')::date = l.ls::date AND NOT (x->>'closed')::bool
+                                    AND (x->>'start')::time <= l.ls::time AND l.le::time <= (x->>'end')::time)
+                     ELSE EXISTS (SELECT 1 FROM jsonb_array_elements(ps.weekly) w
+                                  WHERE w->>'day' = lower(to_char(l.ls, 'dy'))
+                                    AND (w->>'start')::time <= l.ls::time AND l.le::time <= (w->>'end')::time) END)
+       OR EXISTS (SELECT 1 FROM availability_windows w WHERE w.professional_id = p.id AND NOT w.from_schedule
+              AND w.period @> tstzrange(to_timestamp(:t0), to_timestamp(:t0 + 3600))))
+  AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.professional_id = p.id
+              AND b.blocked && tstzrange(to_timestamp(:t0), to_timestamp(:t0 + 3600) + COALESCE((SELECT make_interval(mins => ps.buffer_minutes)
+                  FROM professional_schedules ps WHERE ps.professional_id = p.id), interval '0'))
+              AND b.status IN ('pending', 'confirmed'))
+  AND NOT EXISTS (SELECT 1 FROM professional_schedules ps WHERE ps.professional_id = p.id
+              AND to_timestamp(:t0) < now() + make_interval(mins => ps.min_notice_minutes))
+  AND ST_DWithin(p.geog, ST_SetSRID(ST_MakePoint(:long, :lat), 4326)::geography,
+                 LEAST(25000, COALESCE((SELECT d FROM reach) + 0.001, 25000)), false)
+ORDER BY (p.geog <-> ST_SetSRID(ST_MakePoint(:long, :lat), 4326)::geography), p.id
+LIMIT 21;
