@@ -36,5 +36,6 @@ INSERT INTO idempotency_keys (scope, key, fingerprint, request_method, request_p
   VALUES ('anonymous:/bookings', 'pgb-' || :client_id || '-' || :k, '\x0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef', 'POST', '/bookings',
           '{"professional_id":"bookable-1","start_time":"2026-01-01T10:00:00Z","duration_minutes":30}', 'finished', 201,
           '{"id":"00000000-0000-0000-0000-000000000000","professional_id":"00000000-0000-0000-0000-000000000000","professional_slug":"bookable-1","start_time":"2026-01-01T10:00:00+00:00","end_time":"2026-01-01T10:30:00+00:00","duration_minutes":30,"price_cents":0,"currency":"usd","status":"confirmed","created_at":"2026-01-01T10:00:00+00:00"}',
-          now(), now() + interval '24 hours');
+          now(), now() + interval '24 hours')
+  ON CONFLICT DO NOTHING; -- as the service's insert_if_absent
 COMMIT;

@@ -93,13 +93,14 @@ profile_start() {
 }
 
 # profile_stop NAME TITLE: waits for the sampling, then writes docs/profile/NAME.svg
+# (frames under half a pixel left out, which keeps the file small)
 # and, in .local/profile/NAME.shares, each process's share of the samples.
 profile_stop() {
   wait "$PROFILE_PID" || true
   local data="$LOCAL/profile/$1.data"
   mkdir -p "$ROOT/docs/profile"
   perf script -i "$data" 2>/dev/null | "$LOCAL/tools/bin/inferno-collapse-perf" --all \
-    | "$LOCAL/tools/bin/inferno-flamegraph" --title "$2" --width 1600 >"$ROOT/docs/profile/$1.svg"
+    | "$LOCAL/tools/bin/inferno-flamegraph" --title "$2" --width 1600 --minwidth 0.5 >"$ROOT/docs/profile/$1.svg"
   perf report -i "$data" --no-children --sort comm --stdio 2>/dev/null \
     | awk '/^ +[0-9.]+%/ { printf "%s %s; ", $2, $1 }' >"$LOCAL/profile/$1.shares"
 }
