@@ -57,6 +57,14 @@ impl AppState {
                     apply_intent::<P>(conn, &intent, "job:reconcile").await
                 })?
             };
+            if applied.label() == "confirmed" {
+                // Paid, and Stripe's webhook never told us: the WebhooksNotArriving alert.
+                static LATE: slotwise_web::metrics::Metric = slotwise_web::metrics::Metric::new(
+                    "payments_confirmed_by_reconcile_total",
+                    "Payables confirmed by the reconcile job because no webhook did.",
+                );
+                LATE.inc(&[("kind", P::KIND)]);
+            }
             self.after_applied::<P>(&applied).await;
             let still_payable = !FINAL.contains(&intent.status.as_str());
             if still_payable && held.status != Status::Pending {

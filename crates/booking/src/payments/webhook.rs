@@ -138,7 +138,30 @@ async fn apply_event<P: Payable>(
 }
 
 impl AppState {
+    /// Applies one Stripe webhook, counted by outcome for `/metrics`
+    /// (`stripe_webhooks_total`: what it did, `duplicate`, `bad_signature`
+    /// or `refused`).
     pub async fn receive_stripe_event(
+        &self,
+        signature_header: Option<&str>,
+        payload: &[u8],
+    ) -> Result<Delivery, ApiError> {
+        static WEBHOOKS: slotwise_web::metrics::Metric = slotwise_web::metrics::Metric::new(
+            "stripe_webhooks_total",
+            "Stripe webhook deliveries by outcome.",
+        );
+        let result = self.receive_verified(signature_header, payload).await;
+        let outcome = match &result {
+            Ok(Delivery::Applied(label)) => label.as_str(),
+            Ok(Delivery::Duplicate) => "duplicate",
+            Err(e) if e.problem.code == "invalid_signature" => "bad_signature",
+            Err(_) => "refused",
+        };
+        WEBHOOKS.inc(&[("outcome", outcome)]);
+        result
+    }
+
+    async fn receive_verified(
         &self,
         signature_header: Option<&str>,
         payload: &[u8],

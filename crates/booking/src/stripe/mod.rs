@@ -102,6 +102,28 @@ impl From<StripeError> for StripeFailure {
     }
 }
 
+/// Counts one Stripe call by operation and outcome for `/metrics`
+/// (`stripe_requests_total`): `ok`, `declined` (the card), `refused` (the
+/// request) or `unavailable` (Stripe unreachable or failing), which the
+/// StripeUnavailable alert watches.
+fn counted<T>(
+    operation: &'static str,
+    result: Result<T, StripeFailure>,
+) -> Result<T, StripeFailure> {
+    static CALLS: slotwise_web::metrics::Metric = slotwise_web::metrics::Metric::new(
+        "stripe_requests_total",
+        "Stripe API calls by operation and outcome.",
+    );
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(StripeFailure::Declined(_)) => "declined",
+        Err(StripeFailure::Refused(_)) => "refused",
+        Err(StripeFailure::Unavailable(_)) => "unavailable",
+    };
+    CALLS.inc(&[("operation", operation), ("outcome", outcome)]);
+    result
+}
+
 #[derive(Clone)]
 pub struct Stripe {
     client: Client,
@@ -126,6 +148,21 @@ impl Stripe {
     /// own idempotency key makes a retry safe at real Stripe;
     /// [`Stripe::find_intent`] covers emulators that ignore it.
     pub async fn create_intent(
+        &self,
+        kind: &str,
+        id: Uuid,
+        metadata: HashMap<String, String>,
+        amount: i64,
+        currency: &str,
+        payment_method: Option<&str>,
+    ) -> Result<Intent, StripeFailure> {
+        let made = self
+            .make_intent(kind, id, metadata, amount, currency, payment_method)
+            .await;
+        counted("create_intent", made)
+    }
+
+    async fn make_intent(
         &self,
         kind: &str,
         id: Uuid,
@@ -164,6 +201,10 @@ impl Stripe {
         field: &str,
         id: Uuid,
     ) -> Result<Option<Intent>, StripeFailure> {
+        counted("find_intent", self.search_intents(field, id).await)
+    }
+
+    async fn search_intents(&self, field: &str, id: Uuid) -> Result<Option<Intent>, StripeFailure> {
         let mut after: Option<String> = None;
         for _ in 0..100 {
             let mut request = ListPaymentIntent::new().limit(100);
@@ -188,17 +229,16 @@ impl Stripe {
     }
 
     pub async fn retrieve_intent(&self, id: &str) -> Result<Intent, StripeFailure> {
-        Ok(RetrievePaymentIntent::new(id)
-            .send(&self.client)
-            .await?
-            .into())
+        let found = RetrievePaymentIntent::new(id).send(&self.client).await;
+        counted("retrieve_intent", found.map(Into::into).map_err(Into::into))
     }
 
     pub async fn cancel_intent(&self, id: &str) -> Result<Intent, StripeFailure> {
-        Ok(CancelPaymentIntent::new(id)
-            .send(&self.client)
-            .await?
-            .into())
+        let canceled = CancelPaymentIntent::new(id).send(&self.client).await;
+        counted(
+            "cancel_intent",
+            canceled.map(Into::into).map_err(Into::into),
+        )
     }
 
     /// Refunds `amount` of the intent for one refund of ours (a whole
@@ -208,6 +248,15 @@ impl Stripe {
     /// was made before refunds carried their key, when an intent had one
     /// refund at most: it is taken as this one.
     pub async fn refund(
+        &self,
+        key: &str,
+        intent: &str,
+        amount: i64,
+    ) -> Result<Refund, StripeFailure> {
+        counted("refund", self.refund_once(key, intent, amount).await)
+    }
+
+    async fn refund_once(
         &self,
         key: &str,
         intent: &str,

@@ -198,6 +198,12 @@ async fn a_payment_whose_webhook_never_came_is_settled_by_reconciliation() {
         .sql_i64(&format!("SELECT count(*) FROM booking_transitions WHERE booking_id = '{id}' AND source = 'job:reconcile'"))
         .await;
     assert_eq!(source, 1);
+    // What the WebhooksNotArriving alert reads.
+    assert!(
+        app.metrics()
+            .await
+            .contains("payments_confirmed_by_reconcile_total{kind=\"booking\"}")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

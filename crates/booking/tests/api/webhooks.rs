@@ -120,6 +120,14 @@ async fn forged_unsigned_and_stale_deliveries_are_400_and_change_nothing() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{header:?}");
         assert_eq!(problem["code"], "invalid_signature");
     }
+    // What the WebhookSignatureFailures and StripeUnavailable alerts read.
+    let metrics = app.metrics().await;
+    for series in [
+        "stripe_webhooks_total{outcome=\"bad_signature\"}",
+        "stripe_requests_total{operation=\"create_intent\",outcome=\"ok\"}",
+    ] {
+        assert!(metrics.contains(series), "missing {series}");
+    }
     let stale = app.send_event(&evt, Some(now - 301)).await;
     let (status, problem) = status_and_json(stale).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
