@@ -156,43 +156,32 @@ impl Stripe {
         currency: &str,
         payment_method: Option<&str>,
     ) -> Result<Intent, StripeFailure> {
-        let made = self
-            .make_intent(kind, id, metadata, amount, currency, payment_method)
-            .await;
-        counted("create_intent", made)
-    }
-
-    async fn make_intent(
-        &self,
-        kind: &str,
-        id: Uuid,
-        metadata: HashMap<String, String>,
-        amount: i64,
-        currency: &str,
-        payment_method: Option<&str>,
-    ) -> Result<Intent, StripeFailure> {
-        // Currencies are checked at the edge; one Stripe does not know is refused, never charged as another.
-        let currency = match currency.parse::<stripe_types::Currency>() {
-            Ok(stripe_types::Currency::Unknown(code)) => {
-                return Err(StripeFailure::Refused(format!(
-                    "currency {code:?} is not one Stripe supports"
-                )));
+        let made: Result<Intent, StripeFailure> = async {
+            // Currencies are checked at the edge; one Stripe does not know is refused, never charged as another.
+            let currency = match currency.parse::<stripe_types::Currency>() {
+                Ok(stripe_types::Currency::Unknown(code)) => {
+                    return Err(StripeFailure::Refused(format!(
+                        "currency {code:?} is not one Stripe supports"
+                    )));
+                }
+                Ok(known) => known,
+                Err(never) => match never {},
+            };
+            let mut request = CreatePaymentIntent::new(amount, currency).metadata(metadata);
+            if let Some(pm) = payment_method {
+                request = request.payment_method(pm).confirm(true);
             }
-            Ok(known) => known,
-            Err(never) => match never {},
-        };
-        let mut request = CreatePaymentIntent::new(amount, currency).metadata(metadata);
-        if let Some(pm) = payment_method {
-            request = request.payment_method(pm).confirm(true);
+            let key = IdempotencyKey::new(format!("{kind}-intent-{id}"))
+                .map_err(|e| StripeFailure::Refused(e.to_string()))?;
+            let intent = request
+                .customize()
+                .request_strategy(RequestStrategy::Idempotent(key))
+                .send(&self.client)
+                .await?;
+            Ok(intent.into())
         }
-        let key = IdempotencyKey::new(format!("{kind}-intent-{id}"))
-            .map_err(|e| StripeFailure::Refused(e.to_string()))?;
-        let intent = request
-            .customize()
-            .request_strategy(RequestStrategy::Idempotent(key))
-            .send(&self.client)
-            .await?;
-        Ok(intent.into())
+        .await;
+        counted("create_intent", made)
     }
 
     /// The PaymentIntent whose metadata holds `id` under `field`, if one exists.
