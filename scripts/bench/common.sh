@@ -21,12 +21,17 @@ bench_prepare() {
   RUN_ID="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 }
 
+# The value of KEY in a "key=value ..." result line: num LINE KEY
+num() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n 1; }
+
+# The throughput of one result line over another's, two decimals: rps_ratio A B
+rps_ratio() { python3 -c "print(f'{$(num "$1" rps) / $(num "$2" rps):.2f}')"; }
+
 # Appends one result line: record BENCHMARK VARIANT CLIENTS "key=value ..." (rps, p50_ms, ...)
 record() {
   local bench="$1" variant="$2" clients="$3" kv="$4"
-  get() { echo "$kv" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$RUN_ID" "$bench" "$variant" "$clients" \
-    "$(get rps)" "$(get p50_ms)" "$(get p95_ms)" "$(get p99_ms)" "$(get max_ms)" >>"$RESULTS"
+    "$(num "$kv" rps)" "$(num "$kv" p50_ms)" "$(num "$kv" p95_ms)" "$(num "$kv" p99_ms)" "$(num "$kv" max_ms)" >>"$RESULTS"
 }
 
 # Starts a release service in the background: start_service booking|search PORT [ENV=VALUE ...]
