@@ -11,7 +11,13 @@ fn usage() -> anyhow::Error {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    slotwise_web::telemetry::init();
+    slotwise_web::telemetry::init("booking");
+    let result = run().await;
+    slotwise_web::otel::shutdown().await;
+    result
+}
+
+async fn run() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str).unwrap_or("serve") {
         "serve" => serve().await,

@@ -9,6 +9,7 @@ pub(crate) mod cached_sql;
 pub mod event_search;
 pub mod events;
 pub mod idempotency;
+pub mod intent_traces;
 pub mod listings;
 pub mod migrate;
 pub mod notify;

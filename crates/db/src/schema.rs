@@ -103,6 +103,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    intent_traces (intent_id) {
+        intent_id -> Text,
+        traceparent -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     stripe_events (id) {
         id -> Text,
         #[sql_name = "type"]
@@ -400,6 +408,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     bookings,
     idempotency_keys,
     stripe_events,
+    intent_traces,
     booking_transitions,
     events,
     ticket_tiers,

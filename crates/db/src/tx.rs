@@ -60,21 +60,56 @@ macro_rules! read_committed {
 #[macro_export]
 macro_rules! retry_transaction {
     ($conn:expr, [$($isolation:ident)*], $body:expr) => {{
-        let mut attempt: u32 = 0;
-        loop {
-            attempt += 1;
-            let result = $conn.build_transaction()$(.$isolation())*.run($body).await;
-            match result {
-                Err(ref e)
-                    if attempt < $crate::tx::MAX_ATTEMPTS
-                        && $crate::tx::RetryableError::is_retryable(e) =>
-                {
-                    $crate::tx::backoff(attempt).await;
+        let span = $crate::tx::span(stringify!($($isolation)*));
+        $crate::tx::traced(&span, async {
+            let mut attempt: u32 = 0;
+            loop {
+                attempt += 1;
+                let result = $conn.build_transaction()$(.$isolation())*.run($body).await;
+                match result {
+                    Err(ref e)
+                        if attempt < $crate::tx::MAX_ATTEMPTS
+                            && $crate::tx::RetryableError::is_retryable(e) =>
+                    {
+                        $crate::tx::backoff(attempt).await;
+                    }
+                    other => {
+                        $crate::tx::finish(&span, attempt, other.is_ok());
+                        break other;
+                    }
                 }
-                other => break other,
             }
-        }
+        })
+        .await
     }};
+}
+
+/// The span of one transaction with its retries, for traces only (it is
+/// never built when traces are off: no layer takes its target).
+pub fn span(isolation: &str) -> tracing::Span {
+    tracing::info_span!(
+        target: "slotwise_trace",
+        "db.transaction",
+        db.system = "postgresql",
+        db.isolation_level = if isolation.is_empty() { "read committed" } else { isolation },
+        db.retries = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
+    )
+}
+
+/// Runs `work` inside `span`.
+pub async fn traced<T>(span: &tracing::Span, work: impl Future<Output = T>) -> T {
+    tracing::Instrument::instrument(work, span.clone()).await
+}
+
+/// Records the retries and, when the transaction rolled back, the error.
+pub fn finish(span: &tracing::Span, attempts: u32, committed: bool) {
+    if !span.is_disabled() {
+        span.record("db.retries", attempts - 1);
+        if !committed {
+            span.record("otel.status_code", "error");
+        }
+    }
 }
 
 /// Errors that can say whether the transaction that produced them is worth retrying.

@@ -5,7 +5,13 @@ use slotwise_search::{AppState, Config, build_app, openapi_service};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    slotwise_web::telemetry::init();
+    slotwise_web::telemetry::init("search");
+    let result = run().await;
+    slotwise_web::otel::shutdown().await;
+    result
+}
+
+async fn run() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     match std::env::args().nth(1).as_deref().unwrap_or("serve") {
         "serve" => {

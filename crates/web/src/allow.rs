@@ -94,6 +94,11 @@ pub async fn around<E: Endpoint>(
     // Errors go on up to the request-id layer, which answers them.
     let result = next.call(req).await.map(IntoResponse::into_response);
     let route = allowed.route_of(&path);
+    if crate::otel::enabled() {
+        let span = tracing::Span::current();
+        span.record("http.route", route);
+        span.record("otel.name", format!("{method} {route}"));
+    }
     let status = match &result {
         Ok(response) => response.status(),
         Err(err) => err.status(),

@@ -7,6 +7,7 @@ pub mod docs;
 pub mod hardening;
 pub mod health;
 pub mod metrics;
+pub mod otel;
 pub mod pagination;
 pub mod problem;
 pub mod problems;

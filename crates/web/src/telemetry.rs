@@ -1,6 +1,7 @@
 //! Logging: human-readable by default, JSON lines with `LOG_FORMAT=json`,
 //! filtered by `RUST_LOG`. Request spans carry the request id; nothing logs a
 //! token, password, card field or Stripe secret (config `Debug` hides them).
+//! Traces go out over OTLP when the `OTEL_*` variables ask (`crate::otel`).
 
 use std::io::IsTerminal;
 use tracing::level_filters::LevelFilter;
@@ -30,7 +31,24 @@ pub fn secret_cap() -> Targets {
     )
 }
 
-pub fn init() {
+/// The log output's own cap: [`secret_cap`], and no span made only for
+/// traces ([`crate::otel::TARGET`]), so a log line's span stays the request's.
+fn log_targets() -> Targets {
+    secret_cap().with_target(crate::otel::TARGET, LevelFilter::OFF)
+}
+
+/// What traces take: spans and events of Slotwise's own crates at `info`.
+fn trace_targets() -> Targets {
+    crate::otel::EXPORTED
+        .iter()
+        .fold(Targets::new(), |t, target| {
+            t.with_target(*target, LevelFilter::INFO)
+        })
+}
+
+/// Logs to stderr and, when the environment asks, traces to OTLP (call from
+/// inside the runtime; [`crate::otel::shutdown`] at exit sends the rest).
+pub fn init(service: &str) {
     let env = filter(&std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_owned()));
     let json = std::env::var("LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
     let output: Box<dyn Layer<Registry> + Send + Sync> = if json {
@@ -46,7 +64,12 @@ pub fn init() {
             .with_writer(std::io::stderr)
             .boxed()
     };
+    let traces = crate::otel::layer(service).unwrap_or_else(|e| {
+        eprintln!("traces are off: {e}");
+        None
+    });
     let _ = tracing_subscriber::registry()
-        .with(output.with_filter(env.and(secret_cap())))
+        .with(output.with_filter(env.and(log_targets())))
+        .with(traces.map(|layer| layer.with_filter(trace_targets())))
         .try_init();
 }

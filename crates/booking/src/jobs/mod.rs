@@ -9,17 +9,21 @@ mod reconcile;
 
 use crate::AppState;
 use slotwise_db::idempotency::IdempotencyRecord;
+use slotwise_db::intent_traces::IntentTrace;
 use slotwise_web::ApiError;
 use slotwise_web::metrics::Metric;
 use std::time::Duration;
+use tracing::Instrument;
 
 const BATCH: i64 = 100;
 
 impl AppState {
-    /// Forgets idempotency keys past their 24 h.
+    /// Forgets idempotency keys past their 24 h, and intents' trace links
+    /// past theirs.
     pub async fn purge_keys_once(&self) -> Result<usize, ApiError> {
         let mut conn = self.pool.get().await?;
-        Ok(IdempotencyRecord::purge_expired(&mut conn, 1000).await?)
+        let keys = IdempotencyRecord::purge_expired(&mut conn, 1000).await?;
+        Ok(keys + IntentTrace::purge_old(&mut conn, 1000).await?)
     }
 
     /// Every job once, in order, each on its own: one failing does not stop the
@@ -71,13 +75,32 @@ impl AppState {
     }
 }
 
-/// Runs one job, counting and timing it for `/metrics`; a failure is logged and counts 0.
+/// Runs one job round, counting and timing it for `/metrics` and, when
+/// traces are on, as a trace of its own (`job <name>`); a failure is logged
+/// and counts 0.
 async fn timed(
     job: &'static str,
     run: impl std::future::Future<Output = Result<usize, ApiError>>,
 ) -> usize {
+    let span = tracing::info_span!(
+        target: "slotwise_trace",
+        parent: None,
+        "job",
+        otel.name = format!("job {job}"),
+        job.name = job,
+        job.done = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
+        error.message = tracing::field::Empty,
+    );
     let started = std::time::Instant::now();
-    let result = run.await;
+    let result = run.instrument(span.clone()).await;
+    match &result {
+        Ok(done) => span.record("job.done", done),
+        Err(e) => span.record("error.message", e.to_string()),
+    };
+    if result.is_err() {
+        span.record("otel.status_code", "error");
+    }
     let outcome = if result.is_ok() { "ok" } else { "error" };
     static RUNS: Metric = Metric::new("job_runs_total", "Background job rounds by result.");
     static DURATION: Metric = Metric::new("job_duration_seconds", "Background job round duration.");

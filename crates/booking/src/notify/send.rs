@@ -15,6 +15,7 @@ use slotwise_db::notify::endpoints::Endpoint;
 use slotwise_web::ApiError;
 use slotwise_web::metrics::Metric;
 use std::time::Duration;
+use tracing::Instrument;
 
 /// Deliveries claimed per round.
 const BATCH: i64 = 200;
@@ -119,7 +120,22 @@ impl AppState {
     }
 
     async fn send_one(&self, due: Due) -> Result<(), ApiError> {
-        let outcome = self.attempt(&due).await;
+        let span = tracing::info_span!(
+            target: "slotwise_trace",
+            parent: None,
+            "delivery",
+            otel.name = format!("deliver {}", channel_label(&due.channel)),
+            otel.kind = "producer",
+            delivery.id = %due.id,
+            delivery.topic = %due.topic,
+            delivery.attempt = due.attempts,
+            otel.status_code = tracing::field::Empty,
+            error.message = tracing::field::Empty,
+        );
+        let outcome = self.attempt(&due).instrument(span.clone()).await;
+        if let Some(error) = &outcome.error {
+            slotwise_web::otel::fail(&span, error);
+        }
         // Sent but not yet marked: a crash here sends it again after the lease.
         self.faults.crash_point(CrashPoint::AfterNotificationSent)?;
         let mut conn = self.pool.get().await?;

@@ -168,8 +168,11 @@ pub async fn post(
         };
     }
     let timestamp = chrono::Utc::now().timestamp();
+    let mut traced = reqwest::header::HeaderMap::new();
+    slotwise_web::otel::inject(&mut traced);
     let sent = http
         .post(url)
+        .headers(traced)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header(SIGNATURE_HEADER, signature(secret, timestamp, &body))
         .header("Slotwise-Event-Id", event_id.to_string())

@@ -10,6 +10,7 @@ use crate::idempotency::stored;
 use crate::stripe::{Intent, StripeFailure};
 use poem::http::StatusCode;
 use slotwise_db::idempotency::IdempotencyRecord;
+use slotwise_db::intent_traces::IntentTrace;
 use slotwise_db::status::Status;
 use slotwise_db::{AsyncPgConnection, DbError, read_committed};
 use slotwise_web::ApiError;
@@ -89,7 +90,8 @@ impl AppState {
         held: Held<'_>,
         payment_method: Option<&str>,
     ) -> Result<Intent, StripeFailure> {
-        self.stripe
+        let made = self
+            .stripe
             .create_intent(
                 P::KIND,
                 held.id,
@@ -98,7 +100,29 @@ impl AppState {
                 held.currency,
                 payment_method,
             )
-            .await
+            .await;
+        if let Ok(intent) = &made {
+            self.remember_trace(&intent.id).await;
+        }
+        made
+    }
+
+    /// Keeps the current trace for the webhook that settles `intent` to link
+    /// to (only while traces are exported and this one is sampled). Telemetry:
+    /// a failure is logged, never the request's.
+    async fn remember_trace(&self, intent: &str) {
+        let Some(traceparent) = slotwise_web::otel::current_traceparent() else {
+            return;
+        };
+        let remembered = async {
+            let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
+            IntentTrace::remember(&mut conn, intent, &traceparent)
+                .await
+                .map_err(|e| e.to_string())
+        };
+        if let Err(e) = remembered.await {
+            tracing::warn!(intent, error = %e, "the trace of an intent was not kept");
+        }
     }
 }
 

@@ -9,12 +9,14 @@ use crate::stripe::signature::{self, SignatureError};
 use chrono::Utc;
 use serde::Deserialize;
 use slotwise_db::bookings::Booking;
+use slotwise_db::intent_traces::IntentTrace;
 use slotwise_db::orders::Order;
 use slotwise_db::status::Status;
 use slotwise_db::stripe_events::StripeEvent;
 use slotwise_db::{AsyncPgConnection, DbError, serializable};
 use slotwise_web::ApiError;
 use std::collections::HashMap;
+use tracing::Instrument;
 
 #[derive(Debug, Deserialize)]
 struct Event {
@@ -183,11 +185,51 @@ impl AppState {
         } else {
             None
         };
-        if self.is_order_event(&event, intent.as_ref()).await? {
-            self.receive_for::<Order>(&event, intent.as_ref()).await
-        } else {
-            self.receive_for::<Booking>(&event, intent.as_ref()).await
+        let span = self.webhook_span(&event, intent.as_ref()).await;
+        let applied = async {
+            if self.is_order_event(&event, intent.as_ref()).await? {
+                self.receive_for::<Order>(&event, intent.as_ref()).await
+            } else {
+                self.receive_for::<Booking>(&event, intent.as_ref()).await
+            }
         }
+        .instrument(span.clone())
+        .await;
+        match &applied {
+            Ok(Delivery::Applied(label)) => span.record("stripe.outcome", label.as_str()),
+            Ok(Delivery::Duplicate) => span.record("stripe.outcome", "duplicate"),
+            Err(_) => span.record("otel.status_code", "error"),
+        };
+        applied
+    }
+
+    /// The span of one event's application. The event arrives on a trace of
+    /// its own: it is linked to the request that made its PaymentIntent,
+    /// whose `traceparent` was kept (`intent_traces`).
+    async fn webhook_span(&self, event: &Event, intent: Option<&Intent>) -> tracing::Span {
+        let span = tracing::info_span!(
+            target: "slotwise_trace",
+            "stripe.webhook",
+            otel.name = format!("stripe webhook {}", event.kind),
+            stripe.event_id = %event.id,
+            stripe.event_type = %event.kind,
+            stripe.outcome = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+        );
+        if span.is_disabled() {
+            return span;
+        }
+        let intent_id = match intent {
+            Some(i) => Some(i.id.clone()),
+            None => text(&event.data.object, "payment_intent"),
+        };
+        if let Some(id) = intent_id
+            && let Ok(mut conn) = self.pool.get().await
+            && let Ok(Some(traceparent)) = IntentTrace::find(&mut conn, &id).await
+        {
+            slotwise_web::otel::link(&span, &traceparent);
+        }
+        span
     }
 
     /// Whether the event is news of an order's payment: its intent's

@@ -3,15 +3,19 @@
 //! talks to real Stripe (test keys) and to the emulator (`STRIPE_API_BASE`).
 
 pub mod signature;
+mod transport;
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::time::Duration;
-use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
+use stripe::{IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 use stripe_core::PaymentIntent;
 use stripe_core::payment_intent::{
     CancelPaymentIntent, CreatePaymentIntent, ListPaymentIntent, RetrievePaymentIntent,
 };
 use stripe_core::refund::{CreateRefund, ListRefund};
+use tracing::Instrument;
+use transport::Transport;
 use uuid::Uuid;
 
 /// Whether `code` (lower case) is an ISO 4217 currency Stripe charges in.
@@ -102,18 +106,30 @@ impl From<StripeError> for StripeFailure {
     }
 }
 
-/// Counts one Stripe call by operation and outcome for `/metrics`
-/// (`stripe_requests_total`): `ok`, `declined` (the card), `refused` (the
-/// request) or `unavailable` (Stripe unreachable or failing), which the
-/// StripeUnavailable alert watches.
-fn counted<T>(
+/// Runs one Stripe call in its own client span (`stripe <operation>`, the
+/// parent of the request's `traceparent`) and counts it by operation and
+/// outcome for `/metrics` (`stripe_requests_total`): `ok`, `declined` (the
+/// card), `refused` (the request) or `unavailable` (Stripe unreachable or
+/// failing), which the StripeUnavailable alert watches.
+async fn counted<T>(
     operation: &'static str,
-    result: Result<T, StripeFailure>,
+    call: impl Future<Output = Result<T, StripeFailure>>,
 ) -> Result<T, StripeFailure> {
     static CALLS: slotwise_web::metrics::Metric = slotwise_web::metrics::Metric::new(
         "stripe_requests_total",
         "Stripe API calls by operation and outcome.",
     );
+    let span = tracing::info_span!(
+        target: "slotwise_trace",
+        "stripe",
+        otel.name = format!("stripe {operation}"),
+        otel.kind = "client",
+        stripe.operation = operation,
+        stripe.outcome = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
+        error.message = tracing::field::Empty,
+    );
+    let result = call.instrument(span.clone()).await;
     let outcome = match &result {
         Ok(_) => "ok",
         Err(StripeFailure::Declined(_)) => "declined",
@@ -121,12 +137,21 @@ fn counted<T>(
         Err(StripeFailure::Unavailable(_)) => "unavailable",
     };
     CALLS.inc(&[("operation", operation), ("outcome", outcome)]);
+    if !span.is_disabled() {
+        span.record("stripe.outcome", outcome);
+        if let Err(
+            StripeFailure::Declined(m) | StripeFailure::Refused(m) | StripeFailure::Unavailable(m),
+        ) = &result
+        {
+            slotwise_web::otel::fail(&span, m);
+        }
+    }
     result
 }
 
 #[derive(Clone)]
 pub struct Stripe {
-    client: Client,
+    client: Transport,
 }
 
 impl Stripe {
@@ -136,11 +161,7 @@ impl Stripe {
         } else {
             format!("{api_base}/")
         };
-        let client = ClientBuilder::new(secret_key)
-            .url(base)
-            .timeout(timeout)
-            .build()
-            .map_err(|e| anyhow::anyhow!("stripe client: {e}"))?;
+        let client = Transport::new(secret_key, base, timeout)?;
         Ok(Self { client })
     }
 
@@ -156,7 +177,7 @@ impl Stripe {
         currency: &str,
         payment_method: Option<&str>,
     ) -> Result<Intent, StripeFailure> {
-        let made: Result<Intent, StripeFailure> = async {
+        let made = async {
             // Currencies are checked at the edge; one Stripe does not know is refused, never charged as another.
             let currency = match currency.parse::<stripe_types::Currency>() {
                 Ok(stripe_types::Currency::Unknown(code)) => {
@@ -178,10 +199,9 @@ impl Stripe {
                 .request_strategy(RequestStrategy::Idempotent(key))
                 .send(&self.client)
                 .await?;
-            Ok(intent.into())
-        }
-        .await;
-        counted("create_intent", made)
+            Ok::<Intent, StripeFailure>(intent.into())
+        };
+        counted("create_intent", made).await
     }
 
     /// The PaymentIntent whose metadata holds `id` under `field`, if one exists.
@@ -190,7 +210,7 @@ impl Stripe {
         field: &str,
         id: Uuid,
     ) -> Result<Option<Intent>, StripeFailure> {
-        counted("find_intent", self.search_intents(field, id).await)
+        counted("find_intent", self.search_intents(field, id)).await
     }
 
     async fn search_intents(&self, field: &str, id: Uuid) -> Result<Option<Intent>, StripeFailure> {
@@ -218,16 +238,19 @@ impl Stripe {
     }
 
     pub async fn retrieve_intent(&self, id: &str) -> Result<Intent, StripeFailure> {
-        let found = RetrievePaymentIntent::new(id).send(&self.client).await;
-        counted("retrieve_intent", found.map(Into::into).map_err(Into::into))
+        counted("retrieve_intent", async {
+            let found = RetrievePaymentIntent::new(id).send(&self.client).await?;
+            Ok::<Intent, StripeFailure>(found.into())
+        })
+        .await
     }
 
     pub async fn cancel_intent(&self, id: &str) -> Result<Intent, StripeFailure> {
-        let canceled = CancelPaymentIntent::new(id).send(&self.client).await;
-        counted(
-            "cancel_intent",
-            canceled.map(Into::into).map_err(Into::into),
-        )
+        counted("cancel_intent", async {
+            let canceled = CancelPaymentIntent::new(id).send(&self.client).await?;
+            Ok::<Intent, StripeFailure>(canceled.into())
+        })
+        .await
     }
 
     /// Refunds `amount` of the intent for one refund of ours (a whole
@@ -242,7 +265,7 @@ impl Stripe {
         intent: &str,
         amount: i64,
     ) -> Result<Refund, StripeFailure> {
-        counted("refund", self.refund_once(key, intent, amount).await)
+        counted("refund", self.refund_once(key, intent, amount)).await
     }
 
     async fn refund_once(

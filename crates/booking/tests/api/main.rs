@@ -26,4 +26,5 @@ mod schedules;
 mod ticket_refunds;
 mod tickets;
 mod tickets_races;
+mod traces;
 mod webhooks;

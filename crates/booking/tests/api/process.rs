@@ -13,14 +13,19 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-struct Process {
+pub(crate) struct Process {
     child: Child,
     lines: Arc<Mutex<Vec<String>>>,
-    app: TestApp,
+    pub(crate) app: TestApp,
 }
 
 impl Process {
     async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// The binary with `env` added to (or overriding) the usual environment.
+    pub(crate) async fn start_with(env: &[(&str, &str)]) -> Self {
         let database_url = slotwise_db::testing::create_test_database()
             .await
             .expect("test database");
@@ -38,6 +43,7 @@ impl Process {
             .env("STRIPE_API_BASE", stripe_base())
             .env("JOBS_INTERVAL_SECS", "1")
             .env("SLOTWISE_ENV", "development")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
@@ -69,12 +75,12 @@ impl Process {
         process
     }
 
-    fn logs(&self) -> Vec<String> {
+    pub(crate) fn logs(&self) -> Vec<String> {
         self.lines.lock().expect("lines").clone()
     }
 
     /// Polls the log until a line with `message` appears, and returns it parsed.
-    async fn wait_for_log(&self, message: &str) -> Value {
+    pub(crate) async fn wait_for_log(&self, message: &str) -> Value {
         for _ in 0..600 {
             let found = self.logs().iter().find_map(|line| {
                 serde_json::from_str::<Value>(line)
