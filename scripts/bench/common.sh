@@ -109,3 +109,51 @@ profile_stop() {
   perf report -i "$data" --no-children --sort comm --stdio 2>/dev/null \
     | awk '/^ +[0-9.]+%/ { printf "%s %s; ", $2, $1 }' >"$LOCAL/profile/$1.shares"
 }
+
+# The booking benchmarks' world: PROS professionals (bookable-1..PROS), free,
+# open 08:00-18:00 UTC for DAYS days from the day after tomorrow. Sets
+# day0 (epoch of the first day) and day_args (the days, for booking.lua).
+bookable_setup() {
+  local pros="$1" days="$2"
+  log "setting up $pros bookable professionals with $days days of availability"
+  psql "$BENCH_URL" -qtA >/dev/null <<SQL
+INSERT INTO users (id, email, name, password_hash, role)
+  VALUES ('00000000-0000-7000-8000-000000000001', 'bench-owner@slotwise.dev', 'Bench owner', '!', 'professional')
+  ON CONFLICT DO NOTHING;
+INSERT INTO professionals (id, slug, owner_id, name, category, rate_per_minute, lat, long, timezone)
+  SELECT gen_random_uuid(), 'bookable-' || i, '00000000-0000-7000-8000-000000000001', 'Bookable ' || i,
+         'Trainer', 0, 5.6 + (i % 100) * 0.001, -0.18 - (i / 100) * 0.001, 'UTC'
+  FROM generate_series(1, $pros) i ON CONFLICT (slug) DO NOTHING;
+SQL
+  day0=$(( ( $(date -u +%s) / 86400 + 2 ) * 86400 ))
+  psql "$BENCH_URL" -qtA >/dev/null <<SQL
+INSERT INTO availability_windows (id, professional_id, start_time, end_time)
+  SELECT gen_random_uuid(), p.id, to_timestamp($day0 + d * 86400 + 28800), to_timestamp($day0 + d * 86400 + 64800)
+  FROM professionals p, generate_series(0, $days - 1) d
+  WHERE p.slug LIKE 'bookable-%'
+  ON CONFLICT DO NOTHING;
+SQL
+  day_args=""
+  for d in $(seq 0 $((days - 1))); do day_args="$day_args $(date -u -d "@$((day0 + d * 86400))" +%Y-%m-%d)"; done
+  bookable_pros="$pros"
+  bookable_days="$days"
+}
+
+# Free bookings on random slots of bookable_setup's world for SECONDS through
+# the service on PORT; prints wrk's result line: wrk_bookings PORT CLIENTS SECONDS
+wrk_bookings() {
+  wrk -t "${WRK_THREADS:-2}" -c "$2" -d "${3}s" -s "$ROOT/scripts/bench/booking.lua" "http://127.0.0.1:$1" -- \
+    bookable "$bookable_pros" "$bookable_days" "run-$RANDOM$RANDOM" $day_args | sed -n 's/^RESULT //p'
+}
+
+reset_bookings() {
+  psql "$BENCH_URL" -qtAc "TRUNCATE bookings, idempotency_keys, booking_transitions, stripe_events, outbox, deliveries" >/dev/null
+  psql "$BENCH_URL" -qtAc "VACUUM ANALYZE" >/dev/null
+}
+
+# Active bookings of one professional that overlap (0, always).
+overlaps() {
+  psql "$BENCH_URL" -qtAc "SELECT count(*) FROM bookings a JOIN bookings b ON a.professional_id = b.professional_id
+    AND a.id < b.id AND a.period && b.period
+    WHERE a.status IN ('pending','confirmed') AND b.status IN ('pending','confirmed')"
+}

@@ -5,8 +5,10 @@
 
 use std::io::IsTerminal;
 use tracing::level_filters::LevelFilter;
-use tracing_subscriber::filter::{EnvFilter, FilterExt, Targets};
+use tracing_subscriber::filter::{EnvFilter, FilterExt, Targets, filter_fn};
+use tracing_subscriber::layer::Filter;
 use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Layer, Registry};
 
@@ -37,13 +39,22 @@ fn log_targets() -> Targets {
     secret_cap().with_target(crate::otel::TARGET, LevelFilter::OFF)
 }
 
-/// What traces take: spans and events of Slotwise's own crates at `info`.
-fn trace_targets() -> Targets {
-    crate::otel::EXPORTED
+/// What traces take: spans of Slotwise's own crates at `info`, and their
+/// warnings and errors as span events (the `info` lines, such as "request
+/// finished", say what the span's own fields say already, and would cost
+/// every request, sampled or not).
+fn trace_targets<S>() -> impl Filter<S> + Send + Sync + use<S>
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+{
+    let ours = crate::otel::EXPORTED
         .iter()
         .fold(Targets::new(), |t, target| {
             t.with_target(*target, LevelFilter::INFO)
-        })
+        });
+    ours.and(filter_fn(|meta| {
+        meta.is_span() || *meta.level() <= tracing::Level::WARN
+    }))
 }
 
 /// Logs to stderr and, when the environment asks, traces to OTLP (call from

@@ -160,6 +160,12 @@ async fn json_logs_carry_the_request_id_and_never_a_password_token_or_secret() {
             serde_json::from_str::<Value>(line).is_ok(),
             "not JSON: {line}"
         );
+        // Spans made only for traces stay out of the logs, even at `trace`:
+        // a line's span is its request's.
+        assert!(
+            !line.contains("db.transaction") && !line.contains("slotwise_trace"),
+            "a trace-only span reached the logs: {line}"
+        );
         for secret in [
             password.as_str(),
             "correct horse",
