@@ -5,7 +5,7 @@ use slotwise_booking::{AppState, Config, build_app, demo, openapi_service};
 
 fn usage() -> anyhow::Error {
     anyhow::anyhow!(
-        "usage: booking [serve | migrate | openapi | demo-data [EXTRA_PROFESSIONALS] | jobs-once]"
+        "usage: booking [serve | migrate | distribute | openapi | demo-data [EXTRA_PROFESSIONALS] | jobs-once]"
     )
 }
 
@@ -25,6 +25,24 @@ async fn run() -> anyhow::Result<()> {
             let config = Config::from_env()?;
             let applied = slotwise_db::migrate::run_pending(&config.database_url).await?;
             tracing::info!(count = applied.len(), "migrations applied");
+            Ok(())
+        }
+        "distribute" => {
+            // On Citus: reference and distributed tables (docs/SCALING.md); elsewhere nothing.
+            let config = Config::from_env()?;
+            let shard_count = match std::env::var("CITUS_SHARD_COUNT") {
+                Ok(n) => Some(n.parse().context("CITUS_SHARD_COUNT must be a number")?),
+                Err(_) => None,
+            };
+            let done = slotwise_db::citus::distribute_url(&config.database_url, shard_count)
+                .await
+                .map_err(|e| anyhow::anyhow!("distribute: {e}"))?;
+            if done.is_empty() {
+                tracing::info!("nothing to distribute (no citus extension, or done before)");
+            }
+            for line in done {
+                tracing::info!("{line}");
+            }
             Ok(())
         }
         "openapi" => {

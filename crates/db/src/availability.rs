@@ -112,9 +112,13 @@ impl AvailabilityWindow {
         if booked.is_some() {
             return Ok(RemoveOutcome::HasActiveBooking);
         }
-        diesel::delete(availability_windows::table.filter(availability_windows::id.eq(window_id)))
-            .execute(conn)
-            .await?;
+        diesel::delete(
+            availability_windows::table
+                .filter(availability_windows::professional_id.eq(professional_id))
+                .filter(availability_windows::id.eq(window_id)),
+        )
+        .execute(conn)
+        .await?;
         Ok(RemoveOutcome::Removed)
     }
 }

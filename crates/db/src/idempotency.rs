@@ -74,16 +74,32 @@ impl IdempotencyRecord {
     }
 
     /// Deletes up to `batch` expired keys; returns how many went. Safe to run
-    /// from several instances at once.
+    /// from several instances at once (a key another one deleted first is
+    /// simply gone). The candidates are read without locks, then deleted one
+    /// caller (`scope`, the column keys are distributed by on Citus) at a time.
     pub async fn purge_expired(conn: &mut AsyncPgConnection, batch: i64) -> QueryResult<usize> {
-        diesel::sql_query(
-            "DELETE FROM idempotency_keys WHERE (scope, key) IN (
-                 SELECT scope, key FROM idempotency_keys WHERE expires_at <= now()
-                 LIMIT $1 FOR UPDATE SKIP LOCKED)",
-        )
-        .bind::<diesel::sql_types::BigInt, _>(batch)
-        .execute(conn)
-        .await
+        let expired: Vec<(String, String)> = idempotency_keys::table
+            .filter(idempotency_keys::expires_at.le(diesel::dsl::now))
+            .select((idempotency_keys::scope, idempotency_keys::key))
+            .limit(batch)
+            .load(conn)
+            .await?;
+        let mut by_scope: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for (scope, key) in expired {
+            by_scope.entry(scope).or_default().push(key);
+        }
+        let mut deleted = 0;
+        for (scope, keys) in by_scope {
+            deleted += diesel::delete(
+                idempotency_keys::table
+                    .filter(idempotency_keys::scope.eq(scope))
+                    .filter(idempotency_keys::key.eq_any(keys))
+                    .filter(idempotency_keys::expires_at.le(diesel::dsl::now)),
+            )
+            .execute(conn)
+            .await?;
+        }
+        Ok(deleted)
     }
 }
 

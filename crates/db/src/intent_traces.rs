@@ -7,8 +7,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 pub struct IntentTrace;
 
-/// How long a trace link is kept: longer than any payment takes to settle.
-pub const KEPT_DAYS: i32 = 7;
+/// How long a trace link is kept (days): longer than any payment takes to settle.
+const KEPT: i64 = 7;
 
 impl IntentTrace {
     /// Remembers `traceparent` for `intent` (the first one stays).
@@ -37,16 +37,24 @@ impl IntentTrace {
             .optional()
     }
 
-    /// Forgets up to `batch` links older than [`KEPT_DAYS`].
+    /// Forgets up to `batch` links older than [`KEPT`] days (read without
+    /// locks, deleted by their keys: it runs on Citus too).
     pub async fn purge_old(conn: &mut AsyncPgConnection, batch: i64) -> QueryResult<usize> {
-        diesel::sql_query(
-            "DELETE FROM intent_traces WHERE intent_id IN (
-                 SELECT intent_id FROM intent_traces
-                 WHERE created_at < now() - make_interval(days => $1)
-                 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        let old = intent_traces::created_at.lt(chrono::Utc::now() - chrono::Duration::days(KEPT));
+        let ids: Vec<String> = intent_traces::table
+            .filter(old)
+            .select(intent_traces::intent_id)
+            .limit(batch)
+            .load(conn)
+            .await?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        diesel::delete(
+            intent_traces::table
+                .filter(intent_traces::intent_id.eq_any(ids))
+                .filter(old),
         )
-        .bind::<diesel::sql_types::Integer, _>(KEPT_DAYS)
-        .bind::<diesel::sql_types::BigInt, _>(batch)
         .execute(conn)
         .await
     }

@@ -6,6 +6,7 @@
 pub mod availability;
 pub mod bookings;
 pub(crate) mod cached_sql;
+pub mod citus;
 pub mod event_search;
 pub mod events;
 pub mod idempotency;

@@ -3,6 +3,12 @@
 //! the status machine with its record of why, and what the background jobs
 //! claim, each `FOR UPDATE SKIP LOCKED` (or leased) so that many instances
 //! never work on the same row. Written once, stamped onto each table.
+//!
+//! A job's claim is two steps, so that it also runs on Citus, which takes no
+//! row locks in a query over several shards: the candidates are read without
+//! locks, then each is locked on its own shard by its full key, with the
+//! job's condition checked again on the locked row (READ COMMITTED re-reads
+//! a row that changed meanwhile), skipping rows another worker holds.
 
 /// Implements the payment-core queries on `$ty`, stored in `$table`, addressed
 /// by `$key` (`$route` + `id`: `$route` is the column the table would be
@@ -226,16 +232,32 @@ macro_rules! payable_rows {
                     conn: &mut AsyncPgConnection,
                     limit: i64,
                 ) -> QueryResult<Vec<$ty>> {
-                    $table::table
-                        .filter($pending())
-                        .filter($table::expires_at.le(diesel::dsl::now))
+                    let expired = || {
+                        $table::table
+                            .filter($pending())
+                            .filter($table::expires_at.le(diesel::dsl::now))
+                    };
+                    let keys: Vec<(Uuid, Uuid)> = expired()
                         .order($table::expires_at)
                         .limit(limit)
-                        .select($ty::as_select())
-                        .for_update()
-                        .skip_locked()
+                        .select(($table::$route, $table::id))
                         .load(conn)
-                        .await
+                        .await?;
+                    let mut locked = Vec::with_capacity(keys.len());
+                    for ($route, id) in keys {
+                        let key = $key { $route, id };
+                        let row = expired()
+                            .filter($table::$route.eq(key.$route))
+                            .filter($table::id.eq(key.id))
+                            .select($ty::as_select())
+                            .for_update()
+                            .skip_locked()
+                            .first(conn)
+                            .await
+                            .optional()?;
+                        locked.extend(row);
+                    }
+                    Ok(locked)
                 }
 
                 /// Claims up to `limit` refunds owed but not yet made, requested
@@ -246,27 +268,43 @@ macro_rules! payable_rows {
                     before: DateTime<Utc>,
                     limit: i64,
                 ) -> QueryResult<Vec<$key>> {
-                    let due: Vec<(Uuid, Uuid)> = $table::table
-                        .filter($table::refund_requested_at.le(before))
-                        .filter($table::refund_id.is_null())
-                        .filter(
-                            $table::refund_attempted_at
-                                .is_null()
-                                .or($table::refund_attempted_at.le(before)),
-                        )
+                    let due = || {
+                        $table::table
+                            .filter($table::refund_requested_at.le(before))
+                            .filter($table::refund_id.is_null())
+                            .filter(
+                                $table::refund_attempted_at
+                                    .is_null()
+                                    .or($table::refund_attempted_at.le(before)),
+                            )
+                    };
+                    let keys: Vec<(Uuid, Uuid)> = due()
                         .order($table::refund_attempted_at.asc().nulls_first())
                         .limit(limit)
                         .select(($table::$route, $table::id))
-                        .for_update()
-                        .skip_locked()
                         .load(conn)
                         .await?;
-                    let ids: Vec<Uuid> = due.iter().map(|(_, id)| *id).collect();
-                    diesel::update($table::table.filter($table::id.eq_any(&ids)))
-                        .set($table::refund_attempted_at.eq(diesel::dsl::now))
-                        .execute(conn)
-                        .await?;
-                    Ok(due.into_iter().map(|($route, id)| $key { $route, id }).collect())
+                    let mut claimed = Vec::with_capacity(keys.len());
+                    for ($route, id) in keys {
+                        let key = $key { $route, id };
+                        let free: Option<Uuid> = due()
+                            .filter($table::$route.eq(key.$route))
+                            .filter($table::id.eq(key.id))
+                            .select($table::id)
+                            .for_update()
+                            .skip_locked()
+                            .first(conn)
+                            .await
+                            .optional()?;
+                        if free.is_some() {
+                            diesel::update(one(key))
+                                .set($table::refund_attempted_at.eq(diesel::dsl::now))
+                                .execute(conn)
+                                .await?;
+                            claimed.push(key);
+                        }
+                    }
+                    Ok(claimed)
                 }
 
                 /// Ones whose payment Stripe should be asked about, untouched
@@ -276,16 +314,32 @@ macro_rules! payable_rows {
                     before: DateTime<Utc>,
                     limit: i64,
                 ) -> QueryResult<Vec<$ty>> {
-                    $table::table
-                        .filter($unsettled())
-                        .filter($table::updated_at.le(before))
+                    let unsettled = || {
+                        $table::table
+                            .filter($unsettled())
+                            .filter($table::updated_at.le(before))
+                    };
+                    let keys: Vec<(Uuid, Uuid)> = unsettled()
                         .order($table::updated_at)
                         .limit(limit)
-                        .select($ty::as_select())
-                        .for_update()
-                        .skip_locked()
+                        .select(($table::$route, $table::id))
                         .load(conn)
-                        .await
+                        .await?;
+                    let mut locked = Vec::with_capacity(keys.len());
+                    for ($route, id) in keys {
+                        let key = $key { $route, id };
+                        let row = unsettled()
+                            .filter($table::$route.eq(key.$route))
+                            .filter($table::id.eq(key.id))
+                            .select($ty::as_select())
+                            .for_update()
+                            .skip_locked()
+                            .first(conn)
+                            .await
+                            .optional()?;
+                        locked.extend(row);
+                    }
+                    Ok(locked)
                 }
 
                 /// Marks one as looked at, so a reconciler moves on to others.

@@ -28,8 +28,65 @@ fn template_name() -> String {
     format!("{TEMPLATE_PREFIX}{:016x}", hasher.finish())
 }
 
-/// Creates a new database from the migrated template and returns its URL.
+/// The Citus nodes tests run on (`TEST_CITUS_NODES`: `host:port` of the
+/// coordinator, which `TEST_DATABASE_SERVER` names too, then the workers), if any.
+pub fn citus_nodes() -> Vec<String> {
+    std::env::var("TEST_CITUS_NODES")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A fresh database on the Citus cluster: created on every node with its
+/// extensions, the workers registered, migrated and distributed (4 shards a
+/// table). No template: a Citus database's metadata names its nodes.
+async fn create_citus_database(
+    nodes: &[String],
+) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+    let name = format!("{TEST_DB_PREFIX}{}", uuid::Uuid::new_v4().simple());
+    for node in nodes {
+        let mut admin =
+            AsyncPgConnection::establish(&format!("postgres://postgres@{node}/postgres")).await?;
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await?;
+        let mut conn =
+            AsyncPgConnection::establish(&format!("postgres://postgres@{node}/{name}")).await?;
+        conn.batch_execute(
+            "CREATE EXTENSION citus; CREATE EXTENSION postgis; CREATE EXTENSION btree_gist",
+        )
+        .await?;
+    }
+    let url = format!("postgres://postgres@{}/{name}", nodes[0]);
+    let mut conn = AsyncPgConnection::establish(&url).await?;
+    let (host, port) = nodes[0]
+        .rsplit_once(':')
+        .ok_or("TEST_CITUS_NODES: host:port")?;
+    conn.batch_execute(&format!(
+        "SELECT citus_set_coordinator_host('{host}', {port})"
+    ))
+    .await?;
+    for worker in &nodes[1..] {
+        let (host, port) = worker
+            .rsplit_once(':')
+            .ok_or("TEST_CITUS_NODES: host:port")?;
+        conn.batch_execute(&format!("SELECT citus_add_node('{host}', {port})"))
+            .await?;
+    }
+    drop(conn);
+    crate::migrate::run_pending(&url).await?;
+    crate::citus::distribute_url(&url, Some(4)).await?;
+    Ok(url)
+}
+
+/// Creates a new database from the migrated template and returns its URL
+/// (on Citus when `TEST_CITUS_NODES` names a cluster).
 pub async fn create_test_database() -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+    let nodes = citus_nodes();
+    if !nodes.is_empty() {
+        return create_citus_database(&nodes).await;
+    }
     let server = server_url();
     let template = template_name();
     let mut admin = AsyncPgConnection::establish(&format!("{server}/postgres")).await?;

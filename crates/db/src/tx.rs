@@ -10,9 +10,12 @@ pub const MAX_ATTEMPTS: u32 = 25;
 /// Whether a failed transaction may succeed if simply run again.
 ///
 /// 40001 (serialization failure), 40P01 (deadlock: diesel only reports its
-/// message), and unique/exclusion violations raised by a concurrent transaction
+/// message), unique/exclusion violations raised by a concurrent transaction
 /// that committed first (a fresh snapshot then sees the winner and answers
-/// with a clean domain outcome instead of an error).
+/// with a clean domain outcome instead of an error), and Citus's report of a
+/// serialization failure found on a worker at commit (SQLSTATE XX000 "could
+/// not commit transaction for shard ...": the worker rolled it back, the 40001
+/// arrives only as a warning).
 pub fn is_retryable(err: &Error) -> bool {
     match err {
         Error::DatabaseError(kind, info) => {
@@ -22,9 +25,18 @@ pub fn is_retryable(err: &Error) -> bool {
                     | DatabaseErrorKind::UniqueViolation
                     | DatabaseErrorKind::ExclusionViolation
             ) || info.message().contains("deadlock detected")
+                || is_citus_commit_failure(info.message())
         }
         _ => false,
     }
+}
+
+/// Citus's words when a shard refused to commit (the transaction is rolled
+/// back everywhere: one shard's one-phase commit, or the prepare of a
+/// two-phase one).
+pub fn is_citus_commit_failure(message: &str) -> bool {
+    message.starts_with("could not commit transaction for shard")
+        || message.starts_with("could not prepare transaction for shard")
 }
 
 /// A short, jittered, growing pause between attempts.
