@@ -62,8 +62,10 @@ port = ${CITUS_PORTS[$i]}
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$dir'
 shared_preload_libraries = 'citus'
-max_connections = 300
+max_connections = 1000
 max_prepared_transactions = 300
+# Citus runs a maintenance worker per database (tests make one database each).
+max_worker_processes = 128
 fsync = off
 synchronous_commit = off
 full_page_writes = off

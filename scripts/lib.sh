@@ -232,3 +232,35 @@ ensure_chromium() {
   command -v chromium >/dev/null && command -v chromedriver >/dev/null && return 0
   apt_install chromium chromium-driver
 }
+
+# nginx in front of booking and search instances: booking on :8080, search on
+# :8081, each spreading requests over its instances' ports, X-Forwarded-For
+# set. start_nginx_front "BOOKING_PORTS" "SEARCH_PORTS" (stop: nginx -s stop
+# -c "$LOCAL/nginx.conf" -p "$LOCAL").
+start_nginx_front() {
+  command -v nginx >/dev/null || apt_install nginx
+  local booking="" search="" port
+  for port in $1; do booking="$booking server 127.0.0.1:$port;"; done
+  for port in $2; do search="$search server 127.0.0.1:$port;"; done
+  cat >"$LOCAL/nginx.conf" <<CONF
+worker_processes 1;
+pid $LOCAL/nginx.pid;
+error_log $LOCAL/logs/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  upstream booking { $booking keepalive 64; }
+  upstream search { $search keepalive 64; }
+  proxy_http_version 1.1;
+  proxy_set_header Connection "";
+  proxy_set_header Host \$host;
+  proxy_set_header X-Forwarded-For \$remote_addr;
+  client_max_body_size 64k;
+  server { listen 127.0.0.1:8080; location / { proxy_pass http://booking; } }
+  server { listen 127.0.0.1:8081; location / { proxy_pass http://search; } }
+}
+CONF
+  nginx -c "$LOCAL/nginx.conf" -p "$LOCAL"
+  wait_for_http http://127.0.0.1:8080/readyz 10
+  wait_for_http http://127.0.0.1:8081/readyz 10
+}

@@ -2,10 +2,14 @@
 
 Usage: cluster_check.py BOOKING_URL SEARCH_URL DATABASE_URL STRIPE_BASE PG_VERSION INSTANCE_URL...
 
+With CLUSTER_CHECK_RESTART=0 the primary is not restarted (scripts/citus:
+the cluster's nodes are not Debian's cluster).
+
 BOOKING_URL and SEARCH_URL are nginx; the INSTANCE_URLs are the booking
 instances behind it, asked directly for their /metrics (who did what).
 """
 import asyncio
+import os
 import subprocess
 import sys
 import time
@@ -175,13 +179,16 @@ async def main():
         figures.update(await idempotency(session))
         figures.update(await jobs())
         figures.update(await per_instance(session))
-        figures.update(await search_through_restart(session))
+        restart = os.environ.get("CLUSTER_CHECK_RESTART", "1") != "0"
+        if restart:
+            figures.update(await search_through_restart(session))
     print(" ".join(f"{k}={v}" for k, v in figures.items()))
     ok = (figures["race_201"] == 1 and figures["race_409"] == 199 and figures["keys_answered_201"] == 100
           and figures["booking_rows"] == 100 and figures["differing_replays"] == 0
           and figures["processed_twice"] == 0 and figures["expired_by_jobs"] >= figures["holds"]
-          and set(figures["search_answers"]) == {200} and figures["booking_after_restart"] == 201
-          and figures["booking_while_primary_down"] == 503
+          and (not restart or (set(figures["search_answers"]) == {200}
+                               and figures["booking_after_restart"] == 201
+                               and figures["booking_while_primary_down"] == 503))
           and all(n > 0 for n in figures["booking_posts_by_instance"])
           and all(n > 0 for n in figures["job_rounds_by_instance"])
           and sum(figures["expired_by_instance"]) == figures["expired_by_jobs"])

@@ -51,9 +51,24 @@ pub async fn is_citus(conn: &mut AsyncPgConnection) -> diesel::QueryResult<bool>
         > 0)
 }
 
+#[derive(diesel::QueryableByName)]
+struct Placed {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    citus_table_type: String,
+}
+
 /// Makes the tables above reference and distributed tables, those that are
-/// not yet (idempotent); `shard_count` overrides Citus's default (32) for
-/// tables distributed now. Returns what it did; nothing without citus.
+/// not yet (idempotent); `shard_count` overrides Citus's default (32).
+/// Returns what it did; nothing without citus.
+///
+/// One transaction: the foreign keys that touch these tables are dropped,
+/// the tables placed, and the keys put back (Citus refuses to distribute a
+/// table that a local table references, and a table referencing `users`
+/// becomes a "Citus local table" on the coordinator the moment `users`
+/// becomes a reference table). Tables not listed here stay on the
+/// coordinator as Citus local tables.
 pub async fn distribute(
     conn: &mut AsyncPgConnection,
     shard_count: Option<u32>,
@@ -61,31 +76,77 @@ pub async fn distribute(
     if !is_citus(conn).await? {
         return Ok(Vec::new());
     }
-    if let Some(n) = shard_count {
-        conn.batch_execute(&format!("SET citus.shard_count = {n}"))
-            .await?;
-    }
+    let placed: Vec<Placed> = diesel::sql_query(
+        "SELECT table_name::text AS table_name, citus_table_type::text AS citus_table_type
+         FROM citus_tables",
+    )
+    .load(conn)
+    .await?;
+    let is = |table: &str, kind: &str| {
+        placed
+            .iter()
+            .any(|p| p.table_name == table && p.citus_table_type == kind)
+    };
+    let mut calls = Vec::new();
     let mut done = Vec::new();
-    let known = "SELECT count(*) AS n FROM pg_dist_partition WHERE logicalrelid = $1::regclass";
-    for table in REFERENCE {
-        if count(conn, known, table).await? == 0 {
-            conn.batch_execute(&format!("SELECT create_reference_table('{table}')"))
-                .await?;
-            done.push(format!("{table}: reference table"));
-        }
+    for table in REFERENCE.into_iter().filter(|t| !is(t, "reference")) {
+        calls.push(format!("SELECT create_reference_table('{table}');"));
+        done.push(format!("{table}: reference table"));
     }
-    for (table, column, colocate) in DISTRIBUTED {
-        if count(conn, known, table).await? == 0 {
-            let with = colocate
-                .map(|c| format!(", colocate_with => '{c}'"))
-                .unwrap_or_default();
-            conn.batch_execute(&format!(
-                "SELECT create_distributed_table('{table}', '{column}'{with})"
-            ))
-            .await?;
-            done.push(format!("{table}: distributed by {column}"));
-        }
+    for (table, column, colocate) in DISTRIBUTED
+        .into_iter()
+        .filter(|(t, ..)| !is(t, "distributed"))
+    {
+        let with = colocate
+            .map(|c| format!(", colocate_with => '{c}'"))
+            .unwrap_or_default();
+        calls.push(format!(
+            "SELECT create_distributed_table('{table}', '{column}'{with});"
+        ));
+        done.push(format!("{table}: distributed by {column}"));
     }
+    if calls.is_empty() {
+        return Ok(done);
+    }
+    // A transaction that read several shards in parallel may not then write
+    // a table kept on the coordinator (the outbox, written with every
+    // booking): one connection per worker inside transactions allows it.
+    conn.batch_execute(
+        "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET citus.multi_shard_modify_mode TO sequential', current_database()); END $$",
+    )
+    .await?;
+    let ours: Vec<String> = REFERENCE
+        .iter()
+        .chain(DISTRIBUTED.iter().map(|(t, ..)| t))
+        .map(|t| format!("'{t}'"))
+        .collect();
+    let ours = ours.join(", ");
+    let shards = shard_count
+        .map(|n| format!("SET LOCAL citus.shard_count = {n};"))
+        .unwrap_or_default();
+    let calls = calls.join("\n");
+    conn.batch_execute(&format!(
+        "BEGIN;
+         SET LOCAL citus.multi_shard_modify_mode TO 'sequential';
+         {shards}
+         CREATE TEMP TABLE slotwise_fks ON COMMIT DROP AS
+           SELECT conrelid::regclass::text AS tbl, conname::text AS name,
+                  pg_get_constraintdef(oid) AS def
+           FROM pg_constraint
+           WHERE contype = 'f' AND (conrelid::regclass::text IN ({ours})
+                                    OR confrelid::regclass::text IN ({ours}));
+         DO $$ DECLARE r record; BEGIN
+           FOR r IN SELECT * FROM slotwise_fks LOOP
+             EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', r.tbl, r.name);
+           END LOOP; END $$;
+         {calls}
+         DO $$ DECLARE r record; BEGIN
+           FOR r IN SELECT * FROM slotwise_fks LOOP
+             EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I %s', r.tbl, r.name, r.def);
+           END LOOP; END $$;
+         COMMIT;"
+    ))
+    .await?;
     Ok(done)
 }
 

@@ -131,17 +131,31 @@ impl IdempotencyRecord {
         stale_before: DateTime<Utc>,
         limit: i64,
     ) -> QueryResult<Vec<IdempotencyRecord>> {
-        let due: Vec<(String, String)> = idempotency_keys::table
-            .filter(idempotency_keys::response_status.is_null())
-            .filter(idempotency_keys::locked_at.lt(stale_before))
+        // Candidates unlocked, then each locked by its key (scope: the shard on Citus).
+        let abandoned = || {
+            idempotency_keys::table
+                .filter(idempotency_keys::response_status.is_null())
+                .filter(idempotency_keys::locked_at.lt(stale_before))
+        };
+        let due: Vec<(String, String)> = abandoned()
             .select((idempotency_keys::scope, idempotency_keys::key))
             .limit(limit)
-            .for_update()
-            .skip_locked()
             .load(conn)
             .await?;
         let mut claimed = Vec::with_capacity(due.len());
         for (scope, key) in due {
+            let free: Option<String> = abandoned()
+                .filter(idempotency_keys::scope.eq(&scope))
+                .filter(idempotency_keys::key.eq(&key))
+                .select(idempotency_keys::key)
+                .for_update()
+                .skip_locked()
+                .first(conn)
+                .await
+                .optional()?;
+            if free.is_none() {
+                continue;
+            }
             let record = diesel::update(idempotency_keys::table.find((scope, key)))
                 .set(idempotency_keys::locked_at.eq(diesel::dsl::now))
                 .returning(IdempotencyRecord::as_returning())

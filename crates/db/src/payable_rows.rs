@@ -214,7 +214,7 @@ macro_rules! payable_rows {
                         "UPDATE ", stringify!($table),
                         " SET refund_id = $2, refund_amount_cents = $3,
                              refund_reason = COALESCE(refund_reason, $4),
-                             refund_requested_at = COALESCE(refund_requested_at, now()), updated_at = now()
+                             refund_requested_at = COALESCE(refund_requested_at, $6), updated_at = now()
                          WHERE ", stringify!($route), " = $5 AND id = $1 AND refund_id IS NULL"
                     ))
                     .bind::<diesel::sql_types::Uuid, _>(key.id)
@@ -222,6 +222,8 @@ macro_rules! payable_rows {
                     .bind::<diesel::sql_types::BigInt, _>(amount_cents)
                     .bind::<diesel::sql_types::Text, _>(reason)
                     .bind::<diesel::sql_types::Uuid, _>(key.$route)
+                    // Bound, not now(): Citus takes no non-immutable function inside COALESCE.
+                    .bind::<diesel::sql_types::Timestamptz, _>(chrono::Utc::now())
                     .execute(conn)
                     .await
                     .map(|n| n == 1)

@@ -11,6 +11,9 @@ use uuid::Uuid;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = professional_schedules)]
+// The key stays out of the update's SET: Citus refuses to "change" a row's
+// distribution column, even to itself.
+#[diesel(primary_key(professional_id))]
 pub struct Schedule {
     pub professional_id: Uuid,
     pub timezone: String,
@@ -76,15 +79,28 @@ impl Schedule {
         today: NaiveDate,
         limit: i64,
     ) -> QueryResult<Vec<Schedule>> {
-        professional_schedules::table
-            .filter(professional_schedules::extend_on.le(today))
-            .select(Schedule::as_select())
+        // Candidates unlocked, then each locked by its key (Citus locks one shard at a time).
+        let due =
+            || professional_schedules::table.filter(professional_schedules::extend_on.le(today));
+        let ids: Vec<Uuid> = due()
+            .select(professional_schedules::professional_id)
             .order(professional_schedules::extend_on)
             .limit(limit)
-            .for_update()
-            .skip_locked()
             .load(conn)
-            .await
+            .await?;
+        let mut locked = Vec::with_capacity(ids.len());
+        for id in ids {
+            let schedule = due()
+                .filter(professional_schedules::professional_id.eq(id))
+                .select(Schedule::as_select())
+                .for_update()
+                .skip_locked()
+                .first(conn)
+                .await
+                .optional()?;
+            locked.extend(schedule);
+        }
+        Ok(locked)
     }
 }
 

@@ -75,8 +75,21 @@ async fn create_citus_database(
             .await?;
     }
     drop(conn);
-    crate::migrate::run_pending(&url).await?;
-    crate::citus::distribute_url(&url, Some(4)).await?;
+    // diesel-async's migrations block in place: on a runtime of their own, so
+    // that single-threaded tests can make a database too.
+    let migrated = url.clone();
+    tokio::task::spawn_blocking(move || {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?
+            .block_on(async {
+                crate::migrate::run_pending(&migrated).await?;
+                crate::citus::distribute_url(&migrated, Some(4)).await?;
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+            })
+    })
+    .await??;
     Ok(url)
 }
 

@@ -228,7 +228,8 @@ impl TestApp {
             let others: i64 = count(
                 "(SELECT count(*) FROM pg_stat_activity \
                   WHERE datname = current_database() AND pid <> pg_backend_pid() \
-                   AND backend_type = 'client backend')",
+                   AND backend_type = 'client backend' \
+                   AND application_name NOT LIKE 'citus%')",
             )
             .get_result(&mut conn)
             .await

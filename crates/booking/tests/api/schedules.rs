@@ -339,8 +339,10 @@ async fn the_job_opens_the_days_that_come_within_reach() {
         "DELETE FROM availability_windows WHERE {scheduled} AND start_time >= current_date + 3"
     ))
     .await;
+    // Dates written out: Citus takes no current_date in an UPDATE beside a column.
+    let today: String = app.sql_text("SELECT current_date::text").await;
     app.sql(&format!(
-        "UPDATE professional_schedules SET materialized_until = materialized_until - 3, extend_on = current_date \
+        "UPDATE professional_schedules SET materialized_until = materialized_until - 3, extend_on = '{today}' \
          WHERE professional_id = '{}'",
         pro.id
     ))

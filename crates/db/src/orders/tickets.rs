@@ -102,27 +102,44 @@ impl Ticket {
     }
 
     /// Gives the tickets waiting for `email` to its new account, each with a
-    /// new code (122 random bits from `gen_random_uuid`); answers them (event, id).
+    /// new code (122 random bits, a v4 UUID's); answers them (event, id).
+    /// Found first, then each changed by its full key with its own code
+    /// (Citus refuses volatile functions in an UPDATE, and locks over shards).
     pub async fn claim_pending(
         conn: &mut AsyncPgConnection,
         email: &str,
         user: Uuid,
     ) -> QueryResult<Vec<(Uuid, Uuid)>> {
-        diesel::update(tickets::table)
-            .filter(tickets::pending_email.eq(email))
-            // Not one voided (revoked) while it waited.
-            .filter(tickets::status.eq_any([VALID, TRANSFER_PENDING]))
+        // Not one voided (revoked) while it waited.
+        let waiting = || {
+            tickets::table
+                .filter(tickets::pending_email.eq(email))
+                .filter(tickets::status.eq_any([VALID, TRANSFER_PENDING]))
+        };
+        let found: Vec<(Uuid, Uuid)> = waiting()
+            .select((tickets::event_id, tickets::id))
+            .load(conn)
+            .await?;
+        let mut claimed = Vec::with_capacity(found.len());
+        for (event_id, id) in found {
+            let changed = diesel::update(
+                waiting()
+                    .filter(tickets::event_id.eq(event_id))
+                    .filter(tickets::id.eq(id)),
+            )
             .set((
                 tickets::holder_id.eq(user),
                 tickets::status.eq(VALID),
                 tickets::pending_email.eq(None::<String>),
-                tickets::code.eq(diesel::dsl::sql::<diesel::sql_types::Text>(
-                    "replace(gen_random_uuid()::text, '-', '')",
-                )),
+                tickets::code.eq(Uuid::new_v4().simple().to_string()),
             ))
-            .returning((tickets::event_id, tickets::id))
-            .get_results(conn)
-            .await
+            .execute(conn)
+            .await?;
+            if changed == 1 {
+                claimed.push((event_id, id));
+            }
+        }
+        Ok(claimed)
     }
 
     /// Gives the ticket to `holder` (`None`: waiting for `pending_email`) with
