@@ -2,7 +2,8 @@
 # shellcheck shell=bash
 
 BENCH_DB="${BENCH_DB:-slotwise_bench}"
-BENCH_URL="$PG_SERVER/$BENCH_DB"
+# BENCH_URL: another database to measure on (scripts/citus: the Citus coordinator's).
+BENCH_URL="${BENCH_URL:-$PG_SERVER/$BENCH_DB}"
 RESULTS="$ROOT/docs/bench-results.tsv"
 # BENCH_RELEASE: run other binaries (an earlier build, for a before/after pair).
 RELEASE="${BENCH_RELEASE:-$CARGO_TARGET_DIR/release}"

@@ -84,17 +84,20 @@ impl AvailabilityWindow {
             .optional()
     }
 
-    /// Removes the window unless an active booking lies inside it. Run it in a
-    /// SERIALIZABLE transaction so a booking made concurrently is seen.
+    /// Removes the window unless an active booking lies inside it.
     pub async fn remove(
         conn: &mut AsyncPgConnection,
         professional_id: Uuid,
         window_id: Uuid,
     ) -> QueryResult<RemoveOutcome> {
+        // Locked first: a booking being made in it holds `FOR NO KEY UPDATE`
+        // (`lock_containing`), so one waits for the other and the check below
+        // sees a booking that committed meanwhile, at any isolation level.
         let window: Option<AvailabilityWindow> = availability_windows::table
             .filter(availability_windows::id.eq(window_id))
             .filter(availability_windows::professional_id.eq(professional_id))
             .select(AvailabilityWindow::as_select())
+            .for_update()
             .first(conn)
             .await
             .optional()?;

@@ -54,6 +54,13 @@ pub fn build_pool(
             conn.batch_execute(&setup)
                 .await
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
+            // On Citus, SERIALIZABLE transactions run at READ COMMITTED (`tx::set_on_citus`).
+            if crate::citus::is_citus(&mut conn)
+                .await
+                .map_err(ConnectionError::CouldntSetupConfiguration)?
+            {
+                crate::tx::set_on_citus(true);
+            }
             Ok(conn)
         }
         .boxed()

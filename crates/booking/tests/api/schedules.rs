@@ -335,12 +335,16 @@ async fn the_job_opens_the_days_that_come_within_reach() {
     );
 
     // Three days later, as the job sees it: the last three days are not open yet.
+    // Dates written out: Citus takes no current_date (nor its cast to a
+    // timestamp) in an UPDATE or DELETE beside a column.
+    let today: String = app.sql_text("SELECT current_date::text").await;
+    let in_three: String = app
+        .sql_text("SELECT (current_date + 3)::timestamptz::text")
+        .await;
     app.sql(&format!(
-        "DELETE FROM availability_windows WHERE {scheduled} AND start_time >= current_date + 3"
+        "DELETE FROM availability_windows WHERE {scheduled} AND start_time >= '{in_three}'"
     ))
     .await;
-    // Dates written out: Citus takes no current_date in an UPDATE beside a column.
-    let today: String = app.sql_text("SELECT current_date::text").await;
     app.sql(&format!(
         "UPDATE professional_schedules SET materialized_until = materialized_until - 3, extend_on = '{today}' \
          WHERE professional_id = '{}'",

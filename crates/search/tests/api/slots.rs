@@ -59,12 +59,14 @@ async fn slots_leave_the_professionals_buffer_free_around_bookings() {
     app.window(pro, start, 2).await;
     app.booking(pro, start + Duration::minutes(45), 30, "confirmed")
         .await;
-    // A 15-minute buffer, and the booking's blocked period as the booking service stores it.
+    // A 15-minute buffer, and the booking's blocked period as the booking service
+    // stores it (computed here: Citus takes no `timestamptz + interval` in an UPDATE).
+    let blocked_until = (start + Duration::minutes(45 + 30 + 15)).to_rfc3339();
     let mut conn = app.state.pool.get().await.expect("conn");
     conn.batch_execute(&format!(
         "INSERT INTO professional_schedules (professional_id, timezone, weekly, buffer_minutes, materialized_until, extend_on) \
          VALUES ('{pro}', 'UTC', '[]', 15, current_date, current_date + 365); \
-         UPDATE bookings SET blocked_until = end_time + interval '15 minutes' WHERE professional_id = '{pro}'"
+         UPDATE bookings SET blocked_until = '{blocked_until}' WHERE professional_id = '{pro}'"
     ))
     .await
     .expect("buffer");
