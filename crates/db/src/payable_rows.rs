@@ -239,27 +239,9 @@ macro_rules! payable_rows {
                             .filter($pending())
                             .filter($table::expires_at.le(diesel::dsl::now))
                     };
-                    let keys: Vec<(Uuid, Uuid)> = expired()
-                        .order($table::expires_at)
-                        .limit(limit)
-                        .select(($table::$route, $table::id))
-                        .load(conn)
-                        .await?;
-                    let mut locked = Vec::with_capacity(keys.len());
-                    for ($route, id) in keys {
-                        let key = $key { $route, id };
-                        let row = expired()
-                            .filter($table::$route.eq(key.$route))
-                            .filter($table::id.eq(key.id))
-                            .select($ty::as_select())
-                            .for_update()
-                            .skip_locked()
-                            .first(conn)
-                            .await
-                            .optional()?;
-                        locked.extend(row);
-                    }
-                    Ok(locked)
+                    $crate::payable_rows::lock_each!(
+                        conn, expired, $table::expires_at, limit, $table, $route, $ty
+                    )
                 }
 
                 /// Claims up to `limit` refunds owed but not yet made, requested
@@ -321,27 +303,9 @@ macro_rules! payable_rows {
                             .filter($unsettled())
                             .filter($table::updated_at.le(before))
                     };
-                    let keys: Vec<(Uuid, Uuid)> = unsettled()
-                        .order($table::updated_at)
-                        .limit(limit)
-                        .select(($table::$route, $table::id))
-                        .load(conn)
-                        .await?;
-                    let mut locked = Vec::with_capacity(keys.len());
-                    for ($route, id) in keys {
-                        let key = $key { $route, id };
-                        let row = unsettled()
-                            .filter($table::$route.eq(key.$route))
-                            .filter($table::id.eq(key.id))
-                            .select($ty::as_select())
-                            .for_update()
-                            .skip_locked()
-                            .first(conn)
-                            .await
-                            .optional()?;
-                        locked.extend(row);
-                    }
-                    Ok(locked)
+                    $crate::payable_rows::lock_each!(
+                        conn, unsettled, $table::updated_at, limit, $table, $route, $ty
+                    )
                 }
 
                 /// Marks one as looked at, so a reconciler moves on to others.
@@ -357,6 +321,36 @@ macro_rules! payable_rows {
     };
 }
 pub(crate) use payable_rows;
+
+/// A job's claim (see the top of this file): up to `$limit` keys of the rows
+/// `$rows()` (the job's condition) finds, oldest `$order` first, read without
+/// locks; then each row locked by its full key with the condition checked
+/// again, skipping rows another worker holds. Answers the locked rows.
+macro_rules! lock_each {
+    ($conn:ident, $rows:ident, $order:expr, $limit:ident, $table:ident, $route:ident, $ty:ident) => {{
+        let keys: Vec<(Uuid, Uuid)> = $rows()
+            .order($order)
+            .limit($limit)
+            .select(($table::$route, $table::id))
+            .load($conn)
+            .await?;
+        let mut locked = Vec::with_capacity(keys.len());
+        for (route, id) in keys {
+            let row = $rows()
+                .filter($table::$route.eq(route))
+                .filter($table::id.eq(id))
+                .select($ty::as_select())
+                .for_update()
+                .skip_locked()
+                .first($conn)
+                .await
+                .optional()?;
+            locked.extend(row);
+        }
+        Ok(locked)
+    }};
+}
+pub(crate) use lock_each;
 
 /// The type of `table.filter(route = ?).filter(id = ?)`.
 pub type One<T, R, I> = diesel::dsl::Filter<
