@@ -1,5 +1,5 @@
-//! The one way to run a SERIALIZABLE transaction: bounded retry on
-//! serialization failures and deadlocks.
+//! The one way to run a transaction: bounded retry on serialization failures
+//! and deadlocks, a span for traces, and SERIALIZABLE where it is safe.
 
 use diesel::result::{DatabaseErrorKind, Error};
 use std::time::Duration;
@@ -62,8 +62,9 @@ pub async fn backoff(attempt: u32) {
 }
 
 /// Runs `$body` (an `async |conn| -> Result<T, E>` closure, `E: From<diesel::result::Error>
-/// + RetryableError`) in a SERIALIZABLE transaction on `$conn`, retrying a bounded
-/// number of times when [`is_retryable`] says so.
+/// + RetryableError`) in a SERIALIZABLE transaction on `$conn` (READ COMMITTED on
+/// Citus: [`set_on_citus`]), retrying a bounded number of times when
+/// [`is_retryable`] says so.
 ///
 /// A macro rather than a function because diesel-async's transaction bound on
 /// async closures cannot be named outside the crate.
