@@ -45,6 +45,13 @@ async fn create_citus_database(
     nodes: &[String],
 ) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
     let name = format!("{TEST_DB_PREFIX}{}", uuid::Uuid::new_v4().simple());
+    // One at a time: Citus updates shared catalogs as it sets a database up,
+    // and two at once were seen to fail ("tuple concurrently updated").
+    let mut guard =
+        AsyncPgConnection::establish(&format!("postgres://postgres@{}/postgres", nodes[0])).await?;
+    guard
+        .batch_execute("SELECT pg_advisory_lock(7215002)")
+        .await?;
     for node in nodes {
         let mut admin =
             AsyncPgConnection::establish(&format!("postgres://postgres@{node}/postgres")).await?;
@@ -90,6 +97,9 @@ async fn create_citus_database(
             })
     })
     .await??;
+    guard
+        .batch_execute("SELECT pg_advisory_unlock(7215002)")
+        .await?;
     Ok(url)
 }
 
