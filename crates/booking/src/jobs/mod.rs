@@ -95,11 +95,10 @@ async fn timed(
     let started = std::time::Instant::now();
     let result = run.instrument(span.clone()).await;
     match &result {
-        Ok(done) => span.record("job.done", done),
-        Err(e) => span.record("error.message", e.to_string()),
-    };
-    if result.is_err() {
-        span.record("otel.status_code", "error");
+        Ok(done) => {
+            span.record("job.done", done);
+        }
+        Err(e) => slotwise_web::otel::fail(&span, &e.to_string()),
     }
     let outcome = if result.is_ok() { "ok" } else { "error" };
     static RUNS: Metric = Metric::new("job_runs_total", "Background job rounds by result.");
