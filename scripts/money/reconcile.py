@@ -89,7 +89,8 @@ def main():
             mismatches.append(f"{pi['id']} {row['kind']} {pid} ({row['status']}): {kept} kept for nothing and no refund owed")
     # Every payout is of a sold listing whose resale order was paid and kept.
     bad_payouts = subprocess.run(["psql", DATABASE_URL, "-qtAc", """
-        SELECT p.id FROM payouts p JOIN listings l ON l.id = p.listing_id JOIN orders o ON o.id = p.order_id
+        SELECT p.id FROM payouts p JOIN listings l ON l.event_id = p.event_id AND l.id = p.listing_id
+          JOIN orders o ON o.event_id = p.event_id AND o.id = p.order_id
         WHERE p.status <> 'cancelled' AND (l.status <> 'sold' OR o.status <> 'confirmed'
            OR o.listing_id <> l.id OR p.amount_cents + p.fee_cents <> o.total_cents)"""], check=True, capture_output=True, text=True).stdout.split()
     mismatches += [f"payout {p}: not a paid, sold listing's, or not its price" for p in bad_payouts]

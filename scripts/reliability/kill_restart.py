@@ -167,13 +167,13 @@ async def main():
     oversold = int(sql("SELECT count(*) FROM tier_stock WHERE held + sold > capacity"))
     # The stock counts exactly what active orders hold; every held seat is an active order's.
     stock_drift = int(sql("""SELECT count(*) FROM tier_stock t WHERE t.held + t.sold <> (
-        SELECT COALESCE(sum(i.quantity), 0) FROM order_items i JOIN orders o ON o.id = i.order_id
-        WHERE i.tier_id = t.tier_id AND i.bucket = t.bucket AND o.status IN ('pending', 'confirmed'))"""))
+        SELECT COALESCE(sum(i.quantity), 0) FROM order_items i JOIN orders o ON o.event_id = i.event_id AND o.id = i.order_id
+        WHERE i.event_id = t.event_id AND i.tier_id = t.tier_id AND i.bucket = t.bucket AND o.status IN ('pending', 'confirmed'))"""))
     seat_drift = int(sql("""SELECT count(*) FROM seats s WHERE s.order_id IS NOT NULL AND NOT EXISTS (
-        SELECT 1 FROM orders o WHERE o.id = s.order_id AND o.status IN ('pending', 'confirmed'))""")) + int(sql(
-        """SELECT count(*) FROM order_items i JOIN orders o ON o.id = i.order_id
+        SELECT 1 FROM orders o WHERE o.event_id = s.event_id AND o.id = s.order_id AND o.status IN ('pending', 'confirmed'))""")) + int(sql(
+        """SELECT count(*) FROM order_items i JOIN orders o ON o.event_id = i.event_id AND o.id = i.order_id
         WHERE i.seat_id IS NOT NULL AND o.status IN ('pending', 'confirmed')
-          AND NOT EXISTS (SELECT 1 FROM seats s WHERE s.id = i.seat_id AND s.order_id = o.id)"""))
+          AND NOT EXISTS (SELECT 1 FROM seats s WHERE s.event_id = i.event_id AND s.id = i.seat_id AND s.order_id = o.id)"""))
     stuck = int(sql("SELECT count(*) FROM idempotency_keys WHERE response_status IS NULL"))
     missing = len(ids - rows)
     async with aiohttp.ClientSession(headers={"Authorization": "Bearer sk_test_slotwise_local"}) as session:

@@ -40,8 +40,9 @@ fn recorder() -> Option<Box<dyn Instrumentation>> {
     }))
 }
 
-/// The distribution column of each table Citus would distribute.
-const DISTRIBUTED: [(&str, &str); 12] = [
+/// The distribution column of each table Citus distributes
+/// (`slotwise_db::citus::DISTRIBUTED`, less the tables these requests never touch).
+const DISTRIBUTED: [(&str, &str); 17] = [
     ("bookings", "professional_id"),
     ("booking_transitions", "professional_id"),
     ("availability_windows", "professional_id"),
@@ -54,6 +55,11 @@ const DISTRIBUTED: [(&str, &str); 12] = [
     ("order_items", "event_id"),
     ("tickets", "event_id"),
     ("order_transitions", "event_id"),
+    ("order_refunds", "event_id"),
+    ("listings", "event_id"),
+    ("payouts", "event_id"),
+    ("ticket_moves", "event_id"),
+    ("event_slugs", "slug"),
 ];
 
 /// Whether the statement pins `column` to one value: an INSERT that sets it,
@@ -79,6 +85,20 @@ fn is_hold_count(sql: &str) -> bool {
         && (plain.contains("bookings.client_id = $") || plain.contains("bookings.client_ip = $")))
         || (plain.starts_with("SELECT COUNT(*) FROM orders")
             && plain.contains("orders.buyer_id = $"))
+}
+
+/// The reads that find a row from the id in a URL alone (`/tickets/{id}`,
+/// `/listings/{id}`, `/orders/{id}`), before everything else is done by its
+/// full key: on Citus they ask every shard (docs/SCALING.md). Never a lock
+/// or a write.
+fn is_lookup_by_id(sql: &str) -> bool {
+    let plain = sql.replace('"', "");
+    plain.starts_with("SELECT")
+        && !plain.contains(" FOR ")
+        && ["tickets", "listings", "orders"].iter().any(|t| {
+            plain.contains(&format!("WHERE (({t}.id = $"))
+                || plain.contains(&format!("WHERE ({t}.id = $"))
+        })
 }
 
 fn tables(sql: &str) -> Vec<&'static str> {
@@ -127,7 +147,8 @@ async fn booking_statements_name_their_shard_and_plan_to_index_scans() {
         statuses.push(status);
     }
     RECORDING.store(false, Ordering::SeqCst);
-    let orders = order_tickets(&app, &client).await;
+    let (orders, paid) = order_tickets(&app, &client).await;
+    let after = after_purchase(&app, &client, &paid).await;
     assert_eq!(
         statuses,
         [
@@ -139,6 +160,16 @@ async fn booking_statements_name_their_shard_and_plan_to_index_scans() {
         ]
     );
     assert_eq!(app.count_bookings("status = 'confirmed'").await, 1);
+    assert_eq!(
+        after,
+        [
+            StatusCode::CREATED,
+            StatusCode::CREATED,
+            StatusCode::CREATED,
+            StatusCode::CREATED
+        ],
+        "listed, bought, refunded, given"
+    );
     assert_eq!(
         orders,
         [
@@ -153,7 +184,12 @@ async fn booking_statements_name_their_shard_and_plan_to_index_scans() {
 
     let statements = STATEMENTS.lock().expect("statements").clone();
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
-    for sql in statements.iter().filter(|sql| !is_hold_count(sql)) {
+    let lookups = statements.iter().filter(|sql| is_lookup_by_id(sql)).count();
+    eprintln!("{lookups} reads by a URL's id alone (every shard on Citus)");
+    for sql in statements
+        .iter()
+        .filter(|sql| !is_hold_count(sql) && !is_lookup_by_id(sql))
+    {
         for table in tables(sql) {
             let column = DISTRIBUTED
                 .iter()
@@ -209,8 +245,11 @@ async fn booking_statements_name_their_shard_and_plan_to_index_scans() {
 }
 
 /// Ticket orders, recorded: paid at once, paid later, free, seats, a replay,
-/// a seat taken and a tier sold out. Their events are published unrecorded.
-async fn order_tickets(app: &helpers::TestApp, buyer: &str) -> Vec<StatusCode> {
+/// a seat taken and a tier sold out, after their events are published.
+async fn order_tickets(
+    app: &helpers::TestApp,
+    buyer: &str,
+) -> (Vec<StatusCode>, serde_json::Value) {
     let organizer = app.user("client").await;
     let publish = |body: serde_json::Value| {
         app.http
@@ -220,6 +259,7 @@ async fn order_tickets(app: &helpers::TestApp, buyer: &str) -> Vec<StatusCode> {
             .json(&body)
             .send()
     };
+    RECORDING.store(true, Ordering::SeqCst);
     let starts = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339();
     let venue = json!({ "name": "Hall", "lat": 5.6, "long": -0.19 });
     let (_, ga) = status_and_json(
@@ -246,8 +286,8 @@ async fn order_tickets(app: &helpers::TestApp, buyer: &str) -> Vec<StatusCode> {
             .json(&body)
             .send()
     };
-    RECORDING.store(true, Ordering::SeqCst);
     let mut statuses = Vec::new();
+    let mut paid_now = serde_json::Value::Null;
     for (event, key, body) in [
         (
             &ga,
@@ -272,9 +312,91 @@ async fn order_tickets(app: &helpers::TestApp, buyer: &str) -> Vec<StatusCode> {
             json!({ "items": [{ "tier_id": free, "quantity": 2 }] }),
         ),
     ] {
-        let (status, _) = status_and_json(order(event, key, body).await.expect("order")).await;
+        let (status, json) = status_and_json(order(event, key, body).await.expect("order")).await;
+        if key == "o-now" {
+            paid_now = json;
+        }
         statuses.push(status);
     }
+    RECORDING.store(false, Ordering::SeqCst);
+    (statuses, paid_now)
+}
+
+/// Life after purchase, recorded: one ticket of the paid order listed and
+/// bought by another buyer (a payout owed, the ticket moved), the other
+/// refunded, then given to a friend by the resale's buyer.
+async fn after_purchase(
+    app: &helpers::TestApp,
+    seller: &str,
+    order: &serde_json::Value,
+) -> Vec<StatusCode> {
+    let ticket = |i: usize| {
+        order["tickets"][i]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let order_id = order["id"].as_str().unwrap_or_default().to_owned();
+    let buyer = app.user("client").await;
+    RECORDING.store(true, Ordering::SeqCst);
+    let post = |token: &str, path: String, key: &str, body: serde_json::Value| {
+        app.http
+            .post(app.url(&path))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+    };
+    let mut statuses = Vec::new();
+    let (status, listing) = status_and_json(
+        post(
+            seller,
+            format!("/tickets/{}/listing", ticket(0)),
+            "list",
+            json!({ "price_cents": 1200 }),
+        )
+        .await
+        .expect("list"),
+    )
+    .await;
+    statuses.push(status);
+    let listing = listing["id"].as_str().unwrap_or_default().to_owned();
+    let (status, _) = status_and_json(
+        post(
+            &buyer,
+            format!("/listings/{listing}/orders"),
+            "resale",
+            json!({ "payment_method": "pm_card_visa" }),
+        )
+        .await
+        .expect("buy"),
+    )
+    .await;
+    statuses.push(status);
+    let (status, _) = status_and_json(
+        post(
+            seller,
+            format!("/orders/{order_id}/refunds"),
+            "refund",
+            json!({ "ticket_ids": [ticket(1)] }),
+        )
+        .await
+        .expect("refund"),
+    )
+    .await;
+    statuses.push(status);
+    let (status, _) = status_and_json(
+        post(
+            &buyer,
+            format!("/tickets/{}/transfer", ticket(0)),
+            "give",
+            json!({ "to_email": "friend@example.com" }),
+        )
+        .await
+        .expect("give"),
+    )
+    .await;
+    statuses.push(status);
     RECORDING.store(false, Ordering::SeqCst);
     statuses
 }

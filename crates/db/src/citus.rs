@@ -11,8 +11,10 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncC
 /// one's foreign keys name only the ones before it).
 pub const REFERENCE: [&str; 4] = ["users", "professionals", "sessions", "webhook_endpoints"];
 
-/// Table, distribution column, and the table it is colocated with.
-pub const DISTRIBUTED: [(&str, &str, Option<&str>); 7] = [
+/// Table, distribution column, and the table it is colocated with: a
+/// professional's bookings with their windows; an event with its tiers,
+/// stock, seats, orders, tickets and resale (all written together).
+pub const DISTRIBUTED: [(&str, &str, Option<&str>); 20] = [
     ("bookings", "professional_id", None),
     ("availability_windows", "professional_id", Some("bookings")),
     ("booking_transitions", "professional_id", Some("bookings")),
@@ -21,6 +23,19 @@ pub const DISTRIBUTED: [(&str, &str, Option<&str>); 7] = [
         "professional_id",
         Some("bookings"),
     ),
+    ("events", "id", None),
+    ("ticket_tiers", "event_id", Some("events")),
+    ("tier_stock", "event_id", Some("events")),
+    ("seats", "event_id", Some("events")),
+    ("orders", "event_id", Some("events")),
+    ("order_items", "event_id", Some("events")),
+    ("tickets", "event_id", Some("events")),
+    ("order_transitions", "event_id", Some("events")),
+    ("order_refunds", "event_id", Some("events")),
+    ("listings", "event_id", Some("events")),
+    ("payouts", "event_id", Some("events")),
+    ("ticket_moves", "event_id", Some("events")),
+    ("event_slugs", "slug", None),
     ("idempotency_keys", "scope", None),
     ("stripe_events", "id", None),
     ("intent_traces", "intent_id", None),

@@ -181,6 +181,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    event_slugs (slug) {
+        slug -> Text,
+        event_id -> Uuid,
+    }
+}
+
+diesel::table! {
     ticket_tiers (id) {
         id -> Uuid,
         event_id -> Uuid,
@@ -411,6 +418,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     intent_traces,
     booking_transitions,
     events,
+    event_slugs,
     ticket_tiers,
     tier_stock,
     seats,

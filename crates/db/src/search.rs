@@ -123,21 +123,25 @@ pub async fn search_professionals(
     if let Some((start, end)) = query.free_during {
         let s = sql.push(Bind::Time(start));
         let e = sql.push(Bind::Time(end));
-        conditions.push(format!(
-            "EXISTS (SELECT 1 FROM availability_windows w WHERE w.professional_id = p.id \
-             AND w.period @> tstzrange({s}, {e}))"
-        ));
-        conditions.push(format!(
-            "NOT EXISTS (SELECT 1 FROM bookings b WHERE b.professional_id = p.id \
-             AND b.blocked && tstzrange({s}, {e} + COALESCE((SELECT make_interval(mins => ps.buffer_minutes) \
-             FROM professional_schedules ps WHERE ps.professional_id = p.id), interval '0')) \
-             AND b.status IN ('pending', 'confirmed'))"
-        ));
-        // Too soon for the professional's notice, or in their buffer before a booking.
-        conditions.push(format!(
-            "NOT EXISTS (SELECT 1 FROM professional_schedules ps WHERE ps.professional_id = p.id \
-             AND {s} < now() + make_interval(mins => ps.min_notice_minutes))"
-        ));
+        if crate::tx::on_citus() {
+            conditions.push(free_on_citus(&s, &e));
+        } else {
+            conditions.push(format!(
+                "EXISTS (SELECT 1 FROM availability_windows w WHERE w.professional_id = p.id \
+                 AND w.period @> tstzrange({s}, {e}))"
+            ));
+            conditions.push(format!(
+                "NOT EXISTS (SELECT 1 FROM bookings b WHERE b.professional_id = p.id \
+                 AND b.blocked && tstzrange({s}, {e} + COALESCE((SELECT make_interval(mins => ps.buffer_minutes) \
+                 FROM professional_schedules ps WHERE ps.professional_id = p.id), interval '0')) \
+                 AND b.status IN ('pending', 'confirmed'))"
+            ));
+            // Too soon for the professional's notice, or in their buffer before a booking.
+            conditions.push(format!(
+                "NOT EXISTS (SELECT 1 FROM professional_schedules ps WHERE ps.professional_id = p.id \
+                 AND {s} < now() + make_interval(mins => ps.min_notice_minutes))"
+            ));
+        }
     }
     let order = match (query.sort, distance.is_some()) {
         (SearchSort::Distance, true) => vec![distance_expr.clone(), "p.id".to_owned()],
@@ -209,6 +213,26 @@ pub async fn search_professionals(
         }
     };
     PreparedByText(sql.into_query(&text)).load(conn).await
+}
+
+/// The same three conditions as one semi-join that Citus can run: it
+/// refuses subqueries of the distributed `bookings` and windows correlated
+/// with the reference table `professionals` ("complex joins"), but runs a
+/// subquery whose tables all join on `professional_id` on every shard and
+/// hands its ids to the outer query. On one PostgreSQL the correlated form
+/// stays: it checks only the candidates the index finds, where this one
+/// lists every professional free at that time (docs/SCALING.md says what it
+/// costs).
+fn free_on_citus(s: &str, e: &str) -> String {
+    format!(
+        "p.id IN (SELECT w.professional_id FROM availability_windows w \
+         LEFT JOIN professional_schedules ps ON ps.professional_id = w.professional_id \
+         WHERE w.period @> tstzrange({s}, {e}) \
+         AND (ps.min_notice_minutes IS NULL OR {s} >= now() + make_interval(mins => ps.min_notice_minutes)) \
+         AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.professional_id = w.professional_id \
+           AND b.blocked && tstzrange({s}, {e} + make_interval(mins => COALESCE(ps.buffer_minutes, 0))) \
+           AND b.status IN ('pending', 'confirmed')))"
+    )
 }
 
 pub(crate) enum Bind {

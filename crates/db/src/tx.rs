@@ -49,9 +49,14 @@ pub fn set_on_citus(on: bool) {
     ON_CITUS.store(on, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// Whether the pool found the citus extension (see [`set_on_citus`]).
+pub fn on_citus() -> bool {
+    ON_CITUS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Whether a transaction asked to run at `isolation` does (see [`set_on_citus`]).
 pub fn isolation_applies(isolation: &str) -> bool {
-    !(isolation == "serializable" && ON_CITUS.load(std::sync::atomic::Ordering::Relaxed))
+    !(isolation == "serializable" && on_citus())
 }
 
 /// A short, jittered, growing pause between attempts.

@@ -11,7 +11,7 @@ use chrono::{SubsecRound, Utc};
 use poem_openapi::types::ToJSON;
 use rand::RngCore;
 use slotwise_db::AsyncPgConnection;
-use slotwise_db::events::{Event, EventRef, PUBLISHED, Seat, Tier};
+use slotwise_db::events::{Event, PUBLISHED, Seat, Tier};
 use slotwise_web::ApiError;
 use uuid::Uuid;
 
@@ -120,8 +120,7 @@ impl Immediate for Publish<'_> {
         conn: &mut AsyncPgConnection,
         _source: &str,
     ) -> Result<Result<EventView, ApiError>, TxError> {
-        let slug = EventRef::Slug(self.event.slug.clone());
-        if Event::find(conn, &slug).await?.is_some() {
+        if Event::slug_taken(conn, &self.event.slug).await? {
             return Ok(Err(slug_taken()));
         }
         Event::insert(conn, self.event, self.tiers, self.seats).await?;

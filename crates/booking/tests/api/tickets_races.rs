@@ -153,7 +153,7 @@ async fn fifty_buyers_of_overlapping_seats_never_share_a_seat() {
     }
     let shared = app
         .sql_i64(
-            "SELECT count(*) FROM (SELECT i.seat_id FROM order_items i JOIN orders o ON o.id = i.order_id
+            "SELECT count(*) FROM (SELECT i.seat_id FROM order_items i JOIN orders o ON o.event_id = i.event_id AND o.id = i.order_id
              WHERE o.status IN ('pending', 'confirmed') AND i.seat_id IS NOT NULL
              GROUP BY i.seat_id HAVING count(*) > 1) s",
         )
@@ -307,7 +307,7 @@ async fn an_order_no_single_stock_row_can_fill_takes_from_several() {
         assert_eq!(got.as_u16(), status, "{key}: {answer}");
     }
     let rows = app
-        .sql_i64(&format!("SELECT count(*) FROM order_items i JOIN orders o ON o.id = i.order_id WHERE o.event_id = '{id}' AND o.total_cents = 0 AND i.quantity = 1"))
+        .sql_i64(&format!("SELECT count(*) FROM order_items i JOIN orders o ON o.event_id = i.event_id AND o.id = i.order_id WHERE o.event_id = '{id}' AND o.total_cents = 0 AND i.quantity = 1"))
         .await;
     assert_eq!(rows, 2, "the order of 2 took one unit from each row");
     assert_eq!(app.event_now(&event).await["tiers"][0]["sold"], 200);

@@ -3,7 +3,7 @@
 
 pub mod stock;
 
-use crate::schema::{events, seats, ticket_tiers, tier_stock};
+use crate::schema::{event_slugs, events, seats, ticket_tiers, tier_stock};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -123,6 +123,15 @@ impl Event {
         tiers: &[Tier],
         seat_rows: &[Seat],
     ) -> QueryResult<()> {
+        // The slug's own row refuses a taken slug (`events` is distributed
+        // by id on Citus, so its slug cannot be unique there).
+        diesel::insert_into(event_slugs::table)
+            .values((
+                event_slugs::slug.eq(&event.slug),
+                event_slugs::event_id.eq(event.id),
+            ))
+            .execute(conn)
+            .await?;
         diesel::insert_into(events::table)
             .values(event)
             .execute(conn)
@@ -160,6 +169,15 @@ impl Event {
                 .await?;
         }
         Ok(())
+    }
+
+    /// Whether another event has this slug (read where it is unique).
+    pub async fn slug_taken(conn: &mut AsyncPgConnection, slug: &str) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            event_slugs::table.filter(event_slugs::slug.eq(slug)),
+        ))
+        .get_result(conn)
+        .await
     }
 
     pub async fn find(conn: &mut AsyncPgConnection, by: &EventRef) -> QueryResult<Option<Event>> {

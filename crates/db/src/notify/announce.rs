@@ -30,7 +30,9 @@ cached_sql! {
 
 cached_sql! {
     /// An order's news, mailed to its buyer (with ticket codes), heard by the
-    /// organizer. Its tickets: its own, or the one its resale bought.
+    /// organizer. Its tickets: its own, or the one its resale bought. Every
+    /// ticket table is pinned to the event by the bound value (not only by a
+    /// join), so Citus routes the whole statement to the event's shards.
     OrderNews { id: Uuid, topic: &'static str, amount: Option<i64>, event: Uuid, order: Uuid }
     "INSERT INTO outbox (id, topic, subject_id, owner_id, email, mail, payload) \
      SELECT " (id: SqlUuid) ", " (topic: Text) ", o.id, e.organizer_id, u.email, \
@@ -42,15 +44,17 @@ cached_sql! {
          'tickets', COALESCE(k.tickets, '[]'), \
          'amount_cents', " (amount: Nullable<Int8>) "::int8) \
      FROM orders o JOIN events e ON e.id = o.event_id JOIN users u ON u.id = o.buyer_id \
-     LEFT JOIN LATERAL ( \
+     LEFT JOIN ( \
        SELECT jsonb_agg(jsonb_build_object('id', t.id, 'status', t.status, 'price_cents', t.price_cents, \
                 'tier', tt.name, 'seat', s.label) ORDER BY t.created_at, t.id) AS tickets, \
               jsonb_agg(jsonb_build_object('id', t.id, 'code', t.code) ORDER BY t.created_at, t.id) AS codes \
-       FROM (SELECT t.* FROM tickets t WHERE t.event_id = o.event_id AND t.order_id = o.id \
+       FROM (SELECT t.* FROM tickets t WHERE t.event_id = " (event: SqlUuid) " AND t.order_id = " (order: SqlUuid) " \
              UNION ALL \
-             SELECT t.* FROM listings l JOIN tickets t ON t.event_id = l.event_id AND t.id = l.ticket_id \
-             WHERE l.event_id = o.event_id AND l.id = o.listing_id) t \
-       LEFT JOIN ticket_tiers tt ON tt.id = t.tier_id LEFT JOIN seats s ON s.id = t.seat_id \
+             SELECT t.* FROM orders r JOIN listings l ON l.event_id = r.event_id AND l.id = r.listing_id \
+               JOIN tickets t ON t.event_id = l.event_id AND t.id = l.ticket_id \
+             WHERE r.event_id = " (event: SqlUuid) " AND r.id = " (order: SqlUuid) ") t \
+       LEFT JOIN ticket_tiers tt ON tt.event_id = " (event: SqlUuid) " AND tt.id = t.tier_id \
+       LEFT JOIN seats s ON s.event_id = " (event: SqlUuid) " AND s.id = t.seat_id \
      ) k ON true \
      WHERE o.event_id = " (event: SqlUuid) " AND o.id = " (order: SqlUuid) ""
 }
@@ -70,7 +74,8 @@ cached_sql! {
          'from', jsonb_build_object('id', g.id, 'name', g.name)) \
      FROM tickets t JOIN events e ON e.id = t.event_id \
      LEFT JOIN users r ON r.id = t.holder_id LEFT JOIN users g ON g.id = " (giver: SqlUuid) " \
-     LEFT JOIN ticket_tiers tt ON tt.id = t.tier_id LEFT JOIN seats s ON s.id = t.seat_id \
+     LEFT JOIN ticket_tiers tt ON tt.event_id = " (event: SqlUuid) " AND tt.id = t.tier_id \
+     LEFT JOIN seats s ON s.event_id = " (event: SqlUuid) " AND s.id = t.seat_id \
      WHERE t.event_id = " (event: SqlUuid) " AND t.id = " (ticket: SqlUuid) ""
 }
 
@@ -87,7 +92,7 @@ cached_sql! {
          'event', jsonb_build_object('id', e.id, 'slug', e.slug, 'title', e.title, \
            'venue_name', e.venue_name, 'starts_at', e.starts_at, 'ends_at', e.ends_at)) \
      FROM listings l JOIN events e ON e.id = l.event_id JOIN users u ON u.id = l.seller_id \
-     LEFT JOIN payouts p ON p.listing_id = l.id AND p.event_id = l.event_id AND p.status <> 'cancelled' \
+     LEFT JOIN payouts p ON p.event_id = " (event: SqlUuid) " AND p.listing_id = l.id AND p.status <> 'cancelled' \
      WHERE l.event_id = " (event: SqlUuid) " AND l.id = " (listing: SqlUuid) ""
 }
 

@@ -95,33 +95,53 @@ impl TicketRefund {
     }
 
     /// Claims refunds owed since before `before` and not tried since, leased
-    /// to this worker (`attempted_at`).
+    /// to this worker (`attempted_at`). The candidates are read without
+    /// locks, then each is locked by its full key (`SKIP LOCKED`: another
+    /// worker has it) and leased, its condition checked again on the locked
+    /// row: Citus locks rows on one shard only.
     pub async fn claim_due(
         conn: &mut AsyncPgConnection,
         before: DateTime<Utc>,
         limit: i64,
     ) -> QueryResult<Vec<(Uuid, Uuid)>> {
-        let due: Vec<(Uuid, Uuid)> = order_refunds::table
-            .filter(order_refunds::refund_id.is_null())
-            .filter(order_refunds::requested_at.le(before))
-            .filter(
-                order_refunds::attempted_at
-                    .is_null()
-                    .or(order_refunds::attempted_at.le(before)),
-            )
+        let due = || {
+            order_refunds::table
+                .filter(order_refunds::refund_id.is_null())
+                .filter(order_refunds::requested_at.le(before))
+                .filter(
+                    order_refunds::attempted_at
+                        .is_null()
+                        .or(order_refunds::attempted_at.le(before)),
+                )
+        };
+        let candidates: Vec<(Uuid, Uuid)> = due()
             .order(order_refunds::requested_at)
             .limit(limit)
             .select((order_refunds::event_id, order_refunds::id))
-            .for_update()
-            .skip_locked()
             .load(conn)
             .await?;
-        let ids: Vec<Uuid> = due.iter().map(|(_, id)| *id).collect();
-        diesel::update(order_refunds::table.filter(order_refunds::id.eq_any(&ids)))
-            .set(order_refunds::attempted_at.eq(diesel::dsl::now))
-            .execute(conn)
-            .await?;
-        Ok(due)
+        let mut claimed = Vec::with_capacity(candidates.len());
+        for (event_id, id) in candidates {
+            let mine = due()
+                .filter(order_refunds::event_id.eq(event_id))
+                .filter(order_refunds::id.eq(id))
+                .select(order_refunds::id)
+                .for_update()
+                .skip_locked()
+                .first::<Uuid>(conn)
+                .await
+                .optional()?;
+            if mine.is_some() {
+                diesel::update(order_refunds::table)
+                    .filter(order_refunds::event_id.eq(event_id))
+                    .filter(order_refunds::id.eq(id))
+                    .set(order_refunds::attempted_at.eq(diesel::dsl::now))
+                    .execute(conn)
+                    .await?;
+                claimed.push((event_id, id));
+            }
+        }
+        Ok(claimed)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Tickets: one per unit of a paid (or free) order, each with an unguessable
 //! code that admits its holder.
 
-use crate::schema::tickets;
+use crate::schema::{seats, tickets};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -37,8 +37,8 @@ pub struct Ticket {
 pub struct TicketWithSeat {
     #[diesel(embed)]
     pub ticket: Ticket,
-    #[diesel(select_expression = crate::schema::seats::label.nullable())]
-    #[diesel(select_expression_type = diesel::dsl::Nullable<crate::schema::seats::label>)]
+    #[diesel(select_expression = seats::label.nullable())]
+    #[diesel(select_expression_type = diesel::dsl::Nullable<seats::label>)]
     pub seat: Option<String>,
 }
 
@@ -49,7 +49,17 @@ pub struct TicketCursor {
     pub id: Uuid,
 }
 
-diesel::joinable!(tickets -> crate::schema::seats (seat_id));
+/// Tickets with their seats, joined on the event as well as the seat, so
+/// that on Citus the join stays within the event's shards.
+macro_rules! with_seats {
+    () => {
+        tickets::table.left_join(
+            seats::table.on(seats::event_id
+                .eq(tickets::event_id)
+                .and(tickets::seat_id.eq(seats::id.nullable()))),
+        )
+    };
+}
 
 impl Ticket {
     pub async fn insert_all(conn: &mut AsyncPgConnection, issued: &[Ticket]) -> QueryResult<()> {
@@ -65,8 +75,7 @@ impl Ticket {
         event_id: Uuid,
         order_id: Uuid,
     ) -> QueryResult<Vec<TicketWithSeat>> {
-        tickets::table
-            .left_join(crate::schema::seats::table)
+        with_seats!()
             .filter(tickets::event_id.eq(event_id))
             .filter(tickets::order_id.eq(order_id))
             .order(tickets::id)
@@ -85,13 +94,13 @@ impl Ticket {
         buyer_id: Uuid,
     ) -> QueryResult<Vec<TicketWithSeat>> {
         use crate::schema::listings;
-        tickets::table
-            .left_join(crate::schema::seats::table)
+        with_seats!()
             .filter(tickets::event_id.eq(event_id))
             .filter(tickets::holder_id.eq(buyer_id))
             .filter(
                 tickets::id.eq_any(
                     listings::table
+                        .filter(listings::event_id.eq(event_id))
                         .filter(listings::id.eq(listing_id))
                         .select(listings::ticket_id),
                 ),
@@ -189,8 +198,7 @@ impl Ticket {
         holder: Uuid,
         id: Uuid,
     ) -> QueryResult<Option<TicketWithSeat>> {
-        tickets::table
-            .left_join(crate::schema::seats::table)
+        with_seats!()
             .filter(tickets::id.eq(id))
             .filter(tickets::holder_id.eq(holder))
             .select(TicketWithSeat::as_select())
@@ -206,8 +214,7 @@ impl Ticket {
         cursor: Option<TicketCursor>,
         limit: i64,
     ) -> QueryResult<Vec<TicketWithSeat>> {
-        let mut query = tickets::table
-            .left_join(crate::schema::seats::table)
+        let mut query = with_seats!()
             .filter(tickets::holder_id.eq(holder))
             .select(TicketWithSeat::as_select())
             .order((tickets::created_at.desc(), tickets::id.desc()))
