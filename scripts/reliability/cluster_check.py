@@ -1,5 +1,8 @@
 """Checks run through nginx against two booking and two search instances.
 
+Also: ticket orders racing for one tier, their holds expired by both
+instances' job loops; search with and without available_at.
+
 Usage: cluster_check.py BOOKING_URL SEARCH_URL DATABASE_URL STRIPE_BASE PG_VERSION INSTANCE_URL...
 
 With CLUSTER_CHECK_RESTART=0 the primary is not restarted (scripts/citus:
@@ -90,6 +93,57 @@ async def jobs():
     return {"holds": pending, "expired_by_jobs": expired, "processed_twice": doubled}
 
 
+async def tickets(session):
+    """200 buyers of 1..4 tickets race for 50, holding them unpaid (each a
+    PaymentIntent); then every hold is expired by the two instances' job
+    loops, each once, and the stock is whole again."""
+    event_body = {"title": "Cluster on-sale", "category": "Concert", "starts_at": f"{DAY3}T20:00:00Z",
+                  "venue": {"name": "Hall", "lat": 5.6, "long": -0.19},
+                  "tiers": [{"name": "GA", "price_cents": 1500, "capacity": 50}]}
+    async with session.post(BOOKING + "/events", json=event_body,
+                            headers={"Idempotency-Key": str(uuid.uuid4())}) as r:
+        event = await r.json()
+    event_id, tier = event["id"], event["tiers"][0]["id"]
+
+    async def buy(i):
+        body = {"items": [{"tier_id": tier, "quantity": 1 + i % 4}]}
+        async with session.post(f"{BOOKING}/events/{event_id}/orders", json=body,
+                                headers={"Idempotency-Key": str(uuid.uuid4())}) as r:
+            await r.read()
+            return r.status
+
+    statuses = await asyncio.gather(*(buy(i) for i in range(200)))
+    held = int(sql(f"SELECT COALESCE(sum(held + sold), 0) FROM tier_stock WHERE event_id = '{event_id}'"))
+    ordered = int(sql(f"""SELECT COALESCE(sum(i.quantity), 0) FROM order_items i JOIN orders o
+        ON o.event_id = i.event_id AND o.id = i.order_id WHERE o.event_id = '{event_id}' AND o.status = 'pending'"""))
+    pending = int(sql(f"SELECT count(*) FROM orders WHERE event_id = '{event_id}' AND status = 'pending'"))
+    sql(f"UPDATE orders SET expires_at = now() - interval '1 second' WHERE event_id = '{event_id}' AND status = 'pending'")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and int(sql(
+            f"SELECT count(*) FROM orders WHERE event_id = '{event_id}' AND status = 'pending'")):
+        await asyncio.sleep(0.2)
+    doubled = int(sql(f"""SELECT count(*) FROM (SELECT order_id FROM order_transitions
+        WHERE event_id = '{event_id}' AND to_status = 'expired' GROUP BY order_id HAVING count(*) > 1) d"""))
+    expired = int(sql(f"SELECT count(*) FROM orders WHERE event_id = '{event_id}' AND status = 'expired'"))
+    left = int(sql(f"SELECT COALESCE(sum(held + sold), 0) FROM tier_stock WHERE event_id = '{event_id}'"))
+    return {"ticket_201": statuses.count(201), "ticket_409": statuses.count(409),
+            "ticket_other": len(statuses) - statuses.count(201) - statuses.count(409),
+            "tickets_held_of_50": held, "tickets_in_pending_orders": ordered, "ticket_holds": pending,
+            "ticket_holds_expired": expired, "ticket_holds_expired_twice": doubled, "tickets_held_after": left}
+
+
+async def search_free(session):
+    """Search through nginx, with and without available_at."""
+    plain = "/search/professionals?lat=5.6037&long=-0.187&location_radius_km=50&limit=20"
+    found = {}
+    for name, path in (("search", plain),
+                       ("search_available", plain + f"&available_at={DAY3}T15:00:00Z&duration_minutes=30")):
+        async with session.get(SEARCH + path) as r:
+            body = await r.json()
+            found[name] = f"{r.status}:{len(body.get('items', []))}"
+    return found
+
+
 async def metric(session, base, name, **labels):
     """Sum of a Prometheus counter's samples whose labels include `labels`."""
     async with session.get(base + "/metrics") as r:
@@ -178,6 +232,8 @@ async def main():
         figures.update(await race(session))
         figures.update(await idempotency(session))
         figures.update(await jobs())
+        figures.update(await tickets(session))
+        figures.update(await search_free(session))
         figures.update(await per_instance(session))
         restart = os.environ.get("CLUSTER_CHECK_RESTART", "1") != "0"
         if restart:
@@ -186,6 +242,11 @@ async def main():
     ok = (figures["race_201"] == 1 and figures["race_409"] == 199 and figures["keys_answered_201"] == 100
           and figures["booking_rows"] == 100 and figures["differing_replays"] == 0
           and figures["processed_twice"] == 0 and figures["expired_by_jobs"] >= figures["holds"]
+          and figures["ticket_other"] == 0 and figures["ticket_201"] > 0 and figures["tickets_held_of_50"] <= 50
+          and figures["tickets_held_of_50"] == figures["tickets_in_pending_orders"]
+          and figures["ticket_holds_expired"] == figures["ticket_holds"] and figures["ticket_holds_expired_twice"] == 0
+          and figures["tickets_held_after"] == 0
+          and figures["search"].startswith("200:") and figures["search_available"].startswith("200:")
           and (not restart or (set(figures["search_answers"]) == {200}
                                and figures["booking_after_restart"] == 201
                                and figures["booking_while_primary_down"] == 503))

@@ -181,16 +181,4 @@ impl Payout {
             .execute(conn)
             .await
     }
-
-    pub async fn of_listing(
-        conn: &mut AsyncPgConnection,
-        listing_id: Uuid,
-    ) -> QueryResult<Option<Payout>> {
-        payouts::table
-            .filter(payouts::listing_id.eq(listing_id))
-            .select(Payout::as_select())
-            .first(conn)
-            .await
-            .optional()
-    }
 }
