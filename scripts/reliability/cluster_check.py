@@ -252,7 +252,7 @@ async def main():
                                and figures["booking_while_primary_down"] == 503))
           and all(n > 0 for n in figures["booking_posts_by_instance"])
           and all(n > 0 for n in figures["job_rounds_by_instance"])
-          and sum(figures["expired_by_instance"]) == figures["expired_by_jobs"])
+          and sum(figures["expired_by_instance"]) == figures["expired_by_jobs"] + figures["ticket_holds_expired"])
     sys.exit(0 if ok else 1)
 
 
