@@ -180,13 +180,30 @@ impl Event {
         .await
     }
 
+    /// By id, or by slug through the slug's own row: two reads of one
+    /// shard each on Citus, where `events` by slug would ask every shard.
     pub async fn find(conn: &mut AsyncPgConnection, by: &EventRef) -> QueryResult<Option<Event>> {
-        let query = events::table.select(Event::as_select());
-        match by {
-            EventRef::Id(id) => query.filter(events::id.eq(id)).first(conn).await,
-            EventRef::Slug(slug) => query.filter(events::slug.eq(slug)).first(conn).await,
-        }
-        .optional()
+        let id = match by {
+            EventRef::Id(id) => *id,
+            EventRef::Slug(slug) => {
+                let found = event_slugs::table
+                    .filter(event_slugs::slug.eq(slug))
+                    .select(event_slugs::event_id)
+                    .first::<Uuid>(conn)
+                    .await
+                    .optional()?;
+                match found {
+                    Some(id) => id,
+                    None => return Ok(None),
+                }
+            }
+        };
+        events::table
+            .filter(events::id.eq(id))
+            .select(Event::as_select())
+            .first(conn)
+            .await
+            .optional()
     }
 
     /// The events `organizer_id` organizes, the next first (then the latest
