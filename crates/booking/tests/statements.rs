@@ -339,64 +339,48 @@ async fn after_purchase(
     let order_id = order["id"].as_str().unwrap_or_default().to_owned();
     let buyer = app.user("client").await;
     RECORDING.store(true, Ordering::SeqCst);
-    let post = |token: &str, path: String, key: &str, body: serde_json::Value| {
-        app.http
+    let post = async |token: &str, path: String, key: &str, body: serde_json::Value| {
+        let res = app
+            .http
             .post(app.url(&path))
             .bearer_auth(token)
             .header("Idempotency-Key", key)
             .json(&body)
             .send()
+            .await
+            .expect(key);
+        status_and_json(res).await
     };
-    let mut statuses = Vec::new();
-    let (status, listing) = status_and_json(
-        post(
-            seller,
-            format!("/tickets/{}/listing", ticket(0)),
-            "list",
-            json!({ "price_cents": 1200 }),
-        )
-        .await
-        .expect("list"),
+    let (listed, listing) = post(
+        seller,
+        format!("/tickets/{}/listing", ticket(0)),
+        "list",
+        json!({ "price_cents": 1200 }),
     )
     .await;
-    statuses.push(status);
     let listing = listing["id"].as_str().unwrap_or_default().to_owned();
-    let (status, _) = status_and_json(
-        post(
-            &buyer,
-            format!("/listings/{listing}/orders"),
-            "resale",
-            json!({ "payment_method": "pm_card_visa" }),
-        )
-        .await
-        .expect("buy"),
+    let (bought, _) = post(
+        &buyer,
+        format!("/listings/{listing}/orders"),
+        "resale",
+        json!({ "payment_method": "pm_card_visa" }),
     )
     .await;
-    statuses.push(status);
-    let (status, _) = status_and_json(
-        post(
-            seller,
-            format!("/orders/{order_id}/refunds"),
-            "refund",
-            json!({ "ticket_ids": [ticket(1)] }),
-        )
-        .await
-        .expect("refund"),
+    let (refunded, _) = post(
+        seller,
+        format!("/orders/{order_id}/refunds"),
+        "refund",
+        json!({ "ticket_ids": [ticket(1)] }),
     )
     .await;
-    statuses.push(status);
-    let (status, _) = status_and_json(
-        post(
-            &buyer,
-            format!("/tickets/{}/transfer", ticket(0)),
-            "give",
-            json!({ "to_email": "friend@example.com" }),
-        )
-        .await
-        .expect("give"),
+    let (given, _) = post(
+        &buyer,
+        format!("/tickets/{}/transfer", ticket(0)),
+        "give",
+        json!({ "to_email": "friend@example.com" }),
     )
     .await;
-    statuses.push(status);
+    let statuses = vec![listed, bought, refunded, given];
     RECORDING.store(false, Ordering::SeqCst);
     statuses
 }

@@ -262,33 +262,19 @@ macro_rules! payable_rows {
                                     .or($table::refund_attempted_at.le(before)),
                             )
                     };
-                    let keys: Vec<(Uuid, Uuid)> = due()
-                        .order($table::refund_attempted_at.asc().nulls_first())
-                        .limit(limit)
-                        .select(($table::$route, $table::id))
-                        .load(conn)
-                        .await?;
-                    let mut claimed = Vec::with_capacity(keys.len());
-                    for ($route, id) in keys {
-                        let key = $key { $route, id };
-                        let free: Option<Uuid> = due()
-                            .filter($table::$route.eq(key.$route))
-                            .filter($table::id.eq(key.id))
-                            .select($table::id)
-                            .for_update()
-                            .skip_locked()
-                            .first(conn)
-                            .await
-                            .optional()?;
-                        if free.is_some() {
-                            diesel::update(one(key))
-                                .set($table::refund_attempted_at.eq(diesel::dsl::now))
-                                .execute(conn)
-                                .await?;
-                            claimed.push(key);
-                        }
-                    }
-                    Ok(claimed)
+                    let claimed = $crate::payable_rows::lease_each!(
+                        conn,
+                        due,
+                        $table::refund_attempted_at.asc().nulls_first(),
+                        limit,
+                        $table,
+                        $route,
+                        refund_attempted_at
+                    );
+                    Ok(claimed
+                        .into_iter()
+                        .map(|($route, id)| $key { $route, id })
+                        .collect())
                 }
 
                 /// Ones whose payment Stripe should be asked about, untouched
@@ -351,6 +337,43 @@ macro_rules! lock_each {
     }};
 }
 pub(crate) use lock_each;
+
+/// A lease claim (refunds owed): like [`lock_each`], but each row found free
+/// is leased by setting `$leased` to now, so other workers pass it by until
+/// the lease runs out. Answers the claimed keys (route, id).
+macro_rules! lease_each {
+    ($conn:ident, $rows:ident, $order:expr, $limit:ident, $table:ident, $route:ident, $leased:ident) => {{
+        let keys: Vec<(Uuid, Uuid)> = $rows()
+            .order($order)
+            .limit($limit)
+            .select(($table::$route, $table::id))
+            .load($conn)
+            .await?;
+        let mut claimed = Vec::with_capacity(keys.len());
+        for (route, id) in keys {
+            let free: Option<Uuid> = $rows()
+                .filter($table::$route.eq(route))
+                .filter($table::id.eq(id))
+                .select($table::id)
+                .for_update()
+                .skip_locked()
+                .first($conn)
+                .await
+                .optional()?;
+            if free.is_some() {
+                diesel::update($table::table)
+                    .filter($table::$route.eq(route))
+                    .filter($table::id.eq(id))
+                    .set($table::$leased.eq(diesel::dsl::now))
+                    .execute($conn)
+                    .await?;
+                claimed.push((route, id));
+            }
+        }
+        claimed
+    }};
+}
+pub(crate) use lease_each;
 
 /// The type of `table.filter(route = ?).filter(id = ?)`.
 pub type One<T, R, I> = diesel::dsl::Filter<

@@ -95,10 +95,8 @@ impl TicketRefund {
     }
 
     /// Claims refunds owed since before `before` and not tried since, leased
-    /// to this worker (`attempted_at`). The candidates are read without
-    /// locks, then each is locked by its full key (`SKIP LOCKED`: another
-    /// worker has it) and leased, its condition checked again on the locked
-    /// row: Citus locks rows on one shard only.
+    /// to this worker (`attempted_at`), one by one by full key
+    /// (`lease_each`: Citus locks rows on one shard only).
     pub async fn claim_due(
         conn: &mut AsyncPgConnection,
         before: DateTime<Utc>,
@@ -114,34 +112,15 @@ impl TicketRefund {
                         .or(order_refunds::attempted_at.le(before)),
                 )
         };
-        let candidates: Vec<(Uuid, Uuid)> = due()
-            .order(order_refunds::requested_at)
-            .limit(limit)
-            .select((order_refunds::event_id, order_refunds::id))
-            .load(conn)
-            .await?;
-        let mut claimed = Vec::with_capacity(candidates.len());
-        for (event_id, id) in candidates {
-            let mine = due()
-                .filter(order_refunds::event_id.eq(event_id))
-                .filter(order_refunds::id.eq(id))
-                .select(order_refunds::id)
-                .for_update()
-                .skip_locked()
-                .first::<Uuid>(conn)
-                .await
-                .optional()?;
-            if mine.is_some() {
-                diesel::update(order_refunds::table)
-                    .filter(order_refunds::event_id.eq(event_id))
-                    .filter(order_refunds::id.eq(id))
-                    .set(order_refunds::attempted_at.eq(diesel::dsl::now))
-                    .execute(conn)
-                    .await?;
-                claimed.push((event_id, id));
-            }
-        }
-        Ok(claimed)
+        Ok(crate::payable_rows::lease_each!(
+            conn,
+            due,
+            order_refunds::requested_at,
+            limit,
+            order_refunds,
+            event_id,
+            attempted_at
+        ))
     }
 }
 
