@@ -22,6 +22,11 @@ bench_prepare() {
   RUN_ID="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 }
 
+# Whether BENCH_URL is a Citus cluster (scripts/citus bench): bench_on_citus && ...
+bench_on_citus() {
+  [ "$(psql "$BENCH_URL" -qtAc "SELECT count(*) FROM pg_extension WHERE extname = 'citus'")" = 1 ]
+}
+
 # The value of KEY in a "key=value ..." result line: num LINE KEY
 num() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n 1; }
 
