@@ -25,6 +25,8 @@ pub struct Listing {
     pub locked_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The most it may ask, fixed when listed; the database refuses more.
+    pub max_price_cents: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -90,6 +92,42 @@ impl Listing {
             .first(conn)
             .await
             .optional()
+    }
+
+    /// The ticket's last sale, if it was ever sold on (its order is `locked_by`).
+    pub async fn last_sold_for_ticket(
+        conn: &mut AsyncPgConnection,
+        event_id: Uuid,
+        ticket_id: Uuid,
+    ) -> QueryResult<Option<Listing>> {
+        listings::table
+            .filter(listings::event_id.eq(event_id))
+            .filter(listings::ticket_id.eq(ticket_id))
+            .filter(listings::status.eq(SOLD))
+            .order((listings::updated_at.desc(), listings::id.desc()))
+            .select(Listing::as_select())
+            .first(conn)
+            .await
+            .optional()
+    }
+
+    /// Withdraws every active listing of the event (it was cancelled).
+    pub async fn withdraw_for_event(
+        conn: &mut AsyncPgConnection,
+        event_id: Uuid,
+    ) -> QueryResult<usize> {
+        diesel::update(listings::table)
+            .filter(listings::event_id.eq(event_id))
+            .filter(listings::status.eq(ACTIVE))
+            .set((
+                listings::status.eq(WITHDRAWN),
+                listings::locked_by.eq(None::<Uuid>),
+                listings::locked_until.eq(None::<DateTime<Utc>>),
+                listings::version.eq(listings::version + 1),
+                listings::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await
     }
 
     /// The event's active listings, cheapest first.
@@ -170,6 +208,23 @@ impl Payout {
     }
 
     /// The event's owed payouts, no longer owed (the event was cancelled).
+    /// The payout a listing's sale owes, cancelled while still owed (the sale
+    /// was undone); true when it was.
+    pub async fn cancel_for_listing(
+        conn: &mut AsyncPgConnection,
+        event_id: Uuid,
+        listing_id: Uuid,
+    ) -> QueryResult<bool> {
+        diesel::update(payouts::table)
+            .filter(payouts::event_id.eq(event_id))
+            .filter(payouts::listing_id.eq(listing_id))
+            .filter(payouts::status.eq("owed"))
+            .set(payouts::status.eq("cancelled"))
+            .execute(conn)
+            .await
+            .map(|n| n > 0)
+    }
+
     pub async fn cancel_for_event(
         conn: &mut AsyncPgConnection,
         event_id: Uuid,

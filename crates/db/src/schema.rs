@@ -278,6 +278,7 @@ diesel::table! {
         locked_until -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        max_price_cents -> Int8,
     }
 }
 

@@ -176,6 +176,10 @@ export async function orderPage(route: Route): Promise<void> {
 
 function ticketCard(ticket: Ticket, event: Event): HTMLElement {
   const name = ticketName(ticket, event);
+  // A ticket given or sold on (or no longer valid) comes without its code.
+  if (!ticket.code) {
+    return h("li", { class: "ticket" }, h("h3", null, name), h("p", { class: "meta" }, `No longer yours to use (${ticket.status === "valid" ? "passed on" : ticket.status}).`));
+  }
   return h("li", { class: "ticket" },
     h("h3", null, name),
     qrSvg(ticket.code, `QR code of ticket ${ticket.code}`),

@@ -8,7 +8,7 @@ use super::EventView;
 use crate::AppState;
 use crate::payments::Payable;
 use slotwise_db::events::{CANCELLED, Event};
-use slotwise_db::listings::Payout;
+use slotwise_db::listings::{Listing, Payout};
 use slotwise_db::notify::announce;
 use slotwise_db::orders::refunds::TicketRefund;
 use slotwise_db::orders::{Order, OrderKey};
@@ -68,6 +68,8 @@ impl AppState {
                     done.intents.push((key, intent));
                 }
             }
+            // Nothing of a cancelled event stays for sale.
+            Listing::withdraw_for_event(conn, event_id).await?;
             let event = Event::lock(conn, event_id)
                 .await?
                 .ok_or(DbError::NotFound)?;

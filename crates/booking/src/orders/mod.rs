@@ -18,7 +18,7 @@ use slotwise_db::AsyncPgConnection;
 use slotwise_db::QueryResult;
 use slotwise_db::events::Event;
 use slotwise_db::orders::refunds::TicketRefund;
-use slotwise_db::orders::tickets::{Ticket, TicketWithSeat};
+use slotwise_db::orders::tickets::{Ticket, TicketWithSeat, VALID};
 use slotwise_db::orders::{Order, OrderItem, OrderKey};
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -51,8 +51,11 @@ pub struct TicketView {
     pub price_cents: i64,
     /// `valid`, `refunded` or `void`.
     pub status: String,
-    /// What admits the holder: unguessable, shown only to the holder.
-    pub code: String,
+    /// What admits the holder: unguessable, shown only to its current holder
+    /// and only while the ticket is `valid` (absent otherwise, e.g. in the
+    /// order of someone who gave or sold it on).
+    #[oai(skip_serializing_if_is_none)]
+    pub code: Option<String>,
     pub created_at: DateTime<Utc>,
     /// Its resale listing, while it has an active one (`GET /tickets/{id}`).
     #[oai(skip_serializing_if_is_none)]
@@ -81,6 +84,16 @@ impl From<TicketWithSeat> for TicketView {
 }
 
 impl TicketView {
+    /// The ticket as `viewer` sees it: its code only when it is theirs and valid.
+    pub fn seen_by(ticket: TicketWithSeat, viewer: Uuid) -> Self {
+        let mut view = Self::from(ticket);
+        if view.holder_id != Some(viewer) {
+            view.code = None;
+        }
+        view
+    }
+
+    /// The ticket as its holder sees it (no code unless it is valid).
     pub fn new(ticket: Ticket, seat: Option<String>) -> Self {
         let Ticket {
             id,
@@ -102,8 +115,8 @@ impl TicketView {
             seat,
             holder_id,
             price_cents,
+            code: (status == VALID).then_some(code),
             status,
-            code,
             created_at,
             listing: None,
             history: None,
@@ -189,7 +202,11 @@ impl OrderView {
             None => Ticket::of_order(conn, order.event_id, order.id).await?,
         };
         let refunds = TicketRefund::of_order(conn, order.event_id, order.id).await?;
-        let tickets = tickets.into_iter().map(Into::into).collect();
+        // The code of a ticket given or sold on is its new holder's alone.
+        let buyer = order.buyer_id;
+        let tickets = (tickets.into_iter())
+            .map(|t| TicketView::seen_by(t, buyer))
+            .collect();
         let mut view = Self::from_parts(order, items, &seats, tickets);
         view.ticket_refunds = refunds.into_iter().map(Into::into).collect();
         Ok(view)

@@ -10,11 +10,12 @@ use super::TicketView;
 use crate::AppState;
 use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
 use crate::notify::News;
+use crate::payments::Payable;
 use crate::payments::first_phase::{Immediate, TxError};
 use chrono::{DateTime, SubsecRound, Utc};
 use poem_openapi::Object;
 use slotwise_db::events::stock::{self, Taken, Units};
-use slotwise_db::listings::Listing;
+use slotwise_db::listings::{ACTIVE, Listing, WITHDRAWN};
 use slotwise_db::notify::announce;
 use slotwise_db::orders::moves::{Move, TicketMove};
 use slotwise_db::orders::refunds::{
@@ -134,6 +135,10 @@ impl Immediate for RefundTickets<'_> {
                 return Ok(Err(super::resale::ticket_listed()));
             }
         }
+        if found.iter().all(|t| t.price_cents == 0) {
+            let detail = "these tickets were free: there is no money to refund".to_owned();
+            return Ok(Err(refusal(422, "nothing_to_refund", detail)));
+        }
         give_back(conn, event_id, &found, REFUNDED, source).await?;
         let reason = "requested_by_customer";
         let refund = owe_refund(conn, &order, &found, reason, source).await?;
@@ -220,6 +225,10 @@ pub struct RevokedView {
     /// Present when the ticket was bought: its price goes back to the buyer.
     #[oai(skip_serializing_if_is_none)]
     pub refund: Option<TicketRefundView>,
+    /// The resale order through which its holder bought it, refunded whole
+    /// (the seller's payout is cancelled and the seller refunded above).
+    #[oai(skip_serializing_if_is_none)]
+    pub resale_order_refunded: Option<Uuid>,
 }
 
 struct Revoke {
@@ -227,29 +236,47 @@ struct Revoke {
     ticket: Uuid,
 }
 
+/// An order of the event, locked.
+async fn lock_order(
+    conn: &mut AsyncPgConnection,
+    event_id: Uuid,
+    id: Option<Uuid>,
+) -> Result<Option<Order>, DbError> {
+    match id {
+        Some(id) => Ok(Order::lock(conn, OrderKey { event_id, id }).await?),
+        None => Ok(None),
+    }
+}
+
 impl Immediate for Revoke {
     type View = RevokedView;
 
+    /// Every order and listing the ticket is part of is locked before the
+    /// ticket (a resale's payment locks its order, listing, then ticket);
+    /// then the ticket is void, back on sale, its listing withdrawn (a buyer
+    /// paying for it has the order cancelled: a payment arriving later is
+    /// refunded), and whoever paid for it refunded: the buyer of its first
+    /// sale its face value, and the buyer of a resale the resale's price
+    /// (its seller's payout cancelled).
     async fn decide(
         &self,
         conn: &mut AsyncPgConnection,
         source: &str,
     ) -> Result<Result<RevokedView, ApiError>, TxError> {
-        // Its order locked first, then the ticket: the lock order of a buyer's refund.
-        let order_id = find_ticket(conn, self.ticket)
+        let event_id = self.event_id;
+        let first_order = find_ticket(conn, self.ticket)
             .await?
             .and_then(|t| t.order_id);
-        let order = match order_id {
-            Some(id) => {
-                let key = OrderKey {
-                    event_id: self.event_id,
-                    id,
-                };
-                Order::lock(conn, key).await?
-            }
+        let order = lock_order(conn, event_id, first_order).await?;
+        let listed = Listing::active_for_ticket(conn, event_id, self.ticket).await?;
+        let paying = lock_order(conn, event_id, listed.as_ref().and_then(|l| l.locked_by)).await?;
+        let listing = match listed {
+            Some(l) => Listing::lock(conn, event_id, l.id).await?,
             None => None,
         };
-        let ticket = lock_ticket(conn, self.event_id, self.ticket)
+        let sold = Listing::last_sold_for_ticket(conn, event_id, self.ticket).await?;
+        let resale = lock_order(conn, event_id, sold.and_then(|l| l.locked_by)).await?;
+        let ticket = lock_ticket(conn, event_id, self.ticket)
             .await?
             .ok_or(DbError::NotFound)?;
         if ticket.status != VALID && ticket.status != TRANSFER_PENDING {
@@ -258,25 +285,63 @@ impl Immediate for Revoke {
                 ApiError::conflict("ticket_not_revocable", "Ticket not revocable", detail);
             return Ok(Err(problem));
         }
+        if let Some(listing) = listing.filter(|l| l.status == ACTIVE) {
+            if let Some(p) =
+                paying.filter(|p| listing.locked_by == Some(p.id) && p.status == Status::Pending)
+            {
+                let why = "its ticket was revoked by the organizer";
+                let pending = [Status::Pending];
+                <Order as Payable>::transition(
+                    conn,
+                    p.key(),
+                    &pending,
+                    Status::Cancelled,
+                    why,
+                    source,
+                )
+                .await?;
+            }
+            Listing::set_state(conn, event_id, listing.id, WITHDRAWN, None, None).await?;
+        }
         let tickets = [ticket];
-        give_back(conn, self.event_id, &tickets, VOID, source).await?;
+        give_back(conn, event_id, &tickets, VOID, source).await?;
         let [mut ticket] = tickets;
         ticket.status = VOID.to_owned();
-        let bought = order.as_ref().filter(|o| {
-            o.status == Status::Confirmed
-                && o.payment_status.as_deref() == Some("succeeded")
-                && ticket.price_cents > 0
-        });
+        let paid = |o: &Order| {
+            o.status == Status::Confirmed && o.payment_status.as_deref() == Some("succeeded")
+        };
+        let reason = "revoked_by_organizer";
+        let bought = order.as_ref().filter(|o| paid(o) && ticket.price_cents > 0);
         let refund = match bought {
             Some(order) => {
-                let reason = "revoked_by_organizer";
                 Some(owe_refund(conn, order, std::slice::from_ref(&ticket), reason, source).await?)
+            }
+            None => None,
+        };
+        // The holder bought it on resale: that sale is undone and refunded whole.
+        let resold = resale.filter(|r| paid(r) && ticket.holder_id == Some(r.buyer_id));
+        let resale_order_refunded = match resold {
+            Some(r) => {
+                let (key, confirmed) = (r.key(), [Status::Confirmed]);
+                let why = "its ticket was revoked by the organizer";
+                <Order as Payable>::transition(
+                    conn,
+                    key,
+                    &confirmed,
+                    Status::Refunded,
+                    why,
+                    source,
+                )
+                .await?;
+                Order::request_refund(conn, key, r.total_cents, reason).await?;
+                Some(r.id)
             }
             None => None,
         };
         Ok(Ok(RevokedView {
             ticket: TicketView::new(ticket, None),
             refund: refund.map(Into::into),
+            resale_order_refunded,
         }))
     }
 }
@@ -296,6 +361,16 @@ impl AppState {
         let mut answer = self
             .answer_once(&idempotent, &Revoke { event_id, ticket })
             .await?;
+        if let Ok(RevokedView {
+            resale_order_refunded: Some(id),
+            ..
+        }) = &answer.result
+        {
+            // Best effort now; the refund job makes it otherwise.
+            let _ = self
+                .settle_refund::<Order>(OrderKey { event_id, id: *id })
+                .await;
+        }
         if let Ok(RevokedView {
             refund: Some(refund),
             ..

@@ -60,6 +60,30 @@ impl From<Listing> for ListingView {
     }
 }
 
+/// The most a ticket may be listed for: its event's share of its face value
+/// when the event sets one, else what any ticket may cost.
+fn price_cap(event: &Event, face_cents: i64) -> i64 {
+    match event.resale_max_percent_of_face {
+        Some(percent) => face_cents.saturating_mul(i64::from(percent)) / 100,
+        None => MAX_PRICE_CENTS,
+    }
+}
+
+fn over_cap(event: &Event, price_cents: i64, cap: i64) -> Result<(), ApiError> {
+    if price_cents <= cap {
+        return Ok(());
+    }
+    let detail = match event.resale_max_percent_of_face {
+        Some(percent) => format!("at most {percent}% of the face value: {cap} cents"),
+        None => format!("at most {cap} cents"),
+    };
+    Err(ApiError::unprocessable(
+        "price_over_cap",
+        "Price over the cap",
+        detail,
+    ))
+}
+
 /// A listing's price: at least 1 cent, at most what a ticket may cost.
 fn check_price(price_cents: i64) -> Result<(), ApiError> {
     if (1..=MAX_PRICE_CENTS).contains(&price_cents) {
@@ -143,6 +167,11 @@ pub async fn on_transition(
             Payout::insert(conn, &payout).await?;
             announce::listing_sold(conn, order.event_id, listing.id).await?;
         }
+        (Status::Confirmed, Status::Refunded | Status::Cancelled)
+            if listing.status == SOLD && listing.locked_by == Some(order.id) =>
+        {
+            undo_sale(conn, order, &listing).await?;
+        }
         (Status::Pending, to) if released.contains(&to) && listing.locked_by == Some(order.id) => {
             Listing::set_state(
                 conn,
@@ -159,8 +188,53 @@ pub async fn on_transition(
     Ok(())
 }
 
+/// A sold resale refunded whole (from Stripe's dashboard, or its event
+/// cancelled): the seller's payout is no longer owed, and a ticket still
+/// valid with the buyer goes back to the seller with a new code (its new
+/// listing, if any, withdrawn). A ticket the buyer passed on, or is reselling
+/// to someone paying right now, stays where it is (the payout is still
+/// cancelled).
+async fn undo_sale(
+    conn: &mut AsyncPgConnection,
+    order: &Order,
+    listing: &Listing,
+) -> QueryResult<()> {
+    let event_id = order.event_id;
+    Payout::cancel_for_listing(conn, event_id, listing.id).await?;
+    let Some(ticket) = lock_ticket(conn, event_id, listing.ticket_id).await? else {
+        return Ok(());
+    };
+    if ticket.status != VALID || ticket.holder_id != Some(order.buyer_id) {
+        return Ok(());
+    }
+    if let Some(relisted) = Listing::active_for_ticket(conn, event_id, ticket.id).await? {
+        if relisted.locked_by.is_some() {
+            // Someone is paying for it right now: it stays the buyer's to sell.
+            return Ok(());
+        }
+        let relisted = Listing::lock(conn, event_id, relisted.id).await?;
+        if let Some(relisted) = relisted.filter(|l| l.locked_by.is_none()) {
+            Listing::set_state(conn, event_id, relisted.id, WITHDRAWN, None, None).await?;
+        } else {
+            return Ok(());
+        }
+    }
+    let code = ticket_code();
+    let seller = Some(listing.seller_id);
+    Ticket::hand_over(conn, event_id, ticket.id, seller, VALID, None, &code).await?;
+    let moved = Move {
+        event_id,
+        ticket_id: ticket.id,
+        kind: "resale_undone",
+        from: Some(order.buyer_id),
+        to: seller,
+    };
+    TicketMove::record(conn, &[moved], &format!("order:{}", order.id)).await
+}
+
 /// A resale paid after its hold ran out is kept if the listing is still for
-/// sale, unlocked, and its ticket still the seller's: it is locked again.
+/// sale, unlocked, at the same price, and its ticket still the seller's: it
+/// is locked again.
 pub async fn hold_again(conn: &mut AsyncPgConnection, order: &Order) -> QueryResult<bool> {
     let Some(listing_id) = order.listing_id else {
         return Ok(false);
@@ -168,7 +242,11 @@ pub async fn hold_again(conn: &mut AsyncPgConnection, order: &Order) -> QueryRes
     let Some(listing) = Listing::lock(conn, order.event_id, listing_id).await? else {
         return Ok(false);
     };
-    let free = listing.status == ACTIVE && listing.locked_by.is_none();
+    // Still for sale, unlocked, and at the price this order froze: a seller who
+    // repriced after the hold ran out is not held to the old price.
+    let free = listing.status == ACTIVE
+        && listing.locked_by.is_none()
+        && listing.price_cents == order.total_cents;
     let ticket = lock_ticket(conn, order.event_id, listing.ticket_id).await?;
     let still_sellers =
         ticket.is_some_and(|t| t.status == VALID && t.holder_id == Some(listing.seller_id));
@@ -195,6 +273,7 @@ struct Buy<'a> {
     hold: Duration,
     fee_percent: i64,
     payment_method: Option<&'a str>,
+    max_unpaid: i64,
 }
 
 fn unavailable() -> ApiError {
@@ -210,7 +289,14 @@ impl Decision for Buy<'_> {
     type Before = ();
     const SERIALIZABLE: bool = false;
 
-    async fn before(&self, _conn: &mut AsyncPgConnection) -> Result<(), ApiError> {
+    /// A resale counts toward the buyer's unpaid holds like any order, so one
+    /// account cannot lock a whole resale market.
+    async fn before(&self, conn: &mut AsyncPgConnection) -> Result<(), ApiError> {
+        let held = Order::count_unpaid(conn, self.buyer).await?;
+        if held >= self.max_unpaid {
+            let cap = self.max_unpaid;
+            return Err(super::error::OrderError::TooManyUnpaidHolds { held, cap }.into());
+        }
         Ok(())
     }
 
@@ -239,6 +325,15 @@ impl Decision for Buy<'_> {
         }
         if listing.status != ACTIVE {
             return Ok(refused(unavailable()));
+        }
+        // Only while the event takes place and has not started.
+        let event = Event::key_share(conn, self.event_id).await?;
+        if event.is_none_or(|e| e.status != PUBLISHED || e.starts_at <= Utc::now()) {
+            return Ok(refused(ApiError::conflict(
+                "resale_not_allowed",
+                "Resale not allowed",
+                "this event's tickets cannot be resold any more",
+            )));
         }
         if listing.locked_by.is_some() {
             return Ok(refused(listing_locked()));
@@ -341,17 +436,21 @@ impl AppState {
             hold: self.config.hold,
             fee_percent: self.config.resale_fee_percent,
             payment_method,
+            max_unpaid: self.config.max_unpaid_holds_per_user,
         };
         self.create_idempotent(&idempotent, &buy).await
     }
 
-    /// `POST /tickets/{id}/listing` by its holder.
+    /// `POST /tickets/{id}/listing` by its holder: in one transaction with
+    /// the ticket locked (a gift, refund or revoke racing it waits), so a
+    /// listing is only ever made on a valid ticket its seller holds.
     pub async fn list_ticket(
         &self,
         seller: Uuid,
         ticket: Ticket,
         price_cents: i64,
     ) -> Result<ListingView, ApiError> {
+        check_price(price_cents)?;
         let mut conn = self.pool.get().await?;
         let event = Event::find(
             &mut conn,
@@ -367,46 +466,56 @@ impl AppState {
                 detail,
             ));
         }
-        if let Some(percent) = event.resale_max_percent_of_face {
-            let cap = ticket.price_cents * i64::from(percent) / 100;
-            if price_cents > cap {
-                let detail = format!("at most {percent}% of the face value: {cap} cents");
-                return Err(ApiError::unprocessable(
-                    "price_over_cap",
-                    "Price over the cap",
-                    detail,
-                ));
+        let max_price_cents = price_cap(&event, ticket.price_cents);
+        over_cap(&event, price_cents, max_price_cents)?;
+        let (event_id, ticket_id, currency) = (ticket.event_id, ticket.id, event.currency);
+        let listed = slotwise_db::read_committed!(conn, async |conn: &mut AsyncPgConnection| {
+            // Key-share: an event being cancelled waits for the listing, or refuses it.
+            let event = Event::key_share(conn, event_id).await?;
+            if event.is_none_or(|e| e.status != PUBLISHED) {
+                return Ok::<_, DbError>(Err(ApiError::conflict(
+                    "resale_not_allowed",
+                    "Resale not allowed",
+                    "this event's tickets cannot be resold",
+                )));
             }
-        }
-        check_price(price_cents)?;
-        if ticket.status != VALID {
-            let detail = format!("a {} ticket cannot be listed", ticket.status);
-            return Err(ApiError::conflict(
-                "ticket_not_listable",
-                "Ticket not listable",
-                detail,
-            ));
-        }
-        let now = Utc::now().trunc_subsecs(6);
-        let listing = Listing {
-            id: Uuid::now_v7(),
-            event_id: ticket.event_id,
-            ticket_id: ticket.id,
-            seller_id: seller,
-            price_cents,
-            currency: event.currency,
-            status: ACTIVE.to_owned(),
-            version: 1,
-            locked_by: None,
-            locked_until: None,
-            created_at: now,
-            updated_at: now,
-        };
-        match Listing::insert(&mut conn, &listing).await {
-            Err(e) if slotwise_db::is_unique_violation(&e) => Err(ticket_listed()),
-            other => other.map_err(ApiError::from),
-        }?;
-        Ok(listing.into())
+            let ticket = lock_ticket(conn, event_id, ticket_id)
+                .await?
+                .ok_or(DbError::NotFound)?;
+            if ticket.holder_id != Some(seller) {
+                return Ok(Err(ApiError::not_found("ticket")));
+            }
+            if ticket.status != VALID {
+                let detail = format!("a {} ticket cannot be listed", ticket.status);
+                return Ok(Err(ApiError::conflict(
+                    "ticket_not_listable",
+                    "Ticket not listable",
+                    detail,
+                )));
+            }
+            let now = Utc::now().trunc_subsecs(6);
+            let listing = Listing {
+                id: Uuid::now_v7(),
+                event_id,
+                ticket_id,
+                seller_id: seller,
+                price_cents,
+                currency: currency.clone(),
+                status: ACTIVE.to_owned(),
+                version: 1,
+                locked_by: None,
+                locked_until: None,
+                created_at: now,
+                updated_at: now,
+                max_price_cents,
+            };
+            match Listing::insert(conn, &listing).await {
+                Err(e) if slotwise_db::is_unique_violation(&e) => Ok(Err(ticket_listed())),
+                Err(e) => Err(e),
+                Ok(()) => Ok(Ok(listing)),
+            }
+        })?;
+        Ok(listed?.into())
     }
 
     /// The seller's listing, or 404 for anyone else's.
@@ -418,7 +527,8 @@ impl AppState {
             .ok_or_else(|| ApiError::not_found("listing"))
     }
 
-    /// A new price, unless the version is stale (412) or a buyer holds it (409).
+    /// A new price within the listing's cap (422; the database refuses more
+    /// too), unless the version is stale (412) or a buyer holds it (409).
     pub async fn reprice(
         &self,
         listing: Listing,
@@ -426,6 +536,14 @@ impl AppState {
         price_cents: i64,
     ) -> Result<ListingView, ApiError> {
         check_price(price_cents)?;
+        if price_cents > listing.max_price_cents {
+            let cap = listing.max_price_cents;
+            return Err(ApiError::unprocessable(
+                "price_over_cap",
+                "Price over the cap",
+                format!("at most {cap} cents for this ticket"),
+            ));
+        }
         let mut conn = self.pool.get().await?;
         if let Some(updated) = Listing::reprice(
             &mut conn,

@@ -285,9 +285,9 @@ impl Stripe {
                 .and_then(|m| m.get("slotwise_refund"))
                 .cloned()
         };
-        let ours = page.data.iter().find(|r| key_of(r).as_deref() == Some(key));
-        let legacy = page.data.iter().find(|r| key_of(r).is_none());
-        if let Some(r) = ours.or(legacy) {
+        // Only a refund carrying this key is this one: a refund made another
+        // way (Stripe's dashboard, another of ours) is never taken for it.
+        if let Some(r) = page.data.iter().find(|r| key_of(r).as_deref() == Some(key)) {
             return Ok(Refund {
                 id: r.id.as_str().to_owned(),
                 amount: r.amount,

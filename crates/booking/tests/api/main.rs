@@ -7,6 +7,7 @@ mod cancellation;
 mod citus;
 mod comps;
 mod concurrency;
+mod custody;
 mod event_bus;
 mod event_helpers;
 mod gifts;

@@ -29,7 +29,8 @@ cached_sql! {
 }
 
 cached_sql! {
-    /// An order's news, mailed to its buyer (with ticket codes), heard by the
+    /// An order's news, mailed to its buyer (with the codes of the tickets
+    /// the buyer still holds, valid: never one given or sold on), heard by the
     /// organizer. Its tickets: its own, or the one its resale bought. Every
     /// ticket table is pinned to the event by the bound value (not only by a
     /// join), so Citus routes the whole statement to the event's shards.
@@ -47,12 +48,14 @@ cached_sql! {
      LEFT JOIN ( \
        SELECT jsonb_agg(jsonb_build_object('id', t.id, 'status', t.status, 'price_cents', t.price_cents, \
                 'tier', tt.name, 'seat', s.label) ORDER BY t.created_at, t.id) AS tickets, \
-              jsonb_agg(jsonb_build_object('id', t.id, 'code', t.code) ORDER BY t.created_at, t.id) AS codes \
+              jsonb_agg(jsonb_build_object('id', t.id, 'code', t.code) ORDER BY t.created_at, t.id) \
+                FILTER (WHERE t.status = 'valid' AND t.holder_id = ob.buyer_id) AS codes \
        FROM (SELECT t.* FROM tickets t WHERE t.event_id = " (event: SqlUuid) " AND t.order_id = " (order: SqlUuid) " \
              UNION ALL \
              SELECT t.* FROM orders r JOIN listings l ON l.event_id = r.event_id AND l.id = r.listing_id \
                JOIN tickets t ON t.event_id = l.event_id AND t.id = l.ticket_id \
              WHERE r.event_id = " (event: SqlUuid) " AND r.id = " (order: SqlUuid) ") t \
+       JOIN orders ob ON ob.event_id = " (event: SqlUuid) " AND ob.id = " (order: SqlUuid) " \
        LEFT JOIN ticket_tiers tt ON tt.event_id = " (event: SqlUuid) " AND tt.id = t.tier_id \
        LEFT JOIN seats s ON s.event_id = " (event: SqlUuid) " AND s.id = t.seat_id \
      ) k ON true \

@@ -1,0 +1,398 @@
+//! The ticket lifecycle tried as a hostile seller, organizer or buyer would,
+//! at the seams between features: an old holder's view of a moved ticket, a
+//! listing repriced past its cap, a revoke racing a resale, a free ticket
+//! refunded, a scalper holding a whole resale market.
+
+use crate::event_helpers::{publish, tier_id};
+use crate::helpers::{TestApp, intent_of, spawn_app, spawn_app_with, status_and_json};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// An event (resale capped at 150% of face) with `tiers`, its organizer's token.
+async fn event(app: &TestApp, tiers: Value) -> (Value, String) {
+    let organizer = app.user("client").await;
+    let event = publish(
+        app,
+        &organizer,
+        json!({ "resale": { "allowed": true, "max_percent_of_face": 150 }, "tiers": tiers }),
+    )
+    .await;
+    (event, organizer)
+}
+
+/// `quantity` tickets of tier `tier` bought (and paid at once) by `buyer`: the order.
+async fn bought(app: &TestApp, buyer: &str, event: &Value, tier: usize, quantity: i64) -> Value {
+    let body = json!({ "items": [{ "tier_id": tier_id(event, tier), "quantity": quantity }],
+                       "payment_method": "pm_card_visa" });
+    let key = uuid::Uuid::new_v4().to_string();
+    let (status, order) = app.order(buyer, &key, event, body).await;
+    assert_eq!(
+        (status, order["status"].as_str()),
+        (StatusCode::CREATED, Some("confirmed")),
+        "{order}"
+    );
+    order
+}
+
+fn id(v: &Value) -> &str {
+    v["id"].as_str().expect("id")
+}
+
+async fn post(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    key: Option<&str>,
+    body: Value,
+) -> (StatusCode, Value) {
+    let mut req = app.http.post(app.url(path)).bearer_auth(token).json(&body);
+    if let Some(key) = key {
+        req = req.header("Idempotency-Key", key);
+    }
+    status_and_json(req.send().await.expect("post")).await
+}
+
+async fn list(app: &TestApp, seller: &str, ticket: &str, price: i64) -> Value {
+    let path = format!("/tickets/{ticket}/listing");
+    let (status, listing) = post(app, seller, &path, None, json!({ "price_cents": price })).await;
+    assert_eq!(status, StatusCode::CREATED, "{listing}");
+    listing
+}
+
+async fn buy(app: &TestApp, buyer: &str, listing: &str, body: Value) -> (StatusCode, Value) {
+    let key = uuid::Uuid::new_v4().to_string();
+    post(
+        app,
+        buyer,
+        &format!("/listings/{listing}/orders"),
+        Some(&key),
+        body,
+    )
+    .await
+}
+
+/// The ticket's code in `order` as its buyer sees it.
+async fn code_in_order(app: &TestApp, buyer: &str, order: &str, ticket: &str) -> Option<String> {
+    let (status, order) = app.get_json(buyer, &format!("/orders/{order}")).await;
+    assert_eq!(status, StatusCode::OK, "{order}");
+    let tickets = order["tickets"].as_array().expect("tickets");
+    let t = tickets
+        .iter()
+        .find(|t| t["id"] == ticket)
+        .expect("ticket listed");
+    t["code"].as_str().map(str::to_owned)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_given_or_sold_on_shows_its_code_to_its_new_holder_only() {
+    let app = spawn_app().await;
+    let (giver, friend, buyer) = (
+        app.user("client").await,
+        app.user("client").await,
+        app.user("client").await,
+    );
+    let friend_email = app
+        .sql_text("SELECT email FROM users ORDER BY created_at DESC OFFSET 1 LIMIT 1")
+        .await;
+    let (event, _) = event(
+        &app,
+        json!([{ "name": "GA", "price_cents": 2000, "capacity": 10 }]),
+    )
+    .await;
+    let order = bought(&app, &giver, &event, 0, 2).await;
+    let (gift, sold) = (id(&order["tickets"][0]), id(&order["tickets"][1]));
+    assert!(
+        code_in_order(&app, &giver, id(&order), gift)
+            .await
+            .is_some()
+    );
+
+    // A gift to an account: the giver's order no longer shows the code.
+    let path = format!("/tickets/{gift}/transfer");
+    let (status, _) = post(
+        &app,
+        &giver,
+        &path,
+        Some("g"),
+        json!({ "to_email": friend_email }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, held) = app.get_json(&friend, &format!("/tickets/{gift}")).await;
+    let new_code = held["code"].as_str().expect("the holder sees the code");
+    assert_eq!(code_in_order(&app, &giver, id(&order), gift).await, None);
+
+    // A resale: the seller's order no longer shows it; the buyer's does.
+    let listing = list(&app, &giver, sold, 2500).await;
+    let (status, resale) = buy(
+        &app,
+        &buyer,
+        id(&listing),
+        json!({ "payment_method": "pm_card_visa" }),
+    )
+    .await;
+    assert_eq!(
+        (status, resale["status"].as_str()),
+        (StatusCode::CREATED, Some("confirmed")),
+        "{resale}"
+    );
+    let resale = app
+        .wait_for_order(&buyer, id(&resale), |o| o["tickets"][0]["code"].is_string())
+        .await;
+    let bought_code = resale["tickets"][0]["code"].as_str().expect("code");
+    assert_eq!(code_in_order(&app, &giver, id(&order), sold).await, None);
+
+    // And no mail about the giver's order carries either code.
+    let mail = app
+        .sql_text(&format!(
+            "SELECT COALESCE(string_agg(mail::text, ' '), '') FROM outbox WHERE subject_id = '{}'",
+            id(&order)
+        ))
+        .await;
+    assert!(
+        !mail.contains(new_code) && !mail.contains(bought_code),
+        "{mail}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_cannot_be_repriced_past_its_cap_and_the_database_refuses_it_too() {
+    let app = spawn_app().await;
+    let seller = app.user("client").await;
+    let (event, _) = event(
+        &app,
+        json!([{ "name": "GA", "price_cents": 2000, "capacity": 10 }]),
+    )
+    .await;
+    let order = bought(&app, &seller, &event, 0, 1).await;
+    let listing = list(&app, &seller, id(&order["tickets"][0]), 2500).await;
+    let patch = |price: i64, version: i64| {
+        app.http
+            .patch(app.url(&format!("/listings/{}", id(&listing))))
+            .bearer_auth(&seller)
+            .header("If-Match", version.to_string())
+            .json(&json!({ "price_cents": price }))
+            .send()
+    };
+    let (status, problem) = status_and_json(patch(99_000_000, 1).await.expect("patch")).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("price_over_cap")),
+        "{problem}"
+    );
+    let (status, ok) = status_and_json(patch(3000, 1).await.expect("patch")).await;
+    assert_eq!(
+        (status, ok["price_cents"].as_i64()),
+        (StatusCode::OK, Some(3000)),
+        "at the cap itself"
+    );
+    // A bug in code would meet the database's refusal.
+    use diesel_async::SimpleAsyncConnection;
+    let mut conn = app.state.pool.get().await.expect("conn");
+    let refused = conn
+        .batch_execute(&format!(
+            "UPDATE listings SET price_cents = 3001 WHERE id = '{}'",
+            id(&listing)
+        ))
+        .await;
+    assert!(refused.is_err_and(|e| e.to_string().contains("listings_price_within_cap")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_ticket_never_becomes_valid_again_through_a_resale_paid_late() {
+    let app = spawn_app().await;
+    let (seller, buyer, other) = (
+        app.user("client").await,
+        app.user("client").await,
+        app.user("client").await,
+    );
+    let (event, organizer) = event(
+        &app,
+        json!([{ "name": "GA", "price_cents": 2000, "capacity": 1 }]),
+    )
+    .await;
+    let order = bought(&app, &seller, &event, 0, 1).await;
+    let ticket = id(&order["tickets"][0]).to_owned();
+    let listing = list(&app, &seller, &ticket, 2500).await;
+    // The buyer holds the listing, unpaid.
+    let (status, resale) = buy(&app, &buyer, id(&listing), json!({})).await;
+    assert_eq!(
+        (status, resale["status"].as_str()),
+        (StatusCode::CREATED, Some("pending")),
+        "{resale}"
+    );
+    // The organizer revokes the ticket: the unit goes back on sale and is sold again.
+    let path = format!("/tickets/{ticket}/revoke");
+    let (status, revoked) = post(&app, &organizer, &path, Some("r"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{revoked}");
+    assert_eq!(
+        revoked["refund"]["amount_cents"].as_i64(),
+        Some(2000),
+        "the seller's face value back"
+    );
+    let (_, resale_now) = app
+        .get_json(&buyer, &format!("/orders/{}", id(&resale)))
+        .await;
+    assert_eq!(resale_now["status"], "cancelled", "{resale_now}");
+    bought(&app, &other, &event, 0, 1).await;
+    // Now the resale's payment lands.
+    app.pay(intent_of(&resale), "pm_card_visa").await;
+    let refunded = app
+        .wait_for_order(&buyer, id(&resale), |o| {
+            o["refund"]["refund_id"].is_string()
+        })
+        .await;
+    assert_eq!(
+        refunded["refund"]["amount_cents"].as_i64(),
+        Some(2500),
+        "{refunded}"
+    );
+    let valid = app
+        .sql_i64(&format!(
+            "SELECT count(*) FROM tickets WHERE event_id = '{}' AND status = 'valid'",
+            id(&event)
+        ))
+        .await;
+    assert_eq!(valid, 1, "one valid ticket for the one unit");
+    let (_, revoked_now) = app
+        .get_json(&seller, &format!("/orders/{}", id(&order)))
+        .await;
+    assert_eq!(revoked_now["tickets"][0]["status"], "void");
+    assert_eq!(
+        app.sql_i64("SELECT count(*) FROM payouts WHERE status = 'owed'")
+            .await,
+        0
+    );
+    let listing_status = app
+        .sql_text(&format!(
+            "SELECT status FROM listings WHERE id = '{}'",
+            id(&listing)
+        ))
+        .await;
+    assert_eq!(listing_status, "withdrawn");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_a_resold_ticket_refunds_its_buyer_and_cancels_the_payout() {
+    let app = spawn_app().await;
+    let (seller, buyer) = (app.user("client").await, app.user("client").await);
+    let (event, organizer) = event(
+        &app,
+        json!([{ "name": "GA", "price_cents": 2000, "capacity": 5 }]),
+    )
+    .await;
+    let order = bought(&app, &seller, &event, 0, 1).await;
+    let ticket = id(&order["tickets"][0]).to_owned();
+    let listing = list(&app, &seller, &ticket, 2600).await;
+    let (_, resale) = buy(
+        &app,
+        &buyer,
+        id(&listing),
+        json!({ "payment_method": "pm_card_visa" }),
+    )
+    .await;
+    assert_eq!(resale["status"], "confirmed", "{resale}");
+    assert_eq!(
+        app.sql_i64("SELECT count(*) FROM payouts WHERE status = 'owed'")
+            .await,
+        1
+    );
+    let (status, revoked) = post(
+        &app,
+        &organizer,
+        &format!("/tickets/{ticket}/revoke"),
+        Some("r"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{revoked}");
+    assert_eq!(revoked["resale_order_refunded"], resale["id"]);
+    let refunded = app
+        .wait_for_order(&buyer, id(&resale), |o| {
+            o["refund"]["refund_id"].is_string()
+        })
+        .await;
+    assert_eq!(refunded["refund"]["amount_cents"].as_i64(), Some(2600));
+    assert_eq!(
+        app.sql_i64("SELECT count(*) FROM payouts WHERE status = 'owed'")
+            .await,
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refunding_the_free_ticket_of_a_paid_order_is_a_clear_refusal_not_a_500() {
+    let app = spawn_app().await;
+    let buyer = app.user("client").await;
+    let tiers = json!([{ "name": "Free", "price_cents": 0, "capacity": 5 },
+                       { "name": "Paid", "price_cents": 1500, "capacity": 5 }]);
+    let (event, _) = event(&app, tiers).await;
+    let body = json!({ "items": [{ "tier_id": tier_id(&event, 0), "quantity": 1 },
+                                 { "tier_id": tier_id(&event, 1), "quantity": 1 }],
+                       "payment_method": "pm_card_visa" });
+    let (status, order) = app.order(&buyer, "mixed", &event, body).await;
+    assert_eq!(
+        (status, order["status"].as_str()),
+        (StatusCode::CREATED, Some("confirmed")),
+        "{order}"
+    );
+    let tickets = order["tickets"].as_array().expect("tickets");
+    let free = tickets
+        .iter()
+        .find(|t| t["price_cents"] == 0)
+        .expect("free ticket");
+    let path = format!("/orders/{}/refunds", id(&order));
+    let (status, problem) = post(
+        &app,
+        &buyer,
+        &path,
+        Some("f"),
+        json!({ "ticket_ids": [id(free)] }),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("nothing_to_refund")),
+        "{problem}"
+    );
+    let all: Vec<&str> = tickets.iter().map(id).collect();
+    let (status, refund) = post(&app, &buyer, &path, Some("a"), json!({ "ticket_ids": all })).await;
+    assert_eq!(
+        (status, refund["amount_cents"].as_i64()),
+        (StatusCode::CREATED, Some(1500)),
+        "{refund}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_account_cannot_hold_a_whole_resale_market_unpaid() {
+    let app = spawn_app_with(|c| c.max_unpaid_holds_per_user = 3).await;
+    let (seller, scalper) = (app.user("client").await, app.user("client").await);
+    let (event, _) = event(
+        &app,
+        json!([{ "name": "GA", "price_cents": 1000, "capacity": 10 }]),
+    )
+    .await;
+    let order = bought(&app, &seller, &event, 0, 5).await;
+    let mut listings = Vec::new();
+    for t in order["tickets"].as_array().expect("tickets") {
+        listings.push(list(&app, &seller, id(t), 1200).await);
+    }
+    let mut answers = Vec::new();
+    for l in &listings {
+        let (status, body) = buy(&app, &scalper, id(l), json!({})).await;
+        answers.push((status, body["code"].as_str().map(str::to_owned)));
+    }
+    let held = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .count();
+    assert_eq!(held, 3, "{answers:?}");
+    assert!(
+        answers[3..]
+            .iter()
+            .all(|(s, c)| *s == StatusCode::CONFLICT
+                && c.as_deref() == Some("too_many_unpaid_holds")),
+        "{answers:?}"
+    );
+}
