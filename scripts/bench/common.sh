@@ -74,10 +74,12 @@ run_pgbench() {
   rm -rf "$logdir"
 }
 
-# Signs up a fresh bench client on the service at PORT and prints its token.
+# Signs up a fresh bench client on the service at PORT, signs it in and prints
+# its token (sign-up answers 202 alike for new and taken addresses).
 bench_token() {
-  curl -fsS -X POST "http://127.0.0.1:$1/api/users/signup" -H 'Content-Type: application/json' \
-    -d "{\"email\":\"bench-$RANDOM-$RANDOM@slotwise.dev\",\"password\":\"bench-password\",\"name\":\"Bench\"}" \
+  local body="{\"email\":\"bench-$RANDOM-$RANDOM@slotwise.dev\",\"password\":\"bench-password\",\"name\":\"Bench\"}"
+  curl -fsS -o /dev/null -X POST "http://127.0.0.1:$1/api/users/signup" -H 'Content-Type: application/json' -d "$body"
+  curl -fsS -X POST "http://127.0.0.1:$1/api/users/signin" -H 'Content-Type: application/json' -d "$body" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
 }
 

@@ -37,8 +37,11 @@ def post(path, body, token=None, key=None):
 def client(deadline):
     email = f"load-{uuid.uuid4().hex[:12]}@slotwise.dev"
     status, body = post("/api/users/signup", {"email": email, "password": "load-password", "name": "Load"})
-    if status != 201:
+    if status != 202:
         raise SystemExit(f"sign-up answered {status}")
+    status, body = post("/api/users/signin", {"email": email, "password": "load-password"})
+    if status != 200:
+        raise SystemExit(f"sign-in answered {status}")
     token = body["token"]
     today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     while time.time() < deadline:

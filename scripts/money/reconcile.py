@@ -1,9 +1,13 @@
-"""Money invariants, Stripe against our books: for every PaymentIntent, what
+"""Money and custody invariants, Stripe against our books: for every PaymentIntent, what
 Stripe kept (captured minus refunded) must be what its booking or order says
 it kept (paid, minus the refunds made, whole or of some tickets), and money kept must have bought
 something (a confirmed payable, or a cancelled one whose refund rules keep a
 share). Refunds owed but not yet made, and payments still in flight, are
-reported, not failed. Prints every mismatch; exits 1 on any.
+reported, not failed. Custody, read from the database: valid tickets never
+exceed a tier's capacity, a seat has at most one valid ticket, an active
+listing is on a valid ticket its seller holds, of an event still published,
+and an owed payout's ticket was neither revoked nor refunded. Prints every
+mismatch; exits 1 on any.
 
 Usage: reconcile.py DATABASE_URL STRIPE_API_BASE STRIPE_SECRET_KEY"""
 import base64
@@ -61,6 +65,35 @@ def kept_at_stripe(pi):
     return sum(c["amount"] - c.get("amount_refunded", 0) for c in charges if c.get("paid") and c.get("captured", True))
 
 
+CUSTODY = {
+    "more valid tickets than capacity in tier": """
+        SELECT tt.id FROM ticket_tiers tt
+        WHERE (SELECT count(*) FROM tickets t WHERE t.event_id = tt.event_id AND t.tier_id = tt.id
+                 AND t.status IN ('valid', 'transfer_pending')) > tt.capacity""",
+    "more than one valid ticket for seat": """
+        SELECT seat_id FROM tickets WHERE seat_id IS NOT NULL AND status IN ('valid', 'transfer_pending')
+        GROUP BY event_id, seat_id HAVING count(*) > 1""",
+    "active listing on a ticket that is not its seller's valid one, or of an event not published": """
+        SELECT l.id FROM listings l
+          JOIN tickets t ON t.event_id = l.event_id AND t.id = l.ticket_id
+          JOIN events e ON e.id = l.event_id
+        WHERE l.status = 'active' AND (t.status <> 'valid' OR t.holder_id IS DISTINCT FROM l.seller_id
+              OR e.status <> 'published' OR l.price_cents > l.max_price_cents)""",
+    "payout owed for a ticket revoked or refunded": """
+        SELECT p.id FROM payouts p JOIN listings l ON l.event_id = p.event_id AND l.id = p.listing_id
+          JOIN tickets t ON t.event_id = l.event_id AND t.id = l.ticket_id
+        WHERE p.status = 'owed' AND t.status IN ('void', 'refunded')""",
+}
+
+
+def custody():
+    found = []
+    for what, query in CUSTODY.items():
+        ids = subprocess.run(["psql", DATABASE_URL, "-qtAc", query], check=True, capture_output=True, text=True).stdout.split()
+        found += [f"{what}: {i}" for i in ids]
+    return found
+
+
 def main():
     rows, mismatches, owed, in_flight = books(), [], 0, 0
     by_intent = {r["intent"]: (pid, r) for pid, r in rows.items()}
@@ -83,7 +116,9 @@ def main():
         if row["status"] == "pending" and kept > 0:
             in_flight += 1
             continue
-        if kept != max(books_kept, 0):
+        if books_kept < 0:
+            mismatches.append(f"{pi['id']} {row['kind']} {pid} ({row['status']}): refunds recorded exceed what was paid ({books_kept})")
+        elif kept != books_kept:
             mismatches.append(f"{pi['id']} {row['kind']} {pid} ({row['status']}): Stripe kept {kept}, our books say {books_kept}")
         elif kept > 0 and row["status"] not in ("confirmed", "cancelled", "refunded") and not row["owed"]:
             mismatches.append(f"{pi['id']} {row['kind']} {pid} ({row['status']}): {kept} kept for nothing and no refund owed")
@@ -94,6 +129,7 @@ def main():
         WHERE p.status <> 'cancelled' AND (l.status <> 'sold' OR o.status <> 'confirmed'
            OR o.listing_id <> l.id OR p.amount_cents + p.fee_cents <> o.total_cents)"""], check=True, capture_output=True, text=True).stdout.split()
     mismatches += [f"payout {p}: not a paid, sold listing's, or not its price" for p in bad_payouts]
+    mismatches += custody()
     for line in mismatches:
         print("MISMATCH", line)
     print(f"intents={len(all_intents)} payables_with_intent={len(rows)} mismatches={len(mismatches)} "

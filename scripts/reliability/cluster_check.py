@@ -35,6 +35,8 @@ async def signed_in(session):
     """Paid bookings need a signed-in client: sign up one for the whole check."""
     body = {"email": f"cluster-{uuid.uuid4().hex[:12]}@slotwise.dev", "password": "cluster-password", "name": "Cluster"}
     async with session.post(BOOKING + "/api/users/signup", json=body) as r:
+        assert r.status == 202, await r.text()
+    async with session.post(BOOKING + "/api/users/signin", json=body) as r:
         session.headers["Authorization"] = "Bearer " + (await r.json())["token"]
 
 

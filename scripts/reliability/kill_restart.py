@@ -126,6 +126,8 @@ async def main():
         # Paid bookings need a signed-in client.
         signup = {"email": f"kill-{uuid.uuid4().hex[:12]}@slotwise.dev", "password": "kill-password", "name": "Kill"}
         async with session.post(BASE + "/api/users/signup", json=signup) as r:
+            assert r.status == 202, await r.text()
+        async with session.post(BASE + "/api/users/signin", json=signup) as r:
             session.headers["Authorization"] = "Bearer " + (await r.json())["token"]
         events = await publish(session)
         stop_at = time.monotonic() + SECONDS

@@ -1,6 +1,6 @@
 import { booking, loadConfig } from "./api";
 import { homePage } from "./pages/home";
-import { signinPage, signupPage } from "./pages/auth";
+import { resetPasswordPage, signinPage, signupPage, verifyEmailPage } from "./pages/auth";
 import { render, route } from "./router";
 import { session } from "./session";
 import { drawHeader } from "./shell";
@@ -9,6 +9,8 @@ import { registerPages } from "./pages";
 route("/", homePage);
 route("/signin", signinPage);
 route("/signup", signupPage);
+route("/verify-email", verifyEmailPage);
+route("/reset-password", resetPasswordPage);
 registerPages();
 
 async function start(): Promise<void> {

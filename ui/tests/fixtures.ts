@@ -28,7 +28,7 @@ export async function signUpAndIn(page: Page, person: Person): Promise<void> {
   const res = await page.request.post("/api/users/signup", {
     data: { name: person.name, email: person.email, password: person.password },
   });
-  expect(res.status(), await res.text()).toBe(201);
+  expect(res.status(), await res.text()).toBe(202);
   await signIn(page, person);
 }
 
@@ -67,15 +67,25 @@ export function sql(query: string): string {
   return execFileSync("psql", [url, "-v", "ON_ERROR_STOP=1", "-tAc", query], { encoding: "utf8" }).trim();
 }
 
-/** A new account made through the API; its session token. */
+/** The last link of `topic` (account.verify_email, account.password_reset) mailed to `email`, as its reader sees it. */
+export function mailedLink(topic: string, email: string): string {
+  return sql(`SELECT mail->>'link' FROM outbox WHERE topic = '${topic}' AND email = '${email.toLowerCase()}' ORDER BY created_at DESC, id DESC LIMIT 1`);
+}
+
+/** A new account made (and its address verified) through the API; its session token. */
 export async function signUpApi(
   request: APIRequestContext,
   person: Person,
   role: "client" | "professional" = "client",
 ): Promise<string> {
   const res = await request.post("/api/users/signup", { data: { ...person, role } });
-  expect(res.status(), await res.text()).toBe(201);
-  return (await res.json()).token as string;
+  expect(res.status(), await res.text()).toBe(202);
+  const token = mailedLink("account.verify_email", person.email).split("token=")[1];
+  const verified = await request.post("/api/users/verify-email", { data: { token } });
+  expect(verified.status(), await verified.text()).toBe(200);
+  const signin = await request.post("/api/users/signin", { data: { email: person.email, password: person.password } });
+  expect(signin.status(), await signin.text()).toBe(200);
+  return (await signin.json()).token as string;
 }
 
 /** A call to the booking API as the holder of `token`; the JSON answer, after checking the status. */

@@ -1,6 +1,7 @@
 //! The booking service: accounts, professionals, availability, bookings,
 //! events, ticket orders and tickets.
 
+pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod bookings;

@@ -396,7 +396,7 @@ struct PlanLine {
 /// `EXPLAIN (GENERIC_PLAN)`), the parameters given as NULL.
 async fn generic_plan(conn: &mut diesel_async::AsyncPgConnection, sql: &str) -> Vec<String> {
     use diesel_async::RunQueryDsl;
-    let params = (1..=64)
+    let params = (1..=65535)
         .take_while(|n| sql.contains(&format!("${n}")))
         .count();
     conn.batch_execute(&format!(

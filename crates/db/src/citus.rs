@@ -9,7 +9,13 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncC
 /// Replicated to every node: small, read by every booking or request, and
 /// referenced by the distributed tables' foreign keys. In this order (each
 /// one's foreign keys name only the ones before it).
-pub const REFERENCE: [&str; 4] = ["users", "professionals", "sessions", "webhook_endpoints"];
+pub const REFERENCE: [&str; 5] = [
+    "users",
+    "professionals",
+    "sessions",
+    "account_tokens",
+    "webhook_endpoints",
+];
 
 /// Table, distribution column, and the table it is colocated with: a
 /// professional's bookings with their windows; an event with its tiers,

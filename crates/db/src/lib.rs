@@ -3,6 +3,7 @@
 //! Models are plain structs with async query methods returning `QueryResult`,
 //! in the manner of crates.io's `crates_io_database`.
 
+pub mod account_tokens;
 pub mod availability;
 pub mod bookings;
 pub(crate) mod cached_sql;

@@ -9,6 +9,18 @@ diesel::table! {
         password_hash -> Text,
         role -> Text,
         created_at -> Timestamptz,
+        email_verified_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    account_tokens (token_hash) {
+        token_hash -> Bytea,
+        user_id -> Uuid,
+        purpose -> Text,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
     }
 }
 
@@ -356,6 +368,7 @@ diesel::table! {
 }
 
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(account_tokens -> users (user_id));
 diesel::joinable!(deliveries -> outbox (outbox_id));
 diesel::joinable!(professionals -> users (owner_id));
 diesel::joinable!(availability_windows -> professionals (professional_id));
@@ -410,6 +423,7 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
+    account_tokens,
     professionals,
     availability_windows,
     professional_schedules,

@@ -15,6 +15,8 @@ pub struct User {
     pub password_hash: String,
     pub role: String,
     pub created_at: DateTime<Utc>,
+    /// When a link mailed to `email` was used; `None` until then.
+    pub email_verified_at: Option<DateTime<Utc>>,
 }
 
 impl User {
@@ -25,6 +27,15 @@ impl User {
             .execute(conn)
             .await
             .map(drop)
+    }
+
+    pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<User>> {
+        users::table
+            .filter(users::id.eq(id))
+            .select(User::as_select())
+            .first(conn)
+            .await
+            .optional()
     }
 
     /// `email` must already be lower-cased.

@@ -30,9 +30,19 @@ function form(route: Route, mode: "signin" | "signup"): void {
     }
     await busy(submit, async () => {
       try {
-        const s = signup
-          ? await call(booking.POST("/api/users/signup", { body: { name: name.value, email: email.value, password: password.value } }))
-          : await call(booking.POST("/api/users/signin", { body: { email: email.value, password: password.value } }));
+        if (signup) {
+          // Sign-up answers alike for a new and a taken address; then we sign in.
+          await call(booking.POST("/api/users/signup", { body: { name: name.value, email: email.value, password: password.value } }));
+          const res = await booking.POST("/api/users/signin", { body: { email: email.value, password: password.value } });
+          if (!res.data) {
+            message.show("info", `Check your mail at ${email.value}: we sent you what to do next.`);
+            return;
+          }
+          session.set({ token: res.data.token, user: res.data.user });
+          go(next);
+          return;
+        }
+        const s = await call(booking.POST("/api/users/signin", { body: { email: email.value, password: password.value } }));
         session.set({ token: s.token, user: s.user });
         go(next);
       } catch (err) {
@@ -48,6 +58,70 @@ function form(route: Route, mode: "signin" | "signup"): void {
       h("a", { href: `#/${signup ? "signin" : "signup"}?next=${encodeURIComponent(next)}` }, signup ? "Sign in" : "Create an account"),
     ),
   );
+  if (!signup) route.main.append(h("p", { class: "narrow" }, h("a", { href: "#/reset-password" }, "Forgot your password?")));
+}
+
+/** `#/verify-email?token=…`: the link mailed at sign-up. */
+export async function verifyEmailPage(route: Route): Promise<void> {
+  const token = route.query.get("token") ?? "";
+  const message = messageBox();
+  route.main.append(h("h1", null, "Confirm your email"), h("div", { class: "card narrow" }, message));
+  try {
+    const user = await call(booking.POST("/api/users/verify-email", { body: { token } }));
+    const current = session.user();
+    if (current && current.id === user.id) session.set({ token: session.token() ?? "", user });
+    message.show("success", `Thank you: ${user.email} is confirmed. Tickets sent to it are in My tickets.`);
+  } catch (err) {
+    message.show("error", (err as Error).message);
+  }
+}
+
+/** `#/reset-password` asks for a link; `#/reset-password?token=…` sets a new password. */
+export function resetPasswordPage(route: Route): void {
+  const token = route.query.get("token");
+  const message = messageBox();
+  if (!token) {
+    const email = h("input", { id: "reset-email", name: "email", type: "email", autocomplete: "email", required: true });
+    const submit = h("button", { type: "submit", class: "primary" }, "Send me a link");
+    const el = h("form", { class: "card narrow", novalidate: true }, field("Email", email), message, submit);
+    el.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      message.clear();
+      if (!el.checkValidity()) return message.show("error", "Please give a valid email.");
+      await busy(submit, async () => {
+        try {
+          await call(booking.POST("/api/users/password-reset", { body: { email: email.value } }));
+          message.show("success", `If ${email.value} has an account, a link is on its way. It works once, for 30 minutes.`);
+        } catch (err) {
+          message.show("error", (err as Error).message);
+        }
+      });
+    });
+    route.main.append(h("h1", null, "Reset your password"), el);
+    return;
+  }
+  const password = h("input", {
+    id: "reset-password", name: "password", type: "password", autocomplete: "new-password", required: true, minlength: 8,
+  });
+  const submit = h("button", { type: "submit", class: "primary" }, "Set new password");
+  const el = h("form", { class: "card narrow", novalidate: true },
+    field("New password", password, "At least 8 characters."), message, submit);
+  el.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    message.clear();
+    if (!el.checkValidity()) return message.show("error", "Please give a password of at least 8 characters.");
+    await busy(submit, async () => {
+      try {
+        await call(booking.POST("/api/users/password-reset/confirm", { body: { token, password: password.value } }));
+        session.clear();
+        message.show("success", "Your password is changed, and every device is signed out. Sign in with the new one.");
+        el.append(h("p", null, h("a", { href: "#/signin" }, "Sign in")));
+      } catch (err) {
+        message.show("error", (err as Error).message);
+      }
+    });
+  });
+  route.main.append(h("h1", null, "Choose a new password"), el);
 }
 
 export const signinPage = (route: Route) => form(route, "signin");

@@ -7,8 +7,6 @@ use chrono::{DateTime, SubsecRound, Utc};
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
-use slotwise_db::orders::moves::{Move, TicketMove};
-use slotwise_db::orders::tickets::Ticket;
 use slotwise_db::users::{Session, User};
 use slotwise_web::problems::*;
 use slotwise_web::{ApiError, FieldError, Problems};
@@ -46,6 +44,9 @@ pub struct UserView {
     pub name: String,
     /// `client`, `professional` or `admin`.
     pub role: String,
+    /// Whether the address was confirmed through the link mailed to it;
+    /// tickets waiting for the address are handed over only then.
+    pub email_verified: bool,
 }
 
 impl From<User> for UserView {
@@ -55,6 +56,7 @@ impl From<User> for UserView {
             email: u.email,
             name: u.name,
             role: u.role,
+            email_verified: u.email_verified_at.is_some(),
         }
     }
 }
@@ -74,11 +76,85 @@ pub struct CurrentUserView {
     pub current_user: Option<UserView>,
 }
 
+/// What sign-up answers, whether the address was new or taken.
+#[derive(Debug, Object)]
+pub struct CheckYourMail {
+    /// Always `check_your_mail`.
+    pub status: String,
+    pub email: String,
+}
+
+#[derive(Debug, Object)]
+pub struct VerifyEmailRequest {
+    /// The token of the link mailed at sign-up.
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub token: String,
+}
+
+#[derive(Debug, Object)]
+pub struct PasswordResetRequest {
+    #[oai(validator(min_length = 3, max_length = 254))]
+    pub email: String,
+}
+
+#[derive(Debug, Object)]
+pub struct PasswordResetConfirm {
+    /// The token of the link mailed by `POST /api/users/password-reset`.
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub token: String,
+    /// The new password, 8 to 128 characters.
+    pub password: String,
+}
+
 #[derive(ApiResponse)]
 pub enum SignupResponse {
-    /// Account created and signed in.
-    #[oai(status = 201)]
-    Created(Json<SessionView>),
+    /// Mailed: a verification link to a new address (the account exists now:
+    /// sign in), or a note to a taken one. The answer is the same for both.
+    #[oai(status = 202)]
+    Accepted(Json<CheckYourMail>),
+}
+
+#[derive(ApiResponse)]
+pub enum MailedResponse {
+    /// Mailed when there is something to mail; the answer is the same otherwise.
+    #[oai(status = 202)]
+    Accepted,
+}
+
+#[derive(ApiResponse)]
+pub enum VerifiedResponse {
+    /// The address is verified; tickets waiting for it are the account's.
+    #[oai(status = 200)]
+    Ok(Json<UserView>),
+}
+
+#[derive(ApiResponse)]
+pub enum PasswordSetResponse {
+    /// The password is changed and every session of the account revoked.
+    #[oai(status = 204)]
+    Changed,
+}
+
+/// The edge of the accounts module: its errors as problems.
+impl From<crate::accounts::AccountError> for ApiError {
+    fn from(e: crate::accounts::AccountError) -> Self {
+        use crate::accounts::AccountError as E;
+        match e {
+            E::InvalidToken => ApiError::bad_request("invalid_token", e.to_string()),
+            E::Unavailable => ApiError::unavailable("no database connection"),
+            E::Hashing => ApiError::internal(),
+            E::Db(e) => e.into(),
+        }
+    }
+}
+
+fn password_errors(password: &str) -> Option<ApiError> {
+    (!(8..=128).contains(&password.chars().count())).then(|| {
+        ApiError::validation(vec![FieldError::new(
+            "password",
+            "must be 8 to 128 characters",
+        )])
+    })
 }
 
 #[derive(ApiResponse)]
@@ -144,21 +220,8 @@ impl AppState {
         let expires_at = Utc::now().trunc_subsecs(6) + self.config.session_ttl;
         let mut conn = self.pool.get().await?;
         Session::insert(&mut conn, &hash, user.id, expires_at, ip).await?;
-        // Tickets given to this email before it had an account (or while it
-        // was signing up) are its now, each with a new code.
-        let claimed = Ticket::claim_pending(&mut conn, &user.email, user.id).await?;
-        if !claimed.is_empty() {
-            let moves: Vec<Move> = (claimed.iter())
-                .map(|(event_id, ticket_id)| Move {
-                    event_id: *event_id,
-                    ticket_id: *ticket_id,
-                    kind: "claimed",
-                    from: None,
-                    to: Some(user.id),
-                })
-                .collect();
-            TicketMove::record(&mut conn, &moves, &format!("user:{}", user.id)).await?;
-        }
+        // Tickets given to this address while it waited for a verified account.
+        crate::accounts::claim_waiting_tickets(&mut conn, user.id).await?;
         Ok(SessionView {
             token,
             expires_at,
@@ -184,15 +247,20 @@ impl AppState {
 
 #[OpenApi(tag = "ApiTags::Accounts")]
 impl AccountsApi {
-    /// Create an account (client or professional) and sign in.
+    /// Create an account (client or professional); then sign in.
+    ///
+    /// Answers 202 alike whether the address is new or taken, so nobody
+    /// learns which addresses have accounts: a new one gets a verification
+    /// link (the account exists and may sign in and buy at once; tickets
+    /// sent to the address wait until it is verified), a taken one a mail
+    /// saying so.
     #[oai(path = "/api/users/signup", method = "post")]
     async fn signup(
         &self,
         req: &poem::Request,
         state: Data<&AppState>,
         body: Json<SignupRequest>,
-    ) -> Result<SignupResponse, Problems<{ JSON_BODY | CONFLICT | TOO_MANY_REQUESTS | UNAVAILABLE }>>
-    {
+    ) -> Result<SignupResponse, Problems<{ JSON_BODY | TOO_MANY_REQUESTS | UNAVAILABLE }>> {
         let ip = crate::rate_limit::client_ip(req, state.config.trust_forwarded_for);
         state.limit_signup(&ip, &body.email)?;
         validate_signup(&body)?;
@@ -200,29 +268,99 @@ impl AccountsApi {
             SignupRole::Client => "client",
             SignupRole::Professional => "professional",
         };
+        let email = normalize_email(&body.email);
+        // Hashed either way, so timing does not tell a taken address.
         let user = User {
             id: Uuid::now_v7(),
-            email: normalize_email(&body.email),
+            email: email.clone(),
             name: body.name.trim().to_owned(),
             password_hash: hash_password(body.0.password).await?,
             role: role.to_owned(),
             created_at: Utc::now(),
+            email_verified_at: None,
         };
+        crate::accounts::sign_up(&state.pool, &state.config.notify.app_url, user)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(SignupResponse::Accepted(Json(CheckYourMail {
+            status: "check_your_mail".to_owned(),
+            email,
+        })))
+    }
+
+    /// Verify the account's address with the token of the link mailed at sign-up.
+    #[oai(path = "/api/users/verify-email", method = "post")]
+    async fn verify_email(
+        &self,
+        req: &poem::Request,
+        state: Data<&AppState>,
+        body: Json<VerifyEmailRequest>,
+    ) -> Result<VerifiedResponse, Problems<{ JSON_BODY | TOO_MANY_REQUESTS | UNAVAILABLE }>> {
+        let ip = crate::rate_limit::client_ip(req, state.config.trust_forwarded_for);
+        state.limits.auth.check(&format!("ip:{ip}"))?;
+        let user = crate::accounts::verify_email(&state.pool, body.token.trim())
+            .await
+            .map_err(ApiError::from)?;
         let mut conn = state.pool.get().await?;
-        match User::insert(&mut conn, &user).await {
-            Err(e) if slotwise_db::is_unique_violation(&e) => {
-                return Err(ApiError::conflict(
-                    "email_taken",
-                    "Email taken",
-                    "an account with this email exists",
-                )
-                .into());
-            }
-            other => other?,
+        let user = User::find(&mut conn, user)
+            .await?
+            .ok_or_else(ApiError::internal)?;
+        Ok(VerifiedResponse::Ok(Json(user.into())))
+    }
+
+    /// Mail a new verification link to the signed-in account (if not verified yet).
+    #[oai(path = "/api/users/verify-email/resend", method = "post")]
+    async fn resend_verification(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+    ) -> Result<MailedResponse, Problems<{ UNAUTHORIZED | TOO_MANY_REQUESTS | UNAVAILABLE }>> {
+        let user = state.authenticate(&auth).await?;
+        state.limits.auth.check(&format!("email:{}", user.email))?;
+        crate::accounts::resend_verification(&state.pool, &state.config.notify.app_url, &user)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(MailedResponse::Accepted)
+    }
+
+    /// Ask for a password-reset link: 202 whether or not the address has an
+    /// account; the link works once, for 30 minutes.
+    #[oai(path = "/api/users/password-reset", method = "post")]
+    async fn password_reset(
+        &self,
+        req: &poem::Request,
+        state: Data<&AppState>,
+        body: Json<PasswordResetRequest>,
+    ) -> Result<MailedResponse, Problems<{ JSON_BODY | TOO_MANY_REQUESTS | UNAVAILABLE }>> {
+        let ip = crate::rate_limit::client_ip(req, state.config.trust_forwarded_for);
+        state.limit_signup(&ip, &body.email)?;
+        let email = normalize_email(&body.email);
+        crate::accounts::request_reset(&state.pool, &state.config.notify.app_url, &email)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(MailedResponse::Accepted)
+    }
+
+    /// Set a new password with a reset link's token; every session of the
+    /// account is revoked (sign in again).
+    #[oai(path = "/api/users/password-reset/confirm", method = "post")]
+    async fn password_reset_confirm(
+        &self,
+        req: &poem::Request,
+        state: Data<&AppState>,
+        body: Json<PasswordResetConfirm>,
+    ) -> Result<PasswordSetResponse, Problems<{ JSON_BODY | TOO_MANY_REQUESTS | UNAVAILABLE }>>
+    {
+        let ip = crate::rate_limit::client_ip(req, state.config.trust_forwarded_for);
+        state.limits.auth.check(&format!("ip:{ip}"))?;
+        if let Some(e) = password_errors(&body.password) {
+            return Err(e.into());
         }
-        drop(conn);
-        let session = state.start_session(user, &ip).await?;
-        Ok(SignupResponse::Created(Json(session)))
+        let body = body.0;
+        crate::accounts::reset_password(&state.pool, body.token.trim(), body.password)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(PasswordSetResponse::Changed)
     }
 
     /// Exchange email and password for a session token.

@@ -274,10 +274,13 @@ fn checked_types(asked: Vec<String>) -> Result<Vec<String>, ApiError> {
     let mut types: Vec<String> = Vec::new();
     for t in asked {
         let t = t.trim().to_owned();
-        if t != "*" && !TOPICS.contains(&t.as_str()) {
+        if t != "*" && (!TOPICS.contains(&t.as_str()) || crate::notify::is_private(&t)) {
+            let known: Vec<&str> = (TOPICS.iter().copied())
+                .filter(|t| !crate::notify::is_private(t))
+                .collect();
             return Err(ApiError::validation(vec![FieldError::new(
                 "event_types",
-                &format!("unknown event type {t:?}; known: {}", TOPICS.join(", ")),
+                &format!("unknown event type {t:?}; known: {}", known.join(", ")),
             )]));
         }
         if !types.contains(&t) {

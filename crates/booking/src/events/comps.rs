@@ -146,7 +146,10 @@ impl AppState {
         }
         let holder = {
             let mut conn = self.pool.get().await?;
-            User::find_by_email(&mut conn, &email).await?.map(|u| u.id)
+            // Only a verified address's account receives at once (see gifts).
+            (User::find_by_email(&mut conn, &email).await?)
+                .filter(|u| u.email_verified_at.is_some())
+                .map(|u| u.id)
         };
         let body = serde_json::json!({
             "event_id": event_id, "to_email": email, "tier_id": request.tier_id, "quantity": request.quantity,

@@ -4,6 +4,7 @@
 //! |---|---|---|
 //! | `SMTP_URL` | none: no mail | `smtp://host:port` (plain), `smtp://host?tls=required` (STARTTLS), `smtps://user:pass@host` (TLS) |
 //! | `MAIL_FROM` | `Slotwise <no-reply@slotwise.dev>` | sender of every mail |
+//! | `APP_URL` | `http://localhost:3000` | the web app's address, for the links in account mails (verify, reset) |
 //! | `NATS_URL` | none: no bus | NATS with JetStream; every event is also published there |
 //! | `NATS_SUBJECT_PREFIX` | `slotwise` | subjects are `<prefix>.<event type>`, in stream `<PREFIX>` |
 //! | `NOTIFY_ENABLED` | `true` | run the delivery loop in this instance |
@@ -21,6 +22,8 @@ use std::time::Duration;
 pub struct NotifyConfig {
     pub smtp_url: Option<String>,
     pub mail_from: String,
+    /// The web app's address, without a trailing slash.
+    pub app_url: String,
     pub nats_url: Option<String>,
     pub subject_prefix: String,
     pub enabled: bool,
@@ -38,6 +41,7 @@ impl Default for NotifyConfig {
         NotifyConfig {
             smtp_url: None,
             mail_from: "Slotwise <no-reply@slotwise.dev>".to_owned(),
+            app_url: "http://localhost:3000".to_owned(),
             nats_url: None,
             subject_prefix: "slotwise".to_owned(),
             enabled: true,
@@ -67,6 +71,9 @@ impl NotifyConfig {
         Ok(NotifyConfig {
             smtp_url: text("SMTP_URL"),
             mail_from: text("MAIL_FROM").unwrap_or(d.mail_from),
+            app_url: text("APP_URL")
+                .map(|u| u.trim_end_matches('/').to_owned())
+                .unwrap_or(d.app_url),
             nats_url: text("NATS_URL"),
             subject_prefix: text("NATS_SUBJECT_PREFIX").unwrap_or(d.subject_prefix),
             enabled: flag("NOTIFY_ENABLED", true)?,

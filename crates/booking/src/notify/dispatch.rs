@@ -62,6 +62,7 @@ fn targets(
         out.push(Delivery::new(row.id, EMAIL, email.to_lowercase(), None));
     }
     let heard_by = (endpoints.iter())
+        .filter(|_| !super::is_private(&row.topic))
         .filter(|e| Some(e.owner_id) == row.owner_id)
         .filter(|e| e.event_types.iter().any(|t| t == &row.topic || t == "*"));
     for endpoint in heard_by {
@@ -71,6 +72,9 @@ fn targets(
             endpoint.id.to_string(),
             Some(endpoint.id),
         ));
+    }
+    if super::is_private(&row.topic) {
+        return out;
     }
     if let Some(bus) = &notifier.bus {
         out.push(Delivery::new(row.id, NATS, bus.subject(&row.topic), None));

@@ -20,6 +20,7 @@ pub fn letter(topic: &str, payload: &Value, mail: &Value) -> Option<Letter> {
         ("ticket", "gifted") => gifted(payload, mail),
         ("listing", "sold") => sold(payload),
         ("event", "cancelled") => event_cancelled(payload),
+        ("account", what) => account(what, mail)?,
         _ => return None,
     };
     letter.greeting = greeting;
@@ -193,6 +194,36 @@ fn gifted(p: &Value, mail: &Value) -> Letter {
         closing: "Enjoy the show.".to_owned(),
         ..Letter::default()
     }
+}
+
+/// Mails about the account itself, each with its one link.
+fn account(what: &str, mail: &Value) -> Option<Letter> {
+    let link = text(mail, "/link");
+    let (subject, headline, closing) = match what {
+        "verify_email" => (
+            "Confirm your email address",
+            "Please confirm that this address is yours: open the link below. Tickets sent to this address become yours once it is confirmed.",
+            "The link works once, for 7 days. If you did not sign up, ignore this mail.",
+        ),
+        "signup_taken" => (
+            "You already have an account",
+            "Someone (you, we hope) tried to create an account with this address, which has one already. Sign in instead, or reset your password from the sign-in page.",
+            "If it was not you, ignore this mail: nothing has changed.",
+        ),
+        "password_reset" => (
+            "Reset your password",
+            "Open the link below to choose a new password. Every device signed in to your account will be signed out.",
+            "The link works once, for 30 minutes. If you did not ask for it, ignore this mail.",
+        ),
+        _ => return None,
+    };
+    Some(Letter {
+        subject: subject.to_owned(),
+        headline: headline.to_owned(),
+        details: vec![("Link".to_owned(), link)],
+        closing: closing.to_owned(),
+        ..Letter::default()
+    })
 }
 
 fn sold(p: &Value) -> Letter {

@@ -75,7 +75,7 @@ impl News {
 }
 
 /// Every event type a webhook endpoint may ask for.
-pub const TOPICS: [&str; 13] = [
+pub const TOPICS: [&str; 16] = [
     "booking.confirmed",
     "booking.cancelled",
     "booking.expired",
@@ -89,7 +89,16 @@ pub const TOPICS: [&str; 13] = [
     "ticket.gifted",
     "listing.sold",
     "event.cancelled",
+    "account.verify_email",
+    "account.signup_taken",
+    "account.password_reset",
 ];
+
+/// Topics about an account itself: mailed to its address only, never sent to
+/// a webhook endpoint or the bus (their mail carries a single-use link).
+pub fn is_private(topic: &str) -> bool {
+    topic.starts_with("account.")
+}
 
 /// The body a webhook endpoint and the bus receive for an outbox row: the
 /// same bytes on every attempt (keys sorted), `id` the delivery key.

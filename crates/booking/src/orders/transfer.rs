@@ -1,6 +1,7 @@
 //! Gifts (`POST /tickets/{id}/transfer {to_email}`): a ticket its holder gives
-//! away. To an account it moves at once; to any other email it is
-//! `transfer_pending`, still the giver's, until that email signs up (or in),
+//! away. To a verified account it moves at once; to any other email it is
+//! `transfer_pending`, still the giver's, until that address is verified
+//! (the link mailed at sign-up, or a password reset),
 //! and the giver may take it back meanwhile (`DELETE /tickets/{id}/transfer`).
 //! Every move voids the old code and issues a new one. The answer is the same
 //! whether the email has an account or not.
@@ -143,7 +144,11 @@ impl AppState {
         }
         let to = {
             let mut conn = self.pool.get().await?;
-            User::find_by_email(&mut conn, &email).await?.map(|u| u.id)
+            // Only a verified address's account receives at once; any other
+            // waits for the address to be verified (whoever signed up with it).
+            (User::find_by_email(&mut conn, &email).await?)
+                .filter(|u| u.email_verified_at.is_some() || u.id == giver)
+                .map(|u| u.id)
         };
         if to == Some(giver) {
             let detail = "the ticket is yours already";

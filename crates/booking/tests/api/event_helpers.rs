@@ -66,8 +66,8 @@ pub fn tier_id(event: &Value, i: usize) -> String {
 }
 
 impl TestApp {
-    /// Signs up `email` and returns its bearer token.
-    pub async fn signup(&self, email: &str) -> String {
+    /// Signs up `email` (not verified) and returns its bearer token.
+    pub async fn unverified_signup(&self, email: &str) -> String {
         let res = self
             .http
             .post(self.url("/api/users/signup"))
@@ -75,9 +75,33 @@ impl TestApp {
             .send()
             .await
             .expect("signup");
-        assert_eq!(res.status(), StatusCode::CREATED);
-        let body: Value = res.json().await.expect("json");
-        body["token"].as_str().expect("token").to_owned()
+        assert_eq!(res.status(), StatusCode::ACCEPTED);
+        self.signin(email, "correct horse").await
+    }
+
+    /// Signs up `email`, verifies it with the link mailed to it, and returns
+    /// a bearer token.
+    pub async fn signup(&self, email: &str) -> String {
+        let token = self.unverified_signup(email).await;
+        self.verify_email(email).await;
+        token
+    }
+
+    /// Uses the last verification link mailed to `email`.
+    pub async fn verify_email(&self, email: &str) -> Value {
+        let token = self
+            .mailed_token("account.verify_email", &email.to_lowercase())
+            .await;
+        let res = self
+            .http
+            .post(self.url("/api/users/verify-email"))
+            .json(&json!({ "token": token }))
+            .send()
+            .await
+            .expect("verify");
+        let (status, body) = status_and_json(res).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
     }
 
     /// `POST /events/{id}/orders` with `body`, answering status and JSON.

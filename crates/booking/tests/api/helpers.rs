@@ -106,9 +106,37 @@ impl TestApp {
             .send()
             .await
             .expect("signup");
-        assert_eq!(res.status(), StatusCode::CREATED);
-        let body: Value = res.json().await.expect("json");
+        assert_eq!(res.status(), StatusCode::ACCEPTED);
+        self.signin(&email, "correct horse").await
+    }
+
+    /// Signs in and returns the bearer token.
+    pub async fn signin(&self, email: &str, password: &str) -> String {
+        let res = self
+            .http
+            .post(self.url("/api/users/signin"))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .expect("signin");
+        let (status, body) = status_and_json(res).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
         body["token"].as_str().expect("token").to_owned()
+    }
+
+    /// The token of the last link of `topic` (`account.*`) mailed to `email`,
+    /// read from the outbox as the recipient would from their mail.
+    pub async fn mailed_token(&self, topic: &str, email: &str) -> String {
+        let link = self
+            .sql_text(&format!(
+                "SELECT mail->>'link' FROM outbox WHERE topic = '{topic}' AND email = '{email}' \
+                 ORDER BY created_at DESC, id DESC LIMIT 1"
+            ))
+            .await;
+        link.split_once("token=")
+            .expect("a link with a token")
+            .1
+            .to_owned()
     }
 
     /// A professional charging `rate` cents per minute, available 08:00-18:00 two days from now.

@@ -29,4 +29,5 @@ mod ticket_refunds;
 mod tickets;
 mod tickets_races;
 mod traces;
+mod verification;
 mod webhooks;

@@ -110,7 +110,7 @@ async fn json_logs_carry_the_request_id_and_never_a_password_token_or_secret() {
         .send()
         .await
         .expect("signup");
-    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
     let res = app
         .http
         .post(app.url("/api/users/signin"))

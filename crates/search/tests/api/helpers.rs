@@ -38,6 +38,7 @@ pub async fn spawn_app() -> TestApp {
         password_hash: "not-a-real-hash".into(),
         role: "professional".into(),
         created_at: Utc::now(),
+        email_verified_at: None,
     };
     let mut conn = state.pool.get().await.expect("conn");
     User::insert(&mut conn, &owner).await.expect("owner");
