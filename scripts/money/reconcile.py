@@ -6,7 +6,7 @@ share). Refunds owed but not yet made, and payments still in flight, are
 reported, not failed. Custody, read from the database: valid tickets never
 exceed a tier's capacity, a seat has at most one valid ticket, an active
 listing is on a valid ticket its seller holds, of an event still published,
-and an owed payout's ticket was neither revoked nor refunded. Prints every
+and an owed payout's ticket was not revoked (a revoke undoes every resale of it). Prints every
 mismatch; exits 1 on any.
 
 Usage: reconcile.py DATABASE_URL STRIPE_API_BASE STRIPE_SECRET_KEY"""
@@ -79,10 +79,10 @@ CUSTODY = {
           JOIN events e ON e.id = l.event_id
         WHERE l.status = 'active' AND (t.status <> 'valid' OR t.holder_id IS DISTINCT FROM l.seller_id
               OR e.status <> 'published' OR l.price_cents > l.max_price_cents)""",
-    "payout owed for a ticket revoked or refunded": """
+    "payout owed for a revoked ticket": """
         SELECT p.id FROM payouts p JOIN listings l ON l.event_id = p.event_id AND l.id = p.listing_id
           JOIN tickets t ON t.event_id = l.event_id AND t.id = l.ticket_id
-        WHERE p.status = 'owed' AND t.status IN ('void', 'refunded')""",
+        WHERE p.status = 'owed' AND t.status = 'void'""",
 }
 
 

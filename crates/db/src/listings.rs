@@ -94,21 +94,20 @@ impl Listing {
             .optional()
     }
 
-    /// The ticket's last sale, if it was ever sold on (its order is `locked_by`).
-    pub async fn last_sold_for_ticket(
+    /// Every sale of the ticket on resale, oldest first (each one's order is `locked_by`).
+    pub async fn sold_for_ticket(
         conn: &mut AsyncPgConnection,
         event_id: Uuid,
         ticket_id: Uuid,
-    ) -> QueryResult<Option<Listing>> {
+    ) -> QueryResult<Vec<Listing>> {
         listings::table
             .filter(listings::event_id.eq(event_id))
             .filter(listings::ticket_id.eq(ticket_id))
             .filter(listings::status.eq(SOLD))
-            .order((listings::updated_at.desc(), listings::id.desc()))
+            .order((listings::updated_at, listings::id))
             .select(Listing::as_select())
-            .first(conn)
+            .load(conn)
             .await
-            .optional()
     }
 
     /// Withdraws every active listing of the event (it was cancelled).

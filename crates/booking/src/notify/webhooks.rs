@@ -12,7 +12,7 @@
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,7 +33,10 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
 
 /// Whether an address is one the public internet can route to us from
 /// outside: not loopback, private, link-local, shared (CGNAT), unspecified,
-/// multicast, broadcast or documentation space.
+/// multicast, broadcast or documentation space. An IPv6 address that carries
+/// an IPv4 one (mapped `::ffff:a.b.c.d`, compatible `::a.b.c.d`, NAT64
+/// `64:ff9b::/96`, 6to4 `2002::/16`) is judged by the IPv4 address it
+/// reaches; Teredo, NAT64 local-use and the old site-local space are refused.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
@@ -51,16 +54,32 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || a >= 240)
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
+            if v6.is_loopback() || v6.is_unspecified() {
+                return false;
+            }
+            let s = v6.segments();
+            let o = v6.octets();
+            let embedded = |at: usize| Ipv4Addr::new(o[at], o[at + 1], o[at + 2], o[at + 3]);
+            // ::ffff:a.b.c.d and ::a.b.c.d
+            if let Some(v4) = v6.to_ipv4() {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || first == 0x2001 && v6.segments()[1] == 0x0db8)
+            // NAT64 (64:ff9b::/96): the IPv4 address is the last 32 bits.
+            if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                return is_public(IpAddr::V4(embedded(12)));
+            }
+            // 6to4 (2002::/16): the IPv4 address follows the prefix.
+            if s[0] == 0x2002 {
+                return is_public(IpAddr::V4(embedded(2)));
+            }
+            !(v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xffc0) == 0xfec0
+                || (s[0] == 0x64 && s[1] == 0xff9b)
+                || (s[0] == 0x2001 && s[1] == 0)
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                || (s[0] == 0x0100 && s[1..4] == [0, 0, 0]))
         }
     }
 }
@@ -124,6 +143,9 @@ pub fn client(timeout: Duration, allow_private: bool) -> anyhow::Result<reqwest:
         .timeout(timeout)
         .connect_timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
+        // Never through HTTP(S)_PROXY: a proxy would resolve the name itself,
+        // past the public-only resolver.
+        .no_proxy()
         .user_agent("Slotwise-Webhooks/1");
     if !allow_private {
         builder = builder.dns_resolver(Arc::new(PublicOnly));
@@ -249,10 +271,27 @@ mod tests {
             "fe80::1",
             "::ffff:127.0.0.1",
             "255.255.255.255",
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "64:ff9b::7f00:1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::1",
+            "2002:7f00:1::1",
+            "2002:a9fe:a9fe::1",
+            "fec0::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "2001:db8::1",
+            "100::1",
         ] {
             assert!(!is_public(internal.parse().expect("ip")), "{internal}");
         }
-        for public in ["93.184.216.34", "1.1.1.1", "2606:4700::1111"] {
+        for public in [
+            "93.184.216.34",
+            "1.1.1.1",
+            "2606:4700::1111",
+            "64:ff9b::5db8:d822",
+            "2002:5db8:d822::1",
+        ] {
             assert!(is_public(public.parse().expect("ip")), "{public}");
         }
     }

@@ -225,10 +225,9 @@ pub struct RevokedView {
     /// Present when the ticket was bought: its price goes back to the buyer.
     #[oai(skip_serializing_if_is_none)]
     pub refund: Option<TicketRefundView>,
-    /// The resale order through which its holder bought it, refunded whole
-    /// (the seller's payout is cancelled and the seller refunded above).
-    #[oai(skip_serializing_if_is_none)]
-    pub resale_order_refunded: Option<Uuid>,
+    /// Every resale order that bought it, each refunded whole (its seller's
+    /// payout cancelled): a revoked ticket's sales are undone down to the first.
+    pub resale_orders_refunded: Vec<Uuid>,
 }
 
 struct Revoke {
@@ -255,9 +254,9 @@ impl Immediate for Revoke {
     /// ticket (a resale's payment locks its order, listing, then ticket);
     /// then the ticket is void, back on sale, its listing withdrawn (a buyer
     /// paying for it has the order cancelled: a payment arriving later is
-    /// refunded), and whoever paid for it refunded: the buyer of its first
-    /// sale its face value, and the buyer of a resale the resale's price
-    /// (its seller's payout cancelled).
+    /// refunded), and everyone who paid for it refunded: the buyer of its
+    /// first sale its face value, each buyer of a resale that resale's price
+    /// (each seller's payout cancelled).
     async fn decide(
         &self,
         conn: &mut AsyncPgConnection,
@@ -274,8 +273,10 @@ impl Immediate for Revoke {
             Some(l) => Listing::lock(conn, event_id, l.id).await?,
             None => None,
         };
-        let sold = Listing::last_sold_for_ticket(conn, event_id, self.ticket).await?;
-        let resale = lock_order(conn, event_id, sold.and_then(|l| l.locked_by)).await?;
+        let mut resales = Vec::new();
+        for sold in Listing::sold_for_ticket(conn, event_id, self.ticket).await? {
+            resales.extend(lock_order(conn, event_id, sold.locked_by).await?);
+        }
         let ticket = lock_ticket(conn, event_id, self.ticket)
             .await?
             .ok_or(DbError::NotFound)?;
@@ -318,30 +319,22 @@ impl Immediate for Revoke {
             }
             None => None,
         };
-        // The holder bought it on resale: that sale is undone and refunded whole.
-        let resold = resale.filter(|r| paid(r) && ticket.holder_id == Some(r.buyer_id));
-        let resale_order_refunded = match resold {
-            Some(r) => {
-                let (key, confirmed) = (r.key(), [Status::Confirmed]);
-                let why = "its ticket was revoked by the organizer";
-                <Order as Payable>::transition(
-                    conn,
-                    key,
-                    &confirmed,
-                    Status::Refunded,
-                    why,
-                    source,
-                )
+        // Every sale of it on resale is undone: each buyer refunded whole, each
+        // seller's payout cancelled (the sellers' own purchases are refunded
+        // here too, down to the first buyer's face value above).
+        let mut resale_orders_refunded = Vec::new();
+        for r in resales.into_iter().filter(paid) {
+            let (key, confirmed) = (r.key(), [Status::Confirmed]);
+            let why = "its ticket was revoked by the organizer";
+            <Order as Payable>::transition(conn, key, &confirmed, Status::Refunded, why, source)
                 .await?;
-                Order::request_refund(conn, key, r.total_cents, reason).await?;
-                Some(r.id)
-            }
-            None => None,
-        };
+            Order::request_refund(conn, key, r.total_cents, reason).await?;
+            resale_orders_refunded.push(r.id);
+        }
         Ok(Ok(RevokedView {
             ticket: TicketView::new(ticket, None),
             refund: refund.map(Into::into),
-            resale_order_refunded,
+            resale_orders_refunded,
         }))
     }
 }
@@ -361,15 +354,13 @@ impl AppState {
         let mut answer = self
             .answer_once(&idempotent, &Revoke { event_id, ticket })
             .await?;
-        if let Ok(RevokedView {
-            resale_order_refunded: Some(id),
-            ..
-        }) = &answer.result
-        {
-            // Best effort now; the refund job makes it otherwise.
-            let _ = self
-                .settle_refund::<Order>(OrderKey { event_id, id: *id })
-                .await;
+        if let Ok(revoked) = &answer.result {
+            // Best effort now; the refund job makes them otherwise.
+            for id in &revoked.resale_orders_refunded {
+                let _ = self
+                    .settle_refund::<Order>(OrderKey { event_id, id: *id })
+                    .await;
+            }
         }
         if let Ok(RevokedView {
             refund: Some(refund),

@@ -306,7 +306,7 @@ async fn revoking_a_resold_ticket_refunds_its_buyer_and_cancels_the_payout() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{revoked}");
-    assert_eq!(revoked["resale_order_refunded"], resale["id"]);
+    assert_eq!(revoked["resale_orders_refunded"], json!([resale["id"]]));
     let refunded = app
         .wait_for_order(&buyer, id(&resale), |o| {
             o["refund"]["refund_id"].is_string()

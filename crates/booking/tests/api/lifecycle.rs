@@ -1,0 +1,499 @@
+//! A model-based test of the ticket lifecycle against the real service,
+//! database and Stripe emulator: a seeded random sequence of buys (paid at
+//! once, or later, or never), gifts to accounts and to addresses without one,
+//! verifications, take-backs, listings, reprices (within and over the cap),
+//! resale purchases (paid or left to expire), revokes and refunds, across
+//! four accounts. After every step the custody invariants are read from the
+//! database and the API; at the end, once Stripe's news has arrived, every
+//! PaymentIntent's money is checked against the books.
+//!
+//! `LIFECYCLE_SEED` replays a sequence, `LIFECYCLE_STEPS` sets its length
+//! (`scripts/lifecycle` runs a long one); the seed is printed on failure.
+
+use crate::event_helpers::{publish, tier_id};
+use crate::helpers::{TestApp, spawn_app_with, status_and_json};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+struct Account {
+    token: Option<String>,
+    email: String,
+}
+
+struct World {
+    app: TestApp,
+    organizer: String,
+    event: Value,
+    /// Named seats A1..A4.
+    seated: Value,
+    accounts: Vec<Account>,
+    seed: u64,
+    step: usize,
+    /// Answers by move: (move, status) → count.
+    tally: std::cell::RefCell<std::collections::BTreeMap<(&'static str, u16), usize>>,
+}
+
+fn env_u64(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
+impl World {
+    fn ctx(&self) -> String {
+        format!("LIFECYCLE_SEED={} step {}", self.seed, self.step)
+    }
+
+    /// Any answer but a 5xx is the service's to give; a 5xx fails the run.
+    fn judge(&self, what: &'static str, status: StatusCode, body: &Value) {
+        assert!(
+            !status.is_server_error(),
+            "{}: {what} answered {status}: {body}",
+            self.ctx()
+        );
+        *(self.tally.borrow_mut())
+            .entry((what, status.as_u16()))
+            .or_default() += 1;
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder, what: &'static str) -> (StatusCode, Value) {
+        let (status, body) = status_and_json(req.send().await.expect("send")).await;
+        self.judge(what, status, &body);
+        (status, body)
+    }
+
+    fn key() -> String {
+        uuid::Uuid::new_v4().to_string()
+    }
+
+    /// Ids of tickets in `status` (and, when given, held by `holder`'s account).
+    async fn tickets(&self, status: &str) -> Vec<(String, Option<String>)> {
+        let rows = self
+            .app
+            .sql_text(&format!(
+                "SELECT COALESCE(string_agg(t.id::text || ':' || COALESCE(u.email, ''), ',' ORDER BY t.id), '') \
+                 FROM tickets t LEFT JOIN users u ON u.id = t.holder_id WHERE t.status = '{status}'"
+            ))
+            .await;
+        (rows.split(',').filter(|r| !r.is_empty()))
+            .map(|r| {
+                let (id, email) = r.split_once(':').expect("id:email");
+                (id.to_owned(), (!email.is_empty()).then(|| email.to_owned()))
+            })
+            .collect()
+    }
+
+    fn token_of(&self, email: &str) -> Option<&str> {
+        (self.accounts.iter())
+            .find(|a| a.email == email)
+            .and_then(|a| a.token.as_deref())
+    }
+
+    async fn ids(&self, query: &str) -> Vec<String> {
+        let rows = self
+            .app
+            .sql_text(&format!(
+                "SELECT COALESCE(string_agg(x::text, ',' ORDER BY x), '') FROM ({query}) q(x)"
+            ))
+            .await;
+        rows.split(',')
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    async fn step(&mut self, rng: &mut StdRng) {
+        let app = &self.app;
+        let who = rng.random_range(0..self.accounts.len());
+        match rng.random_range(0..11) {
+            0 | 1 => {
+                let Some(token) = self.accounts[who].token.clone() else {
+                    return;
+                };
+                let tier = rng.random_range(0..2);
+                let paid_now = rng.random_bool(0.7);
+                let seats = rng.random_bool(0.3);
+                let mut body = if seats {
+                    let seat = format!("A{}", rng.random_range(1..=4));
+                    json!({ "seats": [seat] })
+                } else {
+                    json!({ "items": [{ "tier_id": tier_id(&self.event, tier), "quantity": rng.random_range(1..=2) }] })
+                };
+                if paid_now {
+                    body["payment_method"] = json!("pm_card_visa");
+                }
+                let event = if seats { &self.seated } else { &self.event };
+                let (status, order) = self.app.order(&token, &Self::key(), event, body).await;
+                self.judge("order", status, &order);
+            }
+            2 => {
+                // A gift, to another account's address or to one with no account yet.
+                let valid = self.tickets("valid").await;
+                let Some((ticket, Some(holder))) = pick(rng, &valid) else {
+                    return;
+                };
+                let to = self.accounts[rng.random_range(0..self.accounts.len())]
+                    .email
+                    .clone();
+                let Some(token) = self.token_of(&holder) else {
+                    return;
+                };
+                let req = app
+                    .http
+                    .post(app.url(&format!("/tickets/{ticket}/transfer")))
+                    .bearer_auth(token)
+                    .header("Idempotency-Key", Self::key())
+                    .json(&json!({ "to_email": to }));
+                self.send(req, "gift").await;
+            }
+            3 => {
+                // The address without an account signs up; later it verifies.
+                let account = &self.accounts[who];
+                if account.token.is_none() {
+                    let email = account.email.clone();
+                    let token = self.app.unverified_signup(&email).await;
+                    self.accounts[who].token = Some(token);
+                    self.judge("sign up", StatusCode::ACCEPTED, &Value::Null);
+                } else if rng.random_bool(0.5) {
+                    let email = self.accounts[who].email.clone();
+                    let verified = app.sql_i64(&format!("SELECT count(*) FROM users WHERE email = '{email}' AND email_verified_at IS NOT NULL")).await;
+                    if verified == 0 {
+                        self.app.verify_email(&email).await;
+                        self.judge("verify", StatusCode::OK, &Value::Null);
+                    }
+                }
+            }
+            4 => {
+                let pending = self.tickets("transfer_pending").await;
+                let Some((ticket, Some(giver))) = pick(rng, &pending) else {
+                    return;
+                };
+                let Some(token) = self.token_of(&giver) else {
+                    return;
+                };
+                let req = app
+                    .http
+                    .delete(app.url(&format!("/tickets/{ticket}/transfer")))
+                    .bearer_auth(token);
+                self.send(req, "take back").await;
+            }
+            5 => {
+                let valid = self.tickets("valid").await;
+                let Some((ticket, Some(holder))) = pick(rng, &valid) else {
+                    return;
+                };
+                let Some(token) = self.token_of(&holder) else {
+                    return;
+                };
+                let price = rng.random_range(1..=1600);
+                let req = app
+                    .http
+                    .post(app.url(&format!("/tickets/{ticket}/listing")))
+                    .bearer_auth(token)
+                    .json(&json!({ "price_cents": price }));
+                self.send(req, "list").await;
+            }
+            6 => {
+                let listings = self
+                    .ids("SELECT id FROM listings WHERE status = 'active'")
+                    .await;
+                let Some(listing) = pick(rng, &listings) else {
+                    return;
+                };
+                let (seller, version) = (
+                    app.sql_text(&format!("SELECT u.email FROM listings l JOIN users u ON u.id = l.seller_id WHERE l.id = '{listing}'")).await,
+                    app.sql_i64(&format!("SELECT version FROM listings WHERE id = '{listing}'")).await,
+                );
+                let Some(token) = self.token_of(&seller) else {
+                    return;
+                };
+                // Within the cap, or far over it.
+                let price = if rng.random_bool(0.8) {
+                    rng.random_range(1..=1500)
+                } else {
+                    99_000_000
+                };
+                let req = app
+                    .http
+                    .patch(app.url(&format!("/listings/{listing}")))
+                    .bearer_auth(token)
+                    .header("If-Match", version.to_string())
+                    .json(&json!({ "price_cents": price }));
+                let (status, body) = self.send(req, "reprice").await;
+                if price == 99_000_000 {
+                    assert_ne!(
+                        status,
+                        StatusCode::OK,
+                        "{}: a reprice past the cap was taken: {body}",
+                        self.ctx()
+                    );
+                }
+            }
+            7 => {
+                let listings = self
+                    .ids("SELECT id FROM listings WHERE status = 'active'")
+                    .await;
+                let Some(listing) = pick(rng, &listings) else {
+                    return;
+                };
+                let Some(token) = self.accounts[who].token.clone() else {
+                    return;
+                };
+                let body = if rng.random_bool(0.6) {
+                    json!({ "payment_method": "pm_card_visa" })
+                } else {
+                    json!({})
+                };
+                let req = app
+                    .http
+                    .post(app.url(&format!("/listings/{listing}/orders")))
+                    .bearer_auth(token)
+                    .header("Idempotency-Key", Self::key())
+                    .json(&body);
+                self.send(req, "buy listing").await;
+            }
+            8 => {
+                let mut live = self.tickets("valid").await;
+                live.extend(self.tickets("transfer_pending").await);
+                let Some((ticket, _)) = pick(rng, &live) else {
+                    return;
+                };
+                let req = app
+                    .http
+                    .post(app.url(&format!("/tickets/{ticket}/revoke")))
+                    .bearer_auth(&self.organizer)
+                    .header("Idempotency-Key", Self::key())
+                    .json(&json!({}));
+                self.send(req, "revoke").await;
+            }
+            9 => {
+                // The buyer refunds some tickets of one of their orders.
+                let orders = self
+                    .ids("SELECT id FROM orders WHERE kind = 'tickets' AND status = 'confirmed'")
+                    .await;
+                let Some(order) = pick(rng, &orders) else {
+                    return;
+                };
+                let buyer = app.sql_text(&format!("SELECT u.email FROM orders o JOIN users u ON u.id = o.buyer_id WHERE o.id = '{order}'")).await;
+                let Some(token) = self.token_of(&buyer) else {
+                    return;
+                };
+                let tickets = self
+                    .ids(&format!(
+                        "SELECT id FROM tickets WHERE order_id = '{order}'"
+                    ))
+                    .await;
+                let some: Vec<&String> = tickets.iter().filter(|_| rng.random_bool(0.6)).collect();
+                let req = app
+                    .http
+                    .post(app.url(&format!("/orders/{order}/refunds")))
+                    .bearer_auth(token)
+                    .header("Idempotency-Key", Self::key())
+                    .json(&json!({ "ticket_ids": some }));
+                self.send(req, "refund").await;
+            }
+            _ => {
+                // A pending order is paid, or its hold runs out first (then it may be paid late).
+                let pending = self.ids("SELECT payment_intent_id FROM orders WHERE status IN ('pending', 'expired') AND payment_intent_id IS NOT NULL AND payment_status <> 'succeeded'").await;
+                let Some(intent) = pick(rng, &pending) else {
+                    return;
+                };
+                if rng.random_bool(0.4) {
+                    app.sql(&format!("UPDATE orders SET expires_at = now() - interval '1 second' WHERE payment_intent_id = '{intent}' AND status = 'pending'")).await;
+                    app.state.expire_holds_once().await.expect("expire");
+                    self.judge("let expire", StatusCode::OK, &Value::Null);
+                } else {
+                    app.pay(&intent, "pm_card_visa").await;
+                    self.judge("pay", StatusCode::OK, &Value::Null);
+                }
+            }
+        }
+    }
+
+    /// The custody invariants, from the database and as each account sees its orders.
+    async fn check_custody(&self) {
+        let app = &self.app;
+        let ctx = self.ctx();
+        let over = self.ids("SELECT tt.id FROM ticket_tiers tt WHERE (SELECT count(*) FROM tickets t WHERE t.event_id = tt.event_id AND t.tier_id = tt.id AND t.status IN ('valid', 'transfer_pending')) > tt.capacity").await;
+        assert!(
+            over.is_empty(),
+            "{ctx}: more valid tickets than capacity in {over:?}"
+        );
+        let doubled = self.ids("SELECT seat_id FROM tickets WHERE seat_id IS NOT NULL AND status IN ('valid', 'transfer_pending') GROUP BY event_id, seat_id HAVING count(*) > 1").await;
+        assert!(
+            doubled.is_empty(),
+            "{ctx}: seats with two valid tickets {doubled:?}"
+        );
+        let bad_listings = self.ids("SELECT l.id FROM listings l JOIN tickets t ON t.event_id = l.event_id AND t.id = l.ticket_id WHERE l.status = 'active' AND (t.status <> 'valid' OR t.holder_id IS DISTINCT FROM l.seller_id OR l.price_cents > l.max_price_cents)").await;
+        assert!(
+            bad_listings.is_empty(),
+            "{ctx}: listings not on their seller's valid ticket {bad_listings:?}"
+        );
+        let bad_payouts = self.ids("SELECT p.id FROM payouts p JOIN listings l ON l.event_id = p.event_id AND l.id = p.listing_id JOIN tickets t ON t.event_id = l.event_id AND t.id = l.ticket_id WHERE p.status = 'owed' AND (t.status = 'void' OR NOT EXISTS (SELECT 1 FROM orders o WHERE o.event_id = p.event_id AND o.id = p.order_id AND o.status = 'confirmed'))").await;
+        assert!(
+            bad_payouts.is_empty(),
+            "{ctx}: payouts owed for a revoked ticket or a resale not kept {bad_payouts:?}"
+        );
+        // A code is shown to its ticket's holder only, and only while valid.
+        for account in &self.accounts {
+            let Some(token) = &account.token else {
+                continue;
+            };
+            let me = app
+                .sql_text(&format!(
+                    "SELECT id::text FROM users WHERE email = '{}'",
+                    account.email
+                ))
+                .await;
+            let (_, page) = app.get_json(token, "/orders?limit=100").await;
+            for order in page["items"].as_array().expect("orders") {
+                for t in order["tickets"].as_array().expect("tickets") {
+                    if let Some(code) = t["code"].as_str() {
+                        // In the same answer: shown only with the viewer as holder.
+                        let id = t["id"].as_str().expect("id");
+                        assert_eq!(
+                            (t["holder_id"].as_str(), t["status"].as_str()),
+                            (Some(me.as_str()), Some("valid")),
+                            "{ctx}: ticket {id}'s code shown in {}'s order",
+                            account.email
+                        );
+                        // And it is the code the ticket has, unless a webhook moved it meanwhile.
+                        let now = app
+                            .sql_text(&format!("SELECT COALESCE(holder_id::text, '') || ':' || code FROM tickets WHERE id = '{id}'"))
+                            .await;
+                        if now.starts_with(&me) {
+                            assert_eq!(now, format!("{me}:{code}"), "{ctx}: ticket {id}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Once Stripe's news has arrived and owed refunds are made: for every
+    /// PaymentIntent, captured minus refunded at Stripe is what the books keep.
+    async fn check_money(&self) {
+        let app = &self.app;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            app.state.complete_refunds_once().await.expect("refunds");
+            let mismatches = self.money_mismatches().await;
+            if mismatches.is_empty() {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{}: money differs: {mismatches:?}",
+                self.ctx()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
+
+    async fn money_mismatches(&self) -> Vec<String> {
+        let app = &self.app;
+        let rows = app.sql_text(
+            "SELECT COALESCE(string_agg(o.payment_intent_id || ':' || \
+               ((CASE WHEN o.payment_status = 'succeeded' THEN o.total_cents ELSE 0 END) \
+                - COALESCE(CASE WHEN o.refund_id IS NOT NULL THEN o.refund_amount_cents END, 0) \
+                - COALESCE((SELECT sum(r.amount_cents) FROM order_refunds r WHERE r.event_id = o.event_id AND r.order_id = o.id AND r.refund_id IS NOT NULL), 0))::text, ','), '') \
+             FROM orders o WHERE o.payment_intent_id IS NOT NULL",
+        ).await;
+        let mut out = Vec::new();
+        for row in rows.split(',').filter(|r| !r.is_empty()) {
+            let (intent, books) = row.split_once(':').expect("intent:kept");
+            let pi = app.stripe_get(&format!("payment_intents/{intent}")).await;
+            let charges = pi["charges"]["data"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let kept: i64 = (charges.iter())
+                .filter(|c| c["paid"] == true && c["captured"] != false)
+                .map(|c| {
+                    c["amount"].as_i64().unwrap_or(0) - c["amount_refunded"].as_i64().unwrap_or(0)
+                })
+                .sum();
+            if kept.to_string() != books {
+                out.push(format!("{intent}: Stripe kept {kept}, books {books}"));
+            }
+        }
+        out
+    }
+}
+
+fn pick<T: Clone>(rng: &mut StdRng, items: &[T]) -> Option<T> {
+    (!items.is_empty()).then(|| items[rng.random_range(0..items.len())].clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_sequences_of_moves_keep_every_ticket_valid_once_and_the_money_exact() {
+    let seed = env_u64("LIFECYCLE_SEED").unwrap_or_else(rand::random);
+    let steps = env_u64("LIFECYCLE_STEPS").unwrap_or(40) as usize;
+    println!("LIFECYCLE_SEED={seed} LIFECYCLE_STEPS={steps}");
+    let mut rng = StdRng::seed_from_u64(seed);
+    let app = spawn_app_with(|c| c.idempotency_lease = chrono::Duration::zero()).await;
+    // scripts/lifecycle runs scripts/reconcile on this database afterwards.
+    println!("LIFECYCLE_DATABASE={}", app.state.config.database_url);
+    let organizer = app.user("client").await;
+    let event = publish(
+        &app,
+        &organizer,
+        json!({ "resale": { "allowed": true, "max_percent_of_face": 150 },
+                "tiers": [{ "name": "Paid", "price_cents": 1000, "capacity": 6 },
+                          { "name": "Free", "price_cents": 0, "capacity": 4 }] }),
+    )
+    .await;
+    let seats: Vec<Value> = (1..=4)
+        .map(|n| json!({ "label": format!("A{n}"), "row": "A", "price_cents": 800 }))
+        .collect();
+    let seated = publish(
+        &app,
+        &organizer,
+        json!({ "resale": { "allowed": true, "max_percent_of_face": 150 }, "seats": seats }),
+    )
+    .await;
+    let mut accounts = Vec::new();
+    for i in 0..4 {
+        let email = format!("model-{i}-{}@example.com", uuid::Uuid::new_v4().simple());
+        // Three accounts (two verified), and one address with none yet.
+        let token = match i {
+            0 | 1 => Some(app.signup(&email).await),
+            2 => Some(app.unverified_signup(&email).await),
+            _ => None,
+        };
+        accounts.push(Account { token, email });
+    }
+    let mut world = World {
+        app,
+        organizer,
+        event,
+        seated,
+        accounts,
+        seed,
+        step: 0,
+        tally: Default::default(),
+    };
+    for step in 0..steps {
+        world.step = step;
+        world.step(&mut rng).await;
+        world.check_custody().await;
+    }
+    world.check_money().await;
+    let tally = world.tally.borrow().clone();
+    println!("moves (move, status) -> count: {tally:?}");
+    let done: usize = (tally.iter())
+        .filter(|((_, status), _)| *status < 300)
+        .map(|(_, n)| n)
+        .sum();
+    let intents = world
+        .app
+        .sql_i64("SELECT count(*) FROM orders WHERE payment_intent_id IS NOT NULL")
+        .await;
+    println!(
+        "moves that changed something: {done}; orders with an intent checked against Stripe: {intents}"
+    );
+    assert!(
+        done * 4 >= steps,
+        "LIFECYCLE_SEED={seed}: too few moves happened ({done} of {steps})"
+    );
+}
