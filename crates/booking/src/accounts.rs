@@ -10,8 +10,6 @@
 use crate::auth::{hash_password, new_token, token_hash};
 use chrono::{Duration, Utc};
 use slotwise_db::account_tokens::{self, Purpose};
-use slotwise_db::orders::moves::{Move, TicketMove};
-use slotwise_db::orders::tickets::Ticket;
 use slotwise_db::users::User;
 use slotwise_db::{AsyncPgConnection, DbError, DbPool, read_committed};
 use uuid::Uuid;
@@ -157,31 +155,14 @@ pub async fn reset_password(
     }
 }
 
-/// Tickets given (or comped) to the account's address before it had a
-/// verified account are its now, each with a new code. Only ever called for
-/// a verified address.
+/// Tickets waiting for the account's verified address are its now
+/// (`custody::claim_waiting`).
 pub async fn claim_waiting_tickets(
     conn: &mut AsyncPgConnection,
     user: Uuid,
 ) -> Result<(), DbError> {
-    let Some(user) = User::find(conn, user).await? else {
-        return Ok(());
-    };
-    if user.email_verified_at.is_none() {
-        return Ok(());
-    }
-    let claimed = Ticket::claim_pending(conn, &user.email, user.id).await?;
-    if !claimed.is_empty() {
-        let moves: Vec<Move> = (claimed.iter())
-            .map(|(event_id, ticket_id)| Move {
-                event_id: *event_id,
-                ticket_id: *ticket_id,
-                kind: "claimed",
-                from: None,
-                to: Some(user.id),
-            })
-            .collect();
-        TicketMove::record(conn, &moves, &format!("user:{}", user.id)).await?;
+    if let Some(user) = User::find(conn, user).await? {
+        crate::custody::claim_waiting(conn, &user).await?;
     }
     Ok(())
 }

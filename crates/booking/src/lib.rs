@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod bookings;
 pub mod config;
+pub mod custody;
 pub mod demo;
 pub mod demo_events;
 pub mod events;

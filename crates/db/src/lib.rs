@@ -28,6 +28,7 @@ pub mod status;
 pub mod stripe_events;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod text_enum;
 pub mod tx;
 pub mod users;
 

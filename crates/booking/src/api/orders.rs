@@ -27,6 +27,27 @@ use uuid::Uuid;
 pub struct OrdersApi;
 
 /// The HTTP answer to each way an order is refused.
+/// Custody's refusals as problems (the codes clients know).
+impl From<crate::custody::CustodyError> for ApiError {
+    fn from(err: crate::custody::CustodyError) -> Self {
+        use crate::custody::{Action, CustodyError as E};
+        let detail = err.to_string();
+        match err {
+            E::NotYours => ApiError::not_found("ticket"),
+            E::Listed => crate::orders::resale::ticket_listed(),
+            E::NotValid { action, .. } => {
+                let (code, title) = match action {
+                    Action::Give => ("ticket_not_transferable", "Ticket not transferable"),
+                    Action::List => ("ticket_not_listable", "Ticket not listable"),
+                    Action::Refund => ("ticket_not_refundable", "Tickets not refundable"),
+                    Action::Revoke => ("ticket_not_revocable", "Ticket not revocable"),
+                };
+                ApiError::conflict(code, title, detail)
+            }
+        }
+    }
+}
+
 impl From<OrderError> for ApiError {
     fn from(err: OrderError) -> Self {
         use OrderError as E;
@@ -455,7 +476,7 @@ impl OrdersApi {
         view.history = Some(
             (moves.into_iter())
                 .map(|m| TicketMoveView {
-                    kind: m.kind,
+                    kind: m.kind.as_str().to_owned(),
                     from_holder: m.from_holder,
                     to_holder: m.to_holder,
                     at: m.at,

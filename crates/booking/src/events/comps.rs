@@ -5,15 +5,14 @@
 //! never tells whether an email has an account.
 
 use crate::AppState;
+use crate::custody::{self, MoveKind, TicketStatus};
 use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
-use crate::orders::stock::ticket_code;
 use crate::payments::first_phase::{Immediate, TxError};
 use chrono::Utc;
 use poem_openapi::Object;
 use slotwise_db::events::stock::{self, Units};
 use slotwise_db::events::{Event, PUBLISHED};
-use slotwise_db::orders::moves::{Move, TicketMove};
-use slotwise_db::orders::tickets::{Ticket, VALID};
+use slotwise_db::orders::tickets::Ticket;
 use slotwise_db::users::User;
 use slotwise_db::{AsyncPgConnection, DbError};
 use slotwise_web::{ApiError, FieldError};
@@ -100,24 +99,14 @@ impl Immediate for Comp<'_> {
                 seat_id: None,
                 holder_id: self.holder,
                 price_cents: 0,
-                status: VALID.to_owned(),
-                code: ticket_code(),
+                status: TicketStatus::Valid,
+                code: custody::ticket_code(),
                 created_at: now,
                 bucket: Some(t.bucket),
                 pending_email: pending.clone(),
             })
             .collect();
-        Ticket::insert_all(conn, &tickets).await?;
-        let moves: Vec<Move> = (tickets.iter())
-            .map(|t| Move {
-                event_id: t.event_id,
-                ticket_id: t.id,
-                kind: "comp",
-                from: None,
-                to: t.holder_id,
-            })
-            .collect();
-        TicketMove::record(conn, &moves, source).await?;
+        custody::issue(conn, &tickets, MoveKind::Comp, source).await?;
         Ok(Ok(CompView {
             event_id: event.id,
             tier_id: tier.id,

@@ -123,7 +123,7 @@ impl Decision for OrderDecision<'_> {
             created_at: now,
             updated_at: now,
             client_ip: Some(self.ip.to_owned()),
-            kind: "tickets".to_owned(),
+            kind: slotwise_db::orders::OrderKind::Tickets,
             listing_id: None,
             payout_cents: None,
         };
@@ -134,7 +134,7 @@ impl Decision for OrderDecision<'_> {
         let tickets = if paid {
             Vec::new()
         } else {
-            let issued = sell(conn, &order, &items).await?;
+            let issued = sell(conn, &order, &items, source).await?;
             <Order as Payable>::announce(conn, order.key(), News::Confirmed, None).await?;
             issued
                 .into_iter()

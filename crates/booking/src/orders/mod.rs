@@ -18,7 +18,7 @@ use slotwise_db::AsyncPgConnection;
 use slotwise_db::QueryResult;
 use slotwise_db::events::Event;
 use slotwise_db::orders::refunds::TicketRefund;
-use slotwise_db::orders::tickets::{Ticket, TicketWithSeat, VALID};
+use slotwise_db::orders::tickets::{Ticket, TicketStatus, TicketWithSeat};
 use slotwise_db::orders::{Order, OrderItem, OrderKey};
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -115,8 +115,8 @@ impl TicketView {
             seat,
             holder_id,
             price_cents,
-            code: (status == VALID).then_some(code),
-            status,
+            code: (status == TicketStatus::Valid).then_some(code),
+            status: status.as_str().to_owned(),
             created_at,
             listing: None,
             history: None,
@@ -221,7 +221,7 @@ impl OrderView {
     ) -> Self {
         Self {
             id: order.id,
-            kind: order.kind,
+            kind: order.kind.as_str().to_owned(),
             event_id: order.event_id,
             status: order.status.as_str().to_owned(),
             items: item_views(items, seats),

@@ -78,7 +78,7 @@ impl Payable for Order {
         else {
             return Ok(None);
         };
-        on_transition(conn, &order, before).await?;
+        on_transition(conn, &order, before, source).await?;
         if let Some(news) = News::on(to) {
             Self::announce(conn, key, news, None).await?;
         }
@@ -109,7 +109,7 @@ impl Payable for Order {
                 "event_cancelled",
             )));
         }
-        let kept = if self.kind == super::resale::KIND {
+        let kept = if self.kind == slotwise_db::orders::OrderKind::Resale {
             super::resale::hold_again(conn, self).await?
         } else {
             hold_again(conn, self.key()).await?

@@ -8,20 +8,17 @@
 
 use super::TicketView;
 use crate::AppState;
+use crate::custody::{self, Action, CustodyError, TicketStatus};
 use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
 use crate::notify::News;
 use crate::payments::Payable;
 use crate::payments::first_phase::{Immediate, TxError};
 use chrono::{DateTime, SubsecRound, Utc};
 use poem_openapi::Object;
-use slotwise_db::events::stock::{self, Taken, Units};
 use slotwise_db::listings::{ACTIVE, Listing, WITHDRAWN};
 use slotwise_db::notify::announce;
-use slotwise_db::orders::moves::{Move, TicketMove};
-use slotwise_db::orders::refunds::{
-    TicketRefund, find_ticket, lock_ticket, lock_tickets, set_ticket_status,
-};
-use slotwise_db::orders::tickets::{REFUNDED, TRANSFER_PENDING, Ticket, VALID, VOID};
+use slotwise_db::orders::refunds::{TicketRefund, find_ticket, lock_tickets};
+use slotwise_db::orders::tickets::Ticket;
 use slotwise_db::orders::{Order, OrderKey};
 use slotwise_db::read_committed;
 use slotwise_db::status::Status;
@@ -108,10 +105,18 @@ impl Immediate for RefundTickets<'_> {
             let detail = format!("not tickets of this order: {}", unknown.join(", "));
             return Ok(Err(refusal(422, "unknown_ticket", detail)));
         }
-        let moved: Vec<String> = (found.iter())
-            .filter(|t| t.holder_id != Some(self.buyer))
-            .map(|t| t.id.to_string())
-            .collect();
+        // Custody decides for each ticket; the refusals are said for all at once.
+        let (mut moved, mut ended, mut listed) = (Vec::new(), Vec::new(), false);
+        for t in &found {
+            match custody::may(conn, t.clone(), Some(self.buyer), Action::Refund).await? {
+                Ok(_) => {}
+                Err(CustodyError::NotYours) => moved.push(t.id.to_string()),
+                Err(CustodyError::NotValid { status, .. }) => {
+                    ended.push(format!("{} ({status})", t.id));
+                }
+                Err(CustodyError::Listed) => listed = true,
+            }
+        }
         if !moved.is_empty() {
             let detail = format!(
                 "these tickets were given to someone else: {}",
@@ -119,68 +124,22 @@ impl Immediate for RefundTickets<'_> {
             );
             return Ok(Err(refusal(409, "ticket_transferred", detail)));
         }
-        let ended: Vec<String> = (found.iter())
-            .filter(|t| t.status != VALID)
-            .map(|t| format!("{} ({})", t.id, t.status))
-            .collect();
         if !ended.is_empty() {
             let detail = format!("these tickets are no longer valid: {}", ended.join(", "));
             return Ok(Err(refusal(409, "ticket_not_refundable", detail)));
         }
-        for t in &found {
-            if Listing::active_for_ticket(conn, event_id, t.id)
-                .await?
-                .is_some()
-            {
-                return Ok(Err(super::resale::ticket_listed()));
-            }
+        if listed {
+            return Ok(Err(super::resale::ticket_listed()));
         }
         if found.iter().all(|t| t.price_cents == 0) {
             let detail = "these tickets were free: there is no money to refund".to_owned();
             return Ok(Err(refusal(422, "nothing_to_refund", detail)));
         }
-        give_back(conn, event_id, &found, REFUNDED, source).await?;
+        custody::end(conn, event_id, &found, TicketStatus::Refunded, source).await?;
         let reason = "requested_by_customer";
         let refund = owe_refund(conn, &order, &found, reason, source).await?;
         Ok(Ok(refund.into()))
     }
-}
-
-/// Tickets back on sale, each tier ticket to the stock row it was sold from,
-/// each seat freed, and the tickets marked `status` (refunded, void).
-async fn give_back(
-    conn: &mut AsyncPgConnection,
-    event_id: Uuid,
-    tickets: &[Ticket],
-    status: &str,
-    source: &str,
-) -> Result<(), DbError> {
-    let units: Vec<Taken> = (tickets.iter())
-        .filter_map(|t| {
-            Some(Taken {
-                tier_id: t.tier_id?,
-                bucket: t.bucket?,
-                quantity: 1,
-            })
-        })
-        .collect();
-    stock::move_units(conn, event_id, &units, Units::ReleaseSold).await?;
-    let seats: Vec<Uuid> = tickets.iter().filter_map(|t| t.seat_id).collect();
-    if !seats.is_empty() {
-        stock::release_seats_by_id(conn, event_id, &seats).await?;
-    }
-    let ids: Vec<Uuid> = tickets.iter().map(|t| t.id).collect();
-    set_ticket_status(conn, event_id, &ids, status).await?;
-    let moves: Vec<Move> = (tickets.iter())
-        .map(|t| Move {
-            event_id,
-            ticket_id: t.id,
-            kind: status,
-            from: t.holder_id,
-            to: None,
-        })
-        .collect();
-    TicketMove::record(conn, &moves, source).await
 }
 
 /// A refund of exactly these tickets' price owed on `order`, on record.
@@ -277,15 +236,11 @@ impl Immediate for Revoke {
         for sold in Listing::sold_for_ticket(conn, event_id, self.ticket).await? {
             resales.extend(lock_order(conn, event_id, sold.locked_by).await?);
         }
-        let ticket = lock_ticket(conn, event_id, self.ticket)
-            .await?
-            .ok_or(DbError::NotFound)?;
-        if ticket.status != VALID && ticket.status != TRANSFER_PENDING {
-            let detail = format!("the ticket is {} already", ticket.status);
-            let problem =
-                ApiError::conflict("ticket_not_revocable", "Ticket not revocable", detail);
-            return Ok(Err(problem));
-        }
+        let ticket =
+            match custody::lock_for(conn, event_id, self.ticket, None, Action::Revoke).await? {
+                Ok(ticket) => ticket,
+                Err(refused) => return Ok(Err(refused.into())),
+            };
         if let Some(listing) = listing.filter(|l| l.status == ACTIVE) {
             if let Some(p) =
                 paying.filter(|p| listing.locked_by == Some(p.id) && p.status == Status::Pending)
@@ -305,9 +260,9 @@ impl Immediate for Revoke {
             Listing::set_state(conn, event_id, listing.id, WITHDRAWN, None, None).await?;
         }
         let tickets = [ticket];
-        give_back(conn, event_id, &tickets, VOID, source).await?;
+        custody::end(conn, event_id, &tickets, TicketStatus::Void, source).await?;
         let [mut ticket] = tickets;
-        ticket.status = VOID.to_owned();
+        ticket.status = TicketStatus::Void;
         let paid = |o: &Order| {
             o.status == Status::Confirmed && o.payment_status.as_deref() == Some("succeeded")
         };

@@ -6,9 +6,9 @@
 //! expired or failed, the listing unlocks. Every step happens in the
 //! transaction that changes the order (`on_transition`).
 
-use super::stock::ticket_code;
 use super::{OrderView, TicketView};
 use crate::AppState;
+use crate::custody::{self, Action, Holder, MoveKind, TicketStatus};
 use crate::events::input::MAX_PRICE_CENTS;
 use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
 use crate::payments::first_phase::{Decided, Decision, TxError};
@@ -17,16 +17,14 @@ use poem_openapi::Object;
 use slotwise_db::events::{Event, PUBLISHED};
 use slotwise_db::listings::{ACTIVE, Listing, Payout, SOLD, WITHDRAWN};
 use slotwise_db::notify::announce;
-use slotwise_db::orders::moves::{Move, TicketMove};
 use slotwise_db::orders::refunds::lock_ticket;
-use slotwise_db::orders::tickets::{Ticket, VALID};
-use slotwise_db::orders::{NewOrder, Order, OrderItem, OrderKey};
+use slotwise_db::orders::tickets::Ticket;
+use slotwise_db::orders::{NewOrder, Order, OrderItem, OrderKey, OrderKind};
 use slotwise_db::status::Status;
 use slotwise_db::{AsyncPgConnection, DbError, QueryResult};
 use slotwise_web::ApiError;
 use uuid::Uuid;
 
-pub const KIND: &str = "resale";
 pub const PATH: &str = "/listings/{id}/orders";
 
 #[derive(Debug, Clone, Object)]
@@ -120,6 +118,7 @@ pub async fn on_transition(
     conn: &mut AsyncPgConnection,
     order: &Order,
     from: Status,
+    source: &str,
 ) -> QueryResult<()> {
     let Some(listing_id) = order.listing_id else {
         return Ok(());
@@ -130,27 +129,13 @@ pub async fn on_transition(
     let released = [Status::Expired, Status::Cancelled, Status::Failed];
     match (from, order.status) {
         (_, Status::Confirmed) => {
-            let code = ticket_code();
-            Ticket::hand_over(
-                conn,
-                order.event_id,
-                listing.ticket_id,
-                Some(order.buyer_id),
-                VALID,
-                None,
-                &code,
-            )
-            .await?;
+            let ticket = lock_ticket(conn, order.event_id, listing.ticket_id)
+                .await?
+                .ok_or(DbError::NotFound)?;
+            let buyer = Holder::Account(order.buyer_id);
+            custody::hand_over(conn, &ticket, buyer, MoveKind::Resale, source).await?;
             Listing::set_state(conn, order.event_id, listing.id, SOLD, Some(order.id), None)
                 .await?;
-            let moved = Move {
-                event_id: order.event_id,
-                ticket_id: listing.ticket_id,
-                kind: "resale",
-                from: Some(listing.seller_id),
-                to: Some(order.buyer_id),
-            };
-            TicketMove::record(conn, &[moved], &format!("order:{}", order.id)).await?;
             let amount = order.payout_cents.unwrap_or(order.total_cents);
             let payout = Payout {
                 id: Uuid::now_v7(),
@@ -170,7 +155,7 @@ pub async fn on_transition(
         (Status::Confirmed, Status::Refunded | Status::Cancelled)
             if listing.status == SOLD && listing.locked_by == Some(order.id) =>
         {
-            undo_sale(conn, order, &listing).await?;
+            undo_sale(conn, order, &listing, source).await?;
         }
         (Status::Pending, to) if released.contains(&to) && listing.locked_by == Some(order.id) => {
             Listing::set_state(
@@ -198,13 +183,14 @@ async fn undo_sale(
     conn: &mut AsyncPgConnection,
     order: &Order,
     listing: &Listing,
+    source: &str,
 ) -> QueryResult<()> {
     let event_id = order.event_id;
     Payout::cancel_for_listing(conn, event_id, listing.id).await?;
     let Some(ticket) = lock_ticket(conn, event_id, listing.ticket_id).await? else {
         return Ok(());
     };
-    if ticket.status != VALID || ticket.holder_id != Some(order.buyer_id) {
+    if ticket.status != TicketStatus::Valid || ticket.holder_id != Some(order.buyer_id) {
         return Ok(());
     }
     if let Some(relisted) = Listing::active_for_ticket(conn, event_id, ticket.id).await? {
@@ -219,17 +205,9 @@ async fn undo_sale(
             return Ok(());
         }
     }
-    let code = ticket_code();
-    let seller = Some(listing.seller_id);
-    Ticket::hand_over(conn, event_id, ticket.id, seller, VALID, None, &code).await?;
-    let moved = Move {
-        event_id,
-        ticket_id: ticket.id,
-        kind: "resale_undone",
-        from: Some(order.buyer_id),
-        to: seller,
-    };
-    TicketMove::record(conn, &[moved], &format!("order:{}", order.id)).await
+    let seller = Holder::Account(listing.seller_id);
+    custody::hand_over(conn, &ticket, seller, MoveKind::ResaleUndone, source).await?;
+    Ok(())
 }
 
 /// A resale paid after its hold ran out is kept if the listing is still for
@@ -248,8 +226,8 @@ pub async fn hold_again(conn: &mut AsyncPgConnection, order: &Order) -> QueryRes
         && listing.locked_by.is_none()
         && listing.price_cents == order.total_cents;
     let ticket = lock_ticket(conn, order.event_id, listing.ticket_id).await?;
-    let still_sellers =
-        ticket.is_some_and(|t| t.status == VALID && t.holder_id == Some(listing.seller_id));
+    let still_sellers = ticket
+        .is_some_and(|t| t.status == TicketStatus::Valid && t.holder_id == Some(listing.seller_id));
     if !(free && still_sellers) {
         return Ok(false);
     }
@@ -341,7 +319,7 @@ impl Decision for Buy<'_> {
         let ticket = lock_ticket(conn, self.event_id, listing.ticket_id)
             .await?
             .ok_or(DbError::NotFound)?;
-        if ticket.status != VALID || ticket.holder_id != Some(listing.seller_id) {
+        if ticket.status != TicketStatus::Valid || ticket.holder_id != Some(listing.seller_id) {
             return Ok(refused(unavailable()));
         }
         // The price of this moment is the order's: a later reprice cannot change it.
@@ -360,7 +338,7 @@ impl Decision for Buy<'_> {
             created_at: now,
             updated_at: now,
             client_ip: Some(self.ip.to_owned()),
-            kind: KIND.to_owned(),
+            kind: OrderKind::Resale,
             listing_id: Some(listing.id),
             payout_cents: Some(price - fee),
         };
@@ -479,20 +457,14 @@ impl AppState {
                     "this event's tickets cannot be resold",
                 )));
             }
-            let ticket = lock_ticket(conn, event_id, ticket_id)
-                .await?
-                .ok_or(DbError::NotFound)?;
-            if ticket.holder_id != Some(seller) {
-                return Ok(Err(ApiError::not_found("ticket")));
-            }
-            if ticket.status != VALID {
-                let detail = format!("a {} ticket cannot be listed", ticket.status);
-                return Ok(Err(ApiError::conflict(
-                    "ticket_not_listable",
-                    "Ticket not listable",
-                    detail,
-                )));
-            }
+            // Locked until the listing is stored: a gift or refund racing it waits.
+            let _ticket =
+                match custody::lock_for(conn, event_id, ticket_id, Some(seller), Action::List)
+                    .await?
+                {
+                    Ok(ticket) => ticket,
+                    Err(refused) => return Ok(Err(refused.into())),
+                };
             let now = Utc::now().trunc_subsecs(6);
             let listing = Listing {
                 id: Uuid::now_v7(),

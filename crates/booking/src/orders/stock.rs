@@ -4,12 +4,12 @@
 //! changes the order, so stock and order never disagree.
 
 use super::error::OrderError;
+use crate::custody::{self, MoveKind, TicketStatus};
 use rand::RngCore;
 use slotwise_db::events::stock::{self, Taken, Units};
 use slotwise_db::events::{Seat, Tier};
-use slotwise_db::orders::moves::{Move, TicketMove};
-use slotwise_db::orders::tickets::{REFUNDED, TRANSFER_PENDING, Ticket, VALID, VOID};
-use slotwise_db::orders::{Order, OrderItem, OrderKey};
+use slotwise_db::orders::tickets::Ticket;
+use slotwise_db::orders::{Order, OrderItem, OrderKey, OrderKind};
 use slotwise_db::status::Status;
 use slotwise_db::{AsyncPgConnection, QueryResult};
 use uuid::Uuid;
@@ -156,26 +156,20 @@ fn taken(items: &[OrderItem]) -> Vec<Taken> {
         .collect()
 }
 
-/// A fresh, unguessable ticket code: 128 random bits, hex.
-pub(crate) fn ticket_code() -> String {
-    let mut bytes = [0u8; 16];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
 /// What a confirmed order holds: its stock sold, one ticket per unit issued
 /// to its buyer (answered, as stored).
 pub async fn sell(
     conn: &mut AsyncPgConnection,
     order: &Order,
     items: &[OrderItem],
+    source: &str,
 ) -> QueryResult<Vec<Ticket>> {
     let units = taken(items);
     stock::move_units(conn, order.event_id, &units, Units::Sell).await?;
     if items.iter().any(|i| i.seat_id.is_some()) {
         stock::sell_seats(conn, order.event_id, order.id).await?;
     }
-    issue_tickets(conn, order, items).await
+    issue_tickets(conn, order, items, source).await
 }
 
 /// One ticket per unit the order holds, to its buyer.
@@ -183,6 +177,7 @@ async fn issue_tickets(
     conn: &mut AsyncPgConnection,
     order: &Order,
     items: &[OrderItem],
+    source: &str,
 ) -> QueryResult<Vec<Ticket>> {
     let now = chrono::Utc::now();
     let issued: Vec<Ticket> = items
@@ -196,24 +191,14 @@ async fn issue_tickets(
             seat_id: i.seat_id,
             holder_id: Some(order.buyer_id),
             price_cents: i.unit_price_cents,
-            status: VALID.to_owned(),
-            code: ticket_code(),
+            status: TicketStatus::Valid,
+            code: custody::ticket_code(),
             created_at: now,
             bucket: i.bucket,
             pending_email: None,
         })
         .collect();
-    Ticket::insert_all(conn, &issued).await?;
-    let moves: Vec<Move> = (issued.iter())
-        .map(|t| Move {
-            event_id: t.event_id,
-            ticket_id: t.id,
-            kind: "issued",
-            from: None,
-            to: t.holder_id,
-        })
-        .collect();
-    TicketMove::record(conn, &moves, &format!("order:{}", order.id)).await?;
+    custody::issue(conn, &issued, MoveKind::Issued, source).await?;
     Ok(issued)
 }
 
@@ -222,9 +207,10 @@ pub async fn on_transition(
     conn: &mut AsyncPgConnection,
     order: &Order,
     from: Status,
+    source: &str,
 ) -> QueryResult<()> {
-    if order.kind == super::resale::KIND {
-        return super::resale::on_transition(conn, order, from).await;
+    if order.kind == OrderKind::Resale {
+        return super::resale::on_transition(conn, order, from, source).await;
     }
     let (event_id, to) = (order.event_id, order.status);
     let items = Order::items(conn, order.key()).await?;
@@ -232,39 +218,25 @@ pub async fn on_transition(
     let released = [Status::Expired, Status::Cancelled, Status::Failed];
     match (from, to) {
         (_, Status::Confirmed) => {
-            sell(conn, order, &items).await?;
+            sell(conn, order, &items, source).await?;
         }
         (Status::Pending, to) if released.contains(&to) => {
             stock::move_units(conn, event_id, &units, Units::ReleaseHeld).await?;
             stock::release_seats(conn, event_id, order.id).await?;
         }
         (Status::Confirmed, Status::Refunded | Status::Cancelled) => {
-            // Only what its live tickets still hold: tickets refunded or
-            // revoked one by one gave theirs back already.
-            let live: Vec<Ticket> = (Ticket::of_order(conn, event_id, order.id)
-                .await?
-                .into_iter())
-            .map(|t| t.ticket)
-            .filter(|t| t.status == VALID || t.status == TRANSFER_PENDING)
-            .collect();
-            let units: Vec<Taken> = (live.iter())
-                .filter_map(|t| {
-                    Some(Taken {
-                        tier_id: t.tier_id?,
-                        bucket: t.bucket?,
-                        quantity: 1,
-                    })
-                })
+            // Only its live tickets: tickets refunded or revoked one by one
+            // gave theirs back already.
+            let tickets: Vec<Ticket> = (Ticket::of_order(conn, event_id, order.id).await?)
+                .into_iter()
+                .map(|t| t.ticket)
                 .collect();
-            stock::move_units(conn, event_id, &units, Units::ReleaseSold).await?;
-            let seats: Vec<Uuid> = live.iter().filter_map(|t| t.seat_id).collect();
-            stock::release_seats_by_id(conn, event_id, &seats).await?;
             let ended = if order.total_cents > 0 {
-                REFUNDED
+                TicketStatus::Refunded
             } else {
-                VOID
+                TicketStatus::Void
             };
-            Ticket::end_for_order(conn, event_id, order.id, ended).await?;
+            custody::end(conn, event_id, &tickets, ended, source).await?;
         }
         _ => {}
     }

@@ -7,16 +7,14 @@
 //! whether the email has an account or not.
 
 use super::TicketView;
-use super::stock::ticket_code;
 use crate::AppState;
+use crate::custody::{self, Action, Holder, MoveKind, TicketStatus};
 use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
 use crate::payments::first_phase::{Immediate, TxError};
 use poem_openapi::Object;
-use slotwise_db::listings::Listing;
 use slotwise_db::notify::announce;
-use slotwise_db::orders::moves::{Move, TicketMove};
 use slotwise_db::orders::refunds::lock_ticket;
-use slotwise_db::orders::tickets::{TRANSFER_PENDING, Ticket, VALID};
+use slotwise_db::orders::tickets::Ticket;
 use slotwise_db::users::User;
 use slotwise_db::{AsyncPgConnection, DbError};
 use slotwise_web::{ApiError, FieldError};
@@ -45,14 +43,6 @@ pub(crate) fn recipient(raw: &str, errors: &mut Vec<FieldError>) -> String {
     email
 }
 
-fn not_transferable(status: &str) -> ApiError {
-    ApiError::conflict(
-        "ticket_not_transferable",
-        "Ticket not transferable",
-        format!("a {status} ticket cannot be given away"),
-    )
-}
-
 struct Gift<'a> {
     giver: Uuid,
     event_id: Uuid,
@@ -69,55 +59,20 @@ impl Immediate for Gift<'_> {
         conn: &mut AsyncPgConnection,
         source: &str,
     ) -> Result<Result<TransferView, ApiError>, TxError> {
-        let ticket = lock_ticket(conn, self.event_id, self.ticket)
-            .await?
-            .ok_or(DbError::NotFound)?;
-        if ticket.holder_id != Some(self.giver) {
-            return Ok(Err(ApiError::not_found("ticket")));
-        }
-        if ticket.status != VALID {
-            return Ok(Err(not_transferable(&ticket.status)));
-        }
-        if Listing::active_for_ticket(conn, self.event_id, ticket.id)
-            .await?
-            .is_some()
-        {
-            return Ok(Err(super::resale::ticket_listed()));
-        }
-        let code = ticket_code();
-        match self.to {
-            Some(to) => {
-                Ticket::hand_over(conn, self.event_id, ticket.id, Some(to), VALID, None, &code)
-                    .await?
-            }
+        let giver = Some(self.giver);
+        let ticket =
+            match custody::lock_for(conn, self.event_id, self.ticket, giver, Action::Give).await? {
+                Ok(ticket) => ticket,
+                Err(refused) => return Ok(Err(refused.into())),
+            };
+        let (to, kind) = match self.to {
+            Some(to) => (Holder::Account(to), MoveKind::Gift),
             None => {
-                let giver = Some(self.giver);
-                let pending = Some(self.email);
-                Ticket::hand_over(
-                    conn,
-                    self.event_id,
-                    ticket.id,
-                    giver,
-                    TRANSFER_PENDING,
-                    pending,
-                    &code,
-                )
-                .await?
+                let (giver, email) = (self.giver, self.email);
+                (Holder::Awaiting { giver, email }, MoveKind::GiftPending)
             }
         };
-        let kind = if self.to.is_some() {
-            "gift"
-        } else {
-            "gift_pending"
-        };
-        let moved = Move {
-            event_id: self.event_id,
-            ticket_id: ticket.id,
-            kind,
-            from: Some(self.giver),
-            to: self.to,
-        };
-        TicketMove::record(conn, &[moved], source).await?;
+        custody::hand_over(conn, &ticket, to, kind, source).await?;
         announce::gift(conn, self.event_id, ticket.id, self.giver).await?;
         Ok(Ok(TransferView {
             ticket_id: ticket.id,
@@ -180,21 +135,15 @@ impl AppState {
             let ticket = lock_ticket(conn, event_id, id)
                 .await?
                 .ok_or(DbError::NotFound)?;
-            if ticket.holder_id != Some(giver) || ticket.status != TRANSFER_PENDING {
+            if ticket.holder_id != Some(giver) || ticket.status != TicketStatus::TransferPending {
                 return Ok::<_, DbError>(Err(ticket.status));
             }
-            let code = ticket_code();
-            let back =
-                Ticket::hand_over(conn, event_id, id, Some(giver), VALID, None, &code).await?;
-            let moved = Move {
-                event_id,
-                ticket_id: id,
-                kind: "gift_taken_back",
-                from: Some(giver),
-                to: Some(giver),
-            };
-            TicketMove::record(conn, &[moved], &format!("user:{giver}")).await?;
-            Ok(Ok(back))
+            let source = format!("user:{giver}");
+            let back = Holder::Account(giver);
+            let kind = MoveKind::GiftTakenBack;
+            Ok(Ok(
+                custody::hand_over(conn, &ticket, back, kind, &source).await?
+            ))
         })?;
         match taken {
             Ok(ticket) => Ok(TicketView::new(ticket, None)),

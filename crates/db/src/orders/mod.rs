@@ -13,12 +13,20 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+crate::text_enum! {
+    /// What an order buys: tickets from the organizer, or one ticket on resale.
+    pub enum OrderKind {
+        Tickets = "tickets",
+        Resale = "resale",
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = orders)]
 pub struct Order {
     pub id: Uuid,
     pub event_id: Uuid,
-    pub kind: String,
+    pub kind: OrderKind,
     pub buyer_id: Uuid,
     pub total_cents: i64,
     pub currency: String,
@@ -55,8 +63,7 @@ pub struct NewOrder {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub client_ip: Option<String>,
-    /// `tickets` or `resale`.
-    pub kind: String,
+    pub kind: OrderKind,
     pub listing_id: Option<Uuid>,
     pub payout_cents: Option<i64>,
 }

@@ -6,10 +6,26 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+crate::text_enum! {
+    /// Why a ticket moved: its history's `kind`.
+    pub enum MoveKind {
+        Issued = "issued",
+        Comp = "comp",
+        Gift = "gift",
+        GiftPending = "gift_pending",
+        GiftTakenBack = "gift_taken_back",
+        Claimed = "claimed",
+        Resale = "resale",
+        ResaleUndone = "resale_undone",
+        Refunded = "refunded",
+        Void = "void",
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = ticket_moves)]
 pub struct TicketMove {
-    pub kind: String,
+    pub kind: MoveKind,
     pub from_holder: Option<Uuid>,
     pub to_holder: Option<Uuid>,
     pub source: String,
@@ -18,10 +34,10 @@ pub struct TicketMove {
 
 /// One move of one ticket.
 #[derive(Debug, Clone, Copy)]
-pub struct Move<'a> {
+pub struct Move {
     pub event_id: Uuid,
     pub ticket_id: Uuid,
-    pub kind: &'a str,
+    pub kind: MoveKind,
     pub from: Option<Uuid>,
     pub to: Option<Uuid>,
 }
@@ -30,7 +46,7 @@ impl TicketMove {
     /// Records moves, in the caller's transaction.
     pub async fn record(
         conn: &mut AsyncPgConnection,
-        moves: &[Move<'_>],
+        moves: &[Move],
         source: &str,
     ) -> QueryResult<()> {
         let rows: Vec<_> = moves

@@ -177,7 +177,7 @@ pub async fn set_ticket_status(
     conn: &mut AsyncPgConnection,
     event_id: Uuid,
     ids: &[Uuid],
-    status: &str,
+    status: super::tickets::TicketStatus,
 ) -> QueryResult<()> {
     diesel::update(tickets::table)
         .filter(tickets::event_id.eq(event_id))

@@ -7,11 +7,27 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-pub const VALID: &str = "valid";
-pub const REFUNDED: &str = "refunded";
-pub const VOID: &str = "void";
-/// Given to an email with no account yet; still its giver's until claimed.
-pub const TRANSFER_PENDING: &str = "transfer_pending";
+crate::text_enum! {
+    /// Where a ticket stands. Only `Valid` admits; `Refunded` and `Void` are
+    /// final (the custody module never makes one valid again).
+    pub enum TicketStatus {
+        Valid = "valid",
+        /// Given to an address with no verified account yet; still its giver's until claimed.
+        TransferPending = "transfer_pending",
+        Refunded = "refunded",
+        /// Revoked by the organizer, or its order cancelled before it was paid for.
+        Void = "void",
+    }
+}
+
+impl TicketStatus {
+    /// Still someone's: it holds its stock unit or seat.
+    pub fn is_live(self) -> bool {
+        matches!(self, TicketStatus::Valid | TicketStatus::TransferPending)
+    }
+}
+
+const LIVE: [TicketStatus; 2] = [TicketStatus::Valid, TicketStatus::TransferPending];
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = tickets)]
@@ -24,7 +40,7 @@ pub struct Ticket {
     /// `None` while the ticket waits for `pending_email` to sign up.
     pub holder_id: Option<Uuid>,
     pub price_cents: i64,
-    pub status: String,
+    pub status: TicketStatus,
     pub code: String,
     pub created_at: DateTime<Utc>,
     /// The stock row a tier ticket was sold from (given back on refund).
@@ -123,7 +139,7 @@ impl Ticket {
         let waiting = || {
             tickets::table
                 .filter(tickets::pending_email.eq(email))
-                .filter(tickets::status.eq_any([VALID, TRANSFER_PENDING]))
+                .filter(tickets::status.eq_any(LIVE))
         };
         let found: Vec<(Uuid, Uuid)> = waiting()
             .select((tickets::event_id, tickets::id))
@@ -138,7 +154,7 @@ impl Ticket {
             )
             .set((
                 tickets::holder_id.eq(user),
-                tickets::status.eq(VALID),
+                tickets::status.eq(TicketStatus::Valid),
                 tickets::pending_email.eq(None::<String>),
                 tickets::code.eq(Uuid::new_v4().simple().to_string()),
             ))
@@ -158,7 +174,7 @@ impl Ticket {
         event_id: Uuid,
         id: Uuid,
         holder: Option<Uuid>,
-        status: &str,
+        status: TicketStatus,
         pending_email: Option<&str>,
         code: &str,
     ) -> QueryResult<Ticket> {
@@ -173,22 +189,6 @@ impl Ticket {
             ))
             .returning(Ticket::as_returning())
             .get_result(conn)
-            .await
-    }
-
-    /// Marks every valid ticket of the order `status` (refunded, void).
-    pub async fn end_for_order(
-        conn: &mut AsyncPgConnection,
-        event_id: Uuid,
-        order_id: Uuid,
-        status: &str,
-    ) -> QueryResult<usize> {
-        diesel::update(tickets::table)
-            .filter(tickets::event_id.eq(event_id))
-            .filter(tickets::order_id.eq(order_id))
-            .filter(tickets::status.eq_any([VALID, TRANSFER_PENDING]))
-            .set(tickets::status.eq(status))
-            .execute(conn)
             .await
     }
 

@@ -1,0 +1,238 @@
+//! Ticket custody: the one place a ticket moves. Every move (issue, comp,
+//! gift, claim, take back, resale and its undoing, refund, revoke, void on
+//! cancel) is a transition of a typed [`TicketStatus`] made here, under the
+//! ticket's row lock, in the caller's transaction, with its history row
+//! ([`MoveKind`]) and, whenever the ticket changes hands, a new code: the old
+//! code admits nobody. What a holder may do with a ticket is decided here too
+//! ([`lock_for`]), not per endpoint. The database refuses what code might get
+//! wrong: one live ticket per seat (a unique index), stock rows that never
+//! sell past capacity (their CHECK), listings priced within their cap.
+
+use rand::RngCore;
+use slotwise_db::events::stock::{self, Taken, Units};
+use slotwise_db::listings::Listing;
+use slotwise_db::orders::refunds::{lock_ticket, set_ticket_status};
+use slotwise_db::orders::tickets::Ticket;
+use slotwise_db::users::User;
+use slotwise_db::{AsyncPgConnection, DbError, QueryResult};
+use uuid::Uuid;
+
+pub use slotwise_db::orders::moves::{Move, MoveKind, TicketMove};
+pub use slotwise_db::orders::tickets::TicketStatus;
+
+/// What a holder asks to do with a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Give,
+    List,
+    Refund,
+    Revoke,
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Action::Give => "given away",
+            Action::List => "listed",
+            Action::Refund => "refunded",
+            Action::Revoke => "revoked",
+        })
+    }
+}
+
+/// Why custody refuses a move (`api/` says it as a problem).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CustodyError {
+    /// Not the caller's ticket (nobody learns whose it is).
+    #[error("no such ticket")]
+    NotYours,
+    #[error("a {status} ticket cannot be {action}")]
+    NotValid {
+        status: TicketStatus,
+        action: Action,
+    },
+    #[error("withdraw the ticket's listing first")]
+    Listed,
+}
+
+/// Who a ticket goes to.
+#[derive(Debug, Clone, Copy)]
+pub enum Holder<'a> {
+    /// An account: the ticket is valid and theirs.
+    Account(Uuid),
+    /// An address with no verified account: the ticket stays its giver's,
+    /// `transfer_pending`, until the address is verified.
+    Awaiting { giver: Uuid, email: &'a str },
+}
+
+/// A fresh, unguessable ticket code: 128 random bits, hex.
+pub fn ticket_code() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// The ticket locked for `action` by `holder`: theirs, valid (a revoke also
+/// takes one waiting for its recipient), and, to give or refund it, not
+/// listed. `holder` `None`: the organizer, who may revoke anyone's.
+pub async fn lock_for(
+    conn: &mut AsyncPgConnection,
+    event_id: Uuid,
+    id: Uuid,
+    holder: Option<Uuid>,
+    action: Action,
+) -> Result<Result<Ticket, CustodyError>, DbError> {
+    let Some(ticket) = lock_ticket(conn, event_id, id).await? else {
+        return Ok(Err(CustodyError::NotYours));
+    };
+    may(conn, ticket, holder, action).await
+}
+
+/// Whether `holder` may do `action` with a ticket the caller has locked.
+pub async fn may(
+    conn: &mut AsyncPgConnection,
+    ticket: Ticket,
+    holder: Option<Uuid>,
+    action: Action,
+) -> Result<Result<Ticket, CustodyError>, DbError> {
+    if holder.is_some() && ticket.holder_id != holder {
+        return Ok(Err(CustodyError::NotYours));
+    }
+    let allowed = match action {
+        Action::Revoke => ticket.status.is_live(),
+        _ => ticket.status == TicketStatus::Valid,
+    };
+    if !allowed {
+        let status = ticket.status;
+        return Ok(Err(CustodyError::NotValid { status, action }));
+    }
+    if matches!(action, Action::Give | Action::Refund)
+        && Listing::active_for_ticket(conn, ticket.event_id, ticket.id)
+            .await?
+            .is_some()
+    {
+        return Ok(Err(CustodyError::Listed));
+    }
+    Ok(Ok(ticket))
+}
+
+/// Hands a locked ticket to `to` with a new code, and records the move.
+pub async fn hand_over(
+    conn: &mut AsyncPgConnection,
+    ticket: &Ticket,
+    to: Holder<'_>,
+    kind: MoveKind,
+    source: &str,
+) -> QueryResult<Ticket> {
+    let (holder, status, pending, to_holder) = match to {
+        Holder::Account(user) => (Some(user), TicketStatus::Valid, None, Some(user)),
+        Holder::Awaiting { giver, email } => (
+            Some(giver),
+            TicketStatus::TransferPending,
+            Some(email),
+            None,
+        ),
+    };
+    let (event_id, id) = (ticket.event_id, ticket.id);
+    let code = ticket_code();
+    let moved = Ticket::hand_over(conn, event_id, id, holder, status, pending, &code).await?;
+    let record = Move {
+        event_id,
+        ticket_id: id,
+        kind,
+        from: ticket.holder_id,
+        to: to_holder,
+    };
+    TicketMove::record(conn, &[record], source).await?;
+    Ok(moved)
+}
+
+/// New tickets (sold or comped), stored with their history.
+pub async fn issue(
+    conn: &mut AsyncPgConnection,
+    tickets: &[Ticket],
+    kind: MoveKind,
+    source: &str,
+) -> QueryResult<()> {
+    Ticket::insert_all(conn, tickets).await?;
+    let moves: Vec<Move> = (tickets.iter())
+        .map(|t| Move {
+            event_id: t.event_id,
+            ticket_id: t.id,
+            kind,
+            from: None,
+            to: t.holder_id,
+        })
+        .collect();
+    TicketMove::record(conn, &moves, source).await
+}
+
+/// Ends live tickets (`Refunded` or `Void`): each tier ticket's unit back on
+/// sale in the stock row it was sold from, each seat freed, the status set,
+/// the moves recorded. The caller holds their locks (or their order's).
+pub async fn end(
+    conn: &mut AsyncPgConnection,
+    event_id: Uuid,
+    tickets: &[Ticket],
+    status: TicketStatus,
+    source: &str,
+) -> QueryResult<()> {
+    debug_assert!(!status.is_live());
+    let live: Vec<&Ticket> = tickets.iter().filter(|t| t.status.is_live()).collect();
+    if live.is_empty() {
+        return Ok(());
+    }
+    let units: Vec<Taken> = (live.iter())
+        .filter_map(|t| {
+            Some(Taken {
+                tier_id: t.tier_id?,
+                bucket: t.bucket?,
+                quantity: 1,
+            })
+        })
+        .collect();
+    stock::move_units(conn, event_id, &units, Units::ReleaseSold).await?;
+    let seats: Vec<Uuid> = live.iter().filter_map(|t| t.seat_id).collect();
+    if !seats.is_empty() {
+        stock::release_seats_by_id(conn, event_id, &seats).await?;
+    }
+    let ids: Vec<Uuid> = live.iter().map(|t| t.id).collect();
+    set_ticket_status(conn, event_id, &ids, status).await?;
+    let kind = match status {
+        TicketStatus::Refunded => MoveKind::Refunded,
+        _ => MoveKind::Void,
+    };
+    let moves: Vec<Move> = (live.iter())
+        .map(|t| Move {
+            event_id,
+            ticket_id: t.id,
+            kind,
+            from: t.holder_id,
+            to: None,
+        })
+        .collect();
+    TicketMove::record(conn, &moves, source).await
+}
+
+/// Tickets given (or comped) to the account's address while it had no
+/// verified account are its now, each with a new code; nothing for an
+/// address not verified.
+pub async fn claim_waiting(conn: &mut AsyncPgConnection, user: &User) -> QueryResult<usize> {
+    if user.email_verified_at.is_none() {
+        return Ok(0);
+    }
+    let claimed = Ticket::claim_pending(conn, &user.email, user.id).await?;
+    if !claimed.is_empty() {
+        let moves: Vec<Move> = (claimed.iter())
+            .map(|(event_id, ticket_id)| Move {
+                event_id: *event_id,
+                ticket_id: *ticket_id,
+                kind: MoveKind::Claimed,
+                from: None,
+                to: Some(user.id),
+            })
+            .collect();
+        TicketMove::record(conn, &moves, &format!("user:{}", user.id)).await?;
+    }
+    Ok(claimed.len())
+}
