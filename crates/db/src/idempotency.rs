@@ -30,6 +30,8 @@ pub struct IdempotencyRecord {
     pub response_body: Option<serde_json::Value>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// What kind of payable `payable_id` names.
+    pub payable_kind: Option<crate::status::PayableKind>,
 }
 
 impl IdempotencyRecord {

@@ -162,6 +162,7 @@ diesel::table! {
         response_body -> Nullable<Jsonb>,
         created_at -> Timestamptz,
         expires_at -> Timestamptz,
+        payable_kind -> Nullable<Text>,
     }
 }
 

@@ -19,6 +19,17 @@ crate::text_enum! {
     }
 }
 
+crate::text_enum! {
+    /// What is paid for through one PaymentIntent: stored in the intent's
+    /// metadata (`kind`) and on the idempotency key that made it, and
+    /// dispatched to its type in one place (`with_payable!` in the booking
+    /// crate).
+    pub enum PayableKind {
+        Booking = "booking",
+        Order = "order",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

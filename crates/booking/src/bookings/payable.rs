@@ -3,7 +3,7 @@
 
 use super::BookingView;
 use crate::notify::News;
-use crate::payments::{Held, Payable};
+use crate::payments::{Held, Payable, PayableKind};
 use crate::stripe::Intent;
 use slotwise_db::availability::AvailabilityWindow;
 use slotwise_db::bookings::{Booking, BookingKey};
@@ -17,7 +17,7 @@ use uuid::Uuid;
 impl Payable for Booking {
     type Key = BookingKey;
     type View = BookingView;
-    const KIND: &'static str = "booking";
+    const KIND: PayableKind = PayableKind::Booking;
     const ID_FIELD: &'static str = "booking_id";
 
     fn key(&self) -> BookingKey {
@@ -51,7 +51,7 @@ impl Payable for Booking {
     /// so a payment locks it by key on one shard.
     fn metadata(key: BookingKey) -> HashMap<String, String> {
         HashMap::from([
-            ("kind".to_owned(), Self::KIND.to_owned()),
+            ("kind".to_owned(), Self::KIND.as_str().to_owned()),
             (Self::ID_FIELD.to_owned(), key.id.to_string()),
             (
                 "professional_id".to_owned(),

@@ -19,9 +19,8 @@ use chrono::{DateTime, Utc};
 use poem::http::StatusCode;
 use poem_openapi::types::{ParseFromJSON, ToJSON};
 use slotwise_db::DbConn;
-use slotwise_db::bookings::Booking;
 use slotwise_db::idempotency::{BOOKING_CREATED, FINISHED, IdempotencyRecord};
-use slotwise_db::orders::Order;
+use slotwise_db::status::PayableKind;
 use slotwise_web::{ApiError, Problem};
 use uuid::Uuid;
 
@@ -112,6 +111,7 @@ impl IdempotentRequest {
         now: DateTime<Utc>,
         ttl: chrono::Duration,
         point: RecoveryPoint,
+        kind: Option<PayableKind>,
     ) -> IdempotencyRecord {
         let (recovery_point, locked_at, payable_id, status, body) = match point {
             RecoveryPoint::Finished {
@@ -144,6 +144,7 @@ impl IdempotentRequest {
             response_body: body,
             created_at: now,
             expires_at: now + ttl,
+            payable_kind: payable_id.and(kind),
         }
     }
 }
@@ -268,15 +269,10 @@ impl AppState {
             .request_body
             .get("payment_method")
             .and_then(|v| v.as_str());
-        // The key's request path tells the kind of what it made.
-        let order_paths = [crate::orders::create::PATH, crate::orders::resale::PATH];
-        if order_paths.contains(&record.request_path.as_str()) {
-            self.resume_payable::<Order>(record, payable_id, payment_method)
-                .await
-        } else {
-            self.resume_payable::<Booking>(record, payable_id, payment_method)
-                .await
-        }
+        let kind = record.payable_kind.ok_or_else(ApiError::internal)?;
+        crate::with_payable!(kind, P => {
+            self.resume_payable::<P>(record, payable_id, payment_method).await
+        })
     }
 
     async fn resume_payable<P: Payable>(

@@ -3,11 +3,10 @@
 use super::BATCH;
 use crate::AppState;
 use crate::payments::Payable;
+use crate::payments::PayableKind;
 use chrono::Utc;
 use slotwise_db::AsyncPgConnection;
-use slotwise_db::bookings::Booking;
 use slotwise_db::idempotency::IdempotencyRecord;
-use slotwise_db::orders::Order;
 use slotwise_web::ApiError;
 
 impl AppState {
@@ -48,9 +47,11 @@ impl AppState {
 
     /// Makes refunds that are owed but not yet made (Stripe was down, or the process died).
     pub async fn complete_refunds_once(&self) -> Result<usize, ApiError> {
-        Ok(self.complete_refunds::<Booking>().await?
-            + self.complete_refunds::<Order>().await?
-            + self.complete_ticket_refunds().await?)
+        let mut made = 0;
+        for kind in PayableKind::ALL.iter().copied() {
+            made += crate::with_payable!(kind, P => self.complete_refunds::<P>().await?);
+        }
+        Ok(made + self.complete_ticket_refunds().await?)
     }
 
     async fn complete_refunds<P: Payable>(&self) -> Result<usize, ApiError> {

@@ -4,16 +4,19 @@
 use super::BATCH;
 use crate::AppState;
 use crate::payments::Payable;
+use crate::payments::PayableKind;
 use slotwise_db::AsyncPgConnection;
-use slotwise_db::bookings::Booking;
-use slotwise_db::orders::Order;
 use slotwise_db::status::Status;
 use slotwise_web::ApiError;
 
 impl AppState {
     /// Expires unpaid holds and cancels their PaymentIntents.
     pub async fn expire_holds_once(&self) -> Result<usize, ApiError> {
-        Ok(self.expire_holds::<Booking>().await? + self.expire_holds::<Order>().await?)
+        let mut expired = 0;
+        for kind in PayableKind::ALL.iter().copied() {
+            expired += crate::with_payable!(kind, P => self.expire_holds::<P>().await?);
+        }
+        Ok(expired)
     }
 
     async fn expire_holds<P: Payable>(&self) -> Result<usize, ApiError> {

@@ -3,11 +3,10 @@
 use super::BATCH;
 use crate::AppState;
 use crate::payments::Payable;
+use crate::payments::PayableKind;
 use crate::payments::intents::{FINAL, apply_intent};
 use chrono::Utc;
 use slotwise_db::AsyncPgConnection;
-use slotwise_db::bookings::Booking;
-use slotwise_db::orders::Order;
 use slotwise_db::status::Status;
 use slotwise_web::ApiError;
 
@@ -16,7 +15,11 @@ impl AppState {
     /// whose intent may still be payable, and failed ones whose intent creation
     /// timed out; applies what it says.
     pub async fn reconcile_once(&self) -> Result<usize, ApiError> {
-        Ok(self.reconcile::<Booking>().await? + self.reconcile::<Order>().await?)
+        let mut settled = 0;
+        for kind in PayableKind::ALL.iter().copied() {
+            settled += crate::with_payable!(kind, P => self.reconcile::<P>().await?);
+        }
+        Ok(settled)
     }
 
     async fn reconcile<P: Payable>(&self) -> Result<usize, ApiError> {
@@ -63,7 +66,7 @@ impl AppState {
                     "payments_confirmed_by_reconcile_total",
                     "Payables confirmed by the reconcile job because no webhook did.",
                 );
-                LATE.inc(&[("kind", P::KIND)]);
+                LATE.inc(&[("kind", P::KIND.as_str())]);
             }
             self.after_applied::<P>(&applied).await;
             let still_payable = !FINAL.contains(&intent.status.as_str());

@@ -5,10 +5,11 @@
 use super::OrderView;
 use super::stock::{hold_again, on_transition};
 use crate::notify::News;
-use crate::payments::{Held, Payable};
+use crate::payments::{Held, Payable, PayableKind};
 use crate::stripe::Intent;
 use slotwise_db::events::{Event, PUBLISHED};
 use slotwise_db::notify::announce;
+use slotwise_db::orders::refunds::TicketRefund;
 use slotwise_db::orders::{Order, OrderKey};
 use slotwise_db::status::Status;
 use slotwise_db::{AsyncPgConnection, QueryResult};
@@ -18,7 +19,7 @@ use uuid::Uuid;
 impl Payable for Order {
     type Key = OrderKey;
     type View = OrderView;
-    const KIND: &'static str = "order";
+    const KIND: PayableKind = PayableKind::Order;
     const ID_FIELD: &'static str = "order_id";
 
     fn key(&self) -> OrderKey {
@@ -51,7 +52,7 @@ impl Payable for Order {
     /// The order and its event (the column it is distributed by).
     fn metadata(key: OrderKey) -> HashMap<String, String> {
         HashMap::from([
-            ("kind".to_owned(), Self::KIND.to_owned()),
+            ("kind".to_owned(), Self::KIND.as_str().to_owned()),
             (Self::ID_FIELD.to_owned(), key.id.to_string()),
             ("event_id".to_owned(), key.event_id.to_string()),
         ])
@@ -122,6 +123,14 @@ impl Payable for Order {
                 "sold_out_after_hold_expired",
             )))
         }
+    }
+
+    /// Its whole refund, if made, and every refund of some of its tickets made.
+    async fn refunded_on_record(&self, conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+        let held = self.held();
+        let whole = held.refund_id.and(held.refund_amount).unwrap_or(0);
+        let tickets = TicketRefund::made_for_order(conn, self.event_id, self.id).await?;
+        Ok(whole + tickets)
     }
 
     async fn view(self, conn: &mut AsyncPgConnection) -> QueryResult<OrderView> {

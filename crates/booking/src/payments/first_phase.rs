@@ -125,7 +125,8 @@ impl AppState {
                         }
                     }
                 };
-                let record = idempotent.record(now, ttl, point);
+                let kind = Some(<D::Payable as super::Payable>::KIND);
+                let record = idempotent.record(now, ttl, point, kind);
                 if IdempotencyRecord::insert_if_absent(conn, &record).await? {
                     Ok(decided)
                 } else {
@@ -224,7 +225,7 @@ impl AppState {
                     body,
                     payable_id: None,
                 };
-                let record = idempotent.record(now, ttl, point);
+                let record = idempotent.record(now, ttl, point, None);
                 if IdempotencyRecord::insert_if_absent(conn, &record).await? {
                     Ok(result)
                 } else {

@@ -140,6 +140,27 @@ macro_rules! delegate_payable_rows {
     };
 }
 
+pub use slotwise_db::status::PayableKind;
+
+/// Runs `$body` with `$P` the [`Payable`] type of `$kind`: the one place a
+/// kind of payable (from an intent's metadata or an idempotency key) becomes
+/// its type.
+#[macro_export]
+macro_rules! with_payable {
+    ($kind:expr, $P:ident => $body:expr) => {
+        match $kind {
+            $crate::payments::PayableKind::Booking => {
+                type $P = slotwise_db::bookings::Booking;
+                $body
+            }
+            $crate::payments::PayableKind::Order => {
+                type $P = slotwise_db::orders::Order;
+                $body
+            }
+        }
+    };
+}
+
 /// What the core reads of a payable's money and hold.
 #[derive(Debug, Clone, Copy)]
 pub struct Held<'a> {
@@ -167,8 +188,9 @@ pub trait Payable: Sized + Send + Sync + 'static {
     /// What a create request answers once paid for (or not).
     type View: poem_openapi::types::ToJSON + Send;
 
-    /// `kind` in intent metadata and the prefix of our Stripe idempotency keys.
-    const KIND: &'static str;
+    /// `kind` in intent metadata and on the idempotency key, and the prefix
+    /// of our Stripe idempotency keys.
+    const KIND: PayableKind;
     /// The metadata field holding its id.
     const ID_FIELD: &'static str;
 
@@ -250,6 +272,16 @@ pub trait Payable: Sized + Send + Sync + 'static {
         &self,
         conn: &mut AsyncPgConnection,
     ) -> impl Future<Output = QueryResult<Option<(&'static str, &'static str)>>> + Send;
+    /// What our books say Stripe has refunded of its intent so far.
+    fn refunded_on_record(
+        &self,
+        conn: &mut AsyncPgConnection,
+    ) -> impl Future<Output = QueryResult<i64>> + Send {
+        let held = self.held();
+        let whole = held.refund_id.and(held.refund_amount).unwrap_or(0);
+        let _ = conn;
+        async move { Ok(whole) }
+    }
     /// The answer a create request stores.
     fn view(
         self,

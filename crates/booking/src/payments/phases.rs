@@ -93,7 +93,7 @@ impl AppState {
         let made = self
             .stripe
             .create_intent(
-                P::KIND,
+                P::KIND.as_str(),
                 held.id,
                 P::metadata(key),
                 held.amount,

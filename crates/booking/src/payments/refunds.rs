@@ -16,7 +16,7 @@ impl AppState {
             let mut conn = self.pool.get().await?;
             P::get(&mut conn, key)
                 .await?
-                .ok_or_else(|| ApiError::not_found(P::KIND))?
+                .ok_or_else(|| ApiError::not_found(P::KIND.as_str()))?
         };
         let held = payable.held();
         let (Some(intent), None, true) = (held.intent_id, held.refund_id, held.refund_requested)

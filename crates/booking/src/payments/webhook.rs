@@ -1,6 +1,7 @@
 //! `POST /webhooks/stripe`: verify, store each event once by id, and apply it
 //! to its payable in the same transaction.
 
+use super::PayableKind;
 use super::intents::apply_intent;
 use super::{Applied, Payable};
 use crate::AppState;
@@ -8,7 +9,6 @@ use crate::stripe::Intent;
 use crate::stripe::signature::{self, SignatureError};
 use chrono::Utc;
 use serde::Deserialize;
-use slotwise_db::bookings::Booking;
 use slotwise_db::intent_traces::IntentTrace;
 use slotwise_db::orders::Order;
 use slotwise_db::status::Status;
@@ -94,13 +94,17 @@ async fn apply_refund<P: Payable>(
         .and_then(|v| v.as_str())
         .map(str::to_owned)
         .unwrap_or_else(|| format!("refund_of_{}", text(charge, "id").unwrap_or_default()));
-    if amount < payable.held().amount {
+    // What our books hold as refunded already (a whole refund, refunds of
+    // some tickets) is not recorded again: only the rest was made elsewhere.
+    let on_record = payable.refunded_on_record(conn).await?;
+    if amount < payable.held().amount || amount <= on_record {
         // Part of it refunded (tickets of an order, a late cancellation's
-        // share, or by hand in Stripe's dashboard): the payable stays as it
-        // is, and its own refunds are on record already.
+        // share, or by hand in Stripe's dashboard: scripts/reconcile reports
+        // that), or only what we refunded ourselves: the payable stays as it is.
         return Ok(Applied::Unchanged);
     }
-    P::record_refund(conn, key, &refund_id, amount, "refunded_in_stripe").await?;
+    let rest = amount - on_record;
+    P::record_refund(conn, key, &refund_id, rest, "refunded_in_stripe").await?;
     let moved = P::transition(
         conn,
         key,
@@ -187,11 +191,8 @@ impl AppState {
         };
         let span = self.webhook_span(&event, intent.as_ref()).await;
         let applied = async {
-            if self.is_order_event(&event, intent.as_ref()).await? {
-                self.receive_for::<Order>(&event, intent.as_ref()).await
-            } else {
-                self.receive_for::<Booking>(&event, intent.as_ref()).await
-            }
+            let kind = self.payable_kind(&event, intent.as_ref()).await?;
+            crate::with_payable!(kind, P => self.receive_for::<P>(&event, intent.as_ref()).await)
         }
         .instrument(span.clone())
         .await;
@@ -232,26 +233,37 @@ impl AppState {
         span
     }
 
-    /// Whether the event is news of an order's payment: its intent's
-    /// metadata says so (`kind`); a charge is looked up by its intent. Anything
-    /// else is a booking's (intents made before `kind` existed).
-    async fn is_order_event(
+    /// Which kind of payable the event is news of: its intent's metadata
+    /// says (`kind`); a charge is looked up by its intent. An intent without
+    /// `kind` is a booking's (made before the field existed), and so is one
+    /// with a kind we do not know (it then finds no booking: unknown).
+    async fn payable_kind(
         &self,
         event: &Event,
         intent: Option<&Intent>,
-    ) -> Result<bool, ApiError> {
+    ) -> Result<PayableKind, ApiError> {
+        let of = |kind: Option<&str>| {
+            kind.and_then(PayableKind::parse)
+                .unwrap_or(PayableKind::Booking)
+        };
         if let Some(intent) = intent {
-            return Ok(intent.metadata.get("kind").map(String::as_str) == Some(Order::KIND));
+            return Ok(of(intent.metadata.get("kind").map(String::as_str)));
         }
         let object = &event.data.object;
         if let Some(kind) = object.pointer("/metadata/kind").and_then(|k| k.as_str()) {
-            return Ok(kind == Order::KIND);
+            return Ok(of(Some(kind)));
         }
         let Some(intent) = text(object, "payment_intent") else {
-            return Ok(false);
+            return Ok(PayableKind::Booking);
         };
         let mut conn = self.pool.get().await?;
-        Ok(Order::find_by_intent(&mut conn, &intent).await?.is_some())
+        Ok(
+            if Order::find_by_intent(&mut conn, &intent).await?.is_some() {
+                PayableKind::Order
+            } else {
+                PayableKind::Booking
+            },
+        )
     }
 
     async fn receive_for<P: Payable>(

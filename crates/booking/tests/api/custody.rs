@@ -396,3 +396,236 @@ async fn one_account_cannot_hold_a_whole_resale_market_unpaid() {
         "{answers:?}"
     );
 }
+
+/// Refunds made at Stripe for `intent`, in cents.
+async fn refunded_at_stripe(app: &TestApp, intent: &str) -> i64 {
+    let pi = app.stripe_get(&format!("payment_intents/{intent}")).await;
+    (pi["charges"]["data"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default())
+    .iter()
+    .map(|c| c["amount_refunded"].as_i64().unwrap_or(0))
+    .sum()
+}
+
+/// What our books keep of an order: paid, minus refunds made (whole and of tickets).
+async fn kept_by_books(app: &TestApp, order: &str) -> i64 {
+    app.sql_i64(&format!(
+        "SELECT (CASE WHEN o.payment_status = 'succeeded' THEN o.total_cents ELSE 0 END) \
+           - COALESCE(CASE WHEN o.refund_id IS NOT NULL THEN o.refund_amount_cents END, 0) \
+           - COALESCE((SELECT sum(r.amount_cents) FROM order_refunds r WHERE r.event_id = o.event_id \
+                        AND r.order_id = o.id AND r.refund_id IS NOT NULL), 0) \
+         FROM orders o WHERE o.id = '{order}'"
+    ))
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_made_in_stripes_dashboard_is_never_taken_for_a_ticket_refund() {
+    let app = spawn_app().await;
+    let buyer = app.user("client").await;
+    let (event, _) = event(
+        &app,
+        json!([{ "name": "GA", "price_cents": 1000, "capacity": 5 }]),
+    )
+    .await;
+    let order = bought(&app, &buyer, &event, 0, 2).await;
+    let intent = intent_of(&order).to_owned();
+    // Someone refunds 300 by hand in Stripe's dashboard (no metadata of ours).
+    let res = app
+        .http
+        .post(format!("{}v1/refunds", crate::helpers::stripe_base()))
+        .basic_auth("sk_test_slotwise_local", Some(""))
+        .form(&[("payment_intent", intent.as_str()), ("amount", "300")])
+        .send()
+        .await
+        .expect("dashboard refund");
+    assert!(res.status().is_success());
+    // The buyer refunds one ticket: its 1,000 are refunded too, not taken as done.
+    let ticket = id(&order["tickets"][0]).to_owned();
+    let path = format!("/orders/{}/refunds", id(&order));
+    let (status, refund) = post(
+        &app,
+        &buyer,
+        &path,
+        Some("t"),
+        json!({ "ticket_ids": [ticket] }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{refund}");
+    assert!(refund["refund_id"].is_string(), "{refund}");
+    assert_eq!(refunded_at_stripe(&app, &intent).await, 1300);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refunding_every_ticket_one_by_one_refunds_the_money_once() {
+    let app = spawn_app().await;
+    let buyer = app.user("client").await;
+    let (event, _) = event(
+        &app,
+        json!([{ "name": "GA", "price_cents": 1000, "capacity": 5 }]),
+    )
+    .await;
+    let order = bought(&app, &buyer, &event, 0, 2).await;
+    let intent = intent_of(&order).to_owned();
+    let path = format!("/orders/{}/refunds", id(&order));
+    for (i, t) in order["tickets"]
+        .as_array()
+        .expect("tickets")
+        .iter()
+        .enumerate()
+    {
+        let key = format!("t{i}");
+        let (status, refund) = post(
+            &app,
+            &buyer,
+            &path,
+            Some(&key),
+            json!({ "ticket_ids": [id(t)] }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{refund}");
+    }
+    assert_eq!(refunded_at_stripe(&app, &intent).await, 2000);
+    // Stripe's charge.refunded, now for the whole amount, arrives (localstripe
+    // sends none: it is sent here, signed, as Stripe would).
+    let charge = crate::helpers::event(
+        "charge.refunded",
+        json!({ "id": "ch_all", "object": "charge", "payment_intent": intent,
+                "amount_refunded": 2000, "refunds": { "data": [{ "id": "re_last", "amount": 1000 }] } }),
+    );
+    let (status, ack) = status_and_json(app.send_event(&charge, None).await).await;
+    assert_eq!(
+        (status, ack["outcome"].as_str()),
+        (StatusCode::OK, Some("unchanged")),
+        "{ack}"
+    );
+    assert_eq!(
+        kept_by_books(&app, id(&order)).await,
+        0,
+        "the books refund it once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resale_refunded_whole_in_stripe_goes_back_to_its_seller_and_owes_no_payout() {
+    let app = spawn_app().await;
+    let (seller, buyer) = (app.user("client").await, app.user("client").await);
+    let (event, _) = event(
+        &app,
+        json!([{ "name": "GA", "price_cents": 2000, "capacity": 5 }]),
+    )
+    .await;
+    let order = bought(&app, &seller, &event, 0, 1).await;
+    let ticket = id(&order["tickets"][0]).to_owned();
+    let listing = list(&app, &seller, &ticket, 2500).await;
+    let (_, resale) = buy(
+        &app,
+        &buyer,
+        id(&listing),
+        json!({ "payment_method": "pm_card_visa" }),
+    )
+    .await;
+    assert_eq!(resale["status"], "confirmed", "{resale}");
+    let res = app
+        .http
+        .post(format!("{}v1/refunds", crate::helpers::stripe_base()))
+        .basic_auth("sk_test_slotwise_local", Some(""))
+        .form(&[("payment_intent", intent_of(&resale))])
+        .send()
+        .await
+        .expect("dashboard refund");
+    assert!(res.status().is_success());
+    // Stripe tells us (localstripe does not: sent here, signed, as Stripe would).
+    let charge = crate::helpers::event(
+        "charge.refunded",
+        json!({ "id": "ch_resale", "object": "charge", "payment_intent": intent_of(&resale),
+                "amount_refunded": 2500, "refunds": { "data": [{ "id": "re_dashboard", "amount": 2500 }] } }),
+    );
+    let (status, ack) = status_and_json(app.send_event(&charge, None).await).await;
+    assert_eq!(
+        (status, ack["outcome"].as_str()),
+        (StatusCode::OK, Some("refunded")),
+        "{ack}"
+    );
+    app.wait_for_order(&buyer, id(&resale), |o| o["status"] == "refunded")
+        .await;
+    assert_eq!(
+        app.sql_i64("SELECT count(*) FROM payouts WHERE status = 'owed'")
+            .await,
+        0
+    );
+    let (status, back) = app.get_json(&seller, &format!("/tickets/{ticket}")).await;
+    assert_eq!(
+        (status, back["status"].as_str()),
+        (StatusCode::OK, Some("valid")),
+        "{back}"
+    );
+    let (status, _) = app.get_json(&buyer, &format!("/tickets/{ticket}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resale_paid_late_after_a_reprice_is_refunded_not_held_at_the_old_price() {
+    let app = spawn_app().await;
+    let (seller, buyer) = (app.user("client").await, app.user("client").await);
+    let (event, _) = event(
+        &app,
+        json!([{ "name": "GA", "price_cents": 2000, "capacity": 5 }]),
+    )
+    .await;
+    let order = bought(&app, &seller, &event, 0, 1).await;
+    let listing = list(&app, &seller, id(&order["tickets"][0]), 2500).await;
+    let (_, resale) = buy(&app, &buyer, id(&listing), json!({})).await;
+    assert_eq!(resale["status"], "pending", "{resale}");
+    // Its hold ran out while Stripe's cancel of the intent did not get through
+    // (as the expiry job leaves it when Stripe is down): expired, listing unlocked.
+    app.sql(&format!(
+        "UPDATE orders SET status = 'expired' WHERE id = '{}'; \
+         UPDATE listings SET locked_by = NULL, locked_until = NULL WHERE id = '{}'",
+        id(&resale),
+        id(&listing)
+    ))
+    .await;
+    let version = app
+        .sql_i64(&format!(
+            "SELECT version FROM listings WHERE id = '{}'",
+            id(&listing)
+        ))
+        .await;
+    let res = app
+        .http
+        .patch(app.url(&format!("/listings/{}", id(&listing))))
+        .bearer_auth(&seller)
+        .header("If-Match", version.to_string())
+        .json(&json!({ "price_cents": 2900 }))
+        .send()
+        .await
+        .expect("reprice");
+    assert_eq!(res.status(), StatusCode::OK);
+    app.pay(intent_of(&resale), "pm_card_visa").await;
+    let late = app
+        .wait_for_order(&buyer, id(&resale), |o| {
+            o["refund"]["refund_id"].is_string()
+        })
+        .await;
+    assert_eq!(late["status"], "refunded", "{late}");
+    let (locked, price) = (
+        app.sql_text(&format!(
+            "SELECT COALESCE(locked_by::text, '') FROM listings WHERE id = '{}'",
+            id(&listing)
+        ))
+        .await,
+        app.sql_i64(&format!(
+            "SELECT price_cents FROM listings WHERE id = '{}'",
+            id(&listing)
+        ))
+        .await,
+    );
+    assert_eq!(
+        (locked.as_str(), price),
+        ("", 2900),
+        "still for sale at its new price"
+    );
+}

@@ -77,6 +77,23 @@ impl TicketRefund {
             .await
     }
 
+    /// What Stripe has refunded of the order's tickets so far (made refunds only).
+    pub async fn made_for_order(
+        conn: &mut AsyncPgConnection,
+        event_id: Uuid,
+        order_id: Uuid,
+    ) -> QueryResult<i64> {
+        order_refunds::table
+            .filter(order_refunds::event_id.eq(event_id))
+            .filter(order_refunds::order_id.eq(order_id))
+            .filter(order_refunds::refund_id.is_not_null())
+            .select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                "coalesce(sum(amount_cents), 0)::bigint",
+            ))
+            .first(conn)
+            .await
+    }
+
     /// Records the refund Stripe made; true when this call recorded it.
     pub async fn record(
         conn: &mut AsyncPgConnection,
