@@ -48,6 +48,25 @@ impl From<crate::custody::CustodyError> for ApiError {
     }
 }
 
+/// Refusals of a refund of some tickets, as problems.
+impl From<crate::orders::refund::RefundError> for ApiError {
+    fn from(err: crate::orders::refund::RefundError) -> Self {
+        use crate::orders::refund::RefundError as E;
+        use poem::http::StatusCode;
+        let detail = err.to_string();
+        let (status, code) = match err {
+            E::NotYours => return ApiError::not_found("order"),
+            E::Listed => return crate::orders::resale::ticket_listed(),
+            E::OrderNotRefundable(_) => (StatusCode::CONFLICT, "order_not_refundable"),
+            E::Unknown(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_ticket"),
+            E::Transferred(_) => (StatusCode::CONFLICT, "ticket_transferred"),
+            E::Ended(_) => (StatusCode::CONFLICT, "ticket_not_refundable"),
+            E::NothingToRefund => (StatusCode::UNPROCESSABLE_ENTITY, "nothing_to_refund"),
+        };
+        ApiError::new(status, code, "Tickets not refundable", detail)
+    }
+}
+
 impl From<OrderError> for ApiError {
     fn from(err: OrderError) -> Self {
         use OrderError as E;

@@ -59,7 +59,8 @@ impl AppState {
                     .await?;
                 let paid = order.payment_status.as_deref() == Some("succeeded");
                 // What its ticket refunds gave back already is not given twice.
-                let refunded = TicketRefund::total_for_order(conn, key.event_id, key.id).await?;
+                let refunded =
+                    TicketRefund::total_for_order(conn, key.event_id, key.id, false).await?;
                 let owed = order.total_cents - refunded;
                 if order.status == Status::Confirmed && owed > 0 && paid {
                     Order::request_refund(conn, key, owed, "event_cancelled").await?;

@@ -7,6 +7,7 @@
 use crate::AppState;
 use crate::custody::{self, MoveKind, TicketStatus};
 use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
+use crate::orders::error::OrderError;
 use crate::payments::first_phase::{Immediate, TxError};
 use chrono::Utc;
 use poem_openapi::Object;
@@ -43,47 +44,35 @@ struct Comp<'a> {
     holder: Option<Uuid>,
 }
 
+/// A comp takes stock as an order would, and is refused as one would be.
 impl Immediate for Comp<'_> {
     type View = CompView;
+    type Refusal = OrderError;
 
     async fn decide(
         &self,
         conn: &mut AsyncPgConnection,
         source: &str,
-    ) -> Result<Result<CompView, ApiError>, TxError> {
+    ) -> Result<Result<CompView, OrderError>, TxError> {
         stock::short_lock_timeout(conn).await?;
         let event = Event::key_share(conn, self.event_id)
             .await?
             .ok_or(DbError::NotFound)?;
         if event.status != PUBLISHED {
-            let detail = "the event was cancelled";
-            return Ok(Err(ApiError::conflict(
-                "event_cancelled",
-                "Event cancelled",
-                detail,
-            )));
+            return Ok(Err(OrderError::EventCancelled));
         }
         let tiers = Event::tier_rows(conn, event.id).await?;
         let Some(tier) = tiers.iter().find(|t| t.id == self.request.tier_id) else {
-            let detail = "no such tier in this event (comps are of general-admission tiers)";
-            return Ok(Err(ApiError::unprocessable(
-                "unknown_tier",
-                "Unknown tier",
-                detail,
-            )));
+            // Comps are of general-admission tiers.
+            return Ok(Err(OrderError::UnknownTier(vec![self.request.tier_id])));
         };
         let quantity = i32::try_from(self.request.quantity).unwrap_or(i32::MAX);
         let start = i16::try_from(self.request.quantity % 8).unwrap_or(0);
         let taken = match stock::hold_units(conn, event.id, tier.id, quantity, start).await? {
             Ok(taken) => taken,
             Err(available) => {
-                let detail = format!(
-                    "not enough tickets left in tier {}: {available} available",
-                    tier.id
-                );
-                let problem =
-                    ApiError::conflict("sold_out", "Sold out", detail).with_available(available);
-                return Ok(Err(problem));
+                let tier_id = tier.id;
+                return Ok(Err(OrderError::SoldOut { tier_id, available }));
             }
         };
         stock::move_units(conn, event.id, &taken, Units::Sell).await?;

@@ -114,6 +114,7 @@ struct Publish<'a> {
 
 impl Immediate for Publish<'_> {
     type View = EventView;
+    type Refusal = ApiError;
 
     async fn decide(
         &self,

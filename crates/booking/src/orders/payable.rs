@@ -129,7 +129,7 @@ impl Payable for Order {
     async fn refunded_on_record(&self, conn: &mut AsyncPgConnection) -> QueryResult<i64> {
         let held = self.held();
         let whole = held.refund_id.and(held.refund_amount).unwrap_or(0);
-        let tickets = TicketRefund::made_for_order(conn, self.event_id, self.id).await?;
+        let tickets = TicketRefund::total_for_order(conn, self.event_id, self.id, true).await?;
         Ok(whole + tickets)
     }
 

@@ -61,10 +61,38 @@ impl From<TicketRefund> for TicketRefundView {
     }
 }
 
-fn refusal(status: u16, code: &str, detail: String) -> ApiError {
-    let status =
-        poem::http::StatusCode::from_u16(status).unwrap_or(poem::http::StatusCode::CONFLICT);
-    ApiError::new(status, code, "Tickets not refundable", detail)
+/// Why some tickets of an order are not refunded (`api/` says each as a problem).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RefundError {
+    /// Not the caller's order (nobody learns whose it is).
+    #[error("no such order")]
+    NotYours,
+    #[error("a {0} order has nothing to refund ticket by ticket")]
+    OrderNotRefundable(Status),
+    #[error("not tickets of this order: {}", ids(.0))]
+    Unknown(Vec<Uuid>),
+    #[error("these tickets were given to someone else: {}", ids(.0))]
+    Transferred(Vec<Uuid>),
+    #[error("these tickets are no longer valid: {}", ended(.0))]
+    Ended(Vec<(Uuid, TicketStatus)>),
+    #[error("withdraw the ticket's listing first")]
+    Listed,
+    #[error("these tickets were free: there is no money to refund")]
+    NothingToRefund,
+}
+
+fn ids(ids: &[Uuid]) -> String {
+    ids.iter()
+        .map(Uuid::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn ended(tickets: &[(Uuid, TicketStatus)]) -> String {
+    (tickets.iter())
+        .map(|(id, status)| format!("{id} ({status})"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 struct RefundTickets<'a> {
@@ -75,65 +103,52 @@ struct RefundTickets<'a> {
 
 impl Immediate for RefundTickets<'_> {
     type View = TicketRefundView;
+    type Refusal = RefundError;
 
     async fn decide(
         &self,
         conn: &mut AsyncPgConnection,
         source: &str,
-    ) -> Result<Result<TicketRefundView, ApiError>, TxError> {
+    ) -> Result<Result<TicketRefundView, RefundError>, TxError> {
         let order = Order::lock(conn, self.order)
             .await?
             .ok_or(DbError::NotFound)?;
         if order.buyer_id != self.buyer {
-            return Ok(Err(ApiError::not_found("order")));
+            return Ok(Err(RefundError::NotYours));
         }
         let paid = order.payment_status.as_deref() == Some("succeeded");
         if order.status != Status::Confirmed || order.total_cents == 0 || !paid {
-            let detail = format!(
-                "a {} order has nothing to refund ticket by ticket",
-                order.status.as_str()
-            );
-            return Ok(Err(refusal(409, "order_not_refundable", detail)));
+            return Ok(Err(RefundError::OrderNotRefundable(order.status)));
         }
         let (event_id, order_id) = (order.event_id, order.id);
         let found = lock_tickets(conn, event_id, order_id, self.tickets).await?;
-        let unknown: Vec<String> = (self.tickets.iter())
-            .filter(|id| !found.iter().any(|t| t.id == **id))
-            .map(Uuid::to_string)
+        let unknown: Vec<Uuid> = (self.tickets.iter().copied())
+            .filter(|id| !found.iter().any(|t| t.id == *id))
             .collect();
         if !unknown.is_empty() {
-            let detail = format!("not tickets of this order: {}", unknown.join(", "));
-            return Ok(Err(refusal(422, "unknown_ticket", detail)));
+            return Ok(Err(RefundError::Unknown(unknown)));
         }
         // Custody decides for each ticket; the refusals are said for all at once.
-        let (mut moved, mut ended, mut listed) = (Vec::new(), Vec::new(), false);
+        let (mut moved, mut gone, mut listed) = (Vec::new(), Vec::new(), false);
         for t in &found {
             match custody::may(conn, t.clone(), Some(self.buyer), Action::Refund).await? {
                 Ok(_) => {}
-                Err(CustodyError::NotYours) => moved.push(t.id.to_string()),
-                Err(CustodyError::NotValid { status, .. }) => {
-                    ended.push(format!("{} ({status})", t.id));
-                }
+                Err(CustodyError::NotYours) => moved.push(t.id),
+                Err(CustodyError::NotValid { status, .. }) => gone.push((t.id, status)),
                 Err(CustodyError::Listed) => listed = true,
             }
         }
         if !moved.is_empty() {
-            let detail = format!(
-                "these tickets were given to someone else: {}",
-                moved.join(", ")
-            );
-            return Ok(Err(refusal(409, "ticket_transferred", detail)));
+            return Ok(Err(RefundError::Transferred(moved)));
         }
-        if !ended.is_empty() {
-            let detail = format!("these tickets are no longer valid: {}", ended.join(", "));
-            return Ok(Err(refusal(409, "ticket_not_refundable", detail)));
+        if !gone.is_empty() {
+            return Ok(Err(RefundError::Ended(gone)));
         }
         if listed {
-            return Ok(Err(super::resale::ticket_listed()));
+            return Ok(Err(RefundError::Listed));
         }
         if found.iter().all(|t| t.price_cents == 0) {
-            let detail = "these tickets were free: there is no money to refund".to_owned();
-            return Ok(Err(refusal(422, "nothing_to_refund", detail)));
+            return Ok(Err(RefundError::NothingToRefund));
         }
         custody::end(conn, event_id, &found, TicketStatus::Refunded, source).await?;
         let reason = "requested_by_customer";
@@ -208,6 +223,7 @@ async fn lock_order(
 
 impl Immediate for Revoke {
     type View = RevokedView;
+    type Refusal = CustodyError;
 
     /// Every order and listing the ticket is part of is locked before the
     /// ticket (a resale's payment locks its order, listing, then ticket);
@@ -220,7 +236,7 @@ impl Immediate for Revoke {
         &self,
         conn: &mut AsyncPgConnection,
         source: &str,
-    ) -> Result<Result<RevokedView, ApiError>, TxError> {
+    ) -> Result<Result<RevokedView, CustodyError>, TxError> {
         let event_id = self.event_id;
         let first_order = find_ticket(conn, self.ticket)
             .await?
@@ -239,7 +255,7 @@ impl Immediate for Revoke {
         let ticket =
             match custody::lock_for(conn, event_id, self.ticket, None, Action::Revoke).await? {
                 Ok(ticket) => ticket,
-                Err(refused) => return Ok(Err(refused.into())),
+                Err(refused) => return Ok(Err(refused)),
             };
         if let Some(listing) = listing.filter(|l| l.status == ACTIVE) {
             if let Some(p) =
@@ -341,10 +357,10 @@ impl AppState {
         tickets.sort();
         tickets.dedup();
         if tickets.is_empty() || tickets.len() > 100 {
-            return Err(refusal(
-                422,
+            return Err(ApiError::unprocessable(
                 "ticket_ids_invalid",
-                "give 1 to 100 ticket ids".to_owned(),
+                "Tickets not refundable",
+                "give 1 to 100 ticket ids",
             ));
         }
         let body = serde_json::json!({ "order_id": order.id, "ticket_ids": tickets });

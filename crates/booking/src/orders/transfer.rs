@@ -8,7 +8,7 @@
 
 use super::TicketView;
 use crate::AppState;
-use crate::custody::{self, Action, Holder, MoveKind, TicketStatus};
+use crate::custody::{self, Action, CustodyError, Holder, MoveKind, TicketStatus};
 use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
 use crate::payments::first_phase::{Immediate, TxError};
 use poem_openapi::Object;
@@ -53,17 +53,18 @@ struct Gift<'a> {
 
 impl Immediate for Gift<'_> {
     type View = TransferView;
+    type Refusal = CustodyError;
 
     async fn decide(
         &self,
         conn: &mut AsyncPgConnection,
         source: &str,
-    ) -> Result<Result<TransferView, ApiError>, TxError> {
+    ) -> Result<Result<TransferView, CustodyError>, TxError> {
         let giver = Some(self.giver);
         let ticket =
             match custody::lock_for(conn, self.event_id, self.ticket, giver, Action::Give).await? {
                 Ok(ticket) => ticket,
-                Err(refused) => return Ok(Err(refused.into())),
+                Err(refused) => return Ok(Err(refused)),
             };
         let (to, kind) = match self.to {
             Some(to) => (Holder::Account(to), MoveKind::Gift),

@@ -189,12 +189,15 @@ impl AppState {
 /// answer in that transaction.
 pub trait Immediate: Sync {
     type View: ParseFromJSON + ToJSON + Send;
+    /// Why the decision refuses, in its module's terms; `api/` says each as a
+    /// problem (the answer stored on the key is that problem).
+    type Refusal: Into<ApiError> + Send;
 
     fn decide(
         &self,
         conn: &mut AsyncPgConnection,
         source: &str,
-    ) -> impl Future<Output = Result<Result<Self::View, ApiError>, TxError>> + Send;
+    ) -> impl Future<Output = Result<Result<Self::View, Self::Refusal>, TxError>> + Send;
 }
 
 impl AppState {
@@ -218,7 +221,7 @@ impl AppState {
             let (now, ttl, source) = (Utc::now(), self.config.idempotency_ttl, idempotent.source());
             let source = source.as_str();
             let outcome = read_committed!(conn, async |conn: &mut AsyncPgConnection| {
-                let result = decision.decide(conn, source).await?;
+                let result = decision.decide(conn, source).await?.map_err(Into::into);
                 let (status, body) = stored(&result, StatusCode::CREATED);
                 let point = RecoveryPoint::Finished {
                     status,

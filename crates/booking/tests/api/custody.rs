@@ -272,26 +272,47 @@ async fn a_revoked_ticket_never_becomes_valid_again_through_a_resale_paid_late()
     assert_eq!(listing_status, "withdrawn");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn revoking_a_resold_ticket_refunds_its_buyer_and_cancels_the_payout() {
-    let app = spawn_app().await;
+/// A face-2,000 ticket its first buyer resold at `price`, paid at once.
+struct Resold {
+    seller: String,
+    buyer: String,
+    organizer: String,
+    ticket: String,
+    resale: Value,
+}
+
+async fn resold(app: &TestApp, price: i64) -> Resold {
     let (seller, buyer) = (app.user("client").await, app.user("client").await);
     let (event, organizer) = event(
-        &app,
+        app,
         json!([{ "name": "GA", "price_cents": 2000, "capacity": 5 }]),
     )
     .await;
-    let order = bought(&app, &seller, &event, 0, 1).await;
+    let order = bought(app, &seller, &event, 0, 1).await;
     let ticket = id(&order["tickets"][0]).to_owned();
-    let listing = list(&app, &seller, &ticket, 2600).await;
-    let (_, resale) = buy(
-        &app,
-        &buyer,
-        id(&listing),
-        json!({ "payment_method": "pm_card_visa" }),
-    )
-    .await;
+    let listing = list(app, &seller, &ticket, price).await;
+    let body = json!({ "payment_method": "pm_card_visa" });
+    let (_, resale) = buy(app, &buyer, id(&listing), body).await;
     assert_eq!(resale["status"], "confirmed", "{resale}");
+    Resold {
+        seller,
+        buyer,
+        organizer,
+        ticket,
+        resale,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_a_resold_ticket_refunds_its_buyer_and_cancels_the_payout() {
+    let app = spawn_app().await;
+    let Resold {
+        seller: _,
+        buyer,
+        organizer,
+        ticket,
+        resale,
+    } = resold(&app, 2600).await;
     assert_eq!(
         app.sql_i64("SELECT count(*) FROM payouts WHERE status = 'owed'")
             .await,
@@ -511,23 +532,13 @@ async fn refunding_every_ticket_one_by_one_refunds_the_money_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resale_refunded_whole_in_stripe_goes_back_to_its_seller_and_owes_no_payout() {
     let app = spawn_app().await;
-    let (seller, buyer) = (app.user("client").await, app.user("client").await);
-    let (event, _) = event(
-        &app,
-        json!([{ "name": "GA", "price_cents": 2000, "capacity": 5 }]),
-    )
-    .await;
-    let order = bought(&app, &seller, &event, 0, 1).await;
-    let ticket = id(&order["tickets"][0]).to_owned();
-    let listing = list(&app, &seller, &ticket, 2500).await;
-    let (_, resale) = buy(
-        &app,
-        &buyer,
-        id(&listing),
-        json!({ "payment_method": "pm_card_visa" }),
-    )
-    .await;
-    assert_eq!(resale["status"], "confirmed", "{resale}");
+    let Resold {
+        seller,
+        buyer,
+        ticket,
+        resale,
+        ..
+    } = resold(&app, 2500).await;
     let res = app
         .http
         .post(format!("{}v1/refunds", crate::helpers::stripe_base()))

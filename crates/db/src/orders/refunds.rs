@@ -61,32 +61,22 @@ impl TicketRefund {
             .await
     }
 
-    /// What the order's ticket refunds give back (owed or made).
+    /// What the order's ticket refunds give back: all of them (owed or
+    /// made), or only those Stripe has made (`made_only`).
     pub async fn total_for_order(
         conn: &mut AsyncPgConnection,
         event_id: Uuid,
         order_id: Uuid,
+        made_only: bool,
     ) -> QueryResult<i64> {
-        order_refunds::table
+        let mut query = order_refunds::table
             .filter(order_refunds::event_id.eq(event_id))
             .filter(order_refunds::order_id.eq(order_id))
-            .select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-                "coalesce(sum(amount_cents), 0)::bigint",
-            ))
-            .first(conn)
-            .await
-    }
-
-    /// What Stripe has refunded of the order's tickets so far (made refunds only).
-    pub async fn made_for_order(
-        conn: &mut AsyncPgConnection,
-        event_id: Uuid,
-        order_id: Uuid,
-    ) -> QueryResult<i64> {
-        order_refunds::table
-            .filter(order_refunds::event_id.eq(event_id))
-            .filter(order_refunds::order_id.eq(order_id))
-            .filter(order_refunds::refund_id.is_not_null())
+            .into_boxed();
+        if made_only {
+            query = query.filter(order_refunds::refund_id.is_not_null());
+        }
+        query
             .select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
                 "coalesce(sum(amount_cents), 0)::bigint",
             ))
