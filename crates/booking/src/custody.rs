@@ -10,7 +10,7 @@
 
 use rand::RngCore;
 use slotwise_db::events::stock::{self, Taken, Units};
-use slotwise_db::listings::Listing;
+use slotwise_db::listings::{Listing, WITHDRAWN};
 use slotwise_db::orders::refunds::{lock_ticket, set_ticket_status};
 use slotwise_db::orders::tickets::Ticket;
 use slotwise_db::users::User;
@@ -169,7 +169,8 @@ pub async fn issue(
 
 /// Ends live tickets (`Refunded` or `Void`): each tier ticket's unit back on
 /// sale in the stock row it was sold from, each seat freed, the status set,
-/// the moves recorded. The caller holds their locks (or their order's).
+/// any active listing withdrawn, the moves recorded. The caller holds their
+/// locks (or their order's).
 pub async fn end(
     conn: &mut AsyncPgConnection,
     event_id: Uuid,
@@ -198,6 +199,13 @@ pub async fn end(
     }
     let ids: Vec<Uuid> = live.iter().map(|t| t.id).collect();
     set_ticket_status(conn, event_id, &ids, status).await?;
+    // Nothing ended stays for sale (a buyer paying for it meanwhile is
+    // refunded when the payment lands).
+    for t in &live {
+        if let Some(listing) = Listing::active_for_ticket(conn, event_id, t.id).await? {
+            Listing::set_state(conn, event_id, listing.id, WITHDRAWN, None, None).await?;
+        }
+    }
     let kind = match status {
         TicketStatus::Refunded => MoveKind::Refunded,
         _ => MoveKind::Void,

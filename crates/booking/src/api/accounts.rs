@@ -220,8 +220,12 @@ impl AppState {
         let expires_at = Utc::now().trunc_subsecs(6) + self.config.session_ttl;
         let mut conn = self.pool.get().await?;
         Session::insert(&mut conn, &hash, user.id, expires_at, ip).await?;
-        // Tickets given to this address while it waited for a verified account.
-        crate::accounts::claim_waiting_tickets(&mut conn, user.id).await?;
+        // Tickets given to this address while it waited for a verified
+        // account, moved with their history in one transaction.
+        let user_id = user.id;
+        slotwise_db::read_committed!(conn, async |conn: &mut slotwise_db::AsyncPgConnection| {
+            crate::accounts::claim_waiting_tickets(conn, user_id).await
+        })?;
         Ok(SessionView {
             token,
             expires_at,

@@ -96,6 +96,26 @@ impl Payable for Order {
         announce::order(conn, topic, key.event_id, key.id, amount).await
     }
 
+    /// A resale is delivered only while its listing is still held by it and
+    /// its ticket still the seller's valid one (a refund or a revoke may have
+    /// taken it meanwhile); a tickets order's stock stays held until it ends.
+    async fn lost_while_pending(
+        &self,
+        conn: &mut AsyncPgConnection,
+    ) -> QueryResult<Option<(&'static str, &'static str)>> {
+        if self.kind != slotwise_db::orders::OrderKind::Resale {
+            return Ok(None);
+        }
+        if super::resale::still_deliverable(conn, self).await? {
+            Ok(None)
+        } else {
+            Ok(Some((
+                "paid after its ticket was taken back",
+                "ticket_no_longer_for_sale",
+            )))
+        }
+    }
+
     /// Kept if its event still takes place and everything it held can be
     /// held again (the stock rows' CHECK and the seats' single order column
     /// decide, under their row locks).

@@ -257,6 +257,14 @@ impl Immediate for Revoke {
                 Ok(ticket) => ticket,
                 Err(refused) => return Ok(Err(refused)),
             };
+        // Read again under the ticket's lock: a listing made meanwhile is seen
+        // (none can be made now). A buyer paying for one we did not lock first
+        // is refunded when the payment lands (`lost_while_pending`).
+        let listing = match Listing::active_for_ticket(conn, event_id, self.ticket).await? {
+            Some(now) if listing.as_ref().is_some_and(|l| l.id == now.id) => listing,
+            Some(now) => Listing::lock(conn, event_id, now.id).await?,
+            None => None,
+        };
         if let Some(listing) = listing.filter(|l| l.status == ACTIVE) {
             if let Some(p) =
                 paying.filter(|p| listing.locked_by == Some(p.id) && p.status == Status::Pending)

@@ -210,6 +210,23 @@ async fn undo_sale(
     Ok(())
 }
 
+/// Whether a pending resale can still be delivered: its listing active and
+/// held by it, its ticket the seller's valid one (locked, in that order).
+pub async fn still_deliverable(conn: &mut AsyncPgConnection, order: &Order) -> QueryResult<bool> {
+    let Some(listing_id) = order.listing_id else {
+        return Ok(false);
+    };
+    let Some(listing) = Listing::lock(conn, order.event_id, listing_id).await? else {
+        return Ok(false);
+    };
+    if listing.status != ACTIVE || listing.locked_by != Some(order.id) {
+        return Ok(false);
+    }
+    let ticket = lock_ticket(conn, order.event_id, listing.ticket_id).await?;
+    Ok(ticket
+        .is_some_and(|t| t.status == TicketStatus::Valid && t.holder_id == Some(listing.seller_id)))
+}
+
 /// A resale paid after its hold ran out is kept if the listing is still for
 /// sale, unlocked, at the same price, and its ticket still the seller's: it
 /// is locked again.

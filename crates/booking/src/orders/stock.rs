@@ -224,12 +224,15 @@ pub async fn on_transition(
             stock::move_units(conn, event_id, &units, Units::ReleaseHeld).await?;
             stock::release_seats(conn, event_id, order.id).await?;
         }
-        (Status::Confirmed, Status::Refunded | Status::Cancelled) => {
+        (Status::Confirmed, to @ (Status::Refunded | Status::Cancelled)) => {
             // Only its live tickets: tickets refunded or revoked one by one
-            // gave theirs back already.
+            // gave theirs back already. Refunded whole (Stripe's dashboard),
+            // only those its buyer still holds: one given or sold on stays its
+            // holder's. Cancelled with its event, all of them.
             let tickets: Vec<Ticket> = (Ticket::of_order(conn, event_id, order.id).await?)
                 .into_iter()
                 .map(|t| t.ticket)
+                .filter(|t| to == Status::Cancelled || t.holder_id == Some(order.buyer_id))
                 .collect();
             let ended = if order.total_cents > 0 {
                 TicketStatus::Refunded

@@ -133,6 +133,14 @@ pub async fn apply_intent<P: Payable>(
     let late = [Status::Expired, Status::Failed];
     match (intent.status.as_str(), held.status) {
         ("succeeded", Status::Pending) => {
+            // Still holding what it bought? (A resale's ticket may have been
+            // refunded or revoked meanwhile.) If not, it is cancelled and refunded.
+            if let Some((reason, refund_reason)) = payable.lost_while_pending(conn).await? {
+                let pending = [Status::Pending];
+                P::transition(conn, key, &pending, Status::Cancelled, reason, source).await?;
+                P::request_refund(conn, key, intent.amount, refund_reason).await?;
+                return Ok(Applied::RefundDue(key));
+            }
             P::transition(
                 conn,
                 key,

@@ -265,6 +265,15 @@ pub trait Payable: Sized + Send + Sync + 'static {
         news: crate::notify::News,
         amount: Option<i64>,
     ) -> impl Future<Output = QueryResult<()>> + Send;
+    /// Paid while still holding: why it cannot be kept after all (what it
+    /// holds was taken from it meanwhile), or `None`. Takes its locks.
+    fn lost_while_pending(
+        &self,
+        conn: &mut AsyncPgConnection,
+    ) -> impl Future<Output = QueryResult<Option<(&'static str, &'static str)>>> + Send {
+        let _ = conn;
+        async { Ok(None) }
+    }
     /// Paid after its hold ran out: why it cannot be kept now (a reason for the
     /// record and one for the refund), or `None` to confirm it after all.
     /// Takes whatever locks the kind's inventory needs.

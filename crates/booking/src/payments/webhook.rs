@@ -94,16 +94,24 @@ async fn apply_refund<P: Payable>(
         .and_then(|v| v.as_str())
         .map(str::to_owned)
         .unwrap_or_else(|| format!("refund_of_{}", text(charge, "id").unwrap_or_default()));
-    // What our books hold as refunded already (a whole refund, refunds of
-    // some tickets) is not recorded again: only the rest was made elsewhere.
-    let on_record = payable.refunded_on_record(conn).await?;
-    if amount < payable.held().amount || amount <= on_record {
+    // Only refunds made elsewhere (Stripe's dashboard) are recorded here: when
+    // Stripe lists them all, those without our key; otherwise what our books
+    // do not hold yet (a whole refund, refunds of some tickets).
+    let cents = |r: &serde_json::Value| r.get("amount").and_then(|a| a.as_i64()).unwrap_or(0);
+    let listed = charge.pointer("/refunds/data").and_then(|d| d.as_array());
+    let rest = match listed {
+        Some(refunds) if refunds.iter().map(cents).sum::<i64>() == amount => (refunds.iter())
+            .filter(|r| r.pointer("/metadata/slotwise_refund").is_none())
+            .map(cents)
+            .sum(),
+        _ => amount - payable.refunded_on_record(conn).await?,
+    };
+    if amount < payable.held().amount || rest <= 0 {
         // Part of it refunded (tickets of an order, a late cancellation's
         // share, or by hand in Stripe's dashboard: scripts/reconcile reports
         // that), or only what we refunded ourselves: the payable stays as it is.
         return Ok(Applied::Unchanged);
     }
-    let rest = amount - on_record;
     P::record_refund(conn, key, &refund_id, rest, "refunded_in_stripe").await?;
     let moved = P::transition(
         conn,

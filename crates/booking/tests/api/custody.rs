@@ -522,6 +522,16 @@ async fn refunding_every_ticket_one_by_one_refunds_the_money_once() {
         (StatusCode::OK, Some("unchanged")),
         "{ack}"
     );
+    // The same news listing Stripe's refunds, both ours (they carry our key):
+    // nothing to record, whatever our books hold yet.
+    let ours = |n: i64| json!({ "id": format!("re_{n}"), "amount": 1000, "metadata": { "slotwise_refund": format!("ticket-refund-{n}") } });
+    let listed = crate::helpers::event(
+        "charge.refunded",
+        json!({ "id": "ch_all", "object": "charge", "payment_intent": intent,
+                "amount_refunded": 2000, "refunds": { "data": [ours(1), ours(2)] } }),
+    );
+    let (_, ack) = status_and_json(app.send_event(&listed, None).await).await;
+    assert_eq!(ack["outcome"], "unchanged", "{ack}");
     assert_eq!(
         kept_by_books(&app, id(&order)).await,
         0,
@@ -639,4 +649,73 @@ async fn a_resale_paid_late_after_a_reprice_is_refunded_not_held_at_the_old_pric
         ("", 2900),
         "still for sale at its new price"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_refunded_whole_in_stripe_ends_only_the_tickets_its_buyer_still_holds() {
+    let app = spawn_app().await;
+    let (seller, sold_to, paying) = (
+        app.user("client").await,
+        app.user("client").await,
+        app.user("client").await,
+    );
+    let (event, _) = event(
+        &app,
+        json!([{ "name": "GA", "price_cents": 2000, "capacity": 5 }]),
+    )
+    .await;
+    let order = bought(&app, &seller, &event, 0, 2).await;
+    let (resold, listed) = (id(&order["tickets"][0]), id(&order["tickets"][1]));
+    let first = list(&app, &seller, resold, 2500).await;
+    let body = json!({ "payment_method": "pm_card_visa" });
+    let (_, sale) = buy(&app, &sold_to, id(&first), body).await;
+    assert_eq!(sale["status"], "confirmed", "{sale}");
+    let second = list(&app, &seller, listed, 2500).await;
+    let (_, held) = buy(&app, &paying, id(&second), json!({})).await;
+    assert_eq!(held["status"], "pending", "{held}");
+    // The seller's order is refunded whole in Stripe's dashboard.
+    let intent = intent_of(&order).to_owned();
+    let res = app
+        .http
+        .post(format!("{}v1/refunds", crate::helpers::stripe_base()))
+        .basic_auth("sk_test_slotwise_local", Some(""))
+        .form(&[("payment_intent", intent.as_str())])
+        .send()
+        .await
+        .expect("dashboard refund");
+    assert!(res.status().is_success());
+    let charge = crate::helpers::event(
+        "charge.refunded",
+        json!({ "id": "ch_whole", "object": "charge", "payment_intent": intent,
+                "amount_refunded": 4000, "refunds": { "data": [{ "id": "re_whole", "amount": 4000 }] } }),
+    );
+    let (status, ack) = status_and_json(app.send_event(&charge, None).await).await;
+    assert_eq!(
+        (status, ack["outcome"].as_str()),
+        (StatusCode::OK, Some("refunded")),
+        "{ack}"
+    );
+    // The ticket sold on stays its buyer's; the one still the seller's ends,
+    // and its listing is withdrawn.
+    let (status, kept) = app.get_json(&sold_to, &format!("/tickets/{resold}")).await;
+    assert_eq!(
+        (status, kept["status"].as_str()),
+        (StatusCode::OK, Some("valid"))
+    );
+    let status_of = |t: &str| format!("SELECT status FROM tickets WHERE id = '{t}'");
+    assert_eq!(app.sql_text(&status_of(listed)).await, "refunded");
+    let listing_status = app
+        .sql_text(&format!(
+            "SELECT status FROM listings WHERE id = '{}'",
+            id(&second)
+        ))
+        .await;
+    assert_eq!(listing_status, "withdrawn");
+    // The buyer who was paying for it pays now: refunded, the ticket stays ended.
+    app.pay(intent_of(&held), "pm_card_visa").await;
+    let refunded = app
+        .wait_for_order(&paying, id(&held), |o| o["refund"]["refund_id"].is_string())
+        .await;
+    assert_eq!(refunded["status"], "cancelled", "{refunded}");
+    assert_eq!(app.sql_text(&status_of(listed)).await, "refunded");
 }
