@@ -147,8 +147,7 @@ impl Payable for Order {
 
     /// Its whole refund, if made, and every refund of some of its tickets made.
     async fn refunded_on_record(&self, conn: &mut AsyncPgConnection) -> QueryResult<i64> {
-        let held = self.held();
-        let whole = held.refund_id.and(held.refund_amount).unwrap_or(0);
+        let whole = self.held().refund_made();
         let tickets = TicketRefund::total_for_order(conn, self.event_id, self.id, true).await?;
         Ok(whole + tickets)
     }

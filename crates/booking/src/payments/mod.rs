@@ -179,6 +179,13 @@ pub struct Held<'a> {
     pub refund_requested: bool,
 }
 
+impl Held<'_> {
+    /// The whole refund Stripe has made of it (0 when none is recorded).
+    pub fn refund_made(&self) -> i64 {
+        self.refund_id.and(self.refund_amount).unwrap_or(0)
+    }
+}
+
 /// Something held and paid for through one PaymentIntent. Every method runs in
 /// the caller's transaction (or on its connection); the core decides, the
 /// payable stores.
@@ -286,8 +293,7 @@ pub trait Payable: Sized + Send + Sync + 'static {
         &self,
         conn: &mut AsyncPgConnection,
     ) -> impl Future<Output = QueryResult<i64>> + Send {
-        let held = self.held();
-        let whole = held.refund_id.and(held.refund_amount).unwrap_or(0);
+        let whole = self.held().refund_made();
         let _ = conn;
         async move { Ok(whole) }
     }

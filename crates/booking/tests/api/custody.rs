@@ -418,6 +418,36 @@ async fn one_account_cannot_hold_a_whole_resale_market_unpaid() {
     );
 }
 
+/// A refund made by hand in Stripe's dashboard (no metadata of ours): of
+/// `amount`, or the whole intent.
+async fn refund_in_dashboard(app: &TestApp, intent: &str, amount: Option<i64>) {
+    let amount = amount.map(|a| a.to_string());
+    let mut form = vec![("payment_intent", intent)];
+    if let Some(a) = &amount {
+        form.push(("amount", a.as_str()));
+    }
+    let res = app
+        .http
+        .post(format!("{}v1/refunds", crate::helpers::stripe_base()))
+        .basic_auth("sk_test_slotwise_local", Some(""))
+        .form(&form)
+        .send()
+        .await
+        .expect("dashboard refund");
+    assert!(res.status().is_success());
+}
+
+/// Stripe's `charge.refunded` for one refund of `amount` made elsewhere, which
+/// localstripe never sends: sent here, signed, as Stripe would; the answer.
+async fn refunded_in_stripe(app: &TestApp, intent: &str, amount: i64) -> (StatusCode, Value) {
+    let charge = crate::helpers::event(
+        "charge.refunded",
+        json!({ "id": format!("ch_{intent}"), "object": "charge", "payment_intent": intent,
+                "amount_refunded": amount, "refunds": { "data": [{ "id": format!("re_{intent}"), "amount": amount }] } }),
+    );
+    status_and_json(app.send_event(&charge, None).await).await
+}
+
 /// Refunds made at Stripe for `intent`, in cents.
 async fn refunded_at_stripe(app: &TestApp, intent: &str) -> i64 {
     let pi = app.stripe_get(&format!("payment_intents/{intent}")).await;
@@ -454,15 +484,7 @@ async fn a_refund_made_in_stripes_dashboard_is_never_taken_for_a_ticket_refund()
     let order = bought(&app, &buyer, &event, 0, 2).await;
     let intent = intent_of(&order).to_owned();
     // Someone refunds 300 by hand in Stripe's dashboard (no metadata of ours).
-    let res = app
-        .http
-        .post(format!("{}v1/refunds", crate::helpers::stripe_base()))
-        .basic_auth("sk_test_slotwise_local", Some(""))
-        .form(&[("payment_intent", intent.as_str()), ("amount", "300")])
-        .send()
-        .await
-        .expect("dashboard refund");
-    assert!(res.status().is_success());
+    refund_in_dashboard(&app, &intent, Some(300)).await;
     // The buyer refunds one ticket: its 1,000 are refunded too, not taken as done.
     let ticket = id(&order["tickets"][0]).to_owned();
     let path = format!("/orders/{}/refunds", id(&order));
@@ -549,22 +571,9 @@ async fn a_resale_refunded_whole_in_stripe_goes_back_to_its_seller_and_owes_no_p
         resale,
         ..
     } = resold(&app, 2500).await;
-    let res = app
-        .http
-        .post(format!("{}v1/refunds", crate::helpers::stripe_base()))
-        .basic_auth("sk_test_slotwise_local", Some(""))
-        .form(&[("payment_intent", intent_of(&resale))])
-        .send()
-        .await
-        .expect("dashboard refund");
-    assert!(res.status().is_success());
+    refund_in_dashboard(&app, intent_of(&resale), None).await;
     // Stripe tells us (localstripe does not: sent here, signed, as Stripe would).
-    let charge = crate::helpers::event(
-        "charge.refunded",
-        json!({ "id": "ch_resale", "object": "charge", "payment_intent": intent_of(&resale),
-                "amount_refunded": 2500, "refunds": { "data": [{ "id": "re_dashboard", "amount": 2500 }] } }),
-    );
-    let (status, ack) = status_and_json(app.send_event(&charge, None).await).await;
+    let (status, ack) = refunded_in_stripe(&app, intent_of(&resale), 2500).await;
     assert_eq!(
         (status, ack["outcome"].as_str()),
         (StatusCode::OK, Some("refunded")),
@@ -675,21 +684,8 @@ async fn an_order_refunded_whole_in_stripe_ends_only_the_tickets_its_buyer_still
     assert_eq!(held["status"], "pending", "{held}");
     // The seller's order is refunded whole in Stripe's dashboard.
     let intent = intent_of(&order).to_owned();
-    let res = app
-        .http
-        .post(format!("{}v1/refunds", crate::helpers::stripe_base()))
-        .basic_auth("sk_test_slotwise_local", Some(""))
-        .form(&[("payment_intent", intent.as_str())])
-        .send()
-        .await
-        .expect("dashboard refund");
-    assert!(res.status().is_success());
-    let charge = crate::helpers::event(
-        "charge.refunded",
-        json!({ "id": "ch_whole", "object": "charge", "payment_intent": intent,
-                "amount_refunded": 4000, "refunds": { "data": [{ "id": "re_whole", "amount": 4000 }] } }),
-    );
-    let (status, ack) = status_and_json(app.send_event(&charge, None).await).await;
+    refund_in_dashboard(&app, &intent, None).await;
+    let (status, ack) = refunded_in_stripe(&app, &intent, 4000).await;
     assert_eq!(
         (status, ack["outcome"].as_str()),
         (StatusCode::OK, Some("refunded")),
