@@ -11,8 +11,8 @@
 use rand::RngCore;
 use slotwise_db::events::stock::{self, Taken, Units};
 use slotwise_db::listings::{Listing, WITHDRAWN};
-use slotwise_db::orders::refunds::{lock_ticket, set_ticket_status};
 use slotwise_db::orders::tickets::Ticket;
+use slotwise_db::orders::tickets::{lock_ticket, set_ticket_status};
 use slotwise_db::users::User;
 use slotwise_db::{AsyncPgConnection, DbError, QueryResult};
 use uuid::Uuid;

@@ -55,7 +55,7 @@ const DISTRIBUTED: [(&str, &str); 17] = [
     ("order_items", "event_id"),
     ("tickets", "event_id"),
     ("order_transitions", "event_id"),
-    ("order_refunds", "event_id"),
+    ("refunds", "scope_id"),
     ("listings", "event_id"),
     ("payouts", "event_id"),
     ("ticket_moves", "event_id"),

@@ -37,7 +37,7 @@ pub const DISTRIBUTED: [(&str, &str, Option<&str>); 20] = [
     ("order_items", "event_id", Some("events")),
     ("tickets", "event_id", Some("events")),
     ("order_transitions", "event_id", Some("events")),
-    ("order_refunds", "event_id", Some("events")),
+    ("refunds", "scope_id", Some("events")),
     ("listings", "event_id", Some("events")),
     ("payouts", "event_id", Some("events")),
     ("ticket_moves", "event_id", Some("events")),

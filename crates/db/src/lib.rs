@@ -20,6 +20,7 @@ pub mod payable_rows;
 pub mod pool;
 pub mod predicates;
 pub mod professionals;
+pub mod refunds;
 pub mod schedules;
 pub mod schema;
 pub mod search;

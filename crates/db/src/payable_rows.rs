@@ -1,5 +1,5 @@
 //! The money and hold columns every kind of order shares (bookings, ticket
-//! orders): its PaymentIntent, what Stripe last said, refunds owed and made,
+//! orders): its PaymentIntent, what Stripe last said,
 //! the status machine with its record of why, and what the background jobs
 //! claim, each `FOR UPDATE SKIP LOCKED` (or leased) so that many instances
 //! never work on the same row. Written once, stamped onto each table.
@@ -22,15 +22,17 @@ macro_rules! payable_rows {
     ) => {
         mod payable_rows_impl {
             use super::{$key, $ty};
-            use $crate::schema::{$table, $transitions};
-            use $crate::status::Status;
             use chrono::{DateTime, Utc};
             use diesel::prelude::*;
             use diesel_async::{AsyncPgConnection, RunQueryDsl};
             use uuid::Uuid;
+            use $crate::schema::{$table, $transitions};
+            use $crate::status::Status;
 
             /// The one row `key` names.
-            fn one(key: $key) -> $crate::payable_rows::One<$table::table, $table::$route, $table::id> {
+            fn one(
+                key: $key,
+            ) -> $crate::payable_rows::One<$table::table, $table::$route, $table::id> {
                 $table::table
                     .filter($table::$route.eq(key.$route))
                     .filter($table::id.eq(key.id))
@@ -111,12 +113,22 @@ macro_rules! payable_rows {
                         .optional()
                 }
 
-                pub async fn get(conn: &mut AsyncPgConnection, key: $key) -> QueryResult<Option<$ty>> {
-                    one(key).select($ty::as_select()).first(conn).await.optional()
+                pub async fn get(
+                    conn: &mut AsyncPgConnection,
+                    key: $key,
+                ) -> QueryResult<Option<$ty>> {
+                    one(key)
+                        .select($ty::as_select())
+                        .first(conn)
+                        .await
+                        .optional()
                 }
 
                 /// Locked until the end of the caller's transaction.
-                pub async fn lock(conn: &mut AsyncPgConnection, key: $key) -> QueryResult<Option<$ty>> {
+                pub async fn lock(
+                    conn: &mut AsyncPgConnection,
+                    key: $key,
+                ) -> QueryResult<Option<$ty>> {
                     one(key)
                         .select($ty::as_select())
                         .for_update()
@@ -128,7 +140,10 @@ macro_rules! payable_rows {
                 /// The key of the row with this id, for callers that hold only
                 /// the id (crash recovery from an idempotency key, old
                 /// PaymentIntents). On Citus this one lookup asks every shard.
-                pub async fn locate(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<$key>> {
+                pub async fn locate(
+                    conn: &mut AsyncPgConnection,
+                    id: Uuid,
+                ) -> QueryResult<Option<$key>> {
                     $table::table
                         .filter($table::id.eq(id))
                         .select(($table::$route, $table::id))
@@ -183,52 +198,6 @@ macro_rules! payable_rows {
                         .map(drop)
                 }
 
-                /// Marks a refund as owed (once); the refund completer makes it at Stripe.
-                pub async fn request_refund(
-                    conn: &mut AsyncPgConnection,
-                    key: $key,
-                    amount_cents: i64,
-                    reason: &str,
-                ) -> QueryResult<()> {
-                    diesel::update(one(key))
-                        .filter($table::refund_requested_at.is_null())
-                        .set((
-                            $table::refund_requested_at.eq(diesel::dsl::now),
-                            $table::refund_amount_cents.eq(amount_cents),
-                            $table::refund_reason.eq(reason),
-                        ))
-                        .execute(conn)
-                        .await
-                        .map(drop)
-                }
-
-                /// Records the refund Stripe made; true when this call recorded it.
-                pub async fn record_refund(
-                    conn: &mut AsyncPgConnection,
-                    key: $key,
-                    refund_id: &str,
-                    amount_cents: i64,
-                    reason: &str,
-                ) -> QueryResult<bool> {
-                    diesel::sql_query(concat!(
-                        "UPDATE ", stringify!($table),
-                        " SET refund_id = $2, refund_amount_cents = $3,
-                             refund_reason = COALESCE(refund_reason, $4),
-                             refund_requested_at = COALESCE(refund_requested_at, $6), updated_at = now()
-                         WHERE ", stringify!($route), " = $5 AND id = $1 AND refund_id IS NULL"
-                    ))
-                    .bind::<diesel::sql_types::Uuid, _>(key.id)
-                    .bind::<diesel::sql_types::Text, _>(refund_id)
-                    .bind::<diesel::sql_types::BigInt, _>(amount_cents)
-                    .bind::<diesel::sql_types::Text, _>(reason)
-                    .bind::<diesel::sql_types::Uuid, _>(key.$route)
-                    // Bound, not now(): Citus takes no non-immutable function inside COALESCE.
-                    .bind::<diesel::sql_types::Timestamptz, _>(chrono::Utc::now())
-                    .execute(conn)
-                    .await
-                    .map(|n| n == 1)
-                }
-
                 /// Pending ones whose hold has run out, locked for this worker only.
                 pub async fn lock_expired_holds(
                     conn: &mut AsyncPgConnection,
@@ -240,41 +209,14 @@ macro_rules! payable_rows {
                             .filter($table::expires_at.le(diesel::dsl::now))
                     };
                     $crate::payable_rows::lock_each!(
-                        conn, expired, $table::expires_at, limit, $table, $route, $ty
-                    )
-                }
-
-                /// Claims up to `limit` refunds owed but not yet made, requested
-                /// before `before` and not tried since then: the claim is a lease
-                /// (`refund_attempted_at`), so no other worker asks Stripe for them meanwhile.
-                pub async fn claim_refunds_due(
-                    conn: &mut AsyncPgConnection,
-                    before: DateTime<Utc>,
-                    limit: i64,
-                ) -> QueryResult<Vec<$key>> {
-                    let due = || {
-                        $table::table
-                            .filter($table::refund_requested_at.le(before))
-                            .filter($table::refund_id.is_null())
-                            .filter(
-                                $table::refund_attempted_at
-                                    .is_null()
-                                    .or($table::refund_attempted_at.le(before)),
-                            )
-                    };
-                    let claimed = $crate::payable_rows::lease_each!(
                         conn,
-                        due,
-                        $table::refund_attempted_at.asc().nulls_first(),
+                        expired,
+                        $table::expires_at,
                         limit,
                         $table,
                         $route,
-                        refund_attempted_at
-                    );
-                    Ok(claimed
-                        .into_iter()
-                        .map(|($route, id)| $key { $route, id })
-                        .collect())
+                        $ty
+                    )
                 }
 
                 /// Ones whose payment Stripe should be asked about, untouched
@@ -290,7 +232,13 @@ macro_rules! payable_rows {
                             .filter($table::updated_at.le(before))
                     };
                     $crate::payable_rows::lock_each!(
-                        conn, unsettled, $table::updated_at, limit, $table, $route, $ty
+                        conn,
+                        unsettled,
+                        $table::updated_at,
+                        limit,
+                        $table,
+                        $route,
+                        $ty
                     )
                 }
 

@@ -201,8 +201,10 @@ impl BookingsApi {
     ) -> Result<Json<BookingView>, Problems<{ BAD_REQUEST | UNAUTHORIZED | NOT_FOUND | UNAVAILABLE }>>
     {
         let user = state.authenticate_optional(&auth).await?;
-        let (booking, _) = state.visible_booking(id.0, user.as_ref()).await?;
-        Ok(Json(booking.into()))
+        let (found, _) = state.visible_booking(id.0, user.as_ref()).await?;
+        let mut conn = state.pool.get().await?;
+        let view = BookingView::load(&mut conn, found.booking, found.professional_slug).await?;
+        Ok(Json(view))
     }
 
     /// Your bookings, newest first.
@@ -246,7 +248,10 @@ impl BookingsApi {
             t: b.booking.created_at,
             id: b.booking.id,
         });
-        let items: Vec<BookingView> = rows.into_iter().map(Into::into).collect();
+        let mut items = Vec::with_capacity(rows.len());
+        for row in rows {
+            items.push(BookingView::load(&mut conn, row.booking, row.professional_slug).await?);
+        }
         Ok(Json(BookingPage { items, next_cursor }))
     }
 
@@ -279,13 +284,14 @@ impl BookingsApi {
         if found.booking.client_id.is_none() && by == CancelledBy::Client {
             return Err(ApiError::not_found("booking").into());
         }
-        if found.booking.status == Status::Cancelled {
-            return Ok(Json(found.into()));
-        }
-        let cancelled = state
-            .cancel_booking(found.booking.key(), user.id, by)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(Json(BookingView::new(cancelled, found.professional_slug)))
+        let booking = if found.booking.status == Status::Cancelled {
+            found.booking
+        } else {
+            (state.cancel_booking(found.booking.key(), user.id, by).await)
+                .map_err(ApiError::from)?
+        };
+        let mut conn = state.pool.get().await?;
+        let view = BookingView::load(&mut conn, booking, found.professional_slug).await?;
+        Ok(Json(view))
     }
 }

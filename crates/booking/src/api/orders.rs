@@ -16,7 +16,7 @@ use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use slotwise_db::orders::moves::TicketMove;
-use slotwise_db::orders::refunds::find_ticket;
+use slotwise_db::orders::tickets::find_ticket;
 use slotwise_db::orders::tickets::{Ticket, TicketCursor};
 use slotwise_db::orders::{Order, OrderCursor};
 use slotwise_web::pagination::{decode_cursor, page_limit, split_page};

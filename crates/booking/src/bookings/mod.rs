@@ -10,7 +10,9 @@ pub mod request;
 
 use chrono::{DateTime, Utc};
 use poem_openapi::Object;
-use slotwise_db::bookings::{Booking, BookingKey, BookingWithSlug};
+use slotwise_db::bookings::{Booking, BookingKey};
+use slotwise_db::refunds::Refund;
+use slotwise_db::{AsyncPgConnection, QueryResult};
 use uuid::Uuid;
 
 pub use crate::payments::views::{PaymentView, RefundView};
@@ -70,18 +72,22 @@ impl BookingView {
                 booking.payment_status,
                 booking.payment_error,
             ),
-            refund: RefundView::of(
-                booking.refund_requested_at.is_some(),
-                booking.refund_id,
-                booking.refund_amount_cents,
-                booking.refund_reason,
-            ),
+            refund: None,
         }
     }
-}
 
-impl From<BookingWithSlug> for BookingView {
-    fn from(b: BookingWithSlug) -> Self {
-        Self::new(b.booking, b.professional_slug)
+    /// The view of a stored booking, with its refund (a paid one's, if any).
+    pub async fn load(
+        conn: &mut AsyncPgConnection,
+        booking: Booking,
+        professional_slug: String,
+    ) -> QueryResult<Self> {
+        let refund = match booking.payment_intent_id {
+            Some(_) => Refund::closing_of(conn, booking.professional_id, booking.id).await?,
+            None => None,
+        };
+        let mut view = Self::new(booking, professional_slug);
+        view.refund = refund.map(Into::into);
+        Ok(view)
     }
 }

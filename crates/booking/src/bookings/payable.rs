@@ -30,6 +30,17 @@ impl Payable for Booking {
         key.id
     }
 
+    fn scope(key: BookingKey) -> Uuid {
+        key.professional_id
+    }
+
+    fn key_from(professional_id: Uuid, id: Uuid) -> BookingKey {
+        BookingKey {
+            professional_id,
+            id,
+        }
+    }
+
     fn held(&self) -> Held<'_> {
         Held {
             id: self.id,
@@ -40,10 +51,6 @@ impl Payable for Booking {
             intent_id: self.payment_intent_id.as_deref(),
             payment_status: self.payment_status.as_deref(),
             payment_error: self.payment_error.as_deref(),
-            refund_id: self.refund_id.as_deref(),
-            refund_amount: self.refund_amount_cents,
-            refund_reason: self.refund_reason.as_deref(),
-            refund_requested: self.refund_requested_at.is_some(),
         }
     }
 
@@ -129,6 +136,6 @@ impl Payable for Booking {
             .await?
             .map(|p| p.slug)
             .unwrap_or_default();
-        Ok(BookingView::new(self, slug))
+        BookingView::load(conn, self, slug).await
     }
 }

@@ -50,10 +50,7 @@ impl AppState {
         for payable in &expired {
             if let Some(intent) = payable.held().intent_id {
                 // A payment that raced ahead arrives as `succeeded` and is handled as a late payment.
-                if let Ok(intent) = self.stripe.cancel_intent(intent).await {
-                    let mut conn = self.pool.get().await?;
-                    P::record_payment(&mut conn, payable.key(), &intent.status, None).await?;
-                }
+                self.release_intent::<P>(payable.key(), intent).await;
             }
         }
         Ok(expired.len())

@@ -15,7 +15,7 @@ use slotwise_web::metrics::Metric;
 use std::time::Duration;
 use tracing::Instrument;
 
-const BATCH: i64 = 100;
+pub(crate) const BATCH: i64 = 100;
 
 impl AppState {
     /// Forgets idempotency keys past their 24 h, and intents' trace links

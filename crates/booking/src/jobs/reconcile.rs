@@ -72,10 +72,7 @@ impl AppState {
             let still_payable = !FINAL.contains(&intent.status.as_str());
             if still_payable && held.status != Status::Pending {
                 // It let go of what it held: its intent must not stay payable.
-                if let Ok(canceled) = self.stripe.cancel_intent(&intent.id).await {
-                    let mut conn = self.pool.get().await?;
-                    P::record_payment(&mut conn, payable.key(), &canceled.status, None).await?;
-                }
+                self.release_intent::<P>(payable.key(), &intent.id).await;
             }
             settled += 1;
         }

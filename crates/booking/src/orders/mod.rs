@@ -17,9 +17,9 @@ use poem_openapi::Object;
 use slotwise_db::AsyncPgConnection;
 use slotwise_db::QueryResult;
 use slotwise_db::events::Event;
-use slotwise_db::orders::refunds::TicketRefund;
 use slotwise_db::orders::tickets::{Ticket, TicketStatus, TicketWithSeat};
 use slotwise_db::orders::{Order, OrderItem, OrderKey};
+use slotwise_db::refunds::Refund;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -201,14 +201,16 @@ impl OrderView {
             }
             None => Ticket::of_order(conn, order.event_id, order.id).await?,
         };
-        let refunds = TicketRefund::of_order(conn, order.event_id, order.id).await?;
+        let refunds = Refund::of_payable(conn, order.event_id, order.id).await?;
         // The code of a ticket given or sold on is its new holder's alone.
         let buyer = order.buyer_id;
         let tickets = (tickets.into_iter())
             .map(|t| TicketView::seen_by(t, buyer))
             .collect();
         let mut view = Self::from_parts(order, items, &seats, tickets);
-        view.ticket_refunds = refunds.into_iter().map(Into::into).collect();
+        let (closing, tickets): (Vec<_>, Vec<_>) = refunds.into_iter().partition(|r| r.closing);
+        view.refund = closing.into_iter().next().map(Into::into);
+        view.ticket_refunds = tickets.into_iter().map(Into::into).collect();
         Ok(view)
     }
 
@@ -236,12 +238,7 @@ impl OrderView {
                 order.payment_status,
                 order.payment_error,
             ),
-            refund: RefundView::of(
-                order.refund_requested_at.is_some(),
-                order.refund_id,
-                order.refund_amount_cents,
-                order.refund_reason,
-            ),
+            refund: None,
             tickets,
             ticket_refunds: Vec::new(),
         }

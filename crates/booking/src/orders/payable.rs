@@ -9,7 +9,6 @@ use crate::payments::{Held, Payable, PayableKind};
 use crate::stripe::Intent;
 use slotwise_db::events::{Event, PUBLISHED};
 use slotwise_db::notify::announce;
-use slotwise_db::orders::refunds::TicketRefund;
 use slotwise_db::orders::{Order, OrderKey};
 use slotwise_db::status::Status;
 use slotwise_db::{AsyncPgConnection, QueryResult};
@@ -32,6 +31,14 @@ impl Payable for Order {
         key.id
     }
 
+    fn scope(key: OrderKey) -> Uuid {
+        key.event_id
+    }
+
+    fn key_from(event_id: Uuid, id: Uuid) -> OrderKey {
+        OrderKey { event_id, id }
+    }
+
     fn held(&self) -> Held<'_> {
         Held {
             id: self.id,
@@ -42,10 +49,6 @@ impl Payable for Order {
             intent_id: self.payment_intent_id.as_deref(),
             payment_status: self.payment_status.as_deref(),
             payment_error: self.payment_error.as_deref(),
-            refund_id: self.refund_id.as_deref(),
-            refund_amount: self.refund_amount_cents,
-            refund_reason: self.refund_reason.as_deref(),
-            refund_requested: self.refund_requested_at.is_some(),
         }
     }
 
@@ -143,13 +146,6 @@ impl Payable for Order {
                 "sold_out_after_hold_expired",
             )))
         }
-    }
-
-    /// Its whole refund, if made, and every refund of some of its tickets made.
-    async fn refunded_on_record(&self, conn: &mut AsyncPgConnection) -> QueryResult<i64> {
-        let whole = self.held().refund_made();
-        let tickets = TicketRefund::total_for_order(conn, self.event_id, self.id, true).await?;
-        Ok(whole + tickets)
     }
 
     async fn view(self, conn: &mut AsyncPgConnection) -> QueryResult<OrderView> {

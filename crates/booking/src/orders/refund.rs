@@ -10,17 +10,16 @@ use super::TicketView;
 use crate::AppState;
 use crate::custody::{self, Action, CustodyError, TicketStatus};
 use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
-use crate::notify::News;
 use crate::payments::Payable;
 use crate::payments::first_phase::{Immediate, TxError};
-use chrono::{DateTime, SubsecRound, Utc};
+use crate::payments::refunds::{Owed, owe};
+use chrono::{DateTime, Utc};
 use poem_openapi::Object;
 use slotwise_db::listings::{ACTIVE, Listing, WITHDRAWN};
-use slotwise_db::notify::announce;
-use slotwise_db::orders::refunds::{TicketRefund, find_ticket, lock_tickets};
 use slotwise_db::orders::tickets::Ticket;
+use slotwise_db::orders::tickets::{find_ticket, lock_tickets};
 use slotwise_db::orders::{Order, OrderKey};
-use slotwise_db::read_committed;
+use slotwise_db::refunds::{Refund, RefundKey};
 use slotwise_db::status::Status;
 use slotwise_db::{AsyncPgConnection, DbError};
 use slotwise_web::ApiError;
@@ -42,11 +41,11 @@ pub struct TicketRefundView {
     pub requested_at: DateTime<Utc>,
 }
 
-impl From<TicketRefund> for TicketRefundView {
-    fn from(r: TicketRefund) -> Self {
+impl From<Refund> for TicketRefundView {
+    fn from(r: Refund) -> Self {
         Self {
             id: r.id,
-            order_id: r.order_id,
+            order_id: r.payable_id,
             ticket_ids: r.ticket_ids,
             amount_cents: r.amount_cents,
             status: if r.refund_id.is_some() {
@@ -153,7 +152,8 @@ impl Immediate for RefundTickets<'_> {
         custody::end(conn, event_id, &found, TicketStatus::Refunded, source).await?;
         let reason = "requested_by_customer";
         let refund = owe_refund(conn, &order, &found, reason, source).await?;
-        Ok(Ok(refund.into()))
+        // Some ticket was paid for (checked above), so a refund is owed.
+        Ok(Ok(refund.ok_or(DbError::NotFound)?.into()))
     }
 }
 
@@ -164,20 +164,15 @@ async fn owe_refund(
     tickets: &[Ticket],
     reason: &str,
     source: &str,
-) -> Result<TicketRefund, DbError> {
-    let refund = TicketRefund {
-        id: Uuid::now_v7(),
-        event_id: order.event_id,
-        order_id: order.id,
-        ticket_ids: tickets.iter().map(|t| t.id).collect(),
-        amount_cents: tickets.iter().map(|t| t.price_cents).sum(),
-        reason: reason.to_owned(),
-        source: source.to_owned(),
-        requested_at: Utc::now().trunc_subsecs(6),
-        attempted_at: None,
-        refund_id: None,
-    };
-    TicketRefund::insert(conn, &refund).await?;
+) -> Result<Option<Refund>, DbError> {
+    let intent = order
+        .payment_intent_id
+        .as_deref()
+        .ok_or(DbError::NotFound)?;
+    let ids: Vec<Uuid> = tickets.iter().map(|t| t.id).collect();
+    let amount = tickets.iter().map(|t| t.price_cents).sum();
+    let owed = Owed::Tickets(&ids);
+    let refund = owe::<Order>(conn, order.key(), intent, amount, reason, source, owed).await?;
     let why = format!("{} tickets refunded ({reason})", tickets.len());
     let confirmed = Some(Status::Confirmed);
     Order::record_transition(
@@ -202,6 +197,9 @@ pub struct RevokedView {
     /// Every resale order that bought it, each refunded whole (its seller's
     /// payout cancelled): a revoked ticket's sales are undone down to the first.
     pub resale_orders_refunded: Vec<Uuid>,
+    /// The resale orders' refunds, made once the revoke has committed.
+    #[oai(skip)]
+    pub refunds: Vec<RefundKey>,
 }
 
 struct Revoke {
@@ -294,26 +292,31 @@ impl Immediate for Revoke {
         let bought = order.as_ref().filter(|o| paid(o) && ticket.price_cents > 0);
         let refund = match bought {
             Some(order) => {
-                Some(owe_refund(conn, order, std::slice::from_ref(&ticket), reason, source).await?)
+                owe_refund(conn, order, std::slice::from_ref(&ticket), reason, source).await?
             }
             None => None,
         };
         // Every sale of it on resale is undone: each buyer refunded whole, each
         // seller's payout cancelled (the sellers' own purchases are refunded
         // here too, down to the first buyer's face value above).
-        let mut resale_orders_refunded = Vec::new();
+        let (mut resale_orders_refunded, mut refunds) = (Vec::new(), Vec::new());
         for r in resales.into_iter().filter(paid) {
             let (key, confirmed) = (r.key(), [Status::Confirmed]);
             let why = "its ticket was revoked by the organizer";
             <Order as Payable>::transition(conn, key, &confirmed, Status::Refunded, why, source)
                 .await?;
-            Order::request_refund(conn, key, r.total_cents, reason).await?;
+            let intent = r.payment_intent_id.as_deref().ok_or(DbError::NotFound)?;
+            let total = r.total_cents;
+            let owed =
+                owe::<Order>(conn, key, intent, total, reason, source, Owed::Closing).await?;
             resale_orders_refunded.push(r.id);
+            refunds.extend(owed.map(|o| o.key()));
         }
         Ok(Ok(RevokedView {
             ticket: TicketView::new(ticket, None),
             refund: refund.map(Into::into),
             resale_orders_refunded,
+            refunds,
         }))
     }
 }
@@ -333,22 +336,22 @@ impl AppState {
         let mut answer = self
             .answer_once(&idempotent, &Revoke { event_id, ticket })
             .await?;
-        if let Ok(revoked) = &answer.result {
+        if let Ok(revoked) = &mut answer.result {
             // Best effort now; the refund job makes them otherwise.
-            for id in &revoked.resale_orders_refunded {
-                let _ = self
-                    .settle_refund::<Order>(OrderKey { event_id, id: *id })
-                    .await;
+            for refund in &revoked.refunds {
+                let _ = self.settle_refund(*refund).await;
             }
-        }
-        if let Ok(RevokedView {
-            refund: Some(refund),
-            ..
-        }) = &mut answer.result
-            && refund.refund_id.is_none()
-            && let Ok(Some(done)) = self.settle_ticket_refund(event_id, refund.id).await
-        {
-            *refund = done;
+            if let Some(view) = &mut revoked.refund
+                && view.refund_id.is_none()
+                && let Ok(Some(done)) = self
+                    .settle_refund(RefundKey {
+                        scope_id: event_id,
+                        id: view.id,
+                    })
+                    .await
+            {
+                *view = done.into();
+            }
         }
         Ok(answer)
     }
@@ -381,89 +384,18 @@ impl AppState {
         let answer = self.answer_once(&idempotent, &decision).await?;
         if let Ok(view) = &answer.result
             && view.refund_id.is_none()
-            && let Ok(Some(done)) = self.settle_ticket_refund(order.event_id, view.id).await
+            && let Ok(Some(done)) = self
+                .settle_refund(RefundKey {
+                    scope_id: order.event_id,
+                    id: view.id,
+                })
+                .await
         {
             return Ok(Answer {
-                result: Ok(done),
+                result: Ok(done.into()),
                 replayed: answer.replayed,
             });
         }
         Ok(answer)
-    }
-
-    /// Makes an owed refund of tickets at Stripe and records it; safe to repeat
-    /// (Stripe's refund carrying this refund's id is found before another is made).
-    pub async fn settle_ticket_refund(
-        &self,
-        event_id: Uuid,
-        id: Uuid,
-    ) -> Result<Option<TicketRefundView>, ApiError> {
-        let mut conn = self.pool.get().await?;
-        let Some(refund) = TicketRefund::get(&mut conn, event_id, id).await? else {
-            return Ok(None);
-        };
-        if refund.refund_id.is_some() {
-            return Ok(Some(refund.into()));
-        }
-        let key = OrderKey {
-            event_id,
-            id: refund.order_id,
-        };
-        let intent = Order::get(&mut conn, key)
-            .await?
-            .and_then(|o| o.payment_intent_id)
-            .ok_or_else(ApiError::internal)?;
-        drop(conn);
-        let made = self
-            .stripe
-            .refund(&format!("ticket-refund-{id}"), &intent, refund.amount_cents)
-            .await
-            .map_err(|e| {
-                tracing::warn!(%id, error = ?e, "ticket refund not made yet; the refund job retries");
-                ApiError::unavailable("the refund could not be made yet; it will be retried")
-            })?;
-        let mut conn = self.pool.get().await?;
-        // Recorded together with its announcement to the buyer.
-        let (order, amount) = (refund.order_id, refund.amount_cents);
-        let recorded = read_committed!(conn, async |conn: &mut AsyncPgConnection| {
-            let recorded = TicketRefund::record(conn, event_id, id, &made.id).await?;
-            if recorded {
-                announce::order(
-                    conn,
-                    News::Refunded.order_topic(),
-                    event_id,
-                    order,
-                    Some(amount),
-                )
-                .await?;
-            }
-            Ok::<_, DbError>(recorded)
-        })?;
-        if recorded {
-            crate::count_outcome("refunded");
-        }
-        Ok(TicketRefund::get(&mut conn, event_id, id)
-            .await?
-            .map(Into::into))
-    }
-
-    /// Makes ticket refunds that are owed but not yet made.
-    pub async fn complete_ticket_refunds(&self) -> Result<usize, ApiError> {
-        let before = Utc::now() - self.config.idempotency_lease;
-        let mut conn = self.pool.get().await?;
-        let due = conn
-            .build_transaction()
-            .run(async |conn: &mut AsyncPgConnection| {
-                TicketRefund::claim_due(conn, before, 100).await
-            })
-            .await?;
-        drop(conn);
-        let mut done = 0;
-        for (event_id, id) in due {
-            if self.settle_ticket_refund(event_id, id).await.is_ok() {
-                done += 1;
-            }
-        }
-        Ok(done)
     }
 }

@@ -2,8 +2,10 @@
 //! applied to its payable's status machine, in the caller's transaction.
 //! Safe to repeat and to receive out of order: only forward moves happen.
 
+use super::refunds::{Owed::Closing, owe};
 use super::{Applied, Payable};
 use crate::stripe::Intent;
+use slotwise_db::refunds::RefundKey;
 use slotwise_db::status::Status;
 use slotwise_db::{AsyncPgConnection, DbError};
 
@@ -54,7 +56,7 @@ async fn refund_mismatch<P: Payable>(
     payable: &P,
     intent: &Intent,
     source: &str,
-) -> Result<Option<P::Key>, DbError> {
+) -> Result<Option<RefundKey>, DbError> {
     let held = payable.held();
     let key = payable.key();
     let waiting = [
@@ -64,10 +66,7 @@ async fn refund_mismatch<P: Payable>(
         Status::Cancelled,
     ];
     // An amount the event did not carry is not guessed: reconciliation reads the intent.
-    let owes = intent.status == "succeeded"
-        && intent.amount > 0
-        && !held.refund_requested
-        && waiting.contains(&held.status);
+    let owes = intent.status == "succeeded" && intent.amount > 0 && waiting.contains(&held.status);
     if !owes {
         return Ok(None);
     }
@@ -83,8 +82,18 @@ async fn refund_mismatch<P: Payable>(
         source,
     )
     .await?;
-    P::request_refund(conn, key, intent.amount, "payment_mismatch").await?;
-    Ok(Some(key))
+    let reason = "payment_mismatch";
+    let refund = owe::<P>(
+        conn,
+        key,
+        &intent.id,
+        intent.amount,
+        reason,
+        source,
+        Closing,
+    )
+    .await?;
+    Ok(refund.map(|r| r.key()))
 }
 
 /// Applies what Stripe says of a PaymentIntent. It is applied only when its
@@ -138,8 +147,7 @@ pub async fn apply_intent<P: Payable>(
             if let Some((reason, refund_reason)) = payable.lost_while_pending(conn).await? {
                 let pending = [Status::Pending];
                 P::transition(conn, key, &pending, Status::Cancelled, reason, source).await?;
-                P::request_refund(conn, key, intent.amount, refund_reason).await?;
-                return Ok(Applied::RefundDue(key));
+                return refund_due::<P>(conn, key, intent, refund_reason, source).await;
             }
             P::transition(
                 conn,
@@ -156,17 +164,16 @@ pub async fn apply_intent<P: Payable>(
             // Paid after the hold ran out: kept if what it held is still free.
             if let Some((reason, refund_reason)) = payable.lost_while_unpaid(conn).await? {
                 P::transition(conn, key, &late, Status::Refunded, reason, source).await?;
-                P::request_refund(conn, key, intent.amount, refund_reason).await?;
-                Ok(Applied::RefundDue(key))
+                refund_due::<P>(conn, key, intent, refund_reason, source).await
             } else {
                 let reason = "paid late; slot still free";
                 P::transition(conn, key, &late, Status::Confirmed, reason, source).await?;
                 Ok(Applied::Confirmed)
             }
         }
-        ("succeeded", Status::Cancelled) if !held.refund_requested => {
-            P::request_refund(conn, key, intent.amount, "cancelled_before_payment_arrived").await?;
-            Ok(Applied::RefundDue(key))
+        ("succeeded", Status::Cancelled) => {
+            let reason = "cancelled_before_payment_arrived";
+            refund_due::<P>(conn, key, intent, reason, source).await
         }
         ("canceled", Status::Pending) => {
             let expired = held.expires_at.is_some_and(|at| at <= chrono::Utc::now());
@@ -184,4 +191,29 @@ pub async fn apply_intent<P: Payable>(
         }
         _ => Ok(Applied::Unchanged),
     }
+}
+
+/// The whole payment of `intent` owed back: `RefundDue`, or `Unchanged` when
+/// a closing refund of it is owed already (this news came before).
+async fn refund_due<P: Payable>(
+    conn: &mut AsyncPgConnection,
+    key: P::Key,
+    intent: &Intent,
+    reason: &str,
+    source: &str,
+) -> Result<Applied<P::Key>, DbError> {
+    let owed = owe::<P>(
+        conn,
+        key,
+        &intent.id,
+        intent.amount,
+        reason,
+        source,
+        Closing,
+    )
+    .await?;
+    Ok(match owed {
+        Some(refund) => Applied::RefundDue(key, refund.key()),
+        None => Applied::Unchanged,
+    })
 }

@@ -6,7 +6,8 @@
 //!   intent, store it with the answer on the key);
 //! - `intents`: Stripe's word on an intent (webhook or reconciliation)
 //!   applied to the status machine, checked against what the payable recorded;
-//! - `refunds`: owed refunds made at Stripe exactly once;
+//! - `refunds`: every refund, owed as a row and made at Stripe exactly once;
+//! - `cancel`: cancelling any payable (its intent released, its refund owed);
 //! - `webhook`: Stripe's events in; `crate::stripe` is the wire.
 //!
 //! A kind of order implements [`Payable`] (bookings, ticket orders) and names
@@ -14,6 +15,7 @@
 //! routes Stripe's news by it, an intent without `kind` being a booking's
 //! (intents made before the field existed). docs/ARCHITECTURE.md has the steps.
 
+pub mod cancel;
 pub mod first_phase;
 pub mod intents;
 pub mod phases;
@@ -23,6 +25,7 @@ pub mod webhook;
 
 use crate::stripe::Intent;
 use chrono::{DateTime, Utc};
+use slotwise_db::refunds::RefundKey;
 use slotwise_db::status::Status;
 use slotwise_db::{AsyncPgConnection, QueryResult};
 use std::collections::HashMap;
@@ -79,35 +82,6 @@ macro_rules! delegate_payable_rows {
             $ty::record_payment(conn, key, status, error).await
         }
 
-        async fn request_refund(
-            conn: &mut slotwise_db::AsyncPgConnection,
-            key: $key,
-            amount: i64,
-            reason: &str,
-        ) -> slotwise_db::QueryResult<()> {
-            $ty::request_refund(conn, key, amount, reason).await
-        }
-
-        async fn record_refund(
-            conn: &mut slotwise_db::AsyncPgConnection,
-            key: $key,
-            refund_id: &str,
-            amount: i64,
-            reason: &str,
-        ) -> slotwise_db::QueryResult<bool> {
-            let recorded = $ty::record_refund(conn, key, refund_id, amount, reason).await?;
-            if recorded {
-                <Self as $crate::payments::Payable>::announce(
-                    conn,
-                    key,
-                    $crate::notify::News::Refunded,
-                    Some(amount),
-                )
-                .await?;
-            }
-            Ok(recorded)
-        }
-
         async fn lock_expired_holds(
             conn: &mut slotwise_db::AsyncPgConnection,
             limit: i64,
@@ -128,14 +102,6 @@ macro_rules! delegate_payable_rows {
             key: $key,
         ) -> slotwise_db::QueryResult<()> {
             $ty::touch(conn, key).await
-        }
-
-        async fn claim_refunds_due(
-            conn: &mut slotwise_db::AsyncPgConnection,
-            before: chrono::DateTime<chrono::Utc>,
-            limit: i64,
-        ) -> slotwise_db::QueryResult<Vec<$key>> {
-            $ty::claim_refunds_due(conn, before, limit).await
         }
     };
 }
@@ -173,17 +139,6 @@ pub struct Held<'a> {
     /// The intent's last known status, `unknown` when its creation timed out.
     pub payment_status: Option<&'a str>,
     pub payment_error: Option<&'a str>,
-    pub refund_id: Option<&'a str>,
-    pub refund_amount: Option<i64>,
-    pub refund_reason: Option<&'a str>,
-    pub refund_requested: bool,
-}
-
-impl Held<'_> {
-    /// The whole refund Stripe has made of it (0 when none is recorded).
-    pub fn refund_made(&self) -> i64 {
-        self.refund_id.and(self.refund_amount).unwrap_or(0)
-    }
 }
 
 /// Something held and paid for through one PaymentIntent. Every method runs in
@@ -203,6 +158,10 @@ pub trait Payable: Sized + Send + Sync + 'static {
 
     fn key(&self) -> Self::Key;
     fn key_id(key: Self::Key) -> Uuid;
+    /// Its distribution column (a booking's professional, an order's event),
+    /// which its refunds are stored under.
+    fn scope(key: Self::Key) -> Uuid;
+    fn key_from(scope: Uuid, id: Uuid) -> Self::Key;
     fn held(&self) -> Held<'_>;
     /// What its intents carry, so news of them finds it.
     fn metadata(key: Self::Key) -> HashMap<String, String>;
@@ -248,22 +207,6 @@ pub trait Payable: Sized + Send + Sync + 'static {
         reason: &str,
         source: &str,
     ) -> impl Future<Output = QueryResult<Option<Self>>> + Send;
-    /// Marks a refund owed (once).
-    fn request_refund(
-        conn: &mut AsyncPgConnection,
-        key: Self::Key,
-        amount: i64,
-        reason: &str,
-    ) -> impl Future<Output = QueryResult<()>> + Send;
-    /// Records the refund Stripe made (and announces it: run it in a
-    /// transaction); true when this call recorded it.
-    fn record_refund(
-        conn: &mut AsyncPgConnection,
-        key: Self::Key,
-        refund_id: &str,
-        amount: i64,
-        reason: &str,
-    ) -> impl Future<Output = QueryResult<bool>> + Send;
     /// Writes the outbox row of `news` about it, in the caller's transaction
     /// (`amount`: the money it is about, a refund's).
     fn announce(
@@ -288,15 +231,6 @@ pub trait Payable: Sized + Send + Sync + 'static {
         &self,
         conn: &mut AsyncPgConnection,
     ) -> impl Future<Output = QueryResult<Option<(&'static str, &'static str)>>> + Send;
-    /// What our books say Stripe has refunded of its intent so far.
-    fn refunded_on_record(
-        &self,
-        conn: &mut AsyncPgConnection,
-    ) -> impl Future<Output = QueryResult<i64>> + Send {
-        let whole = self.held().refund_made();
-        let _ = conn;
-        async move { Ok(whole) }
-    }
     /// The answer a create request stores.
     fn view(
         self,
@@ -319,12 +253,6 @@ pub trait Payable: Sized + Send + Sync + 'static {
         conn: &mut AsyncPgConnection,
         key: Self::Key,
     ) -> impl Future<Output = QueryResult<()>> + Send;
-    /// Refunds owed since before `before` and not tried since, leased to this worker.
-    fn claim_refunds_due(
-        conn: &mut AsyncPgConnection,
-        before: DateTime<Utc>,
-        limit: i64,
-    ) -> impl Future<Output = QueryResult<Vec<Self::Key>>> + Send;
 }
 
 /// What applying Stripe's view of a PaymentIntent did.
@@ -340,12 +268,12 @@ pub enum Applied<K> {
     Mismatch {
         field: &'static str,
         intent: String,
-        refund: Option<K>,
+        refund: Option<RefundKey>,
     },
     FailureRecorded,
     Released,
-    /// The money must go back: a refund is now owed.
-    RefundDue(K),
+    /// The money must go back: a refund of it is now owed.
+    RefundDue(K, RefundKey),
     /// A second intent of one that already has one was paid: refund it.
     StrayPaid {
         intent: String,
@@ -364,7 +292,7 @@ impl<K> Applied<K> {
             Applied::Mismatch { .. } => "payment_mismatch",
             Applied::FailureRecorded => "failure_recorded",
             Applied::Released => "released",
-            Applied::RefundDue(_) => "refund_due",
+            Applied::RefundDue(..) => "refund_due",
             Applied::StrayPaid { .. } => "stray_intent_refund",
         }
     }

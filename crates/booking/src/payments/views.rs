@@ -44,18 +44,12 @@ impl PaymentView {
     }
 }
 
-impl RefundView {
-    /// The view of a refund owed or made; `None` when none was asked for.
-    pub fn of(
-        requested: bool,
-        refund_id: Option<String>,
-        amount_cents: Option<i64>,
-        reason: Option<String>,
-    ) -> Option<Self> {
-        requested.then(|| RefundView {
-            refund_id,
-            amount_cents: amount_cents.unwrap_or_default(),
-            reason: reason.unwrap_or_default(),
-        })
+impl From<slotwise_db::refunds::Refund> for RefundView {
+    fn from(r: slotwise_db::refunds::Refund) -> Self {
+        RefundView {
+            refund_id: r.refund_id,
+            amount_cents: r.amount_cents,
+            reason: r.reason,
+        }
     }
 }

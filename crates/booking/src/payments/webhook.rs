@@ -3,20 +3,24 @@
 
 use super::PayableKind;
 use super::intents::apply_intent;
+use super::refunds::refunded_on_record;
 use super::{Applied, Payable};
 use crate::AppState;
+use crate::notify::News;
 use crate::stripe::Intent;
 use crate::stripe::signature::{self, SignatureError};
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use serde::Deserialize;
 use slotwise_db::intent_traces::IntentTrace;
 use slotwise_db::orders::Order;
+use slotwise_db::refunds::Refund;
 use slotwise_db::status::Status;
 use slotwise_db::stripe_events::StripeEvent;
 use slotwise_db::{AsyncPgConnection, DbError, serializable};
 use slotwise_web::ApiError;
 use std::collections::HashMap;
 use tracing::Instrument;
+use uuid::Uuid;
 
 #[derive(Debug, Deserialize)]
 struct Event {
@@ -104,7 +108,7 @@ async fn apply_refund<P: Payable>(
             .filter(|r| r.pointer("/metadata/slotwise_refund").is_none())
             .map(cents)
             .sum(),
-        _ => amount - payable.refunded_on_record(conn).await?,
+        _ => amount - refunded_on_record::<P>(conn, key).await?,
     };
     if amount < payable.held().amount || rest <= 0 {
         // Part of it refunded (tickets of an order, a late cancellation's
@@ -112,7 +116,25 @@ async fn apply_refund<P: Payable>(
         // that), or only what we refunded ourselves: the payable stays as it is.
         return Ok(Applied::Unchanged);
     }
-    P::record_refund(conn, key, &refund_id, rest, "refunded_in_stripe").await?;
+    let made = Refund {
+        scope_id: P::scope(key),
+        id: Uuid::now_v7(),
+        payable_kind: P::KIND,
+        payable_id: P::key_id(key),
+        intent_id: intent.clone(),
+        closing: true,
+        ticket_ids: Vec::new(),
+        amount_cents: rest,
+        reason: "refunded_in_stripe".to_owned(),
+        source: source.to_owned(),
+        idempotency_key: format!("made-in-stripe-{refund_id}"),
+        requested_at: Utc::now().trunc_subsecs(6),
+        attempted_at: None,
+        refund_id: Some(refund_id),
+    };
+    if Refund::record_made_elsewhere(conn, &made).await? {
+        P::announce(conn, key, News::Refunded, Some(rest)).await?;
+    }
     let moved = P::transition(
         conn,
         key,
@@ -287,7 +309,7 @@ impl AppState {
             }
             let (applied, label) = apply_event::<P>(conn, event, intent, &source).await?;
             let payable_id = match &applied {
-                Applied::RefundDue(key) => Some(P::key_id(*key)),
+                Applied::RefundDue(key, _) => Some(P::key_id(*key)),
                 _ => None,
             };
             StripeEvent::set_outcome(conn, &event.id, payable_id, label).await?;

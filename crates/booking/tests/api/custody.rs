@@ -420,7 +420,7 @@ async fn one_account_cannot_hold_a_whole_resale_market_unpaid() {
 
 /// A refund made by hand in Stripe's dashboard (no metadata of ours): of
 /// `amount`, or the whole intent.
-async fn refund_in_dashboard(app: &TestApp, intent: &str, amount: Option<i64>) {
+pub(crate) async fn refund_in_dashboard(app: &TestApp, intent: &str, amount: Option<i64>) {
     let amount = amount.map(|a| a.to_string());
     let mut form = vec![("payment_intent", intent)];
     if let Some(a) = &amount {
@@ -439,7 +439,11 @@ async fn refund_in_dashboard(app: &TestApp, intent: &str, amount: Option<i64>) {
 
 /// Stripe's `charge.refunded` for one refund of `amount` made elsewhere, which
 /// localstripe never sends: sent here, signed, as Stripe would; the answer.
-async fn refunded_in_stripe(app: &TestApp, intent: &str, amount: i64) -> (StatusCode, Value) {
+pub(crate) async fn refunded_in_stripe(
+    app: &TestApp,
+    intent: &str,
+    amount: i64,
+) -> (StatusCode, Value) {
     let charge = crate::helpers::event(
         "charge.refunded",
         json!({ "id": format!("ch_{intent}"), "object": "charge", "payment_intent": intent,
@@ -462,12 +466,9 @@ async fn refunded_at_stripe(app: &TestApp, intent: &str) -> i64 {
 
 /// What our books keep of an order: paid, minus refunds made (whole and of tickets).
 async fn kept_by_books(app: &TestApp, order: &str) -> i64 {
+    let books = super::invariants::books();
     app.sql_i64(&format!(
-        "SELECT (CASE WHEN o.payment_status = 'succeeded' THEN o.total_cents ELSE 0 END) \
-           - COALESCE(CASE WHEN o.refund_id IS NOT NULL THEN o.refund_amount_cents END, 0) \
-           - COALESCE((SELECT sum(r.amount_cents) FROM order_refunds r WHERE r.event_id = o.event_id \
-                        AND r.order_id = o.id AND r.refund_id IS NOT NULL), 0) \
-         FROM orders o WHERE o.id = '{order}'"
+        "SELECT b.paid - b.refunded FROM ({books}) b WHERE b.id = '{order}'"
     ))
     .await
 }

@@ -14,6 +14,7 @@ mod gifts;
 mod hardening;
 mod helpers;
 mod idempotency;
+mod invariants;
 mod lifecycle;
 mod metrics;
 mod notifications;

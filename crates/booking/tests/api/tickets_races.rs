@@ -398,7 +398,13 @@ async fn cancelling_an_event_refunds_two_hundred_orders_once_each_even_if_the_pr
         .await
         .expect("cancel");
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(app.count_rows("orders WHERE status = 'cancelled' AND refund_requested_at IS NOT NULL AND refund_id IS NULL").await, 200);
+    assert_eq!(
+        app.count_rows(
+            "refunds WHERE closing AND reason = 'event_cancelled' AND refund_id IS NULL"
+        )
+        .await,
+        200
+    );
     // The refund job makes them, in rounds of 100 (a batch per round), then finds nothing more to do.
     let mut made = 0;
     for _ in 0..5 {

@@ -32,16 +32,12 @@ pub struct Booking {
     pub payment_client_secret: Option<String>,
     pub payment_status: Option<String>,
     pub payment_error: Option<String>,
-    pub refund_id: Option<String>,
-    pub refund_amount_cents: Option<i64>,
-    pub refund_reason: Option<String>,
-    pub refund_requested_at: Option<DateTime<Utc>>,
     /// The address the booking was made from (unpaid holds are capped per IP).
     pub client_ip: Option<String>,
 }
 
 /// A booking as it is first stored: what the request decided; the payment
-/// and refund columns start empty. A `None` is stored as NULL (no column here
+/// columns start empty. A `None` is stored as NULL (no column here
 /// has another default), so the INSERT's text never changes and diesel keeps
 /// it as a prepared statement instead of parsing and planning it every time.
 #[derive(Debug, Clone, Insertable)]

@@ -3,7 +3,6 @@
 //! jobs claim are the bookings' (`payable_rows!`); tickets in `tickets`.
 
 pub mod moves;
-pub mod refunds;
 pub mod tickets;
 
 use crate::schema::{order_items, orders};
@@ -39,17 +38,13 @@ pub struct Order {
     pub payment_client_secret: Option<String>,
     pub payment_status: Option<String>,
     pub payment_error: Option<String>,
-    pub refund_id: Option<String>,
-    pub refund_amount_cents: Option<i64>,
-    pub refund_reason: Option<String>,
-    pub refund_requested_at: Option<DateTime<Utc>>,
     /// A resale's listing.
     pub listing_id: Option<Uuid>,
     /// What a resale's seller is owed once paid.
     pub payout_cents: Option<i64>,
 }
 
-/// An order as first stored; the payment and refund columns start empty.
+/// An order as first stored; the payment columns start empty.
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = orders)]
 pub struct NewOrder {

@@ -230,3 +230,64 @@ impl Ticket {
         query.load(conn).await
     }
 }
+
+/// The order's tickets with these ids, locked (a refund or a move of the same
+/// ticket waits for this transaction).
+pub async fn lock_tickets(
+    conn: &mut AsyncPgConnection,
+    event_id: Uuid,
+    order_id: Uuid,
+    ids: &[Uuid],
+) -> QueryResult<Vec<Ticket>> {
+    tickets::table
+        .filter(tickets::event_id.eq(event_id))
+        .filter(tickets::order_id.eq(order_id))
+        .filter(tickets::id.eq_any(ids))
+        .order(tickets::id)
+        .select(Ticket::as_select())
+        .for_update()
+        .load(conn)
+        .await
+}
+
+/// The ticket with this id, whoever holds it (its event's organizer acts on it).
+pub async fn find_ticket(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Ticket>> {
+    tickets::table
+        .filter(tickets::id.eq(id))
+        .select(Ticket::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The event's ticket with this id, locked.
+pub async fn lock_ticket(
+    conn: &mut AsyncPgConnection,
+    event_id: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<Ticket>> {
+    tickets::table
+        .filter(tickets::event_id.eq(event_id))
+        .filter(tickets::id.eq(id))
+        .select(Ticket::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Marks these tickets `status`.
+pub async fn set_ticket_status(
+    conn: &mut AsyncPgConnection,
+    event_id: Uuid,
+    ids: &[Uuid],
+    status: TicketStatus,
+) -> QueryResult<()> {
+    diesel::update(tickets::table)
+        .filter(tickets::event_id.eq(event_id))
+        .filter(tickets::id.eq_any(ids))
+        .set(tickets::status.eq(status))
+        .execute(conn)
+        .await
+        .map(drop)
+}

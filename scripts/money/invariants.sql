@@ -1,0 +1,60 @@
+-- What must hold after any sequence of moves, read from the database alone.
+-- One file, read by `scripts/reconcile` (scripts/money/reconcile.py) and by the
+-- model-based lifecycle test (crates/booking/tests/api/lifecycle.rs), so the
+-- two never disagree on what an invariant is. Each check query answers
+-- the ids breaking it (none when it holds); the books query answers, per
+-- payable with a PaymentIntent, what our books say it paid and had refunded, which the
+-- callers compare with what Stripe kept.
+
+-- check: more valid tickets than capacity in tier
+SELECT tt.id FROM ticket_tiers tt
+ WHERE (SELECT count(*) FROM tickets t WHERE t.event_id = tt.event_id AND t.tier_id = tt.id
+          AND t.status IN ('valid', 'transfer_pending')) > tt.capacity;
+
+-- check: more than one valid ticket for seat
+SELECT seat_id FROM tickets WHERE seat_id IS NOT NULL AND status IN ('valid', 'transfer_pending')
+ GROUP BY event_id, seat_id HAVING count(*) > 1;
+
+-- check: active listing on a ticket that is not its seller's valid one, of an event not published, or over its cap
+SELECT l.id FROM listings l
+  JOIN tickets t ON t.event_id = l.event_id AND t.id = l.ticket_id
+  JOIN events e ON e.id = l.event_id
+ WHERE l.status = 'active' AND (t.status <> 'valid' OR t.holder_id IS DISTINCT FROM l.seller_id
+       OR e.status <> 'published' OR l.price_cents > l.max_price_cents);
+
+-- check: payout owed for a revoked ticket
+SELECT p.id FROM payouts p JOIN listings l ON l.event_id = p.event_id AND l.id = p.listing_id
+  JOIN tickets t ON t.event_id = l.event_id AND t.id = l.ticket_id
+ WHERE p.status = 'owed' AND t.status = 'void';
+
+-- check: payout not of a paid and kept resale of a sold listing, or not its price
+SELECT p.id FROM payouts p JOIN listings l ON l.event_id = p.event_id AND l.id = p.listing_id
+  JOIN orders o ON o.event_id = p.event_id AND o.id = p.order_id
+ WHERE p.status <> 'cancelled' AND (l.status <> 'sold' OR o.status <> 'confirmed'
+       OR o.listing_id <> l.id OR p.amount_cents + p.fee_cents <> o.total_cents);
+
+-- check: refunds owed on a payable beyond what it was paid
+SELECT r.payable_id FROM refunds r
+  LEFT JOIN bookings b ON r.payable_kind = 'booking' AND b.professional_id = r.scope_id AND b.id = r.payable_id
+  LEFT JOIN orders o ON r.payable_kind = 'order' AND o.event_id = r.scope_id AND o.id = r.payable_id
+ GROUP BY r.scope_id, r.payable_id
+HAVING sum(r.amount_cents) > max(coalesce(b.price_cents, o.total_cents, 0));
+
+-- books: kind, id, intent, status, payment (Stripe's last word), paid, refunded (made), owed (a refund not made yet)
+SELECT 'booking' AS kind, b.id, b.payment_intent_id AS intent, b.status,
+       coalesce(b.payment_status, '') AS payment,
+       CASE WHEN b.payment_status = 'succeeded' THEN b.price_cents ELSE 0 END AS paid,
+       coalesce((SELECT sum(r.amount_cents) FROM refunds r WHERE r.scope_id = b.professional_id
+                   AND r.payable_id = b.id AND r.refund_id IS NOT NULL), 0) AS refunded,
+       EXISTS (SELECT 1 FROM refunds r WHERE r.scope_id = b.professional_id
+                 AND r.payable_id = b.id AND r.refund_id IS NULL) AS owed
+  FROM bookings b WHERE b.payment_intent_id IS NOT NULL
+UNION ALL
+SELECT 'order', o.id, o.payment_intent_id, o.status,
+       coalesce(o.payment_status, ''),
+       CASE WHEN o.payment_status = 'succeeded' THEN o.total_cents ELSE 0 END,
+       coalesce((SELECT sum(r.amount_cents) FROM refunds r WHERE r.scope_id = o.event_id
+                   AND r.payable_id = o.id AND r.refund_id IS NOT NULL), 0),
+       EXISTS (SELECT 1 FROM refunds r WHERE r.scope_id = o.event_id
+                 AND r.payable_id = o.id AND r.refund_id IS NULL)
+  FROM orders o WHERE o.payment_intent_id IS NOT NULL;
