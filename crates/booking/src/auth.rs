@@ -71,23 +71,22 @@ pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-impl AppState {
-    /// The user behind a bearer token, or 401.
-    pub async fn authenticate(&self, auth: &BearerAuth) -> Result<User, ApiError> {
-        let mut conn = self.pool.get().await?;
-        Session::find_user(&mut conn, &token_hash(&auth.0.token))
-            .await?
-            .ok_or_else(|| {
-                ApiError::unauthorized("the session token is invalid, expired or revoked")
-            })
-    }
+/// The user behind a bearer token, or 401.
+pub async fn authenticate(state: &AppState, auth: &BearerAuth) -> Result<User, ApiError> {
+    let mut conn = state.pool.get().await?;
+    Session::find_user(&mut conn, &token_hash(&auth.0.token))
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("the session token is invalid, expired or revoked"))
+}
 
-    /// The user if a token was sent (it must then be valid), else `None`.
-    pub async fn authenticate_optional(&self, auth: &MaybeAuth) -> Result<Option<User>, ApiError> {
-        match auth {
-            MaybeAuth::Bearer(bearer) => self.authenticate(bearer).await.map(Some),
-            MaybeAuth::Anonymous => Ok(None),
-        }
+/// The user if a token was sent (it must then be valid), else `None`.
+pub async fn authenticate_optional(
+    state: &AppState,
+    auth: &MaybeAuth,
+) -> Result<Option<User>, ApiError> {
+    match auth {
+        MaybeAuth::Bearer(bearer) => crate::auth::authenticate(state, bearer).await.map(Some),
+        MaybeAuth::Anonymous => Ok(None),
     }
 }
 

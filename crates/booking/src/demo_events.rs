@@ -115,9 +115,9 @@ pub async fn load(state: &AppState) -> anyhow::Result<usize> {
             continue;
         }
         let key = IdempotencyKey::parse(Some(&format!("demo-{slug}")))?;
-        let answer = state
-            .create_event(&caller(organizer.id), &key, request)
-            .await?;
+        let answer =
+            crate::events::create::create_event(state, &caller(organizer.id), &key, request)
+                .await?;
         let event = answer.result?;
         added += 1;
         if slug == GA_SLUG {
@@ -150,7 +150,7 @@ async fn sell_vip(state: &AppState, fan: uuid::Uuid, event: &crate::events::Even
         let Ok(key) = IdempotencyKey::parse(Some(&format!("demo-vip-{i}"))) else {
             return;
         };
-        match state.create_order(&caller(fan), &key, request).await {
+        match crate::orders::create::create_order(state, &caller(fan), &key, request).await {
             Ok(answer) if answer.result.is_ok() => {}
             Ok(answer) => {
                 tracing::warn!(problem = ?answer.result.err(), "demo VIP order refused");

@@ -69,7 +69,7 @@ async fn run() -> anyhow::Result<()> {
         }
         "jobs-once" => {
             let state = AppState::new(Config::from_env()?)?;
-            let counts = state.run_jobs_once().await;
+            let counts = slotwise_booking::jobs::run_jobs_once(&state).await;
             tracing::info!(
                 ?counts,
                 "jobs ran once: keys, holds, reconciled, refunds, purged, schedules"
@@ -92,8 +92,9 @@ async fn serve() -> anyhow::Result<()> {
     let jobs = state
         .config
         .jobs_enabled
-        .then(|| state.spawn_jobs(jobs_stopped.clone()));
-    let notifier = (state.config.notify.enabled).then(|| state.spawn_notifier(jobs_stopped));
+        .then(|| slotwise_booking::jobs::spawn_jobs(&state, jobs_stopped.clone()));
+    let notifier = (state.config.notify.enabled)
+        .then(|| slotwise_booking::notify::worker::spawn_notifier(&state, jobs_stopped));
     // In-flight requests finish first (30 s at most), then the job round in progress.
     bound
         .serve(build_app(state), slotwise_web::serve::shutdown_signal())

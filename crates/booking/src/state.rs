@@ -1,5 +1,7 @@
 //! The handles every request and job shares: pool, configuration, Stripe,
-//! rate limits (and, in test builds, the fault switch).
+//! rate limits (and, in test builds, the fault switch). Only handles: what is
+//! done with them lives in the module that owns it, as free functions taking
+//! `&AppState` (`payments::refunds::settle_refund`, `orders::create::create_order`).
 
 use crate::config::Config;
 use crate::rate_limit::Limits;

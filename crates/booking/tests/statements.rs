@@ -214,9 +214,14 @@ async fn booking_statements_name_their_shard_and_plan_to_index_scans() {
     // And the statements of one round of every background job.
     let booked = STATEMENTS.lock().expect("statements").len();
     RECORDING.store(true, Ordering::SeqCst);
-    app.state.run_jobs_once().await;
+    slotwise_booking::jobs::run_jobs_once(&app.state).await;
     // The notification jobs too: the outbox fanned out, its mail sent.
-    assert!(app.state.notify_until_idle().await.expect("notified") > 0);
+    assert!(
+        slotwise_booking::notify::send::notify_until_idle(&app.state)
+            .await
+            .expect("notified")
+            > 0
+    );
     RECORDING.store(false, Ordering::SeqCst);
     let jobs: Vec<String> = STATEMENTS.lock().expect("statements")[booked..].to_vec();
     assert!(!jobs.is_empty(), "the jobs ran no statement");

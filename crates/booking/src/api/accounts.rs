@@ -204,48 +204,47 @@ fn validate_signup(req: &SignupRequest) -> Result<(), ApiError> {
     }
 }
 
-impl AppState {
-    /// Sign-ups are limited per IP and per email.
-    fn limit_signup(&self, ip: &str, email: &str) -> Result<(), ApiError> {
-        self.limits.auth.check(&format!("ip:{ip}"))?;
-        self.limits
-            .auth
-            .check(&format!("email:{}", normalize_email(email)))
-    }
+/// Sign-ups are limited per IP and per email.
+fn limit_signup(state: &AppState, ip: &str, email: &str) -> Result<(), ApiError> {
+    state.limits.auth.check(&format!("ip:{ip}"))?;
+    state
+        .limits
+        .auth
+        .check(&format!("email:{}", normalize_email(email)))
+}
 
-    /// Sessions are bearer tokens only: no cookie is set, so no request is
-    /// authenticated by the browser on its own (no CSRF to guard against).
-    async fn start_session(&self, user: User, ip: &str) -> Result<SessionView, ApiError> {
-        let (token, hash) = new_token();
-        let expires_at = Utc::now().trunc_subsecs(6) + self.config.session_ttl;
-        let mut conn = self.pool.get().await?;
-        Session::insert(&mut conn, &hash, user.id, expires_at, ip).await?;
-        // Tickets given to this address while it waited for a verified
-        // account, moved with their history in one transaction.
-        let user_id = user.id;
-        slotwise_db::read_committed!(conn, async |conn: &mut slotwise_db::AsyncPgConnection| {
-            crate::accounts::claim_waiting_tickets(conn, user_id).await
-        })?;
-        Ok(SessionView {
-            token,
-            expires_at,
-            user: user.into(),
-        })
-    }
+/// Sessions are bearer tokens only: no cookie is set, so no request is
+/// authenticated by the browser on its own (no CSRF to guard against).
+async fn start_session(state: &AppState, user: User, ip: &str) -> Result<SessionView, ApiError> {
+    let (token, hash) = new_token();
+    let expires_at = Utc::now().trunc_subsecs(6) + state.config.session_ttl;
+    let mut conn = state.pool.get().await?;
+    Session::insert(&mut conn, &hash, user.id, expires_at, ip).await?;
+    // Tickets given to this address while it waited for a verified
+    // account, moved with their history in one transaction.
+    let user_id = user.id;
+    slotwise_db::read_committed!(conn, async |conn: &mut slotwise_db::AsyncPgConnection| {
+        crate::accounts::claim_waiting_tickets(conn, user_id).await
+    })?;
+    Ok(SessionView {
+        token,
+        expires_at,
+        user: user.into(),
+    })
+}
 
-    /// While failed sign-ins slow `email` down, only an address the account
-    /// signed in from before may try a password; every other attempt gets the
-    /// same 429 without its password being looked at, so it learns nothing.
-    async fn check_slowdown(&self, email: &str, ip: &str) -> Result<(), ApiError> {
-        let Some(slowed) = self.limits.signin_failures.is_slowed(email) else {
-            return Ok(());
-        };
-        let mut conn = self.pool.get().await?;
-        if Session::known_address(&mut conn, email, ip).await? {
-            Ok(())
-        } else {
-            Err(slowed)
-        }
+/// While failed sign-ins slow `email` down, only an address the account
+/// signed in from before may try a password; every other attempt gets the
+/// same 429 without its password being looked at, so it learns nothing.
+async fn check_slowdown(state: &AppState, email: &str, ip: &str) -> Result<(), ApiError> {
+    let Some(slowed) = state.limits.signin_failures.is_slowed(email) else {
+        return Ok(());
+    };
+    let mut conn = state.pool.get().await?;
+    if Session::known_address(&mut conn, email, ip).await? {
+        Ok(())
+    } else {
+        Err(slowed)
     }
 }
 
@@ -266,7 +265,7 @@ impl AccountsApi {
         body: Json<SignupRequest>,
     ) -> Result<SignupResponse, Problems<{ JSON_BODY | TOO_MANY_REQUESTS | UNAVAILABLE }>> {
         let ip = crate::rate_limit::client_ip(req, state.config.trust_forwarded_for);
-        state.limit_signup(&ip, &body.email)?;
+        crate::api::accounts::limit_signup(&state, &ip, &body.email)?;
         validate_signup(&body)?;
         let role = match body.role.unwrap_or(SignupRole::Client) {
             SignupRole::Client => "client",
@@ -319,7 +318,7 @@ impl AccountsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
     ) -> Result<MailedResponse, Problems<{ UNAUTHORIZED | TOO_MANY_REQUESTS | UNAVAILABLE }>> {
-        let user = state.authenticate(&auth).await?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
         state.limits.auth.check(&format!("email:{}", user.email))?;
         crate::accounts::resend_verification(&state.pool, &state.config.notify.app_url, &user)
             .await
@@ -337,7 +336,7 @@ impl AccountsApi {
         body: Json<PasswordResetRequest>,
     ) -> Result<MailedResponse, Problems<{ JSON_BODY | TOO_MANY_REQUESTS | UNAVAILABLE }>> {
         let ip = crate::rate_limit::client_ip(req, state.config.trust_forwarded_for);
-        state.limit_signup(&ip, &body.email)?;
+        crate::api::accounts::limit_signup(&state, &ip, &body.email)?;
         let email = normalize_email(&body.email);
         crate::accounts::request_reset(&state.pool, &state.config.notify.app_url, &email)
             .await
@@ -386,7 +385,7 @@ impl AccountsApi {
         let ip = crate::rate_limit::client_ip(req, state.config.trust_forwarded_for);
         state.limits.auth.check(&format!("ip:{ip}"))?;
         let email = normalize_email(&body.email);
-        state.check_slowdown(&email, &ip).await?;
+        crate::api::accounts::check_slowdown(&state, &email, &ip).await?;
         let user = {
             let mut conn = state.pool.get().await?;
             User::find_by_email(&mut conn, &email).await?
@@ -398,7 +397,7 @@ impl AccountsApi {
             Some(user) if verified => user,
             _ => return Err(state.limits.signin_failures.failed(&email).into()),
         };
-        let session = state.start_session(user, &ip).await?;
+        let session = crate::api::accounts::start_session(&state, user, &ip).await?;
         Ok(SigninResponse::Ok(Json(session)))
     }
 

@@ -73,7 +73,7 @@ impl AvailabilityApi {
         WindowCreated,
         Problems<{ JSON_BODY | UNAUTHORIZED | FORBIDDEN | NOT_FOUND | CONFLICT | UNAVAILABLE }>,
     > {
-        let user = state.authenticate(&auth).await?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
         let (start, end) = (
             body.start_time.with_timezone(&Utc),
             body.end_time.with_timezone(&Utc),
@@ -85,7 +85,7 @@ impl AvailabilityApi {
             )])
             .into());
         }
-        let pro = state.owned_professional(&user, &id).await?;
+        let pro = crate::api::professionals::owned_professional(&state, &user, &id).await?;
         let window = AvailabilityWindow {
             id: Uuid::now_v7(),
             professional_id: pro.id,
@@ -128,7 +128,7 @@ impl AvailabilityApi {
                 ApiError::validation(vec![FieldError::new("to", "must be after from")]).into(),
             );
         }
-        let pro = state.load_professional(&id).await?;
+        let pro = crate::api::professionals::load_professional(&state, &id).await?;
         let mut conn = state.pool.get().await?;
         let windows =
             AvailabilityWindow::list_overlapping(&mut conn, pro.id, from, to, 500).await?;
@@ -149,8 +149,8 @@ impl AvailabilityApi {
         WindowRemoved,
         Problems<{ BAD_REQUEST | UNAUTHORIZED | FORBIDDEN | NOT_FOUND | CONFLICT | UNAVAILABLE }>,
     > {
-        let user = state.authenticate(&auth).await?;
-        let pro = state.owned_professional(&user, &id).await?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
+        let pro = crate::api::professionals::owned_professional(&state, &user, &id).await?;
         let mut conn = state.pool.get().await?;
         let window_id = window_id.0;
         let outcome = serializable!(conn, async |conn: &mut AsyncPgConnection| {

@@ -119,28 +119,26 @@ fn may_see(booking: &BookingWithSlug, owner_id: Uuid, user: Option<&User>) -> bo
     }
 }
 
-impl AppState {
-    /// The booking if `user` may see it, with the user id owning its professional.
-    async fn visible_booking(
-        &self,
-        id: Uuid,
-        user: Option<&User>,
-    ) -> Result<(BookingWithSlug, Uuid), ApiError> {
-        let mut conn = self.pool.get().await?;
-        let found = Booking::find(&mut conn, id).await?;
-        let owner = match &found {
-            Some(b) => slotwise_db::professionals::Professional::find(
-                &mut conn,
-                &slotwise_db::professionals::ProfessionalRef::Id(b.booking.professional_id),
-            )
-            .await?
-            .map(|p| p.owner_id),
-            None => None,
-        };
-        match (found, owner) {
-            (Some(b), Some(owner)) if may_see(&b, owner, user) => Ok((b, owner)),
-            _ => Err(ApiError::not_found("booking")),
-        }
+/// The booking if `user` may see it, with the user id owning its professional.
+async fn visible_booking(
+    state: &AppState,
+    id: Uuid,
+    user: Option<&User>,
+) -> Result<(BookingWithSlug, Uuid), ApiError> {
+    let mut conn = state.pool.get().await?;
+    let found = Booking::find(&mut conn, id).await?;
+    let owner = match &found {
+        Some(b) => slotwise_db::professionals::Professional::find(
+            &mut conn,
+            &slotwise_db::professionals::ProfessionalRef::Id(b.booking.professional_id),
+        )
+        .await?
+        .map(|p| p.owner_id),
+        None => None,
+    };
+    match (found, owner) {
+        (Some(b), Some(owner)) if may_see(&b, owner, user) => Ok((b, owner)),
+        _ => Err(ApiError::not_found("booking")),
     }
 }
 
@@ -174,8 +172,8 @@ impl BookingsApi {
             },
         >,
     > {
-        let user = state.authenticate_optional(&auth).await?;
-        let caller = state.caller(req, user.map(|u| u.id))?;
+        let user = crate::auth::authenticate_optional(&state, &auth).await?;
+        let caller = crate::idempotency::caller(&state, req, user.map(|u| u.id))?;
         let key = IdempotencyKey::parse(idempotency_key.as_deref())?;
         let request = SlotRequest {
             professional: body.0.professional_id,
@@ -183,7 +181,8 @@ impl BookingsApi {
             duration_minutes: body.0.duration_minutes,
             payment_method: body.0.payment_method,
         };
-        let answer = state.create_booking(&caller, &key, request).await?;
+        let answer =
+            crate::bookings::create::create_booking(&state, &caller, &key, request).await?;
         let view = answer.result?;
         Ok(CreateBookingResponse::Created(
             Json(view),
@@ -200,8 +199,8 @@ impl BookingsApi {
         id: Path<Uuid>,
     ) -> Result<Json<BookingView>, Problems<{ BAD_REQUEST | UNAUTHORIZED | NOT_FOUND | UNAVAILABLE }>>
     {
-        let user = state.authenticate_optional(&auth).await?;
-        let (found, _) = state.visible_booking(id.0, user.as_ref()).await?;
+        let user = crate::auth::authenticate_optional(&state, &auth).await?;
+        let (found, _) = crate::api::bookings::visible_booking(&state, id.0, user.as_ref()).await?;
         let mut conn = state.pool.get().await?;
         let view = BookingView::load(&mut conn, found.booking, found.professional_slug).await?;
         Ok(Json(view))
@@ -217,7 +216,7 @@ impl BookingsApi {
         #[oai(validator(min_length = 1))] cursor: Query<Option<String>>,
         view: Query<Option<BookingListView>>,
     ) -> Result<Json<BookingPage>, Problems<{ BAD_REQUEST | UNAUTHORIZED | UNAVAILABLE }>> {
-        let user = state.authenticate(&auth).await?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
         let limit = page_limit(limit.0)?;
         let after = cursor
             .0
@@ -271,8 +270,9 @@ impl BookingsApi {
         Json<BookingView>,
         Problems<{ BAD_REQUEST | UNAUTHORIZED | NOT_FOUND | CONFLICT | UNAVAILABLE }>,
     > {
-        let user = state.authenticate(&auth).await?;
-        let (found, owner) = state.visible_booking(id.0, Some(&user)).await?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
+        let (found, owner) =
+            crate::api::bookings::visible_booking(&state, id.0, Some(&user)).await?;
         let by = if is_admin(&user) {
             CancelledBy::Admin
         } else if owner == user.id {
@@ -287,7 +287,8 @@ impl BookingsApi {
         let booking = if found.booking.status == Status::Cancelled {
             found.booking
         } else {
-            (state.cancel_booking(found.booking.key(), user.id, by).await)
+            (crate::bookings::cancel::cancel_booking(&state, found.booking.key(), user.id, by)
+                .await)
                 .map_err(ApiError::from)?
         };
         let mut conn = state.pool.get().await?;

@@ -88,10 +88,10 @@ impl EventsApi {
             },
         >,
     > {
-        let user = state.authenticate(&auth).await?;
-        let caller = state.caller(req, Some(user.id))?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
+        let caller = crate::idempotency::caller(&state, req, Some(user.id))?;
         let key = IdempotencyKey::parse(idempotency_key.as_deref())?;
-        let answer = state.create_event(&caller, &key, body.0).await?;
+        let answer = crate::events::create::create_event(&state, &caller, &key, body.0).await?;
         let view = answer.result?;
         let tag = etag(&view);
         Ok(EventCreated::Created(
@@ -109,7 +109,7 @@ impl EventsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
     ) -> Result<Json<OrganizedEvents>, Problems<{ UNAUTHORIZED | UNAVAILABLE }>> {
-        let user = state.authenticate(&auth).await?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
         let mut conn = state.pool.get().await?;
         let events = Event::of_organizer(&mut conn, user.id, 100).await?;
         let mut items = Vec::with_capacity(events.len());
@@ -127,7 +127,7 @@ impl EventsApi {
         state: Data<&AppState>,
         id: Path<String>,
     ) -> Result<EventFound, Problems<{ NOT_FOUND | UNAVAILABLE }>> {
-        let event = state.event(&id).await?;
+        let event = crate::events::event(&state, &id).await?;
         let mut conn = state.pool.get().await?;
         let view = EventView::load(&mut conn, event).await?;
         let tag = etag(&view);
@@ -141,7 +141,7 @@ impl EventsApi {
         state: Data<&AppState>,
         id: Path<String>,
     ) -> Result<Json<SeatMap>, Problems<{ NOT_FOUND | UNAVAILABLE }>> {
-        let event = state.event(&id).await?;
+        let event = crate::events::event(&state, &id).await?;
         let mut conn = state.pool.get().await?;
         let seats = Event::seats(&mut conn, event.id).await?;
         Ok(Json(SeatMap {
@@ -174,10 +174,10 @@ impl EventsApi {
             },
         >,
     > {
-        let user = state.authenticate(&auth).await?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
         let version = parse_if_match(if_match.as_deref())?;
         body.validate()?;
-        let event = state.organized_event(&id, user.id).await?;
+        let event = crate::events::organized_event(&state, &id, user.id).await?;
         let req = body.0;
         let changes = EventChanges {
             title: req.title.map(|s| s.trim().to_owned()),
@@ -222,11 +222,12 @@ impl EventsApi {
             },
         >,
     > {
-        let user = state.authenticate(&auth).await?;
-        let caller = state.caller(req, Some(user.id))?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
+        let caller = crate::idempotency::caller(&state, req, Some(user.id))?;
         let key = IdempotencyKey::parse(idempotency_key.as_deref())?;
-        let event = state.organized_event(&id, user.id).await?;
-        let answer = state.give_comps(&caller, &key, event.id, body.0).await?;
+        let event = crate::events::organized_event(&state, &id, user.id).await?;
+        let answer =
+            crate::events::comps::give_comps(&state, &caller, &key, event.id, body.0).await?;
         Ok(CompsGiven::Created(
             Json(answer.result?),
             answer.replayed.then(|| "true".to_owned()),
@@ -243,8 +244,10 @@ impl EventsApi {
         id: Path<String>,
     ) -> Result<Json<EventView>, Problems<{ UNAUTHORIZED | FORBIDDEN | NOT_FOUND | UNAVAILABLE }>>
     {
-        let user = state.authenticate(&auth).await?;
-        let event = state.organized_event(&id, user.id).await?;
-        Ok(Json(state.cancel_event(event.id, user.id).await?))
+        let user = crate::auth::authenticate(&state, &auth).await?;
+        let event = crate::events::organized_event(&state, &id, user.id).await?;
+        Ok(Json(
+            crate::events::cancel::cancel_event(&state, event.id, user.id).await?,
+        ))
     }
 }

@@ -70,7 +70,7 @@ impl ListingsApi {
         ListingCreated,
         Problems<{ JSON_BODY | UNAUTHORIZED | NOT_FOUND | CONFLICT | UNPROCESSABLE | UNAVAILABLE }>,
     > {
-        let user = state.authenticate(&auth).await?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
         let ticket = {
             let mut conn = state.pool.get().await?;
             Ticket::find_for(&mut conn, user.id, id.0)
@@ -78,9 +78,8 @@ impl ListingsApi {
                 .ok_or_else(|| ApiError::not_found("ticket"))?
                 .ticket
         };
-        let listing = state
-            .list_ticket(user.id, ticket, body.0.price_cents)
-            .await?;
+        let listing =
+            crate::orders::resale::list_ticket(&state, user.id, ticket, body.0.price_cents).await?;
         Ok(ListingCreated::Created(Json(listing)))
     }
 
@@ -91,7 +90,7 @@ impl ListingsApi {
         state: Data<&AppState>,
         id: Path<String>,
     ) -> Result<Json<ListingPage>, Problems<{ NOT_FOUND | UNAVAILABLE }>> {
-        let event = state.event(&id).await?;
+        let event = crate::events::event(&state, &id).await?;
         let mut conn = state.pool.get().await?;
         let items = Listing::of_event(&mut conn, event.id, 100).await?;
         Ok(Json(ListingPage {
@@ -124,11 +123,11 @@ impl ListingsApi {
             },
         >,
     > {
-        let user = state.authenticate(&auth).await?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
         let version = parse_if_match(if_match.as_deref())?;
-        let listing = state.own_listing(user.id, id.0).await?;
+        let listing = crate::orders::resale::own_listing(&state, user.id, id.0).await?;
         Ok(Json(
-            state.reprice(listing, version, body.0.price_cents).await?,
+            crate::orders::resale::reprice(&state, listing, version, body.0.price_cents).await?,
         ))
     }
 
@@ -143,9 +142,11 @@ impl ListingsApi {
         Json<ListingView>,
         Problems<{ BAD_REQUEST | UNAUTHORIZED | NOT_FOUND | CONFLICT | UNAVAILABLE }>,
     > {
-        let user = state.authenticate(&auth).await?;
-        let listing = state.own_listing(user.id, id.0).await?;
-        Ok(Json(state.withdraw(listing).await?))
+        let user = crate::auth::authenticate(&state, &auth).await?;
+        let listing = crate::orders::resale::own_listing(&state, user.id, id.0).await?;
+        Ok(Json(
+            crate::orders::resale::withdraw(&state, listing).await?,
+        ))
     }
 
     /// Buy a listed ticket, exactly once per `Idempotency-Key`: an order of kind
@@ -175,8 +176,8 @@ impl ListingsApi {
             },
         >,
     > {
-        let user = state.authenticate(&auth).await?;
-        let caller = state.caller(req, Some(user.id))?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
+        let caller = crate::idempotency::caller(&state, req, Some(user.id))?;
         let key = IdempotencyKey::parse(idempotency_key.as_deref())?;
         let listing = {
             let mut conn = state.pool.get().await?;
@@ -184,9 +185,14 @@ impl ListingsApi {
                 .await?
                 .ok_or_else(|| ApiError::not_found("listing"))?
         };
-        let answer = state
-            .buy_listing(&caller, &key, &listing, body.0.payment_method.as_deref())
-            .await?;
+        let answer = crate::orders::resale::buy_listing(
+            &state,
+            &caller,
+            &key,
+            &listing,
+            body.0.payment_method.as_deref(),
+        )
+        .await?;
         Ok(ResaleOrdered::Created(
             Json(answer.result?),
             answer.replayed.then(|| "true".to_owned()),

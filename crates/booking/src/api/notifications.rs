@@ -66,7 +66,7 @@ impl NotificationsApi {
         EndpointCreated,
         Problems<{ JSON_BODY | UNAUTHORIZED | CONFLICT | UNPROCESSABLE | UNAVAILABLE }>,
     > {
-        let user = state.authenticate(&auth).await?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
         let NewEndpoint {
             url,
             event_types,
@@ -111,7 +111,7 @@ impl NotificationsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
     ) -> Result<Json<EndpointList>, Problems<{ UNAUTHORIZED | UNAVAILABLE }>> {
-        let user = state.authenticate(&auth).await?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
         let mut conn = state.pool.get().await?;
         let items = Endpoint::of_owner(&mut conn, user.id).await?;
         Ok(Json(EndpointList {
@@ -130,7 +130,7 @@ impl NotificationsApi {
         auth: BearerAuth,
         id: Path<Uuid>,
     ) -> Result<Json<EndpointView>, Problems<{ UNAUTHORIZED | NOT_FOUND | UNAVAILABLE }>> {
-        let user = state.authenticate(&auth).await?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
         let mut conn = state.pool.get().await?;
         let endpoint = owned(&mut conn, id.0, user.id).await?;
         Ok(Json(EndpointView::new(endpoint, false)))
@@ -144,7 +144,7 @@ impl NotificationsApi {
         auth: BearerAuth,
         id: Path<Uuid>,
     ) -> Result<Deleted, Problems<{ UNAUTHORIZED | NOT_FOUND | UNAVAILABLE }>> {
-        let user = state.authenticate(&auth).await?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
         let mut conn = state.pool.get().await?;
         if !Endpoint::delete_owned(&mut conn, id.0, user.id).await? {
             return Err(ApiError::not_found("webhook endpoint").into());
@@ -161,7 +161,7 @@ impl NotificationsApi {
         auth: BearerAuth,
         id: Path<Uuid>,
     ) -> Result<Json<EndpointView>, Problems<{ UNAUTHORIZED | NOT_FOUND | UNAVAILABLE }>> {
-        let user = state.authenticate(&auth).await?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
         let mut conn = state.pool.get().await?;
         let endpoint = Endpoint::enable_owned(&mut conn, id.0, user.id)
             .await?
@@ -183,7 +183,7 @@ impl NotificationsApi {
         Json<DeliveryPage>,
         Problems<{ BAD_REQUEST | UNAUTHORIZED | NOT_FOUND | UNPROCESSABLE | UNAVAILABLE }>,
     > {
-        let user = state.authenticate(&auth).await?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
         let limit = page_limit(limit.0)?;
         let before = cursor.0.as_deref().map(decode_cursor::<Uuid>).transpose()?;
         let mut conn = state.pool.get().await?;
@@ -244,7 +244,7 @@ impl NotificationsApi {
 }
 
 async fn admin(state: &AppState, auth: &BearerAuth) -> Result<(), ApiError> {
-    let user = state.authenticate(auth).await?;
+    let user = crate::auth::authenticate(state, auth).await?;
     if !is_admin(&user) {
         return Err(ApiError::forbidden(
             "only an admin may see or retry deliveries",

@@ -143,15 +143,13 @@ pub enum TransferSent {
     ),
 }
 
-impl AppState {
-    /// The caller's ticket with this id; 404 for anyone else's.
-    async fn held_ticket(&self, user: Uuid, id: Uuid) -> Result<Ticket, ApiError> {
-        let mut conn = self.pool.get().await?;
-        Ticket::find_for(&mut conn, user, id)
-            .await?
-            .map(|t| t.ticket)
-            .ok_or_else(|| ApiError::not_found("ticket"))
-    }
+/// The caller's ticket with this id; 404 for anyone else's.
+async fn held_ticket(state: &AppState, user: Uuid, id: Uuid) -> Result<Ticket, ApiError> {
+    let mut conn = state.pool.get().await?;
+    Ticket::find_for(&mut conn, user, id)
+        .await?
+        .map(|t| t.ticket)
+        .ok_or_else(|| ApiError::not_found("ticket"))
 }
 
 #[derive(ApiResponse)]
@@ -215,12 +213,12 @@ impl OrdersApi {
             },
         >,
     > {
-        let user = state.authenticate(&auth).await?;
-        let caller = state.caller(req, Some(user.id))?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
+        let caller = crate::idempotency::caller(&state, req, Some(user.id))?;
         let key = IdempotencyKey::parse(idempotency_key.as_deref())?;
         let event_id = match Uuid::parse_str(&id) {
             Ok(event_id) => event_id,
-            Err(_) => state.event(&id).await?.id,
+            Err(_) => crate::events::event(&state, &id).await?.id,
         };
         let body = body.0;
         let request = OrderRequest {
@@ -231,7 +229,7 @@ impl OrdersApi {
             seats: body.seats.unwrap_or_default(),
             payment_method: body.payment_method,
         };
-        let answer = state.create_order(&caller, &key, request).await?;
+        let answer = crate::orders::create::create_order(&state, &caller, &key, request).await?;
         let view = answer.result?;
         Ok(OrderCreated::Created(
             Json(view),
@@ -268,8 +266,8 @@ impl OrdersApi {
             },
         >,
     > {
-        let user = state.authenticate(&auth).await?;
-        let caller = state.caller(req, Some(user.id))?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
+        let caller = crate::idempotency::caller(&state, req, Some(user.id))?;
         let key = IdempotencyKey::parse(idempotency_key.as_deref())?;
         let order = {
             let mut conn = state.pool.get().await?;
@@ -277,9 +275,9 @@ impl OrdersApi {
                 .await?
                 .ok_or_else(|| ApiError::not_found("order"))?
         };
-        let answer = state
-            .refund_tickets(&caller, &key, order, body.0.ticket_ids)
-            .await?;
+        let answer =
+            crate::orders::refund::refund_tickets(&state, &caller, &key, order, body.0.ticket_ids)
+                .await?;
         let view = answer.result?;
         Ok(TicketRefundCreated::Created(
             Json(view),
@@ -315,11 +313,12 @@ impl OrdersApi {
             },
         >,
     > {
-        let user = state.authenticate(&auth).await?;
-        let caller = state.caller(req, Some(user.id))?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
+        let caller = crate::idempotency::caller(&state, req, Some(user.id))?;
         let key = IdempotencyKey::parse(idempotency_key.as_deref())?;
-        let ticket = state.held_ticket(user.id, id.0).await?;
-        let answer = state.give_ticket(&caller, &key, ticket, body.0).await?;
+        let ticket = crate::api::orders::held_ticket(&state, user.id, id.0).await?;
+        let answer =
+            crate::orders::transfer::give_ticket(&state, &caller, &key, ticket, body.0).await?;
         Ok(TransferSent::Created(
             Json(answer.result?),
             answer.replayed.then(|| "true".to_owned()),
@@ -337,9 +336,11 @@ impl OrdersApi {
         Json<TicketView>,
         Problems<{ BAD_REQUEST | UNAUTHORIZED | NOT_FOUND | CONFLICT | UNAVAILABLE }>,
     > {
-        let user = state.authenticate(&auth).await?;
-        let ticket = state.held_ticket(user.id, id.0).await?;
-        Ok(Json(state.take_back(user.id, ticket).await?))
+        let user = crate::auth::authenticate(&state, &auth).await?;
+        let ticket = crate::api::orders::held_ticket(&state, user.id, id.0).await?;
+        Ok(Json(
+            crate::orders::transfer::take_back(&state, user.id, ticket).await?,
+        ))
     }
 
     /// Revoke a ticket of your event (its organizer): void, back on sale, and
@@ -368,8 +369,8 @@ impl OrdersApi {
             },
         >,
     > {
-        let user = state.authenticate(&auth).await?;
-        let caller = state.caller(req, Some(user.id))?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
+        let caller = crate::idempotency::caller(&state, req, Some(user.id))?;
         let key = IdempotencyKey::parse(idempotency_key.as_deref())?;
         let ticket = {
             let mut conn = state.pool.get().await?;
@@ -377,7 +378,7 @@ impl OrdersApi {
                 .await?
                 .ok_or_else(|| ApiError::not_found("ticket"))?
         };
-        let event = state.event(&ticket.event_id.to_string()).await?;
+        let event = crate::events::event(&state, &ticket.event_id.to_string()).await?;
         if event.organizer_id != user.id {
             // Its holder may see it, nobody else learns it exists.
             return Err(if ticket.holder_id == Some(user.id) {
@@ -387,9 +388,9 @@ impl OrdersApi {
             }
             .into());
         }
-        let answer = state
-            .revoke_ticket(&caller, &key, event.id, ticket.id)
-            .await?;
+        let answer =
+            crate::orders::refund::revoke_ticket(&state, &caller, &key, event.id, ticket.id)
+                .await?;
         Ok(Json(answer.result?))
     }
 
@@ -402,7 +403,7 @@ impl OrdersApi {
         id: Path<Uuid>,
     ) -> Result<Json<OrderView>, Problems<{ BAD_REQUEST | UNAUTHORIZED | NOT_FOUND | UNAVAILABLE }>>
     {
-        let user = state.authenticate(&auth).await?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
         let mut conn = state.pool.get().await?;
         let order = Order::find_for(&mut conn, user.id, id.0)
             .await?
@@ -419,7 +420,7 @@ impl OrdersApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u32>>,
         #[oai(validator(min_length = 1))] cursor: Query<Option<String>>,
     ) -> Result<Json<OrderPage>, Problems<{ BAD_REQUEST | UNAUTHORIZED | UNAVAILABLE }>> {
-        let user = state.authenticate(&auth).await?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
         let limit = page_limit(limit.0)?;
         let after = cursor
             .0
@@ -452,7 +453,7 @@ impl OrdersApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u32>>,
         #[oai(validator(min_length = 1))] cursor: Query<Option<String>>,
     ) -> Result<Json<TicketPage>, Problems<{ BAD_REQUEST | UNAUTHORIZED | UNAVAILABLE }>> {
-        let user = state.authenticate(&auth).await?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
         let limit = page_limit(limit.0)?;
         let after = cursor
             .0
@@ -482,7 +483,7 @@ impl OrdersApi {
         id: Path<Uuid>,
     ) -> Result<Json<TicketView>, Problems<{ BAD_REQUEST | UNAUTHORIZED | NOT_FOUND | UNAVAILABLE }>>
     {
-        let user = state.authenticate(&auth).await?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
         let mut conn = state.pool.get().await?;
         let ticket = Ticket::find_for(&mut conn, user.id, id.0)
             .await?
@@ -491,7 +492,7 @@ impl OrdersApi {
             TicketMove::of_ticket(&mut conn, ticket.ticket.event_id, ticket.ticket.id).await?;
         drop(conn);
         let mut view = TicketView::from(ticket);
-        view.listing = state.ticket_listing(&view).await?;
+        view.listing = crate::orders::resale::ticket_listing(&state, &view).await?;
         view.history = Some(
             (moves.into_iter())
                 .map(|m| TicketMoveView {

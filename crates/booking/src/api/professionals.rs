@@ -63,28 +63,29 @@ fn etag(p: &ProfessionalView) -> String {
     format!("\"{}\"", p.version)
 }
 
-impl AppState {
-    pub(super) async fn load_professional(&self, id: &str) -> Result<Professional, ApiError> {
-        let mut conn = self.pool.get().await?;
-        Professional::find(&mut conn, &ProfessionalRef::parse(id))
-            .await?
-            .ok_or_else(|| ApiError::not_found("professional"))
-    }
+pub(super) async fn load_professional(
+    state: &AppState,
+    id: &str,
+) -> Result<Professional, ApiError> {
+    let mut conn = state.pool.get().await?;
+    Professional::find(&mut conn, &ProfessionalRef::parse(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("professional"))
+}
 
-    /// The professional, if `user` may change it.
-    pub(super) async fn owned_professional(
-        &self,
-        user: &User,
-        id: &str,
-    ) -> Result<Professional, ApiError> {
-        let pro = self.load_professional(id).await?;
-        if pro.owner_id == user.id || is_admin(user) {
-            Ok(pro)
-        } else {
-            Err(ApiError::forbidden(
-                "only the owner of this professional profile may change it",
-            ))
-        }
+/// The professional, if `user` may change it.
+pub(super) async fn owned_professional(
+    state: &AppState,
+    user: &User,
+    id: &str,
+) -> Result<Professional, ApiError> {
+    let pro = crate::api::professionals::load_professional(state, id).await?;
+    if pro.owner_id == user.id || is_admin(user) {
+        Ok(pro)
+    } else {
+        Err(ApiError::forbidden(
+            "only the owner of this professional profile may change it",
+        ))
     }
 }
 
@@ -101,7 +102,7 @@ impl ProfessionalsApi {
         ProfessionalCreated,
         Problems<{ JSON_BODY | UNAUTHORIZED | FORBIDDEN | CONFLICT | UNAVAILABLE }>,
     > {
-        let user = state.authenticate(&auth).await?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
         if user.role != "professional" && !is_admin(&user) {
             return Err(ApiError::forbidden(
                 "only professional accounts can create a professional profile",
@@ -152,7 +153,9 @@ impl ProfessionalsApi {
         state: Data<&AppState>,
         id: Path<String>,
     ) -> Result<ProfessionalFound, Problems<{ NOT_FOUND | UNAVAILABLE }>> {
-        let view = ProfessionalView::from(state.load_professional(&id).await?);
+        let view = ProfessionalView::from(
+            crate::api::professionals::load_professional(&state, &id).await?,
+        );
         let tag = etag(&view);
         Ok(ProfessionalFound::Ok(Json(view), tag))
     }
@@ -180,10 +183,10 @@ impl ProfessionalsApi {
             },
         >,
     > {
-        let user = state.authenticate(&auth).await?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
         let version = parse_if_match(if_match.as_deref())?;
         validate_patch(&body)?;
-        let pro = state.owned_professional(&user, &id).await?;
+        let pro = crate::api::professionals::owned_professional(&state, &user, &id).await?;
         let req = body.0;
         let changes = ProfessionalChanges {
             name: req.name.map(|s| s.trim().to_owned()),

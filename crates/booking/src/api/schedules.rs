@@ -65,9 +65,9 @@ impl SchedulesApi {
             },
         >,
     > {
-        let user = state.authenticate(&auth).await?;
+        let user = crate::auth::authenticate(&state, &auth).await?;
         let week = schedules::parse(&body).map_err(ApiError::validation)?;
-        let pro = state.owned_professional(&user, &id).await?;
+        let pro = crate::api::professionals::owned_professional(&state, &user, &id).await?;
         // Optional here: the first schedule has no version to name.
         let expected = if_match
             .0
@@ -93,7 +93,7 @@ impl SchedulesApi {
         state: Data<&AppState>,
         id: Path<String>,
     ) -> Result<ScheduleFound, Problems<{ NOT_FOUND | UNAVAILABLE }>> {
-        let pro = state.load_professional(&id).await?;
+        let pro = crate::api::professionals::load_professional(&state, &id).await?;
         let mut conn = state.pool.get().await?;
         let schedule = Schedule::find(&mut conn, pro.id)
             .await?

@@ -37,9 +37,9 @@ impl WebhooksApi {
         Json<WebhookAck>,
         Problems<{ BAD_REQUEST | PAYLOAD_TOO_LARGE | UNSUPPORTED_MEDIA_TYPE | UNAVAILABLE }>,
     > {
-        let delivery = state
-            .receive_stripe_event(signature.as_deref(), &body)
-            .await?;
+        let delivery =
+            crate::payments::webhook::receive_stripe_event(&state, signature.as_deref(), &body)
+                .await?;
         Ok(Json(match delivery {
             Delivery::Duplicate => WebhookAck {
                 received: true,

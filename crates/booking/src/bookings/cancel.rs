@@ -7,43 +7,41 @@ use chrono::{DateTime, Duration, Utc};
 use slotwise_db::bookings::{Booking, BookingKey};
 use slotwise_db::{AsyncPgConnection, DbError, serializable};
 
-impl AppState {
-    /// Cancels a booking the one way every payable is cancelled
-    /// (`payments::cancel`): a pending one releases its slot and its
-    /// PaymentIntent; a confirmed one is refunded as [`CancelledBy::refund_cents`] says.
-    pub async fn cancel_booking(
-        &self,
-        booking_id: BookingKey,
-        actor: uuid::Uuid,
-        by: CancelledBy,
-    ) -> Result<Booking, BookingError> {
-        let source = format!("user:{actor}");
-        let late_percent = self.config.late_cancel_refund_percent;
-        let mut conn = self.pool.get().await?;
-        // Decide on the status as locked now, not as read before (a payment may have just arrived).
-        let outcome = serializable!(conn, async |conn: &mut AsyncPgConnection| {
-            let Some(current) = Booking::lock(conn, booking_id).await? else {
-                return Ok::<_, DbError>(Err(BookingError::NotFound));
-            };
-            let now = Utc::now();
-            if by == CancelledBy::Client && current.start_time <= now {
-                return Ok(Err(BookingError::Started));
-            }
-            let share = by.refund_cents(&current, now, late_percent);
-            let (why, refund_reason) = (by.reason(), by.refund_reason());
-            Ok(cancel(conn, &current, share, why, refund_reason, &source)
-                .await?
-                .ok_or(BookingError::NotCancellable(current.status)))
-        })?;
-        drop(conn);
-        let cancelled = outcome?;
-        // If the payment raced ahead, its webhook finds the booking cancelled and refunds it.
-        self.after_cancel(&cancelled).await;
-        let mut conn = self.pool.get().await?;
-        Ok(Booking::get(&mut conn, booking_id)
+/// Cancels a booking the one way every payable is cancelled
+/// (`payments::cancel`): a pending one releases its slot and its
+/// PaymentIntent; a confirmed one is refunded as [`CancelledBy::refund_cents`] says.
+pub async fn cancel_booking(
+    state: &AppState,
+    booking_id: BookingKey,
+    actor: uuid::Uuid,
+    by: CancelledBy,
+) -> Result<Booking, BookingError> {
+    let source = format!("user:{actor}");
+    let late_percent = state.config.late_cancel_refund_percent;
+    let mut conn = state.pool.get().await?;
+    // Decide on the status as locked now, not as read before (a payment may have just arrived).
+    let outcome = serializable!(conn, async |conn: &mut AsyncPgConnection| {
+        let Some(current) = Booking::lock(conn, booking_id).await? else {
+            return Ok::<_, DbError>(Err(BookingError::NotFound));
+        };
+        let now = Utc::now();
+        if by == CancelledBy::Client && current.start_time <= now {
+            return Ok(Err(BookingError::Started));
+        }
+        let share = by.refund_cents(&current, now, late_percent);
+        let (why, refund_reason) = (by.reason(), by.refund_reason());
+        Ok(cancel(conn, &current, share, why, refund_reason, &source)
             .await?
-            .unwrap_or(cancelled.payable))
-    }
+            .ok_or(BookingError::NotCancellable(current.status)))
+    })?;
+    drop(conn);
+    let cancelled = outcome?;
+    // If the payment raced ahead, its webhook finds the booking cancelled and refunds it.
+    crate::payments::cancel::after_cancel(state, &cancelled).await;
+    let mut conn = state.pool.get().await?;
+    Ok(Booking::get(&mut conn, booking_id)
+        .await?
+        .unwrap_or(cancelled.payable))
 }
 
 /// Who cancels a booking, which decides what is refunded.

@@ -82,26 +82,24 @@ impl Decision for BookingDecision<'_> {
     }
 }
 
-impl AppState {
-    /// `POST /bookings`, exactly once per (caller, key).
-    pub async fn create_booking(
-        &self,
-        caller: &Caller,
-        key: &IdempotencyKey,
-        request: SlotRequest,
-    ) -> Result<Answer<BookingView>, ApiError> {
-        let idempotent = IdempotentRequest::new(caller, key, "POST", PATH, request.canonical());
-        let decision = BookingDecision {
-            caller,
-            request: &request,
-            hold: self.config.hold,
-            caps: HoldCaps {
-                per_user: self.config.max_unpaid_holds_per_user,
-                per_ip: self.config.max_unpaid_holds_per_ip,
-            },
-        };
-        self.create_idempotent(&idempotent, &decision).await
-    }
+/// `POST /bookings`, exactly once per (caller, key).
+pub async fn create_booking(
+    state: &AppState,
+    caller: &Caller,
+    key: &IdempotencyKey,
+    request: SlotRequest,
+) -> Result<Answer<BookingView>, ApiError> {
+    let idempotent = IdempotentRequest::new(caller, key, "POST", PATH, request.canonical());
+    let decision = BookingDecision {
+        caller,
+        request: &request,
+        hold: state.config.hold,
+        caps: HoldCaps {
+            per_user: state.config.max_unpaid_holds_per_user,
+            per_ip: state.config.max_unpaid_holds_per_ip,
+        },
+    };
+    crate::payments::first_phase::create_idempotent(state, &idempotent, &decision).await
 }
 
 /// How many unpaid bookings one user, and one address, may hold at once.

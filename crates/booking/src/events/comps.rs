@@ -105,40 +105,38 @@ impl Immediate for Comp<'_> {
     }
 }
 
-impl AppState {
-    /// `POST /events/{id}/comps` by the event's organizer (checked by the caller).
-    pub async fn give_comps(
-        &self,
-        caller: &Caller,
-        key: &IdempotencyKey,
-        event_id: Uuid,
-        request: CompRequest,
-    ) -> Result<Answer<CompView>, ApiError> {
-        let mut errors = Vec::new();
-        let email = crate::orders::transfer::recipient(&request.to_email, &mut errors);
-        if !(1..=100).contains(&request.quantity) {
-            errors.push(FieldError::new("quantity", "must be between 1 and 100"));
-        }
-        if !errors.is_empty() {
-            return Err(ApiError::validation(errors));
-        }
-        let holder = {
-            let mut conn = self.pool.get().await?;
-            // Only a verified address's account receives at once (see gifts).
-            (User::find_by_email(&mut conn, &email).await?)
-                .filter(|u| u.email_verified_at.is_some())
-                .map(|u| u.id)
-        };
-        let body = serde_json::json!({
-            "event_id": event_id, "to_email": email, "tier_id": request.tier_id, "quantity": request.quantity,
-        });
-        let idempotent = IdempotentRequest::new(caller, key, "POST", "/events/{id}/comps", body);
-        let comp = Comp {
-            event_id,
-            request: &request,
-            email: &email,
-            holder,
-        };
-        self.answer_once(&idempotent, &comp).await
+/// `POST /events/{id}/comps` by the event's organizer (checked by the caller).
+pub async fn give_comps(
+    state: &AppState,
+    caller: &Caller,
+    key: &IdempotencyKey,
+    event_id: Uuid,
+    request: CompRequest,
+) -> Result<Answer<CompView>, ApiError> {
+    let mut errors = Vec::new();
+    let email = crate::orders::transfer::recipient(&request.to_email, &mut errors);
+    if !(1..=100).contains(&request.quantity) {
+        errors.push(FieldError::new("quantity", "must be between 1 and 100"));
     }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let holder = {
+        let mut conn = state.pool.get().await?;
+        // Only a verified address's account receives at once (see gifts).
+        (User::find_by_email(&mut conn, &email).await?)
+            .filter(|u| u.email_verified_at.is_some())
+            .map(|u| u.id)
+    };
+    let body = serde_json::json!({
+        "event_id": event_id, "to_email": email, "tier_id": request.tier_id, "quantity": request.quantity,
+    });
+    let idempotent = IdempotentRequest::new(caller, key, "POST", "/events/{id}/comps", body);
+    let comp = Comp {
+        event_id,
+        request: &request,
+        email: &email,
+        holder,
+    };
+    crate::payments::first_phase::answer_once(state, &idempotent, &comp).await
 }

@@ -129,24 +129,22 @@ impl Immediate for Publish<'_> {
     }
 }
 
-impl AppState {
-    /// `POST /events`, exactly once per (caller, key).
-    pub async fn create_event(
-        &self,
-        caller: &Caller,
-        key: &IdempotencyKey,
-        req: NewEventRequest,
-    ) -> Result<Answer<EventView>, ApiError> {
-        let organizer = caller.user_id.ok_or_else(ApiError::internal)?;
-        let body = req.to_json().unwrap_or_default();
-        let idempotent = IdempotentRequest::new(caller, key, "POST", PATH, body);
-        req.validate(Utc::now())?;
-        let (event, tiers, seats) = rows(organizer, &req);
-        let publish = Publish {
-            event: &event,
-            tiers: &tiers,
-            seats: &seats,
-        };
-        self.answer_once(&idempotent, &publish).await
-    }
+/// `POST /events`, exactly once per (caller, key).
+pub async fn create_event(
+    state: &AppState,
+    caller: &Caller,
+    key: &IdempotencyKey,
+    req: NewEventRequest,
+) -> Result<Answer<EventView>, ApiError> {
+    let organizer = caller.user_id.ok_or_else(ApiError::internal)?;
+    let body = req.to_json().unwrap_or_default();
+    let idempotent = IdempotentRequest::new(caller, key, "POST", PATH, body);
+    req.validate(Utc::now())?;
+    let (event, tiers, seats) = rows(organizer, &req);
+    let publish = Publish {
+        event: &event,
+        tiers: &tiers,
+        seats: &seats,
+    };
+    crate::payments::first_phase::answer_once(state, &idempotent, &publish).await
 }

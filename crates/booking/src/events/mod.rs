@@ -202,23 +202,25 @@ impl EventView {
     }
 }
 
-impl AppState {
-    /// The event by id or slug, or 404.
-    pub async fn event(&self, reference: &str) -> Result<Event, ApiError> {
-        let mut conn = self.pool.get().await?;
-        Event::find(&mut conn, &EventRef::parse(reference))
-            .await?
-            .ok_or_else(|| ApiError::not_found("event"))
-    }
+/// The event by id or slug, or 404.
+pub async fn event(state: &AppState, reference: &str) -> Result<Event, ApiError> {
+    let mut conn = state.pool.get().await?;
+    Event::find(&mut conn, &EventRef::parse(reference))
+        .await?
+        .ok_or_else(|| ApiError::not_found("event"))
+}
 
-    /// The event, if `user` organizes it (else 403).
-    pub async fn organized_event(&self, reference: &str, user: Uuid) -> Result<Event, ApiError> {
-        let event = self.event(reference).await?;
-        if event.organizer_id != user {
-            return Err(ApiError::forbidden(
-                "only the event's organizer may change or cancel it",
-            ));
-        }
-        Ok(event)
+/// The event, if `user` organizes it (else 403).
+pub async fn organized_event(
+    state: &AppState,
+    reference: &str,
+    user: Uuid,
+) -> Result<Event, ApiError> {
+    let event = crate::events::event(state, reference).await?;
+    if event.organizer_id != user {
+        return Err(ApiError::forbidden(
+            "only the event's organizer may change or cancel it",
+        ));
     }
+    Ok(event)
 }

@@ -1,12 +1,12 @@
 //! Idempotent unsafe requests, in the manner of zero-to-production's
 //! `idempotency/` and Stripe's recovery points, in one place:
-//! - [`find`](AppState::prior): an earlier request with the caller's key, judged
+//! - [`find`](prior): an earlier request with the caller's key, judged
 //!   (replay its answer, 422 for another request, 409 while it runs);
 //! - claim: the key stored with the request's first atomic phase
 //!   ([`IdempotentRequest::record`], inserted in that phase's transaction);
 //! - finish: the answer stored on the key (`IdempotencyRecord::finish`, in the
 //!   payment core's phase 3);
-//! - [`resume`](AppState::resume): an abandoned request finished from its
+//! - [`resume`]: an abandoned request finished from its
 //!   recovery point, by a retry or by the completer job.
 
 pub mod key;
@@ -44,16 +44,18 @@ impl Caller {
     }
 }
 
-impl AppState {
-    /// The caller of an unsafe request, after its rate limit (429 past it).
-    pub fn caller(&self, req: &poem::Request, user_id: Option<Uuid>) -> Result<Caller, ApiError> {
-        let caller = Caller {
-            user_id,
-            ip: crate::rate_limit::client_ip(req, self.config.trust_forwarded_for),
-        };
-        self.limits.booking.check(&caller.scope())?;
-        Ok(caller)
-    }
+/// The caller of an unsafe request, after its rate limit (429 past it).
+pub fn caller(
+    state: &AppState,
+    req: &poem::Request,
+    user_id: Option<Uuid>,
+) -> Result<Caller, ApiError> {
+    let caller = Caller {
+        user_id,
+        ip: crate::rate_limit::client_ip(req, state.config.trust_forwarded_for),
+    };
+    state.limits.booking.check(&caller.scope())?;
+    Ok(caller)
 }
 
 /// One unsafe request under an `Idempotency-Key`.
@@ -215,82 +217,86 @@ pub enum Prior {
         body: serde_json::Value,
     },
     /// Abandoned, and now claimed by this request: finish it with
-    /// [`resume`](AppState::resume) once no connection is held.
+    /// [`resume`] once no connection is held.
     Abandoned(Box<IdempotencyRecord>),
 }
 
-impl AppState {
-    /// Finds and judges an earlier request with this key: its answer, 422 when
-    /// it was another request, 409 while it may still run, or its abandoned
-    /// work claimed for this request to finish.
-    pub async fn prior(
-        &self,
-        conn: &mut DbConn,
-        request: &IdempotentRequest,
-    ) -> Result<Prior, ApiError> {
-        let now = Utc::now();
-        let Some(prior) = IdempotencyRecord::find(conn, &request.scope, &request.key).await? else {
-            return Ok(Prior::Absent);
-        };
-        if prior.expires_at <= now {
-            IdempotencyRecord::delete_if_expired(conn, &request.scope, &request.key, now).await?;
-            return Ok(Prior::Absent);
-        }
-        if prior.fingerprint != request.fingerprint {
-            return Err(reused_key());
-        }
-        if let (Some(status), Some(body)) = (prior.response_status, prior.response_body.clone()) {
-            return Ok(Prior::Answered {
-                status: u16::try_from(status).unwrap_or(500),
-                body,
-            });
-        }
-        // Unfinished: 409 while the first request may still be working, else
-        // take the key over and finish from its recovery point.
-        let stale_before = now - self.config.idempotency_lease;
-        if prior.locked_at.is_some_and(|at| at >= stale_before) || prior.payable_id.is_none() {
-            return Err(key_in_use());
-        }
-        if !IdempotencyRecord::claim_stale(conn, &prior.scope, &prior.key, stale_before).await? {
-            return Err(key_in_use());
-        }
-        Ok(Prior::Abandoned(Box::new(prior)))
+/// Finds and judges an earlier request with this key: its answer, 422 when
+/// it was another request, 409 while it may still run, or its abandoned
+/// work claimed for this request to finish.
+pub async fn prior(
+    state: &AppState,
+    conn: &mut DbConn,
+    request: &IdempotentRequest,
+) -> Result<Prior, ApiError> {
+    let now = Utc::now();
+    let Some(prior) = IdempotencyRecord::find(conn, &request.scope, &request.key).await? else {
+        return Ok(Prior::Absent);
+    };
+    if prior.expires_at <= now {
+        IdempotencyRecord::delete_if_expired(conn, &request.scope, &request.key, now).await?;
+        return Ok(Prior::Absent);
     }
+    if prior.fingerprint != request.fingerprint {
+        return Err(reused_key());
+    }
+    if let (Some(status), Some(body)) = (prior.response_status, prior.response_body.clone()) {
+        return Ok(Prior::Answered {
+            status: u16::try_from(status).unwrap_or(500),
+            body,
+        });
+    }
+    // Unfinished: 409 while the first request may still be working, else
+    // take the key over and finish from its recovery point.
+    let stale_before = now - state.config.idempotency_lease;
+    if prior.locked_at.is_some_and(|at| at >= stale_before) || prior.payable_id.is_none() {
+        return Err(key_in_use());
+    }
+    if !IdempotencyRecord::claim_stale(conn, &prior.scope, &prior.key, stale_before).await? {
+        return Err(key_in_use());
+    }
+    Ok(Prior::Abandoned(Box::new(prior)))
+}
 
-    /// Finishes a claimed, unfinished request from its recovery point: finds
-    /// (or makes) its PaymentIntent and stores the answer on its key. `None`
-    /// when its payable is gone (nothing to finish).
-    pub async fn resume(
-        &self,
-        record: &IdempotencyRecord,
-    ) -> Result<Option<(u16, serde_json::Value)>, ApiError> {
-        let payable_id = record.payable_id.ok_or_else(ApiError::internal)?;
-        let payment_method = record
-            .request_body
-            .get("payment_method")
-            .and_then(|v| v.as_str());
-        let kind = record.payable_kind.ok_or_else(ApiError::internal)?;
-        crate::with_payable!(kind, P => {
-            self.resume_payable::<P>(record, payable_id, payment_method).await
-        })
-    }
+/// Finishes a claimed, unfinished request from its recovery point: finds
+/// (or makes) its PaymentIntent and stores the answer on its key. `None`
+/// when its payable is gone (nothing to finish).
+pub async fn resume(
+    state: &AppState,
+    record: &IdempotencyRecord,
+) -> Result<Option<(u16, serde_json::Value)>, ApiError> {
+    let payable_id = record.payable_id.ok_or_else(ApiError::internal)?;
+    let payment_method = record
+        .request_body
+        .get("payment_method")
+        .and_then(|v| v.as_str());
+    let kind = record.payable_kind.ok_or_else(ApiError::internal)?;
+    crate::with_payable!(kind, P => {
+        crate::idempotency::resume_payable::<P>(state, record, payable_id, payment_method).await
+    })
+}
 
-    async fn resume_payable<P: Payable>(
-        &self,
-        record: &IdempotencyRecord,
-        payable_id: Uuid,
-        payment_method: Option<&str>,
-    ) -> Result<Option<(u16, serde_json::Value)>, ApiError> {
-        let key = {
-            let mut conn = self.pool.get().await?;
-            P::locate(&mut conn, payable_id).await?
-        };
-        let Some(key) = key else {
-            return Ok(None);
-        };
-        let done = self
-            .complete_payment::<P>(&record.scope, &record.key, key, payment_method, true)
-            .await?;
-        Ok(Some(done.stored))
-    }
+async fn resume_payable<P: Payable>(
+    state: &AppState,
+    record: &IdempotencyRecord,
+    payable_id: Uuid,
+    payment_method: Option<&str>,
+) -> Result<Option<(u16, serde_json::Value)>, ApiError> {
+    let key = {
+        let mut conn = state.pool.get().await?;
+        P::locate(&mut conn, payable_id).await?
+    };
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    let done = crate::payments::phases::complete_payment::<P>(
+        state,
+        &record.scope,
+        &record.key,
+        key,
+        payment_method,
+        true,
+    )
+    .await?;
+    Ok(Some(done.stored))
 }

@@ -1,5 +1,5 @@
 //! Finishing what a dead process left: abandoned requests (owed refunds are
-//! made by `AppState::complete_refunds_once`, in `payments::refunds`).
+//! made by `payments::refunds::complete_refunds_once`).
 
 use super::BATCH;
 use crate::AppState;
@@ -8,39 +8,37 @@ use slotwise_db::AsyncPgConnection;
 use slotwise_db::idempotency::IdempotencyRecord;
 use slotwise_web::ApiError;
 
-impl AppState {
-    /// Finishes requests whose process died between phases (their lease ran
-    /// out), as a retry would. Claims one key at a time, so each is finished
-    /// well within its lease.
-    pub async fn complete_keys_once(&self) -> Result<usize, ApiError> {
-        let mut done = 0;
-        for _ in 0..BATCH {
-            let stale_before = Utc::now() - self.config.idempotency_lease;
-            let claimed = {
-                let mut conn = self.pool.get().await?;
-                conn.build_transaction()
-                    .run(async |conn: &mut AsyncPgConnection| {
-                        IdempotencyRecord::claim_abandoned(conn, stale_before, 1).await
-                    })
-                    .await?
-            };
-            let Some(record) = claimed.into_iter().next() else {
+/// Finishes requests whose process died between phases (their lease ran
+/// out), as a retry would. Claims one key at a time, so each is finished
+/// well within its lease.
+pub async fn complete_keys_once(state: &AppState) -> Result<usize, ApiError> {
+    let mut done = 0;
+    for _ in 0..BATCH {
+        let stale_before = Utc::now() - state.config.idempotency_lease;
+        let claimed = {
+            let mut conn = state.pool.get().await?;
+            conn.build_transaction()
+                .run(async |conn: &mut AsyncPgConnection| {
+                    IdempotencyRecord::claim_abandoned(conn, stale_before, 1).await
+                })
+                .await?
+        };
+        let Some(record) = claimed.into_iter().next() else {
+            break;
+        };
+        if record.payable_id.is_none() {
+            continue;
+        }
+        match crate::idempotency::resume(state, &record).await {
+            Ok(Some(_)) => done += 1,
+            // Its payable is gone: nothing to finish.
+            Ok(None) => continue,
+            // Stripe is down: the key keeps its recovery point; stop until the next round.
+            Err(e) => {
+                tracing::warn!(error = %e, "could not complete an abandoned request");
                 break;
-            };
-            if record.payable_id.is_none() {
-                continue;
-            }
-            match self.resume(&record).await {
-                Ok(Some(_)) => done += 1,
-                // Its payable is gone: nothing to finish.
-                Ok(None) => continue,
-                // Stripe is down: the key keeps its recovery point; stop until the next round.
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not complete an abandoned request");
-                    break;
-                }
             }
         }
-        Ok(done)
     }
+    Ok(done)
 }

@@ -3,9 +3,9 @@
 //! LOCKED`. Each job works on every [`Payable`](crate::payments::Payable)
 //! kind: bookings and ticket orders.
 
-mod completer;
-mod holds;
-mod reconcile;
+pub mod completer;
+pub mod holds;
+pub mod reconcile;
 
 use crate::AppState;
 use slotwise_db::idempotency::IdempotencyRecord;
@@ -17,62 +17,68 @@ use tracing::Instrument;
 
 pub(crate) const BATCH: i64 = 100;
 
-impl AppState {
-    /// Forgets idempotency keys past their 24 h, and intents' trace links
-    /// past theirs.
-    pub async fn purge_keys_once(&self) -> Result<usize, ApiError> {
-        let mut conn = self.pool.get().await?;
-        let keys = IdempotencyRecord::purge_expired(&mut conn, 1000).await?;
-        Ok(keys + IntentTrace::purge_old(&mut conn, 1000).await?)
-    }
+/// Forgets idempotency keys past their 24 h, and intents' trace links
+/// past theirs.
+pub async fn purge_keys_once(state: &AppState) -> Result<usize, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let keys = IdempotencyRecord::purge_expired(&mut conn, 1000).await?;
+    Ok(keys + IntentTrace::purge_old(&mut conn, 1000).await?)
+}
 
-    /// Every job once, in order, each on its own: one failing does not stop the
-    /// others. Returns how much each did (0 for one that failed, which is logged).
-    pub async fn run_jobs_once(&self) -> [usize; 6] {
-        [
-            timed("complete_keys", self.complete_keys_once()).await,
-            timed("expire_holds", self.expire_holds_once()).await,
-            timed("reconcile", self.reconcile_once()).await,
-            timed("complete_refunds", self.complete_refunds_once()).await,
-            timed("purge_keys", self.purge_keys_once()).await,
-            timed(
-                "open_schedules",
-                crate::schedules::extend_due(&self.pool, BATCH),
-            )
-            .await,
-        ]
-    }
+/// Every job once, in order, each on its own: one failing does not stop the
+/// others. Returns how much each did (0 for one that failed, which is logged).
+pub async fn run_jobs_once(state: &AppState) -> [usize; 6] {
+    [
+        timed(
+            "complete_keys",
+            crate::jobs::completer::complete_keys_once(state),
+        )
+        .await,
+        timed("expire_holds", crate::jobs::holds::expire_holds_once(state)).await,
+        timed("reconcile", crate::jobs::reconcile::reconcile_once(state)).await,
+        timed(
+            "complete_refunds",
+            crate::payments::refunds::complete_refunds_once(state),
+        )
+        .await,
+        timed("purge_keys", crate::jobs::purge_keys_once(state)).await,
+        timed(
+            "open_schedules",
+            crate::schedules::extend_due(&state.pool, BATCH),
+        )
+        .await,
+    ]
+}
 
-    /// Loops the jobs every `JOBS_INTERVAL_SECS` until `stop` turns true; a
-    /// round in progress is finished first (graceful shutdown).
-    pub fn spawn_jobs(
-        &self,
-        mut stop: tokio::sync::watch::Receiver<bool>,
-    ) -> tokio::task::JoinHandle<()> {
-        let state = self.clone();
-        tokio::spawn(async move {
-            let mut tick =
-                tokio::time::interval(state.config.jobs_interval.max(Duration::from_millis(100)));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tokio::select! {
-                    _ = tick.tick() => {}
-                    _ = stop.changed() => break,
-                }
-                if *stop.borrow() {
-                    break;
-                }
-                let counts = state.run_jobs_once().await;
-                if counts.iter().any(|&n| n > 0) {
-                    tracing::info!(
-                        ?counts,
-                        "jobs: keys, holds, reconciled, refunds, purged, schedules"
-                    );
-                }
+/// Loops the jobs every `JOBS_INTERVAL_SECS` until `stop` turns true; a
+/// round in progress is finished first (graceful shutdown).
+pub fn spawn_jobs(
+    state: &AppState,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let mut tick =
+            tokio::time::interval(state.config.jobs_interval.max(Duration::from_millis(100)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.changed() => break,
             }
-            tracing::info!("job loop stopped");
-        })
-    }
+            if *stop.borrow() {
+                break;
+            }
+            let counts = crate::jobs::run_jobs_once(&state).await;
+            if counts.iter().any(|&n| n > 0) {
+                tracing::info!(
+                    ?counts,
+                    "jobs: keys, holds, reconciled, refunds, purged, schedules"
+                );
+            }
+        }
+        tracing::info!("job loop stopped");
+    })
 }
 
 /// Runs one job round, counting and timing it for `/metrics` and, when

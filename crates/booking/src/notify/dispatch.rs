@@ -14,38 +14,36 @@ use uuid::Uuid;
 
 pub(crate) const BATCH: i64 = 200;
 
-impl AppState {
-    /// Fans out up to one batch of outbox rows; how many.
-    pub async fn dispatch_once(&self) -> Result<usize, ApiError> {
-        let mut conn = self.pool.get().await?;
-        let notifier = &self.notifier;
-        let count = read_committed!(conn, async |conn: &mut AsyncPgConnection| {
-            let rows = deliveries::claim_undispatched(conn, BATCH).await?;
-            if rows.is_empty() {
-                return Ok::<_, DbError>(0);
-            }
-            let owners: Vec<Uuid> = (rows.iter().filter_map(|r| r.owner_id))
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            let endpoints = if owners.is_empty() {
-                Vec::new()
-            } else {
-                Endpoint::enabled_of(conn, &owners).await?
-            };
-            let mut new = Vec::new();
-            for row in &rows {
-                new.extend(targets(row, &endpoints, notifier));
-            }
-            if !new.is_empty() {
-                deliveries::insert(conn, &new).await?;
-            }
-            let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-            deliveries::mark_dispatched(conn, &ids).await?;
-            Ok(rows.len())
-        })?;
-        Ok(count)
-    }
+/// Fans out up to one batch of outbox rows; how many.
+pub async fn dispatch_once(state: &AppState) -> Result<usize, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let notifier = &state.notifier;
+    let count = read_committed!(conn, async |conn: &mut AsyncPgConnection| {
+        let rows = deliveries::claim_undispatched(conn, BATCH).await?;
+        if rows.is_empty() {
+            return Ok::<_, DbError>(0);
+        }
+        let owners: Vec<Uuid> = (rows.iter().filter_map(|r| r.owner_id))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let endpoints = if owners.is_empty() {
+            Vec::new()
+        } else {
+            Endpoint::enabled_of(conn, &owners).await?
+        };
+        let mut new = Vec::new();
+        for row in &rows {
+            new.extend(targets(row, &endpoints, notifier));
+        }
+        if !new.is_empty() {
+            deliveries::insert(conn, &new).await?;
+        }
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        deliveries::mark_dispatched(conn, &ids).await?;
+        Ok(rows.len())
+    })?;
+    Ok(count)
 }
 
 /// The deliveries one outbox row makes.

@@ -61,173 +61,172 @@ impl Outcome {
     }
 }
 
-impl AppState {
-    /// Sends up to one batch of due deliveries; how many were attempted.
-    pub async fn send_once(&self) -> Result<usize, ApiError> {
-        let due = {
-            let mut conn = self.pool.get().await?;
-            let waiting = deliveries::oldest_waiting_secs(&mut conn).await?;
-            WAITING.set(&[], waiting);
-            deliveries::claim_due(&mut conn, BATCH, self.config.notify.lease).await?
-        };
-        let count = due.len();
-        // No send starts after half the lease: one started before then ends
-        // (timeouts: 10 s SMTP, 5 s webhook) inside the lease (at least 30 s
-        // from the environment), so no other instance claims it meanwhile.
-        // What is left is sent once its lease runs out.
-        // (A zero lease, in tests that crash the sender, sets no deadline.)
-        let lease = self.config.notify.lease;
-        let deadline = (!lease.is_zero()).then(|| std::time::Instant::now() + lease / 2);
-        let results: Vec<Result<(), ApiError>> = futures::stream::iter(due)
-            .filter(move |_| {
-                std::future::ready(deadline.is_none_or(|d| std::time::Instant::now() < d))
-            })
-            .map(|d| self.send_one(d))
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
-        if let Some(Err(e)) = results.into_iter().find(Result::is_err) {
-            return Err(e);
-        }
-        Ok(count)
+/// Sends up to one batch of due deliveries; how many were attempted.
+pub async fn send_once(state: &AppState) -> Result<usize, ApiError> {
+    let due = {
+        let mut conn = state.pool.get().await?;
+        let waiting = deliveries::oldest_waiting_secs(&mut conn).await?;
+        WAITING.set(&[], waiting);
+        deliveries::claim_due(&mut conn, BATCH, state.config.notify.lease).await?
+    };
+    let count = due.len();
+    // No send starts after half the lease: one started before then ends
+    // (timeouts: 10 s SMTP, 5 s webhook) inside the lease (at least 30 s
+    // from the environment), so no other instance claims it meanwhile.
+    // What is left is sent once its lease runs out.
+    // (A zero lease, in tests that crash the sender, sets no deadline.)
+    let lease = state.config.notify.lease;
+    let deadline = (!lease.is_zero()).then(|| std::time::Instant::now() + lease / 2);
+    let results: Vec<Result<(), ApiError>> = futures::stream::iter(due)
+        .filter(move |_| std::future::ready(deadline.is_none_or(|d| std::time::Instant::now() < d)))
+        .map(|d| crate::notify::send::send_one(state, d))
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    if let Some(Err(e)) = results.into_iter().find(Result::is_err) {
+        return Err(e);
     }
+    Ok(count)
+}
 
-    /// One round of the loop: fan out, then send. True when either had a
-    /// full batch (more is waiting: go again at once); otherwise the loop
-    /// pauses, so a busy service pays for one round per interval, not a
-    /// round per row.
-    pub async fn notify_round(&self) -> Result<bool, ApiError> {
-        let (dispatched, sent) = self.fan_out_and_send().await?;
-        Ok(dispatched >= super::dispatch::BATCH as usize || sent >= BATCH as usize)
-    }
+/// One round of the loop: fan out, then send. True when either had a
+/// full batch (more is waiting: go again at once); otherwise the loop
+/// pauses, so a busy service pays for one round per interval, not a
+/// round per row.
+pub async fn notify_round(state: &AppState) -> Result<bool, ApiError> {
+    let (dispatched, sent) = crate::notify::send::fan_out_and_send(state).await?;
+    Ok(dispatched >= super::dispatch::BATCH as usize || sent >= BATCH as usize)
+}
 
-    /// How many outbox rows were fanned out and deliveries attempted.
-    async fn fan_out_and_send(&self) -> Result<(usize, usize), ApiError> {
-        let dispatched = self.dispatch_once().await?;
-        Ok((dispatched, self.send_once().await?))
-    }
+/// How many outbox rows were fanned out and deliveries attempted.
+async fn fan_out_and_send(state: &AppState) -> Result<(usize, usize), ApiError> {
+    let dispatched = crate::notify::dispatch::dispatch_once(state).await?;
+    Ok((dispatched, crate::notify::send::send_once(state).await?))
+}
 
-    /// Dispatch and send until nothing is left to do now (tests, scripts).
-    pub async fn notify_until_idle(&self) -> Result<usize, ApiError> {
-        let mut total = 0;
-        loop {
-            let (dispatched, sent) = self.fan_out_and_send().await?;
-            total += sent;
-            if dispatched == 0 && sent == 0 {
-                return Ok(total);
-            }
+/// Dispatch and send until nothing is left to do now (tests, scripts).
+pub async fn notify_until_idle(state: &AppState) -> Result<usize, ApiError> {
+    let mut total = 0;
+    loop {
+        let (dispatched, sent) = crate::notify::send::fan_out_and_send(state).await?;
+        total += sent;
+        if dispatched == 0 && sent == 0 {
+            return Ok(total);
         }
     }
+}
 
-    async fn send_one(&self, due: Due) -> Result<(), ApiError> {
-        let span = tracing::info_span!(
-            target: "slotwise_trace",
-            parent: None,
-            "delivery",
-            otel.name = format!("deliver {}", channel_label(&due.channel)),
-            otel.kind = "producer",
-            delivery.id = %due.id,
-            delivery.topic = %due.topic,
-            delivery.attempt = due.attempts,
-            otel.status_code = tracing::field::Empty,
-            error.message = tracing::field::Empty,
-        );
-        let outcome = self.attempt(&due).instrument(span.clone()).await;
-        if let Some(error) = &outcome.error {
-            slotwise_web::otel::fail(&span, error);
-        }
-        // Sent but not yet marked: a crash here sends it again after the lease.
-        self.faults.crash_point(CrashPoint::AfterNotificationSent)?;
-        let mut conn = self.pool.get().await?;
-        let channel = channel_label(&due.channel);
-        match outcome.error {
-            None => {
-                deliveries::mark_sent(&mut conn, due.id, outcome.status).await?;
-                if let Some(endpoint) = due.endpoint_id {
-                    Endpoint::record_success(&mut conn, endpoint).await?;
-                }
-                NOTIFICATIONS.inc(&[("channel", channel), ("outcome", "sent")]);
-            }
-            Some(error) => {
-                let config = &self.config.notify;
-                let give_up = outcome.permanent || due.attempts >= config.max_attempts;
-                let retry_at =
-                    (!give_up).then(|| Utc::now() + backoff(config.retry_base, due.attempts));
-                deliveries::mark_failed(&mut conn, due.id, outcome.status, &error, retry_at)
-                    .await?;
-                let label = if give_up { "dead" } else { "retried" };
-                NOTIFICATIONS.inc(&[("channel", channel), ("outcome", label)]);
-                tracing::info!(delivery = %due.id, channel, attempt = due.attempts, %error, outcome = label, "notification not delivered");
-                if let Some(endpoint) = due.endpoint_id
-                    && Endpoint::record_failure(&mut conn, endpoint, config.webhook_disable_after)
-                        .await?
-                {
-                    let killed = deliveries::kill_pending_of_endpoint(&mut conn, endpoint).await?;
-                    DISABLED.inc(&[]);
-                    tracing::warn!(%endpoint, killed, "webhook endpoint disabled after repeated failures");
-                }
-            }
-        }
-        Ok(())
+async fn send_one(state: &AppState, due: Due) -> Result<(), ApiError> {
+    let span = tracing::info_span!(
+        target: "slotwise_trace",
+        parent: None,
+        "delivery",
+        otel.name = format!("deliver {}", channel_label(&due.channel)),
+        otel.kind = "producer",
+        delivery.id = %due.id,
+        delivery.topic = %due.topic,
+        delivery.attempt = due.attempts,
+        otel.status_code = tracing::field::Empty,
+        error.message = tracing::field::Empty,
+    );
+    let outcome = crate::notify::send::attempt(state, &due)
+        .instrument(span.clone())
+        .await;
+    if let Some(error) = &outcome.error {
+        slotwise_web::otel::fail(&span, error);
     }
+    // Sent but not yet marked: a crash here sends it again after the lease.
+    state
+        .faults
+        .crash_point(CrashPoint::AfterNotificationSent)?;
+    let mut conn = state.pool.get().await?;
+    let channel = channel_label(&due.channel);
+    match outcome.error {
+        None => {
+            deliveries::mark_sent(&mut conn, due.id, outcome.status).await?;
+            if let Some(endpoint) = due.endpoint_id {
+                Endpoint::record_success(&mut conn, endpoint).await?;
+            }
+            NOTIFICATIONS.inc(&[("channel", channel), ("outcome", "sent")]);
+        }
+        Some(error) => {
+            let config = &state.config.notify;
+            let give_up = outcome.permanent || due.attempts >= config.max_attempts;
+            let retry_at =
+                (!give_up).then(|| Utc::now() + backoff(config.retry_base, due.attempts));
+            deliveries::mark_failed(&mut conn, due.id, outcome.status, &error, retry_at).await?;
+            let label = if give_up { "dead" } else { "retried" };
+            NOTIFICATIONS.inc(&[("channel", channel), ("outcome", label)]);
+            tracing::info!(delivery = %due.id, channel, attempt = due.attempts, %error, outcome = label, "notification not delivered");
+            if let Some(endpoint) = due.endpoint_id
+                && Endpoint::record_failure(&mut conn, endpoint, config.webhook_disable_after)
+                    .await?
+            {
+                let killed = deliveries::kill_pending_of_endpoint(&mut conn, endpoint).await?;
+                DISABLED.inc(&[]);
+                tracing::warn!(%endpoint, killed, "webhook endpoint disabled after repeated failures");
+            }
+        }
+    }
+    Ok(())
+}
 
-    async fn attempt(&self, due: &Due) -> Outcome {
-        let notifier = &self.notifier;
-        let failed = Outcome::failed;
-        match due.channel.as_str() {
-            EMAIL => {
-                let Some(mailer) = &notifier.mailer else {
-                    return failed("SMTP_URL is not set".to_owned(), false);
-                };
-                let message = compose(
-                    mailer.mailbox(),
-                    &due.target,
-                    due.outbox_id,
-                    &due.topic,
-                    &due.payload,
-                    &due.mail,
-                    due.occurred_at,
-                );
-                match message {
-                    Err(e) => failed(e, true),
-                    Ok(message) => match mailer.send(message).await {
-                        Ok(()) => Outcome::sent(None),
-                        Err(e) => failed(e.message, e.permanent),
-                    },
-                }
-            }
-            WEBHOOK => {
-                let (Some(url), Some(secret)) = (&due.url, &due.secret) else {
-                    return failed("the endpoint was deleted".to_owned(), true);
-                };
-                let body = envelope(due.outbox_id, &due.topic, due.occurred_at, &due.payload);
-                let target = Target {
-                    url,
-                    secret,
-                    event_id: due.outbox_id,
-                    topic: &due.topic,
-                    attempt: due.attempts,
-                };
-                let allow_private = self.config.notify.allow_private_urls;
-                let attempted = post(&notifier.http, target, body, allow_private).await;
-                Outcome {
-                    status: attempted.status.map(i32::from),
-                    error: attempted.error,
-                    permanent: false,
-                }
-            }
-            NATS => {
-                let Some(bus) = &notifier.bus else {
-                    return failed("NATS_URL is not set".to_owned(), false);
-                };
-                let body = envelope(due.outbox_id, &due.topic, due.occurred_at, &due.payload);
-                match bus.publish(&due.target, due.outbox_id, body).await {
+async fn attempt(state: &AppState, due: &Due) -> Outcome {
+    let notifier = &state.notifier;
+    let failed = Outcome::failed;
+    match due.channel.as_str() {
+        EMAIL => {
+            let Some(mailer) = &notifier.mailer else {
+                return failed("SMTP_URL is not set".to_owned(), false);
+            };
+            let message = compose(
+                mailer.mailbox(),
+                &due.target,
+                due.outbox_id,
+                &due.topic,
+                &due.payload,
+                &due.mail,
+                due.occurred_at,
+            );
+            match message {
+                Err(e) => failed(e, true),
+                Ok(message) => match mailer.send(message).await {
                     Ok(()) => Outcome::sent(None),
-                    Err(e) => failed(e, false),
-                }
+                    Err(e) => failed(e.message, e.permanent),
+                },
             }
-            other => failed(format!("unknown channel {other}"), true),
         }
+        WEBHOOK => {
+            let (Some(url), Some(secret)) = (&due.url, &due.secret) else {
+                return failed("the endpoint was deleted".to_owned(), true);
+            };
+            let body = envelope(due.outbox_id, &due.topic, due.occurred_at, &due.payload);
+            let target = Target {
+                url,
+                secret,
+                event_id: due.outbox_id,
+                topic: &due.topic,
+                attempt: due.attempts,
+            };
+            let allow_private = state.config.notify.allow_private_urls;
+            let attempted = post(&notifier.http, target, body, allow_private).await;
+            Outcome {
+                status: attempted.status.map(i32::from),
+                error: attempted.error,
+                permanent: false,
+            }
+        }
+        NATS => {
+            let Some(bus) = &notifier.bus else {
+                return failed("NATS_URL is not set".to_owned(), false);
+            };
+            let body = envelope(due.outbox_id, &due.topic, due.occurred_at, &due.payload);
+            match bus.publish(&due.target, due.outbox_id, body).await {
+                Ok(()) => Outcome::sent(None),
+                Err(e) => failed(e, false),
+            }
+        }
+        other => failed(format!("unknown channel {other}"), true),
     }
 }
 

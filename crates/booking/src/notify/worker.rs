@@ -5,31 +5,31 @@
 use crate::AppState;
 use std::time::Duration;
 
-impl AppState {
-    pub fn spawn_notifier(
-        &self,
-        mut stop: tokio::sync::watch::Receiver<bool>,
-    ) -> tokio::task::JoinHandle<()> {
-        let state = self.clone();
-        tokio::spawn(async move {
-            let pause = state.config.notify.interval.max(Duration::from_millis(10));
-            loop {
-                let more = state.notify_round().await.unwrap_or_else(|e| {
+pub fn spawn_notifier(
+    state: &AppState,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let pause = state.config.notify.interval.max(Duration::from_millis(10));
+        loop {
+            let more = crate::notify::send::notify_round(&state)
+                .await
+                .unwrap_or_else(|e| {
                     tracing::warn!(error = %e, "notification round failed");
                     false
                 });
-                if more && !*stop.borrow() {
-                    continue;
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(pause) => {}
-                    _ = stop.changed() => break,
-                }
-                if *stop.borrow() {
-                    break;
-                }
+            if more && !*stop.borrow() {
+                continue;
             }
-            tracing::info!("notification loop stopped");
-        })
-    }
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = stop.changed() => break,
+            }
+            if *stop.borrow() {
+                break;
+            }
+        }
+        tracing::info!("notification loop stopped");
+    })
 }

@@ -249,23 +249,21 @@ async fn resolve(
     Ok(Ok((Wanted::Units(units), event.currency)))
 }
 
-impl AppState {
-    /// `POST /events/{id}/orders`, exactly once per (caller, key).
-    pub async fn create_order(
-        &self,
-        caller: &Caller,
-        key: &IdempotencyKey,
-        request: OrderRequest,
-    ) -> Result<Answer<OrderView>, ApiError> {
-        let buyer = caller.user_id.ok_or_else(ApiError::internal)?;
-        let idempotent = IdempotentRequest::new(caller, key, "POST", PATH, request.canonical());
-        let decision = OrderDecision {
-            buyer,
-            ip: &caller.ip,
-            request: &request,
-            hold: self.config.hold,
-            max_unpaid: self.config.max_unpaid_holds_per_user,
-        };
-        self.create_idempotent(&idempotent, &decision).await
-    }
+/// `POST /events/{id}/orders`, exactly once per (caller, key).
+pub async fn create_order(
+    state: &AppState,
+    caller: &Caller,
+    key: &IdempotencyKey,
+    request: OrderRequest,
+) -> Result<Answer<OrderView>, ApiError> {
+    let buyer = caller.user_id.ok_or_else(ApiError::internal)?;
+    let idempotent = IdempotentRequest::new(caller, key, "POST", PATH, request.canonical());
+    let decision = OrderDecision {
+        buyer,
+        ip: &caller.ip,
+        request: &request,
+        hold: state.config.hold,
+        max_unpaid: state.config.max_unpaid_holds_per_user,
+    };
+    crate::payments::first_phase::create_idempotent(state, &idempotent, &decision).await
 }

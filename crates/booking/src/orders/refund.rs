@@ -321,81 +321,83 @@ impl Immediate for Revoke {
     }
 }
 
-impl AppState {
-    /// `POST /tickets/{id}/revoke` by its event's organizer (checked by the
-    /// caller): the ticket void, back on sale, its price refunded when bought.
-    pub async fn revoke_ticket(
-        &self,
-        caller: &Caller,
-        key: &IdempotencyKey,
-        event_id: Uuid,
-        ticket: Uuid,
-    ) -> Result<Answer<RevokedView>, ApiError> {
-        let body = serde_json::json!({ "ticket_id": ticket });
-        let idempotent = IdempotentRequest::new(caller, key, "POST", "/tickets/{id}/revoke", body);
-        let mut answer = self
-            .answer_once(&idempotent, &Revoke { event_id, ticket })
+/// `POST /tickets/{id}/revoke` by its event's organizer (checked by the
+/// caller): the ticket void, back on sale, its price refunded when bought.
+pub async fn revoke_ticket(
+    state: &AppState,
+    caller: &Caller,
+    key: &IdempotencyKey,
+    event_id: Uuid,
+    ticket: Uuid,
+) -> Result<Answer<RevokedView>, ApiError> {
+    let body = serde_json::json!({ "ticket_id": ticket });
+    let idempotent = IdempotentRequest::new(caller, key, "POST", "/tickets/{id}/revoke", body);
+    let mut answer =
+        crate::payments::first_phase::answer_once(state, &idempotent, &Revoke { event_id, ticket })
             .await?;
-        if let Ok(revoked) = &mut answer.result {
-            // Best effort now; the refund job makes them otherwise.
-            for refund in &revoked.refunds {
-                let _ = self.settle_refund(*refund).await;
-            }
-            if let Some(view) = &mut revoked.refund
-                && view.refund_id.is_none()
-                && let Ok(Some(done)) = self
-                    .settle_refund(RefundKey {
-                        scope_id: event_id,
-                        id: view.id,
-                    })
-                    .await
-            {
-                *view = done.into();
-            }
+    if let Ok(revoked) = &mut answer.result {
+        // Best effort now; the refund job makes them otherwise.
+        for refund in &revoked.refunds {
+            let _ = crate::payments::refunds::settle_refund(state, *refund).await;
         }
-        Ok(answer)
-    }
-
-    /// `POST /orders/{id}/refunds`, exactly once per (caller, key); the refund is
-    /// made at Stripe at once when it can be, else by the refund job.
-    pub async fn refund_tickets(
-        &self,
-        caller: &Caller,
-        key: &IdempotencyKey,
-        order: Order,
-        mut tickets: Vec<Uuid>,
-    ) -> Result<Answer<TicketRefundView>, ApiError> {
-        tickets.sort();
-        tickets.dedup();
-        if tickets.is_empty() || tickets.len() > 100 {
-            return Err(ApiError::unprocessable(
-                "ticket_ids_invalid",
-                "Tickets not refundable",
-                "give 1 to 100 ticket ids",
-            ));
-        }
-        let body = serde_json::json!({ "order_id": order.id, "ticket_ids": tickets });
-        let idempotent = IdempotentRequest::new(caller, key, "POST", PATH, body);
-        let decision = RefundTickets {
-            buyer: order.buyer_id,
-            order: order.key(),
-            tickets: &tickets,
-        };
-        let answer = self.answer_once(&idempotent, &decision).await?;
-        if let Ok(view) = &answer.result
+        if let Some(view) = &mut revoked.refund
             && view.refund_id.is_none()
-            && let Ok(Some(done)) = self
-                .settle_refund(RefundKey {
-                    scope_id: order.event_id,
+            && let Ok(Some(done)) = crate::payments::refunds::settle_refund(
+                state,
+                RefundKey {
+                    scope_id: event_id,
                     id: view.id,
-                })
-                .await
+                },
+            )
+            .await
         {
-            return Ok(Answer {
-                result: Ok(done.into()),
-                replayed: answer.replayed,
-            });
+            *view = done.into();
         }
-        Ok(answer)
     }
+    Ok(answer)
+}
+
+/// `POST /orders/{id}/refunds`, exactly once per (caller, key); the refund is
+/// made at Stripe at once when it can be, else by the refund job.
+pub async fn refund_tickets(
+    state: &AppState,
+    caller: &Caller,
+    key: &IdempotencyKey,
+    order: Order,
+    mut tickets: Vec<Uuid>,
+) -> Result<Answer<TicketRefundView>, ApiError> {
+    tickets.sort();
+    tickets.dedup();
+    if tickets.is_empty() || tickets.len() > 100 {
+        return Err(ApiError::unprocessable(
+            "ticket_ids_invalid",
+            "Tickets not refundable",
+            "give 1 to 100 ticket ids",
+        ));
+    }
+    let body = serde_json::json!({ "order_id": order.id, "ticket_ids": tickets });
+    let idempotent = IdempotentRequest::new(caller, key, "POST", PATH, body);
+    let decision = RefundTickets {
+        buyer: order.buyer_id,
+        order: order.key(),
+        tickets: &tickets,
+    };
+    let answer = crate::payments::first_phase::answer_once(state, &idempotent, &decision).await?;
+    if let Ok(view) = &answer.result
+        && view.refund_id.is_none()
+        && let Ok(Some(done)) = crate::payments::refunds::settle_refund(
+            state,
+            RefundKey {
+                scope_id: order.event_id,
+                id: view.id,
+            },
+        )
+        .await
+    {
+        return Ok(Answer {
+            result: Ok(done.into()),
+            replayed: answer.replayed,
+        });
+    }
+    Ok(answer)
 }

@@ -410,186 +410,181 @@ impl Decision for Buy<'_> {
     }
 }
 
-impl AppState {
-    /// `POST /listings/{id}/orders`, exactly once per (caller, key).
-    pub async fn buy_listing(
-        &self,
-        caller: &Caller,
-        key: &IdempotencyKey,
-        listing: &Listing,
-        payment_method: Option<&str>,
-    ) -> Result<Answer<OrderView>, ApiError> {
-        let buyer = caller.user_id.ok_or_else(ApiError::internal)?;
-        let body =
-            serde_json::json!({ "listing_id": listing.id, "payment_method": payment_method });
-        let idempotent = IdempotentRequest::new(caller, key, "POST", PATH, body);
-        let buy = Buy {
-            buyer,
-            ip: &caller.ip,
-            listing: listing.id,
-            event_id: listing.event_id,
-            hold: self.config.hold,
-            fee_percent: self.config.resale_fee_percent,
-            payment_method,
-            max_unpaid: self.config.max_unpaid_holds_per_user,
-        };
-        self.create_idempotent(&idempotent, &buy).await
-    }
+/// `POST /listings/{id}/orders`, exactly once per (caller, key).
+pub async fn buy_listing(
+    state: &AppState,
+    caller: &Caller,
+    key: &IdempotencyKey,
+    listing: &Listing,
+    payment_method: Option<&str>,
+) -> Result<Answer<OrderView>, ApiError> {
+    let buyer = caller.user_id.ok_or_else(ApiError::internal)?;
+    let body = serde_json::json!({ "listing_id": listing.id, "payment_method": payment_method });
+    let idempotent = IdempotentRequest::new(caller, key, "POST", PATH, body);
+    let buy = Buy {
+        buyer,
+        ip: &caller.ip,
+        listing: listing.id,
+        event_id: listing.event_id,
+        hold: state.config.hold,
+        fee_percent: state.config.resale_fee_percent,
+        payment_method,
+        max_unpaid: state.config.max_unpaid_holds_per_user,
+    };
+    crate::payments::first_phase::create_idempotent(state, &idempotent, &buy).await
+}
 
-    /// `POST /tickets/{id}/listing` by its holder: in one transaction with
-    /// the ticket locked (a gift, refund or revoke racing it waits), so a
-    /// listing is only ever made on a valid ticket its seller holds.
-    pub async fn list_ticket(
-        &self,
-        seller: Uuid,
-        ticket: Ticket,
-        price_cents: i64,
-    ) -> Result<ListingView, ApiError> {
-        check_price(price_cents)?;
-        let mut conn = self.pool.get().await?;
-        let event = Event::find(
-            &mut conn,
-            &slotwise_db::events::EventRef::Id(ticket.event_id),
-        )
-        .await?
-        .ok_or_else(|| ApiError::not_found("event"))?;
-        if event.status != PUBLISHED || !event.resale_allowed || event.starts_at <= Utc::now() {
-            let detail = "this event's tickets cannot be resold";
-            return Err(ApiError::conflict(
+/// `POST /tickets/{id}/listing` by its holder: in one transaction with
+/// the ticket locked (a gift, refund or revoke racing it waits), so a
+/// listing is only ever made on a valid ticket its seller holds.
+pub async fn list_ticket(
+    state: &AppState,
+    seller: Uuid,
+    ticket: Ticket,
+    price_cents: i64,
+) -> Result<ListingView, ApiError> {
+    check_price(price_cents)?;
+    let mut conn = state.pool.get().await?;
+    let event = Event::find(
+        &mut conn,
+        &slotwise_db::events::EventRef::Id(ticket.event_id),
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("event"))?;
+    if event.status != PUBLISHED || !event.resale_allowed || event.starts_at <= Utc::now() {
+        let detail = "this event's tickets cannot be resold";
+        return Err(ApiError::conflict(
+            "resale_not_allowed",
+            "Resale not allowed",
+            detail,
+        ));
+    }
+    let max_price_cents = price_cap(&event, ticket.price_cents);
+    over_cap(&event, price_cents, max_price_cents)?;
+    let (event_id, ticket_id, currency) = (ticket.event_id, ticket.id, event.currency);
+    let listed = slotwise_db::read_committed!(conn, async |conn: &mut AsyncPgConnection| {
+        // Key-share: an event being cancelled waits for the listing, or refuses it.
+        let event = Event::key_share(conn, event_id).await?;
+        if event.is_none_or(|e| e.status != PUBLISHED) {
+            return Ok::<_, DbError>(Err(ApiError::conflict(
                 "resale_not_allowed",
                 "Resale not allowed",
-                detail,
-            ));
+                "this event's tickets cannot be resold",
+            )));
         }
-        let max_price_cents = price_cap(&event, ticket.price_cents);
-        over_cap(&event, price_cents, max_price_cents)?;
-        let (event_id, ticket_id, currency) = (ticket.event_id, ticket.id, event.currency);
-        let listed = slotwise_db::read_committed!(conn, async |conn: &mut AsyncPgConnection| {
-            // Key-share: an event being cancelled waits for the listing, or refuses it.
-            let event = Event::key_share(conn, event_id).await?;
-            if event.is_none_or(|e| e.status != PUBLISHED) {
-                return Ok::<_, DbError>(Err(ApiError::conflict(
-                    "resale_not_allowed",
-                    "Resale not allowed",
-                    "this event's tickets cannot be resold",
-                )));
-            }
-            // Locked until the listing is stored: a gift or refund racing it waits.
-            let _ticket =
-                match custody::lock_for(conn, event_id, ticket_id, Some(seller), Action::List)
-                    .await?
-                {
-                    Ok(ticket) => ticket,
-                    Err(refused) => return Ok(Err(refused.into())),
-                };
-            let now = Utc::now().trunc_subsecs(6);
-            let listing = Listing {
-                id: Uuid::now_v7(),
-                event_id,
-                ticket_id,
-                seller_id: seller,
-                price_cents,
-                currency: currency.clone(),
-                status: ACTIVE.to_owned(),
-                version: 1,
-                locked_by: None,
-                locked_until: None,
-                created_at: now,
-                updated_at: now,
-                max_price_cents,
+        // Locked until the listing is stored: a gift or refund racing it waits.
+        let _ticket =
+            match custody::lock_for(conn, event_id, ticket_id, Some(seller), Action::List).await? {
+                Ok(ticket) => ticket,
+                Err(refused) => return Ok(Err(refused.into())),
             };
-            match Listing::insert(conn, &listing).await {
-                Err(e) if slotwise_db::is_unique_violation(&e) => Ok(Err(ticket_listed())),
-                Err(e) => Err(e),
-                Ok(()) => Ok(Ok(listing)),
-            }
-        })?;
-        Ok(listed?.into())
-    }
-
-    /// The seller's listing, or 404 for anyone else's.
-    pub async fn own_listing(&self, seller: Uuid, id: Uuid) -> Result<Listing, ApiError> {
-        let mut conn = self.pool.get().await?;
-        Listing::find(&mut conn, id)
-            .await?
-            .filter(|l| l.seller_id == seller)
-            .ok_or_else(|| ApiError::not_found("listing"))
-    }
-
-    /// A new price within the listing's cap (422; the database refuses more
-    /// too), unless the version is stale (412) or a buyer holds it (409).
-    pub async fn reprice(
-        &self,
-        listing: Listing,
-        version: i64,
-        price_cents: i64,
-    ) -> Result<ListingView, ApiError> {
-        check_price(price_cents)?;
-        if price_cents > listing.max_price_cents {
-            let cap = listing.max_price_cents;
-            return Err(ApiError::unprocessable(
-                "price_over_cap",
-                "Price over the cap",
-                format!("at most {cap} cents for this ticket"),
-            ));
-        }
-        let mut conn = self.pool.get().await?;
-        if let Some(updated) = Listing::reprice(
-            &mut conn,
-            listing.event_id,
-            listing.id,
-            version,
+        let now = Utc::now().trunc_subsecs(6);
+        let listing = Listing {
+            id: Uuid::now_v7(),
+            event_id,
+            ticket_id,
+            seller_id: seller,
             price_cents,
-        )
+            currency: currency.clone(),
+            status: ACTIVE.to_owned(),
+            version: 1,
+            locked_by: None,
+            locked_until: None,
+            created_at: now,
+            updated_at: now,
+            max_price_cents,
+        };
+        match Listing::insert(conn, &listing).await {
+            Err(e) if slotwise_db::is_unique_violation(&e) => Ok(Err(ticket_listed())),
+            Err(e) => Err(e),
+            Ok(()) => Ok(Ok(listing)),
+        }
+    })?;
+    Ok(listed?.into())
+}
+
+/// The seller's listing, or 404 for anyone else's.
+pub async fn own_listing(state: &AppState, seller: Uuid, id: Uuid) -> Result<Listing, ApiError> {
+    let mut conn = state.pool.get().await?;
+    Listing::find(&mut conn, id)
         .await?
-        {
-            return Ok(updated.into());
-        }
-        let now = Listing::find(&mut conn, listing.id)
+        .filter(|l| l.seller_id == seller)
+        .ok_or_else(|| ApiError::not_found("listing"))
+}
+
+/// A new price within the listing's cap (422; the database refuses more
+/// too), unless the version is stale (412) or a buyer holds it (409).
+pub async fn reprice(
+    state: &AppState,
+    listing: Listing,
+    version: i64,
+    price_cents: i64,
+) -> Result<ListingView, ApiError> {
+    check_price(price_cents)?;
+    if price_cents > listing.max_price_cents {
+        let cap = listing.max_price_cents;
+        return Err(ApiError::unprocessable(
+            "price_over_cap",
+            "Price over the cap",
+            format!("at most {cap} cents for this ticket"),
+        ));
+    }
+    let mut conn = state.pool.get().await?;
+    if let Some(updated) = Listing::reprice(
+        &mut conn,
+        listing.event_id,
+        listing.id,
+        version,
+        price_cents,
+    )
+    .await?
+    {
+        return Ok(updated.into());
+    }
+    let now = Listing::find(&mut conn, listing.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("listing"))?;
+    Err(if now.locked_by.is_some() {
+        listing_locked()
+    } else if now.status != ACTIVE {
+        unavailable()
+    } else {
+        crate::api::professional_input::stale_version("listing", version)
+    })
+}
+
+/// Withdraws a listing no buyer holds.
+pub async fn withdraw(state: &AppState, listing: Listing) -> Result<ListingView, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let (event_id, id) = (listing.event_id, listing.id);
+    let done = slotwise_db::read_committed!(conn, async |conn: &mut AsyncPgConnection| {
+        let now = Listing::lock(conn, event_id, id)
             .await?
-            .ok_or_else(|| ApiError::not_found("listing"))?;
-        Err(if now.locked_by.is_some() {
-            listing_locked()
-        } else if now.status != ACTIVE {
-            unavailable()
-        } else {
-            crate::api::professional_input::stale_version("listing", version)
-        })
-    }
-
-    /// Withdraws a listing no buyer holds.
-    pub async fn withdraw(&self, listing: Listing) -> Result<ListingView, ApiError> {
-        let mut conn = self.pool.get().await?;
-        let (event_id, id) = (listing.event_id, listing.id);
-        let done = slotwise_db::read_committed!(conn, async |conn: &mut AsyncPgConnection| {
-            let now = Listing::lock(conn, event_id, id)
-                .await?
-                .ok_or(DbError::NotFound)?;
-            if now.locked_by.is_some() || now.status != ACTIVE {
-                return Ok::<_, DbError>(Err(now));
-            }
-            Ok(Ok(Listing::set_state(
-                conn, event_id, id, WITHDRAWN, None, None,
-            )
-            .await?))
-        })?;
-        match done {
-            Ok(listing) => Ok(listing.into()),
-            Err(now) if now.locked_by.is_some() => Err(listing_locked()),
-            Err(_) => Err(unavailable()),
+            .ok_or(DbError::NotFound)?;
+        if now.locked_by.is_some() || now.status != ACTIVE {
+            return Ok::<_, DbError>(Err(now));
         }
-    }
-
-    /// The ticket as its holder sees it, with its active listing.
-    pub async fn ticket_listing(
-        &self,
-        ticket: &TicketView,
-    ) -> Result<Option<ListingView>, ApiError> {
-        let mut conn = self.pool.get().await?;
-        Ok(
-            Listing::active_for_ticket(&mut conn, ticket.event_id, ticket.id)
-                .await?
-                .map(Into::into),
+        Ok(Ok(Listing::set_state(
+            conn, event_id, id, WITHDRAWN, None, None,
         )
+        .await?))
+    })?;
+    match done {
+        Ok(listing) => Ok(listing.into()),
+        Err(now) if now.locked_by.is_some() => Err(listing_locked()),
+        Err(_) => Err(unavailable()),
     }
+}
+
+/// The ticket as its holder sees it, with its active listing.
+pub async fn ticket_listing(
+    state: &AppState,
+    ticket: &TicketView,
+) -> Result<Option<ListingView>, ApiError> {
+    let mut conn = state.pool.get().await?;
+    Ok(
+        Listing::active_for_ticket(&mut conn, ticket.event_id, ticket.id)
+            .await?
+            .map(Into::into),
+    )
 }

@@ -83,76 +83,77 @@ impl Immediate for Gift<'_> {
     }
 }
 
-impl AppState {
-    /// `POST /tickets/{id}/transfer`, exactly once per (caller, key), by its holder.
-    pub async fn give_ticket(
-        &self,
-        caller: &Caller,
-        key: &IdempotencyKey,
-        ticket: Ticket,
-        request: TransferRequest,
-    ) -> Result<Answer<TransferView>, ApiError> {
-        let giver = caller.user_id.ok_or_else(ApiError::internal)?;
-        let mut errors = Vec::new();
-        let email = recipient(&request.to_email, &mut errors);
-        if !errors.is_empty() {
-            return Err(ApiError::validation(errors));
-        }
-        let to = {
-            let mut conn = self.pool.get().await?;
-            // Only a verified address's account receives at once; any other
-            // waits for the address to be verified (whoever signed up with it).
-            (User::find_by_email(&mut conn, &email).await?)
-                .filter(|u| u.email_verified_at.is_some() || u.id == giver)
-                .map(|u| u.id)
-        };
-        if to == Some(giver) {
-            let detail = "the ticket is yours already";
-            return Err(ApiError::unprocessable(
-                "gift_to_self",
-                "Gift to yourself",
-                detail,
-            ));
-        }
-        let body = serde_json::json!({ "ticket_id": ticket.id, "to_email": email });
-        let idempotent =
-            IdempotentRequest::new(caller, key, "POST", "/tickets/{id}/transfer", body);
-        let gift = Gift {
-            giver,
-            event_id: ticket.event_id,
-            ticket: ticket.id,
-            email: &email,
-            to,
-        };
-        self.answer_once(&idempotent, &gift).await
+/// `POST /tickets/{id}/transfer`, exactly once per (caller, key), by its holder.
+pub async fn give_ticket(
+    state: &AppState,
+    caller: &Caller,
+    key: &IdempotencyKey,
+    ticket: Ticket,
+    request: TransferRequest,
+) -> Result<Answer<TransferView>, ApiError> {
+    let giver = caller.user_id.ok_or_else(ApiError::internal)?;
+    let mut errors = Vec::new();
+    let email = recipient(&request.to_email, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
     }
+    let to = {
+        let mut conn = state.pool.get().await?;
+        // Only a verified address's account receives at once; any other
+        // waits for the address to be verified (whoever signed up with it).
+        (User::find_by_email(&mut conn, &email).await?)
+            .filter(|u| u.email_verified_at.is_some() || u.id == giver)
+            .map(|u| u.id)
+    };
+    if to == Some(giver) {
+        let detail = "the ticket is yours already";
+        return Err(ApiError::unprocessable(
+            "gift_to_self",
+            "Gift to yourself",
+            detail,
+        ));
+    }
+    let body = serde_json::json!({ "ticket_id": ticket.id, "to_email": email });
+    let idempotent = IdempotentRequest::new(caller, key, "POST", "/tickets/{id}/transfer", body);
+    let gift = Gift {
+        giver,
+        event_id: ticket.event_id,
+        ticket: ticket.id,
+        email: &email,
+        to,
+    };
+    crate::payments::first_phase::answer_once(state, &idempotent, &gift).await
+}
 
-    /// `DELETE /tickets/{id}/transfer`: the giver takes back a gift not yet
-    /// claimed (a new code again); answers the ticket.
-    pub async fn take_back(&self, giver: Uuid, ticket: Ticket) -> Result<TicketView, ApiError> {
-        let mut conn = self.pool.get().await?;
-        let (event_id, id) = (ticket.event_id, ticket.id);
-        let taken = slotwise_db::read_committed!(conn, async |conn: &mut AsyncPgConnection| {
-            let ticket = lock_ticket(conn, event_id, id)
-                .await?
-                .ok_or(DbError::NotFound)?;
-            if ticket.holder_id != Some(giver) || ticket.status != TicketStatus::TransferPending {
-                return Ok::<_, DbError>(Err(ticket.status));
-            }
-            let source = format!("user:{giver}");
-            let back = Holder::Account(giver);
-            let kind = MoveKind::GiftTakenBack;
-            Ok(Ok(
-                custody::hand_over(conn, &ticket, back, kind, &source).await?
-            ))
-        })?;
-        match taken {
-            Ok(ticket) => Ok(TicketView::new(ticket, None)),
-            Err(status) => Err(ApiError::conflict(
-                "no_pending_transfer",
-                "No pending transfer",
-                format!("the ticket is {status}: only a gift not yet claimed can be taken back"),
-            )),
+/// `DELETE /tickets/{id}/transfer`: the giver takes back a gift not yet
+/// claimed (a new code again); answers the ticket.
+pub async fn take_back(
+    state: &AppState,
+    giver: Uuid,
+    ticket: Ticket,
+) -> Result<TicketView, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let (event_id, id) = (ticket.event_id, ticket.id);
+    let taken = slotwise_db::read_committed!(conn, async |conn: &mut AsyncPgConnection| {
+        let ticket = lock_ticket(conn, event_id, id)
+            .await?
+            .ok_or(DbError::NotFound)?;
+        if ticket.holder_id != Some(giver) || ticket.status != TicketStatus::TransferPending {
+            return Ok::<_, DbError>(Err(ticket.status));
         }
+        let source = format!("user:{giver}");
+        let back = Holder::Account(giver);
+        let kind = MoveKind::GiftTakenBack;
+        Ok(Ok(
+            custody::hand_over(conn, &ticket, back, kind, &source).await?
+        ))
+    })?;
+    match taken {
+        Ok(ticket) => Ok(TicketView::new(ticket, None)),
+        Err(status) => Err(ApiError::conflict(
+            "no_pending_transfer",
+            "No pending transfer",
+            format!("the ticket is {status}: only a gift not yet claimed can be taken back"),
+        )),
     }
 }

@@ -3,9 +3,9 @@
 //! way. In the caller's transaction the payable moves to `cancelled` with its
 //! record of why; a paid one is owed its closing refund (its share, never more
 //! than what was paid and not refunded yet); after the commit, a pending one's
-//! intent is cancelled at Stripe ([`AppState::release_intent`], which the
+//! intent is cancelled at Stripe ([`release_intent`], which the
 //! hold and reconcile jobs use too) and the refund made
-//! ([`AppState::settle_refund`]; the refund job if Stripe is down).
+//! ([`settle_refund`](super::refunds::settle_refund); the refund job if Stripe is down).
 
 use super::Payable;
 use super::refunds::{Owed, owe};
@@ -71,32 +71,29 @@ pub async fn cancel<P: Payable>(
     }))
 }
 
-impl AppState {
-    /// What a committed cancellation leaves: its intent released, its refund
-    /// made, each best effort (reconciliation and the refund job finish them).
-    pub async fn after_cancel<P: Payable>(&self, cancelled: &Cancelled<P>) {
-        if let Some(intent) = &cancelled.release {
-            self.release_intent::<P>(cancelled.payable.key(), intent)
-                .await;
-        }
-        if let Some(refund) = cancelled.refund {
-            let _ = self.settle_refund(refund).await;
-        }
+/// What a committed cancellation leaves: its intent released, its refund
+/// made, each best effort (reconciliation and the refund job finish them).
+pub async fn after_cancel<P: Payable>(state: &AppState, cancelled: &Cancelled<P>) {
+    if let Some(intent) = &cancelled.release {
+        crate::payments::cancel::release_intent::<P>(state, cancelled.payable.key(), intent).await;
     }
+    if let Some(refund) = cancelled.refund {
+        let _ = crate::payments::refunds::settle_refund(state, refund).await;
+    }
+}
 
-    /// Cancels the intent of a payable that let go of what it held, so it
-    /// cannot be paid any more, and records what Stripe says of it. A payment
-    /// that raced ahead arrives as `succeeded` and is refunded or kept as a
-    /// late payment; if Stripe is down, reconciliation tries again.
-    pub async fn release_intent<P: Payable>(&self, key: P::Key, intent: &str) {
-        let Ok(canceled) = self.stripe.cancel_intent(intent).await else {
-            return;
-        };
-        if let Ok(mut conn) = self.pool.get().await {
-            let recorded = P::record_payment(&mut conn, key, &canceled.status, None).await;
-            if let Err(e) = recorded {
-                tracing::warn!(%intent, error = ?e, "could not record a released intent; reconciliation does");
-            }
+/// Cancels the intent of a payable that let go of what it held, so it
+/// cannot be paid any more, and records what Stripe says of it. A payment
+/// that raced ahead arrives as `succeeded` and is refunded or kept as a
+/// late payment; if Stripe is down, reconciliation tries again.
+pub async fn release_intent<P: Payable>(state: &AppState, key: P::Key, intent: &str) {
+    let Ok(canceled) = state.stripe.cancel_intent(intent).await else {
+        return;
+    };
+    if let Ok(mut conn) = state.pool.get().await {
+        let recorded = P::record_payment(&mut conn, key, &canceled.status, None).await;
+        if let Err(e) = recorded {
+            tracing::warn!(%intent, error = ?e, "could not record a released intent; reconciliation does");
         }
     }
 }

@@ -79,109 +79,110 @@ pub trait Decision: Sync {
     fn count(_result: &Result<<Self::Payable as Payable>::View, ApiError>) {}
 }
 
-impl AppState {
-    /// Runs `decision` exactly once per (caller, key).
-    pub async fn create_idempotent<D>(
-        &self,
-        idempotent: &IdempotentRequest,
-        decision: &D,
-    ) -> Result<Answer<<D::Payable as Payable>::View>, ApiError>
-    where
-        D: Decision,
-        <D::Payable as Payable>::View: ParseFromJSON + ToJSON,
-    {
-        for _ in 0..3 {
-            let mut conn = self.pool.get().await?;
-            match self.prior(&mut conn, idempotent).await? {
-                Prior::Answered { status, body } => {
-                    return Ok(Answer::from_stored(status, body, true));
-                }
-                Prior::Abandoned(record) => {
-                    // No connection held while Stripe is asked.
-                    drop(conn);
-                    let (status, body) =
-                        self.resume(&record).await?.ok_or_else(ApiError::internal)?;
-                    return Ok(Answer::from_stored(status, body, false));
-                }
-                Prior::Absent => {}
+/// Runs `decision` exactly once per (caller, key).
+pub async fn create_idempotent<D>(
+    state: &AppState,
+    idempotent: &IdempotentRequest,
+    decision: &D,
+) -> Result<Answer<<D::Payable as Payable>::View>, ApiError>
+where
+    D: Decision,
+    <D::Payable as Payable>::View: ParseFromJSON + ToJSON,
+{
+    for _ in 0..3 {
+        let mut conn = state.pool.get().await?;
+        match crate::idempotency::prior(state, &mut conn, idempotent).await? {
+            Prior::Answered { status, body } => {
+                return Ok(Answer::from_stored(status, body, true));
             }
-            let before = decision.before(&mut conn).await?;
-            let (now, ttl, source) = (Utc::now(), self.config.idempotency_ttl, idempotent.source());
-            let (before, source) = (&before, source.as_str());
-            let body = async |conn: &mut AsyncPgConnection| {
-                let decided = decision.decide(conn, before, source).await?;
-                // A payable awaiting payment is stored with its key at the first
-                // recovery point; the answer once Stripe has made the PaymentIntent.
-                let point = match decided.payable_id {
-                    Some(payable_id) if decided.awaits_payment => {
-                        RecoveryPoint::Created { payable_id }
-                    }
-                    payable_id => {
-                        let (status, body) = stored(&decided.result, StatusCode::CREATED);
-                        RecoveryPoint::Finished {
-                            status,
-                            body,
-                            payable_id,
-                        }
-                    }
-                };
-                let kind = Some(<D::Payable as super::Payable>::KIND);
-                let record = idempotent.record(now, ttl, point, kind);
-                if IdempotencyRecord::insert_if_absent(conn, &record).await? {
-                    Ok(decided)
-                } else {
-                    Err(TxError::KeyTaken)
-                }
-            };
-            let outcome = if D::SERIALIZABLE {
-                serializable!(conn, body)
-            } else {
-                read_committed!(conn, body)
-            };
-            match outcome {
-                Ok(decided) if decided.awaits_payment => {
-                    let Ok(view) = &decided.result else {
-                        return Err(ApiError::internal());
-                    };
-                    let key = D::key_of(view);
-                    D::count(&decided.result);
-                    drop(conn);
-                    self.faults.crash_point(CrashPoint::AfterBookingCreated)?;
-                    let done = self
-                        .complete_payment::<D::Payable>(
-                            &idempotent.scope,
-                            &idempotent.key,
-                            key,
-                            decision.payment_method(),
-                            false,
-                        )
-                        .await?;
-                    return Ok(match done.fresh {
-                        Some(result) => Answer {
-                            result,
-                            replayed: false,
-                        },
-                        None => Answer::from_stored(done.stored.0, done.stored.1, false),
-                    });
-                }
-                Ok(decided) => {
-                    D::count(&decided.result);
-                    return Ok(Answer {
-                        result: decided.result,
-                        replayed: false,
-                    });
-                }
-                Err(TxError::KeyTaken) => continue,
-                Err(TxError::Refused(e)) => return Err(e),
-                Err(TxError::Db(e)) if e.is_retryable() => {
-                    tracing::warn!(error = %e, "create transaction kept conflicting");
-                    return Err(ApiError::unavailable("too much contention; retry"));
-                }
-                Err(TxError::Db(e)) => return Err(e.into()),
+            Prior::Abandoned(record) => {
+                // No connection held while Stripe is asked.
+                drop(conn);
+                let (status, body) = crate::idempotency::resume(state, &record)
+                    .await?
+                    .ok_or_else(ApiError::internal)?;
+                return Ok(Answer::from_stored(status, body, false));
             }
+            Prior::Absent => {}
         }
-        Err(key_in_use())
+        let before = decision.before(&mut conn).await?;
+        let (now, ttl, source) = (
+            Utc::now(),
+            state.config.idempotency_ttl,
+            idempotent.source(),
+        );
+        let (before, source) = (&before, source.as_str());
+        let body = async |conn: &mut AsyncPgConnection| {
+            let decided = decision.decide(conn, before, source).await?;
+            // A payable awaiting payment is stored with its key at the first
+            // recovery point; the answer once Stripe has made the PaymentIntent.
+            let point = match decided.payable_id {
+                Some(payable_id) if decided.awaits_payment => RecoveryPoint::Created { payable_id },
+                payable_id => {
+                    let (status, body) = stored(&decided.result, StatusCode::CREATED);
+                    RecoveryPoint::Finished {
+                        status,
+                        body,
+                        payable_id,
+                    }
+                }
+            };
+            let kind = Some(<D::Payable as super::Payable>::KIND);
+            let record = idempotent.record(now, ttl, point, kind);
+            if IdempotencyRecord::insert_if_absent(conn, &record).await? {
+                Ok(decided)
+            } else {
+                Err(TxError::KeyTaken)
+            }
+        };
+        let outcome = if D::SERIALIZABLE {
+            serializable!(conn, body)
+        } else {
+            read_committed!(conn, body)
+        };
+        match outcome {
+            Ok(decided) if decided.awaits_payment => {
+                let Ok(view) = &decided.result else {
+                    return Err(ApiError::internal());
+                };
+                let key = D::key_of(view);
+                D::count(&decided.result);
+                drop(conn);
+                state.faults.crash_point(CrashPoint::AfterBookingCreated)?;
+                let done = crate::payments::phases::complete_payment::<D::Payable>(
+                    state,
+                    &idempotent.scope,
+                    &idempotent.key,
+                    key,
+                    decision.payment_method(),
+                    false,
+                )
+                .await?;
+                return Ok(match done.fresh {
+                    Some(result) => Answer {
+                        result,
+                        replayed: false,
+                    },
+                    None => Answer::from_stored(done.stored.0, done.stored.1, false),
+                });
+            }
+            Ok(decided) => {
+                D::count(&decided.result);
+                return Ok(Answer {
+                    result: decided.result,
+                    replayed: false,
+                });
+            }
+            Err(TxError::KeyTaken) => continue,
+            Err(TxError::Refused(e)) => return Err(e),
+            Err(TxError::Db(e)) if e.is_retryable() => {
+                tracing::warn!(error = %e, "create transaction kept conflicting");
+                return Err(ApiError::unavailable("too much contention; retry"));
+            }
+            Err(TxError::Db(e)) => return Err(e.into()),
+        }
     }
+    Err(key_in_use())
 }
 
 /// A request answered within its one transaction, no payment following
@@ -200,54 +201,56 @@ pub trait Immediate: Sync {
     ) -> impl Future<Output = Result<Result<Self::View, Self::Refusal>, TxError>> + Send;
 }
 
-impl AppState {
-    /// Runs `decision` exactly once per (caller, key), at READ COMMITTED (it
-    /// takes the row locks it needs).
-    pub async fn answer_once<D: Immediate>(
-        &self,
-        idempotent: &IdempotentRequest,
-        decision: &D,
-    ) -> Result<Answer<D::View>, ApiError> {
-        for _ in 0..3 {
-            let mut conn = self.pool.get().await?;
-            match self.prior(&mut conn, idempotent).await? {
-                Prior::Answered { status, body } => {
-                    return Ok(Answer::from_stored(status, body, true));
-                }
-                // Only requests with a payment leave a key unfinished.
-                Prior::Abandoned(_) => return Err(ApiError::internal()),
-                Prior::Absent => {}
+/// Runs `decision` exactly once per (caller, key), at READ COMMITTED (it
+/// takes the row locks it needs).
+pub async fn answer_once<D: Immediate>(
+    state: &AppState,
+    idempotent: &IdempotentRequest,
+    decision: &D,
+) -> Result<Answer<D::View>, ApiError> {
+    for _ in 0..3 {
+        let mut conn = state.pool.get().await?;
+        match crate::idempotency::prior(state, &mut conn, idempotent).await? {
+            Prior::Answered { status, body } => {
+                return Ok(Answer::from_stored(status, body, true));
             }
-            let (now, ttl, source) = (Utc::now(), self.config.idempotency_ttl, idempotent.source());
-            let source = source.as_str();
-            let outcome = read_committed!(conn, async |conn: &mut AsyncPgConnection| {
-                let result = decision.decide(conn, source).await?.map_err(Into::into);
-                let (status, body) = stored(&result, StatusCode::CREATED);
-                let point = RecoveryPoint::Finished {
-                    status,
-                    body,
-                    payable_id: None,
-                };
-                let record = idempotent.record(now, ttl, point, None);
-                if IdempotencyRecord::insert_if_absent(conn, &record).await? {
-                    Ok(result)
-                } else {
-                    // Rolled back: the request that stored the key first answers.
-                    Err(TxError::KeyTaken)
-                }
-            });
-            match outcome {
-                Ok(result) => {
-                    return Ok(Answer {
-                        result,
-                        replayed: false,
-                    });
-                }
-                Err(TxError::KeyTaken) => continue,
-                Err(TxError::Refused(e)) => return Err(e),
-                Err(TxError::Db(e)) => return Err(e.into()),
-            }
+            // Only requests with a payment leave a key unfinished.
+            Prior::Abandoned(_) => return Err(ApiError::internal()),
+            Prior::Absent => {}
         }
-        Err(key_in_use())
+        let (now, ttl, source) = (
+            Utc::now(),
+            state.config.idempotency_ttl,
+            idempotent.source(),
+        );
+        let source = source.as_str();
+        let outcome = read_committed!(conn, async |conn: &mut AsyncPgConnection| {
+            let result = decision.decide(conn, source).await?.map_err(Into::into);
+            let (status, body) = stored(&result, StatusCode::CREATED);
+            let point = RecoveryPoint::Finished {
+                status,
+                body,
+                payable_id: None,
+            };
+            let record = idempotent.record(now, ttl, point, None);
+            if IdempotencyRecord::insert_if_absent(conn, &record).await? {
+                Ok(result)
+            } else {
+                // Rolled back: the request that stored the key first answers.
+                Err(TxError::KeyTaken)
+            }
+        });
+        match outcome {
+            Ok(result) => {
+                return Ok(Answer {
+                    result,
+                    replayed: false,
+                });
+            }
+            Err(TxError::KeyTaken) => continue,
+            Err(TxError::Refused(e)) => return Err(e),
+            Err(TxError::Db(e)) => return Err(e.into()),
+        }
     }
+    Err(key_in_use())
 }

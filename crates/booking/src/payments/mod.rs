@@ -11,7 +11,7 @@
 //! - `webhook`: Stripe's events in; `crate::stripe` is the wire.
 //!
 //! A kind of order implements [`Payable`] (bookings, ticket orders) and names
-//! its `KIND` in its intents' metadata (`kind`); `AppState::receive_stripe_event`
+//! its `KIND` in its intents' metadata (`kind`); `webhook::receive_stripe_event`
 //! routes Stripe's news by it, an intent without `kind` being a booking's
 //! (intents made before the field existed). docs/ARCHITECTURE.md has the steps.
 

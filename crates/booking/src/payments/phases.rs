@@ -34,95 +34,94 @@ struct Finished<V> {
     to_cancel: Option<String>,
 }
 
-impl AppState {
-    pub async fn complete_payment<P: Payable>(
-        &self,
-        scope: &str,
-        key: &str,
-        payable_key: P::Key,
-        payment_method: Option<&str>,
-        resuming: bool,
-    ) -> Result<Completed<P::View>, ApiError> {
-        let payable = {
-            let mut conn = self.pool.get().await?;
-            P::get(&mut conn, payable_key)
-                .await?
-                .ok_or_else(ApiError::internal)?
-        };
-        let held = payable.held();
-        let intent = if resuming {
-            // The emulator ignores Idempotency-Key: look for an intent made before the crash.
-            match self.stripe.find_intent(P::ID_FIELD, held.id).await {
-                Ok(Some(found)) => Ok(Some(found)),
-                Ok(None) if held.status != Status::Pending => Ok(None),
-                Ok(None) => self
-                    .make_intent::<P>(payable_key, held, payment_method)
+pub async fn complete_payment<P: Payable>(
+    state: &AppState,
+    scope: &str,
+    key: &str,
+    payable_key: P::Key,
+    payment_method: Option<&str>,
+    resuming: bool,
+) -> Result<Completed<P::View>, ApiError> {
+    let payable = {
+        let mut conn = state.pool.get().await?;
+        P::get(&mut conn, payable_key)
+            .await?
+            .ok_or_else(ApiError::internal)?
+    };
+    let held = payable.held();
+    let intent = if resuming {
+        // The emulator ignores Idempotency-Key: look for an intent made before the crash.
+        match state.stripe.find_intent(P::ID_FIELD, held.id).await {
+            Ok(Some(found)) => Ok(Some(found)),
+            Ok(None) if held.status != Status::Pending => Ok(None),
+            Ok(None) => {
+                crate::payments::phases::make_intent::<P>(state, payable_key, held, payment_method)
                     .await
-                    .map(Some),
-                // Stripe is down: leave the key where it is; a later retry resumes it.
-                Err(e) => return Err(unreachable_stripe(&e)),
+                    .map(Some)
             }
-        } else {
-            self.make_intent::<P>(payable_key, held, payment_method)
-                .await
-                .map(Some)
-        };
-        self.faults.crash_point(CrashPoint::AfterIntentCreated)?;
-        let source = format!("idempotency:{scope}/{key}");
-        let mut conn = self.pool.get().await?;
-        // Row locks on the key and the payable are all phase 3 needs; SERIALIZABLE
-        // would make concurrent phase 3s fail each other on shared index pages.
-        let finished = read_committed!(conn, async |conn: &mut AsyncPgConnection| {
-            finish::<P>(conn, scope, key, payable_key, &intent, &source).await
-        })?;
-        drop(conn);
-        if let Some(id) = finished.to_cancel
-            && let Err(e) = self.stripe.cancel_intent(&id).await
-        {
-            tracing::warn!(payable = %held.id, intent = %id, error = ?e, "could not cancel an unneeded intent; reconciliation retries");
+            // Stripe is down: leave the key where it is; a later retry resumes it.
+            Err(e) => return Err(unreachable_stripe(&e)),
         }
-        Ok(finished.completed)
+    } else {
+        crate::payments::phases::make_intent::<P>(state, payable_key, held, payment_method)
+            .await
+            .map(Some)
+    };
+    state.faults.crash_point(CrashPoint::AfterIntentCreated)?;
+    let source = format!("idempotency:{scope}/{key}");
+    let mut conn = state.pool.get().await?;
+    // Row locks on the key and the payable are all phase 3 needs; SERIALIZABLE
+    // would make concurrent phase 3s fail each other on shared index pages.
+    let finished = read_committed!(conn, async |conn: &mut AsyncPgConnection| {
+        finish::<P>(conn, scope, key, payable_key, &intent, &source).await
+    })?;
+    drop(conn);
+    if let Some(id) = finished.to_cancel
+        && let Err(e) = state.stripe.cancel_intent(&id).await
+    {
+        tracing::warn!(payable = %held.id, intent = %id, error = ?e, "could not cancel an unneeded intent; reconciliation retries");
     }
+    Ok(finished.completed)
+}
 
-    async fn make_intent<P: Payable>(
-        &self,
-        key: P::Key,
-        held: Held<'_>,
-        payment_method: Option<&str>,
-    ) -> Result<Intent, StripeFailure> {
-        let made = self
-            .stripe
-            .create_intent(
-                P::KIND.as_str(),
-                held.id,
-                P::metadata(key),
-                held.amount,
-                held.currency,
-                payment_method,
-            )
-            .await;
-        if let Ok(intent) = &made {
-            self.remember_trace(&intent.id).await;
-        }
-        made
+async fn make_intent<P: Payable>(
+    state: &AppState,
+    key: P::Key,
+    held: Held<'_>,
+    payment_method: Option<&str>,
+) -> Result<Intent, StripeFailure> {
+    let made = state
+        .stripe
+        .create_intent(
+            P::KIND.as_str(),
+            held.id,
+            P::metadata(key),
+            held.amount,
+            held.currency,
+            payment_method,
+        )
+        .await;
+    if let Ok(intent) = &made {
+        crate::payments::phases::remember_trace(state, &intent.id).await;
     }
+    made
+}
 
-    /// Keeps the current trace for the webhook that settles `intent` to link
-    /// to (only while traces are exported and this one is sampled). Telemetry:
-    /// a failure is logged, never the request's.
-    async fn remember_trace(&self, intent: &str) {
-        let Some(traceparent) = slotwise_web::otel::current_traceparent() else {
-            return;
-        };
-        let remembered = async {
-            let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
-            IntentTrace::remember(&mut conn, intent, &traceparent)
-                .await
-                .map_err(|e| e.to_string())
-        };
-        if let Err(e) = remembered.await {
-            tracing::warn!(intent, error = %e, "the trace of an intent was not kept");
-        }
+/// Keeps the current trace for the webhook that settles `intent` to link
+/// to (only while traces are exported and this one is sampled). Telemetry:
+/// a failure is logged, never the request's.
+async fn remember_trace(state: &AppState, intent: &str) {
+    let Some(traceparent) = slotwise_web::otel::current_traceparent() else {
+        return;
+    };
+    let remembered = async {
+        let mut conn = state.pool.get().await.map_err(|e| e.to_string())?;
+        IntentTrace::remember(&mut conn, intent, &traceparent)
+            .await
+            .map_err(|e| e.to_string())
+    };
+    if let Err(e) = remembered.await {
+        tracing::warn!(intent, error = %e, "the trace of an intent was not kept");
     }
 }
 

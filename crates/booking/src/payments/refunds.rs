@@ -1,6 +1,6 @@
 //! Money going back, for every kind of payable and every cause: a refund is
 //! a row (`slotwise_db::refunds`) owed in the transaction that decides it
-//! ([`owe`]), made at Stripe exactly once ([`AppState::settle_refund`], at once
+//! ([`owe`]), made at Stripe exactly once ([`settle_refund`], at once
 //! or by the refund job) and recorded with its announcement. A cancellation's
 //! share, the rest of a payment and some tickets of an order differ only in
 //! amount and in whether it closes the payment. Stray intents are refunded here
@@ -73,108 +73,113 @@ pub async fn refunded_on_record<P: Payable>(
     Refund::total(conn, P::scope(key), P::key_id(key), true).await
 }
 
-impl AppState {
-    /// Makes an owed refund at Stripe and records it with its announcement.
-    /// Safe to repeat: Stripe's refund carrying its key is found before another
-    /// is made. `None` when there is no such refund.
-    pub async fn settle_refund(&self, key: RefundKey) -> Result<Option<Refund>, ApiError> {
-        let refund = {
-            let mut conn = self.pool.get().await?;
-            Refund::get(&mut conn, key).await?
-        };
-        let Some(mut refund) = refund else {
-            return Ok(None);
-        };
-        if refund.refund_id.is_some() {
-            return Ok(Some(refund));
-        }
-        self.faults.crash_point(CrashPoint::BeforeRefund)?;
-        let made = self
-            .stripe
-            .refund(&refund.idempotency_key, &refund.intent_id, refund.amount_cents)
-            .await
-            .map_err(|e| {
-                tracing::warn!(id = %key.id, error = ?e, "refund not made yet; the refund job retries");
-                ApiError::unavailable("the refund could not be made yet; it will be retried")
-            })?;
-        let mut conn = self.pool.get().await?;
-        let (kind, payable, amount) = (refund.payable_kind, refund.payable_id, refund.amount_cents);
-        // Recorded together with its announcement.
-        let recorded = read_committed!(conn, async |conn: &mut AsyncPgConnection| {
-            let recorded = Refund::record(conn, key, &made.id).await?;
-            if recorded {
-                crate::with_payable!(kind, P => {
-                    let payable = P::key_from(key.scope_id, payable);
-                    P::announce(conn, payable, News::Refunded, Some(amount)).await?
-                });
-            }
-            Ok::<_, DbError>(recorded)
+/// Makes an owed refund at Stripe and records it with its announcement.
+/// Safe to repeat: Stripe's refund carrying its key is found before another
+/// is made. `None` when there is no such refund.
+pub async fn settle_refund(state: &AppState, key: RefundKey) -> Result<Option<Refund>, ApiError> {
+    let refund = {
+        let mut conn = state.pool.get().await?;
+        Refund::get(&mut conn, key).await?
+    };
+    let Some(mut refund) = refund else {
+        return Ok(None);
+    };
+    if refund.refund_id.is_some() {
+        return Ok(Some(refund));
+    }
+    state.faults.crash_point(CrashPoint::BeforeRefund)?;
+    let made = state
+        .stripe
+        .refund(
+            &refund.idempotency_key,
+            &refund.intent_id,
+            refund.amount_cents,
+        )
+        .await
+        .map_err(|e| {
+            tracing::warn!(id = %key.id, error = ?e, "refund not made yet; the refund job retries");
+            ApiError::unavailable("the refund could not be made yet; it will be retried")
         })?;
+    let mut conn = state.pool.get().await?;
+    let (kind, payable, amount) = (refund.payable_kind, refund.payable_id, refund.amount_cents);
+    // Recorded together with its announcement.
+    let recorded = read_committed!(conn, async |conn: &mut AsyncPgConnection| {
+        let recorded = Refund::record(conn, key, &made.id).await?;
         if recorded {
-            crate::count_outcome("refunded");
+            crate::with_payable!(kind, P => {
+                let payable = P::key_from(key.scope_id, payable);
+                P::announce(conn, payable, News::Refunded, Some(amount)).await?
+            });
         }
-        refund.refund_id = Some(made.id);
-        Ok(Some(refund))
+        Ok::<_, DbError>(recorded)
+    })?;
+    if recorded {
+        crate::count_outcome("refunded");
     }
+    refund.refund_id = Some(made.id);
+    Ok(Some(refund))
+}
 
-    /// Makes every refund owed but not yet made (Stripe was down, or the
-    /// process died), giving the request that owed it its lease to make it first.
-    pub async fn complete_refunds_once(&self) -> Result<usize, ApiError> {
-        let before = Utc::now() - self.config.idempotency_lease;
-        let mut conn = self.pool.get().await?;
-        let due = conn
-            .build_transaction()
-            .run(async |conn: &mut AsyncPgConnection| {
-                Refund::claim_due(conn, before, crate::jobs::BATCH).await
-            })
-            .await?;
-        drop(conn);
-        let mut made = 0;
-        for key in due {
-            if self.settle_refund(key).await.is_ok() {
-                made += 1;
-            }
-        }
-        Ok(made)
-    }
-
-    /// What follows applying an intent, after its transaction committed:
-    /// counting, and the Stripe calls (a refund owed is recorded already; if
-    /// Stripe is down now, the refund job makes it).
-    pub async fn after_applied<P: Payable>(&self, applied: &Applied<P::Key>) {
-        match applied {
-            Applied::Confirmed => crate::count_outcome("confirmed"),
-            Applied::RefundDue(_, refund) => {
-                let _ = self.settle_refund(*refund).await;
-            }
-            Applied::Mismatch {
-                field,
-                intent,
-                refund,
-            } => {
-                count_mismatch(field, intent);
-                if let Some(refund) = refund {
-                    let _ = self.settle_refund(*refund).await;
-                }
-            }
-            Applied::StrayPaid { intent, amount } => {
-                count_mismatch("intent", intent);
-                self.refund_stray(intent, *amount).await
-            }
-            _ => {}
+/// Makes every refund owed but not yet made (Stripe was down, or the
+/// process died), giving the request that owed it its lease to make it first.
+pub async fn complete_refunds_once(state: &AppState) -> Result<usize, ApiError> {
+    let before = Utc::now() - state.config.idempotency_lease;
+    let mut conn = state.pool.get().await?;
+    let due = conn
+        .build_transaction()
+        .run(async |conn: &mut AsyncPgConnection| {
+            Refund::claim_due(conn, before, crate::jobs::BATCH).await
+        })
+        .await?;
+    drop(conn);
+    let mut made = 0;
+    for key in due {
+        if crate::payments::refunds::settle_refund(state, key)
+            .await
+            .is_ok()
+        {
+            made += 1;
         }
     }
+    Ok(made)
+}
 
-    /// Refunds a second, stray intent of a payable that someone paid anyway.
-    pub async fn refund_stray(&self, intent: &str, amount: i64) {
-        let key = format!("stray-intent-refund-{intent}");
-        match self.stripe.refund(&key, intent, amount).await {
-            Ok(refund) => {
-                tracing::warn!(%intent, refund = %refund.id, "refunded a stray paid intent")
+/// What follows applying an intent, after its transaction committed:
+/// counting, and the Stripe calls (a refund owed is recorded already; if
+/// Stripe is down now, the refund job makes it).
+pub async fn after_applied<P: Payable>(state: &AppState, applied: &Applied<P::Key>) {
+    match applied {
+        Applied::Confirmed => crate::count_outcome("confirmed"),
+        Applied::RefundDue(_, refund) => {
+            let _ = crate::payments::refunds::settle_refund(state, *refund).await;
+        }
+        Applied::Mismatch {
+            field,
+            intent,
+            refund,
+        } => {
+            count_mismatch(field, intent);
+            if let Some(refund) = refund {
+                let _ = crate::payments::refunds::settle_refund(state, *refund).await;
             }
-            Err(e) => {
-                tracing::error!(%intent, error = ?e, "could not refund a stray paid intent; reconciliation retries")
-            }
+        }
+        Applied::StrayPaid { intent, amount } => {
+            count_mismatch("intent", intent);
+            crate::payments::refunds::refund_stray(state, intent, *amount).await
+        }
+        _ => {}
+    }
+}
+
+/// Refunds a second, stray intent of a payable that someone paid anyway.
+pub async fn refund_stray(state: &AppState, intent: &str, amount: i64) {
+    let key = format!("stray-intent-refund-{intent}");
+    match state.stripe.refund(&key, intent, amount).await {
+        Ok(refund) => {
+            tracing::warn!(%intent, refund = %refund.id, "refunded a stray paid intent")
+        }
+        Err(e) => {
+            tracing::error!(%intent, error = ?e, "could not refund a stray paid intent; reconciliation retries")
         }
     }
 }

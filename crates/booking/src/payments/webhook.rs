@@ -173,155 +173,153 @@ async fn apply_event<P: Payable>(
     Ok((applied, label))
 }
 
-impl AppState {
-    /// Applies one Stripe webhook, counted by outcome for `/metrics`
-    /// (`stripe_webhooks_total`: what it did, `duplicate`, `bad_signature`
-    /// or `refused`).
-    pub async fn receive_stripe_event(
-        &self,
-        signature_header: Option<&str>,
-        payload: &[u8],
-    ) -> Result<Delivery, ApiError> {
-        static WEBHOOKS: slotwise_web::metrics::Metric = slotwise_web::metrics::Metric::new(
-            "stripe_webhooks_total",
-            "Stripe webhook deliveries by outcome.",
-        );
-        let result = self.receive_verified(signature_header, payload).await;
-        let outcome = match &result {
-            Ok(Delivery::Applied(label)) => label.as_str(),
-            Ok(Delivery::Duplicate) => "duplicate",
-            Err(e) if e.problem.code == "invalid_signature" => "bad_signature",
-            Err(_) => "refused",
-        };
-        WEBHOOKS.inc(&[("outcome", outcome)]);
-        result
-    }
+/// Applies one Stripe webhook, counted by outcome for `/metrics`
+/// (`stripe_webhooks_total`: what it did, `duplicate`, `bad_signature`
+/// or `refused`).
+pub async fn receive_stripe_event(
+    state: &AppState,
+    signature_header: Option<&str>,
+    payload: &[u8],
+) -> Result<Delivery, ApiError> {
+    static WEBHOOKS: slotwise_web::metrics::Metric = slotwise_web::metrics::Metric::new(
+        "stripe_webhooks_total",
+        "Stripe webhook deliveries by outcome.",
+    );
+    let result = crate::payments::webhook::receive_verified(state, signature_header, payload).await;
+    let outcome = match &result {
+        Ok(Delivery::Applied(label)) => label.as_str(),
+        Ok(Delivery::Duplicate) => "duplicate",
+        Err(e) if e.problem.code == "invalid_signature" => "bad_signature",
+        Err(_) => "refused",
+    };
+    WEBHOOKS.inc(&[("outcome", outcome)]);
+    result
+}
 
-    async fn receive_verified(
-        &self,
-        signature_header: Option<&str>,
-        payload: &[u8],
-    ) -> Result<Delivery, ApiError> {
-        signature::verify(
-            &self.config.stripe_webhook_secret,
-            signature_header,
-            payload,
-            Utc::now().timestamp(),
+async fn receive_verified(
+    state: &AppState,
+    signature_header: Option<&str>,
+    payload: &[u8],
+) -> Result<Delivery, ApiError> {
+    signature::verify(
+        &state.config.stripe_webhook_secret,
+        signature_header,
+        payload,
+        Utc::now().timestamp(),
+    )
+    .map_err(|e: SignatureError| ApiError::bad_request("invalid_signature", e.message()))?;
+    let event: Event =
+        serde_json::from_slice(payload).map_err(|_| bad_event("the body is not a Stripe event"))?;
+    let intent = if event.kind.starts_with("payment_intent.") {
+        Some(
+            intent_of(&event.data.object)
+                .ok_or_else(|| bad_event("the event carries no PaymentIntent"))?,
         )
-        .map_err(|e: SignatureError| ApiError::bad_request("invalid_signature", e.message()))?;
-        let event: Event = serde_json::from_slice(payload)
-            .map_err(|_| bad_event("the body is not a Stripe event"))?;
-        let intent = if event.kind.starts_with("payment_intent.") {
-            Some(
-                intent_of(&event.data.object)
-                    .ok_or_else(|| bad_event("the event carries no PaymentIntent"))?,
-            )
+    } else {
+        None
+    };
+    let span = crate::payments::webhook::webhook_span(state, &event, intent.as_ref()).await;
+    let applied = async {
+        let kind = crate::payments::webhook::payable_kind(state, &event, intent.as_ref()).await?;
+        crate::with_payable!(kind, P => crate::payments::webhook::receive_for::<P>(state, &event, intent.as_ref()).await)
+    }
+    .instrument(span.clone())
+    .await;
+    match &applied {
+        Ok(Delivery::Applied(label)) => span.record("stripe.outcome", label.as_str()),
+        Ok(Delivery::Duplicate) => span.record("stripe.outcome", "duplicate"),
+        Err(_) => span.record("otel.status_code", "error"),
+    };
+    applied
+}
+
+/// The span of one event's application. The event arrives on a trace of
+/// its own: it is linked to the request that made its PaymentIntent,
+/// whose `traceparent` was kept (`intent_traces`).
+async fn webhook_span(state: &AppState, event: &Event, intent: Option<&Intent>) -> tracing::Span {
+    let span = tracing::info_span!(
+        target: "slotwise_trace",
+        "stripe.webhook",
+        otel.name = format!("stripe webhook {}", event.kind),
+        stripe.event_id = %event.id,
+        stripe.event_type = %event.kind,
+        stripe.outcome = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
+    );
+    if span.is_disabled() {
+        return span;
+    }
+    let intent_id = match intent {
+        Some(i) => Some(i.id.clone()),
+        None => text(&event.data.object, "payment_intent"),
+    };
+    if let Some(id) = intent_id
+        && let Ok(mut conn) = state.pool.get().await
+        && let Ok(Some(traceparent)) = IntentTrace::find(&mut conn, &id).await
+    {
+        slotwise_web::otel::link(&span, &traceparent);
+    }
+    span
+}
+
+/// Which kind of payable the event is news of: its intent's metadata
+/// says (`kind`); a charge is looked up by its intent. An intent without
+/// `kind` is a booking's (made before the field existed), and so is one
+/// with a kind we do not know (it then finds no booking: unknown).
+async fn payable_kind(
+    state: &AppState,
+    event: &Event,
+    intent: Option<&Intent>,
+) -> Result<PayableKind, ApiError> {
+    let of = |kind: Option<&str>| {
+        kind.and_then(PayableKind::parse)
+            .unwrap_or(PayableKind::Booking)
+    };
+    if let Some(intent) = intent {
+        return Ok(of(intent.metadata.get("kind").map(String::as_str)));
+    }
+    let object = &event.data.object;
+    if let Some(kind) = object.pointer("/metadata/kind").and_then(|k| k.as_str()) {
+        return Ok(of(Some(kind)));
+    }
+    let Some(intent) = text(object, "payment_intent") else {
+        return Ok(PayableKind::Booking);
+    };
+    let mut conn = state.pool.get().await?;
+    Ok(
+        if Order::find_by_intent(&mut conn, &intent).await?.is_some() {
+            PayableKind::Order
         } else {
-            None
-        };
-        let span = self.webhook_span(&event, intent.as_ref()).await;
-        let applied = async {
-            let kind = self.payable_kind(&event, intent.as_ref()).await?;
-            crate::with_payable!(kind, P => self.receive_for::<P>(&event, intent.as_ref()).await)
-        }
-        .instrument(span.clone())
-        .await;
-        match &applied {
-            Ok(Delivery::Applied(label)) => span.record("stripe.outcome", label.as_str()),
-            Ok(Delivery::Duplicate) => span.record("stripe.outcome", "duplicate"),
-            Err(_) => span.record("otel.status_code", "error"),
-        };
-        applied
-    }
+            PayableKind::Booking
+        },
+    )
+}
 
-    /// The span of one event's application. The event arrives on a trace of
-    /// its own: it is linked to the request that made its PaymentIntent,
-    /// whose `traceparent` was kept (`intent_traces`).
-    async fn webhook_span(&self, event: &Event, intent: Option<&Intent>) -> tracing::Span {
-        let span = tracing::info_span!(
-            target: "slotwise_trace",
-            "stripe.webhook",
-            otel.name = format!("stripe webhook {}", event.kind),
-            stripe.event_id = %event.id,
-            stripe.event_type = %event.kind,
-            stripe.outcome = tracing::field::Empty,
-            otel.status_code = tracing::field::Empty,
-        );
-        if span.is_disabled() {
-            return span;
+async fn receive_for<P: Payable>(
+    state: &AppState,
+    event: &Event,
+    intent: Option<&Intent>,
+) -> Result<Delivery, ApiError> {
+    let source = format!("stripe_event:{}", event.id);
+    let mut conn = state.pool.get().await?;
+    let outcome = serializable!(conn, async |conn: &mut AsyncPgConnection| {
+        if !StripeEvent::claim(conn, &event.id, &event.kind).await? {
+            return Ok::<_, DbError>(None);
         }
-        let intent_id = match intent {
-            Some(i) => Some(i.id.clone()),
-            None => text(&event.data.object, "payment_intent"),
+        let (applied, label) = apply_event::<P>(conn, event, intent, &source).await?;
+        let payable_id = match &applied {
+            Applied::RefundDue(key, _) => Some(P::key_id(*key)),
+            _ => None,
         };
-        if let Some(id) = intent_id
-            && let Ok(mut conn) = self.pool.get().await
-            && let Ok(Some(traceparent)) = IntentTrace::find(&mut conn, &id).await
-        {
-            slotwise_web::otel::link(&span, &traceparent);
-        }
-        span
-    }
-
-    /// Which kind of payable the event is news of: its intent's metadata
-    /// says (`kind`); a charge is looked up by its intent. An intent without
-    /// `kind` is a booking's (made before the field existed), and so is one
-    /// with a kind we do not know (it then finds no booking: unknown).
-    async fn payable_kind(
-        &self,
-        event: &Event,
-        intent: Option<&Intent>,
-    ) -> Result<PayableKind, ApiError> {
-        let of = |kind: Option<&str>| {
-            kind.and_then(PayableKind::parse)
-                .unwrap_or(PayableKind::Booking)
-        };
-        if let Some(intent) = intent {
-            return Ok(of(intent.metadata.get("kind").map(String::as_str)));
-        }
-        let object = &event.data.object;
-        if let Some(kind) = object.pointer("/metadata/kind").and_then(|k| k.as_str()) {
-            return Ok(of(Some(kind)));
-        }
-        let Some(intent) = text(object, "payment_intent") else {
-            return Ok(PayableKind::Booking);
-        };
-        let mut conn = self.pool.get().await?;
-        Ok(
-            if Order::find_by_intent(&mut conn, &intent).await?.is_some() {
-                PayableKind::Order
-            } else {
-                PayableKind::Booking
-            },
-        )
-    }
-
-    async fn receive_for<P: Payable>(
-        &self,
-        event: &Event,
-        intent: Option<&Intent>,
-    ) -> Result<Delivery, ApiError> {
-        let source = format!("stripe_event:{}", event.id);
-        let mut conn = self.pool.get().await?;
-        let outcome = serializable!(conn, async |conn: &mut AsyncPgConnection| {
-            if !StripeEvent::claim(conn, &event.id, &event.kind).await? {
-                return Ok::<_, DbError>(None);
-            }
-            let (applied, label) = apply_event::<P>(conn, event, intent, &source).await?;
-            let payable_id = match &applied {
-                Applied::RefundDue(key, _) => Some(P::key_id(*key)),
-                _ => None,
-            };
-            StripeEvent::set_outcome(conn, &event.id, payable_id, label).await?;
-            Ok(Some((applied, label.to_owned())))
-        })?;
-        drop(conn);
-        match outcome {
-            None => Ok(Delivery::Duplicate),
-            Some((applied, label)) => {
-                self.after_applied::<P>(&applied).await;
-                Ok(Delivery::Applied(label))
-            }
+        StripeEvent::set_outcome(conn, &event.id, payable_id, label).await?;
+        Ok(Some((applied, label.to_owned())))
+    })?;
+    drop(conn);
+    match outcome {
+        None => Ok(Delivery::Duplicate),
+        Some((applied, label)) => {
+            crate::payments::refunds::after_applied::<P>(state, &applied).await;
+            Ok(Delivery::Applied(label))
         }
     }
 }

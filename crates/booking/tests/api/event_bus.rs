@@ -42,7 +42,9 @@ async fn a_subscriber_sees_each_event_once_also_when_the_relay_crashed_after_pub
     }
     app.state.faults.arm(CrashPoint::AfterNotificationSent);
     assert!(
-        app.state.notify_until_idle().await.is_err(),
+        slotwise_booking::notify::send::notify_until_idle(&app.state)
+            .await
+            .is_err(),
         "one publish was not marked"
     );
     app.deliver().await;

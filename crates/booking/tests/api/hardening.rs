@@ -260,7 +260,10 @@ async fn reconciliation_holds_no_connection_while_it_waits_for_stripe() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     let touched_before = app.sql_text("SELECT updated_at::text FROM bookings").await;
     let state = app.state.clone();
-    let reconcile = tokio::spawn(async move { state.reconcile_once().await });
+    let reconcile =
+        tokio::spawn(
+            async move { slotwise_booking::jobs::reconcile::reconcile_once(&state).await },
+        );
     // The one connection stays free while the job waits on the silent Stripe.
     loop {
         let conn =

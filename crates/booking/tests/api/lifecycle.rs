@@ -344,7 +344,9 @@ impl World {
                 };
                 if rng.random_bool(0.4) {
                     app.sql(&format!("UPDATE orders SET expires_at = now() - interval '1 second' WHERE payment_intent_id = '{intent}' AND status = 'pending'")).await;
-                    app.state.expire_holds_once().await.expect("expire");
+                    slotwise_booking::jobs::holds::expire_holds_once(&app.state)
+                        .await
+                        .expect("expire");
                     self.judge("let expire", StatusCode::OK, &Value::Null);
                 } else {
                     app.pay(&intent, "pm_card_visa").await;
@@ -426,7 +428,9 @@ impl World {
         let app = &self.app;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         loop {
-            app.state.complete_refunds_once().await.expect("refunds");
+            slotwise_booking::payments::refunds::complete_refunds_once(&app.state)
+                .await
+                .expect("refunds");
             let mismatches = self.money_mismatches().await;
             if mismatches.is_empty() {
                 return;

@@ -16,7 +16,7 @@ async fn metrics_count_requests_by_route_outcomes_jobs_and_pool() {
         .booked(Some(&client), "m2", &pro.slug, tomorrow_at(10), 30)
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
-    app.state.run_jobs_once().await;
+    slotwise_booking::jobs::run_jobs_once(&app.state).await;
 
     let text = app.metrics().await;
     for expected in [

@@ -154,7 +154,9 @@ async fn a_crash_right_after_commit_still_delivers_and_a_resend_is_seen_once() {
     let (confirmed, _) = app.outbox("order.confirmed").await.remove(0);
     app.state.faults.arm(CrashPoint::AfterNotificationSent);
     assert!(
-        app.state.notify_until_idle().await.is_err(),
+        slotwise_booking::notify::send::notify_until_idle(&app.state)
+            .await
+            .is_err(),
         "the sender died"
     );
     assert!(mail(&confirmed).is_some(), "it was sent before the crash");
@@ -221,7 +223,10 @@ async fn two_instances_delivering_at_once_send_each_mail_once() {
             .await;
         assert_eq!(status, StatusCode::CREATED);
     }
-    let (a, b) = tokio::join!(app.state.notify_until_idle(), other.notify_until_idle());
+    let (a, b) = tokio::join!(
+        slotwise_booking::notify::send::notify_until_idle(&app.state),
+        slotwise_booking::notify::send::notify_until_idle(&other)
+    );
     assert_eq!(
         a.expect("first") + b.expect("second"),
         22,

@@ -83,8 +83,7 @@ impl TestApp {
 
     /// Fans out and sends every notification due now.
     pub async fn deliver(&self) -> usize {
-        self.state
-            .notify_until_idle()
+        slotwise_booking::notify::send::notify_until_idle(&self.state)
             .await
             .expect("notifications delivered")
     }

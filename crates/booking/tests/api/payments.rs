@@ -138,7 +138,12 @@ async fn a_declined_payment_is_recorded_and_the_slot_frees_when_the_hold_expires
         "UPDATE bookings SET expires_at = now() - interval '1 second' WHERE id = '{id}'"
     ))
     .await;
-    assert_eq!(app.state.expire_holds_once().await.expect("job"), 1);
+    assert_eq!(
+        slotwise_booking::jobs::holds::expire_holds_once(&app.state)
+            .await
+            .expect("job"),
+        1
+    );
     let expired = app.get_booking(Some(&client), id).await;
     assert_eq!(expired["status"], "expired");
     assert_eq!(

@@ -58,9 +58,16 @@ async fn a_crash_after_the_intent_was_made_is_finished_by_the_completer_without_
         "phase 3 never ran"
     );
 
-    assert_eq!(app.state.complete_keys_once().await.expect("completer"), 1);
     assert_eq!(
-        app.state.complete_keys_once().await.expect("completer"),
+        slotwise_booking::jobs::completer::complete_keys_once(&app.state)
+            .await
+            .expect("completer"),
+        1
+    );
+    assert_eq!(
+        slotwise_booking::jobs::completer::complete_keys_once(&app.state)
+            .await
+            .expect("completer"),
         0,
         "nothing left stuck"
     );
@@ -118,8 +125,18 @@ async fn a_crash_before_the_refund_is_made_is_finished_by_the_refund_job_once() 
         "owed, not yet made: {cancelled}"
     );
 
-    assert_eq!(app.state.complete_refunds_once().await.expect("job"), 1);
-    assert_eq!(app.state.complete_refunds_once().await.expect("job"), 0);
+    assert_eq!(
+        slotwise_booking::payments::refunds::complete_refunds_once(&app.state)
+            .await
+            .expect("job"),
+        1
+    );
+    assert_eq!(
+        slotwise_booking::payments::refunds::complete_refunds_once(&app.state)
+            .await
+            .expect("job"),
+        0
+    );
     let refunded = app.get_booking(Some(&client), id).await;
     assert!(
         refunded["refund"]["refund_id"]
@@ -162,7 +179,11 @@ async fn two_instances_running_jobs_at_once_never_process_a_booking_twice() {
         } else {
             other.clone()
         };
-        async move { state.expire_holds_once().await.expect("job") }
+        async move {
+            slotwise_booking::jobs::holds::expire_holds_once(&state)
+                .await
+                .expect("job")
+        }
     }))
     .await;
     assert_eq!(rounds.iter().sum::<usize>(), 20);
@@ -191,7 +212,12 @@ async fn a_payment_whose_webhook_never_came_is_settled_by_reconciliation() {
         "pending",
         "no webhook comes"
     );
-    assert_eq!(app.state.reconcile_once().await.expect("reconcile"), 1);
+    assert_eq!(
+        slotwise_booking::jobs::reconcile::reconcile_once(&app.state)
+            .await
+            .expect("reconcile"),
+        1
+    );
     let confirmed = app.get_booking(Some(&client), id).await;
     assert_eq!(confirmed["status"], "confirmed");
     let source = app
@@ -227,7 +253,12 @@ async fn expired_keys_are_purged() {
         "UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = 'old'",
     )
     .await;
-    assert_eq!(app.state.purge_keys_once().await.expect("purge"), 1);
+    assert_eq!(
+        slotwise_booking::jobs::purge_keys_once(&app.state)
+            .await
+            .expect("purge"),
+        1
+    );
     assert_eq!(
         app.sql_i64("SELECT count(*) FROM idempotency_keys").await,
         1
@@ -243,7 +274,7 @@ async fn expired_keys_are_purged() {
 async fn the_job_loop_stops_when_told_after_finishing_its_round() {
     let app = spawn_app_with(|c| c.jobs_interval = std::time::Duration::from_millis(100)).await;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let jobs = app.state.spawn_jobs(stopped);
+    let jobs = slotwise_booking::jobs::spawn_jobs(&app.state, stopped);
     let client = app.user("client").await;
     let pro = app.pro(100).await;
     let (_, booking) = app

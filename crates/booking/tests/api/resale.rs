@@ -210,7 +210,12 @@ async fn an_expired_resale_unlocks_the_listing_for_the_seller_and_other_buyers()
     assert_eq!(status, StatusCode::CREATED);
     app.sql("UPDATE orders SET expires_at = now() - interval '1 second' WHERE kind = 'resale'")
         .await;
-    assert_eq!(app.state.expire_holds_once().await.expect("job"), 1);
+    assert_eq!(
+        slotwise_booking::jobs::holds::expire_holds_once(&app.state)
+            .await
+            .expect("job"),
+        1
+    );
     let version = app
         .sql_i64(&format!("SELECT version FROM listings WHERE id = '{id}'"))
         .await;

@@ -352,7 +352,7 @@ async fn the_job_opens_the_days_that_come_within_reach() {
     ))
     .await;
     assert_eq!(app.sql_i64(&count_query).await, 3);
-    app.state.run_jobs_once().await;
+    slotwise_booking::jobs::run_jobs_once(&app.state).await;
     assert_eq!(
         app.sql_i64(&count_query).await,
         6,

@@ -205,7 +205,12 @@ async fn an_expired_hold_returns_its_tickets_and_seats_and_cancels_its_intent() 
     assert_eq!(app.event_now(&ga).await["tiers"][0]["held"], 4);
     app.sql("UPDATE orders SET expires_at = now() - interval '1 second'")
         .await;
-    assert_eq!(app.state.expire_holds_once().await.expect("job"), 2);
+    assert_eq!(
+        slotwise_booking::jobs::holds::expire_holds_once(&app.state)
+            .await
+            .expect("job"),
+        2
+    );
     for (order, state) in [(&units, "ga"), (&seats, "seats")] {
         let id = order["id"].as_str().expect("id");
         let (_, now) = app.get_json(&buyer, &format!("/orders/{id}")).await;
@@ -252,7 +257,12 @@ async fn a_late_payment_for_seats_sold_meanwhile_is_refunded_and_one_still_free_
     }
     app.sql("UPDATE orders SET expires_at = now() - interval '1 second'")
         .await;
-    assert_eq!(app.state.expire_holds_once().await.expect("job"), 2);
+    assert_eq!(
+        slotwise_booking::jobs::holds::expire_holds_once(&app.state)
+            .await
+            .expect("job"),
+        2
+    );
     let (status, _) = app
         .order(&other, "takes-a1", &seated, json!({ "seats": ["A1"] }))
         .await;
@@ -327,7 +337,12 @@ async fn a_late_payment_for_a_cancelled_event_is_refunded() {
     );
     app.sql("UPDATE orders SET expires_at = now() - interval '1 second'")
         .await;
-    assert_eq!(app.state.expire_holds_once().await.expect("job"), 1);
+    assert_eq!(
+        slotwise_booking::jobs::holds::expire_holds_once(&app.state)
+            .await
+            .expect("job"),
+        1
+    );
     let id = show["id"].as_str().expect("id");
     let res = app
         .http
@@ -408,10 +423,17 @@ async fn cancelling_an_event_refunds_two_hundred_orders_once_each_even_if_the_pr
     // The refund job makes them, in rounds of 100 (a batch per round), then finds nothing more to do.
     let mut made = 0;
     for _ in 0..5 {
-        made += app.state.complete_refunds_once().await.expect("job");
+        made += slotwise_booking::payments::refunds::complete_refunds_once(&app.state)
+            .await
+            .expect("job");
     }
     assert_eq!(made, 200);
-    assert_eq!(app.state.complete_refunds_once().await.expect("job"), 0);
+    assert_eq!(
+        slotwise_booking::payments::refunds::complete_refunds_once(&app.state)
+            .await
+            .expect("job"),
+        0
+    );
     for order in &orders {
         let intent = app
             .stripe_get(&format!("payment_intents/{}", intent_of(order)))
