@@ -1,6 +1,7 @@
 //! Who is calling: Argon2id passwords, opaque session tokens stored hashed.
 
 use crate::AppState;
+use crate::failure::Failure;
 use argon2::Argon2;
 use argon2::password_hash::{
     PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
@@ -12,7 +13,6 @@ use poem_openapi::auth::Bearer;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use slotwise_db::users::{Session, User};
-use slotwise_web::ApiError;
 
 /// A session token from `POST /api/users/signin`, sent as `Authorization: Bearer <token>`.
 #[derive(SecurityScheme)]
@@ -27,7 +27,7 @@ pub enum MaybeAuth {
     Anonymous,
 }
 
-pub async fn hash_password(password: String) -> Result<String, ApiError> {
+pub async fn hash_password(password: String) -> Result<String, Failure> {
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
@@ -35,8 +35,8 @@ pub async fn hash_password(password: String) -> Result<String, ApiError> {
             .map(|h| h.to_string())
     })
     .await
-    .map_err(|_| ApiError::internal())?
-    .map_err(|_| ApiError::internal())
+    .map_err(|_| Failure::Broken("the password hasher panicked"))?
+    .map_err(|_| Failure::Broken("a password could not be hashed"))
 }
 
 /// Constant work whether or not the user exists, so timing tells nothing.
@@ -71,21 +71,42 @@ pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-/// The user behind a bearer token, or 401.
-pub async fn authenticate(state: &AppState, auth: &BearerAuth) -> Result<User, ApiError> {
+/// Why a caller is not who they say (`api/` answers 401).
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("the session token is invalid, expired or revoked")]
+    InvalidSession,
+    #[error(transparent)]
+    Failure(#[from] Failure),
+}
+
+impl From<slotwise_db::PoolError> for AuthError {
+    fn from(e: slotwise_db::PoolError) -> Self {
+        AuthError::Failure(e.into())
+    }
+}
+
+impl From<slotwise_db::DbError> for AuthError {
+    fn from(e: slotwise_db::DbError) -> Self {
+        AuthError::Failure(e.into())
+    }
+}
+
+/// The user behind a bearer token.
+pub async fn authenticate(state: &AppState, auth: &BearerAuth) -> Result<User, AuthError> {
     let mut conn = state.pool.get().await?;
     Session::find_user(&mut conn, &token_hash(&auth.0.token))
         .await?
-        .ok_or_else(|| ApiError::unauthorized("the session token is invalid, expired or revoked"))
+        .ok_or(AuthError::InvalidSession)
 }
 
 /// The user if a token was sent (it must then be valid), else `None`.
 pub async fn authenticate_optional(
     state: &AppState,
     auth: &MaybeAuth,
-) -> Result<Option<User>, ApiError> {
+) -> Result<Option<User>, AuthError> {
     match auth {
-        MaybeAuth::Bearer(bearer) => crate::auth::authenticate(state, bearer).await.map(Some),
+        MaybeAuth::Bearer(bearer) => authenticate(state, bearer).await.map(Some),
         MaybeAuth::Anonymous => Ok(None),
     }
 }

@@ -1,7 +1,7 @@
 //! Recovery points a test can stop a booking at, as if the process died there.
 //! Compiled in only with the `fault-injection` feature (test builds).
 
-use slotwise_web::ApiError;
+use crate::failure::Failure;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CrashPoint {
@@ -32,11 +32,11 @@ impl Faults {
     }
 
     /// Stops here when a test armed `point`; a no-op in real builds.
-    pub fn crash_point(&self, point: CrashPoint) -> Result<(), ApiError> {
+    pub fn crash_point(&self, point: CrashPoint) -> Result<(), Failure> {
         #[cfg(feature = "fault-injection")]
         if self.0.lock().expect("faults lock").remove(&point) {
             tracing::warn!(?point, "injected crash");
-            return Err(ApiError::internal());
+            return Err(Failure::Crashed(point));
         }
         let _ = point;
         Ok(())

@@ -56,6 +56,16 @@ impl<const S: u32> From<ApiError> for Problems<S> {
     }
 }
 
+/// A domain error that `api/` says as a problem (its `From` impl into
+/// [`ApiError`]): `?` turns it into any operation's `Problems`.
+pub trait IntoProblem: Into<ApiError> {}
+
+impl<const S: u32, E: IntoProblem> From<E> for Problems<S> {
+    fn from(err: E) -> Self {
+        Self(err.into())
+    }
+}
+
 impl<const S: u32> From<slotwise_db::DbError> for Problems<S> {
     fn from(err: slotwise_db::DbError) -> Self {
         Self(err.into())

@@ -3,6 +3,7 @@
 use super::ApiTags;
 use crate::AppState;
 use crate::auth::{BearerAuth, MaybeAuth, hash_password, new_token, token_hash, verify_password};
+use crate::rate_limit::Limited;
 use chrono::{DateTime, SubsecRound, Utc};
 use poem::web::Data;
 use poem_openapi::payload::Json;
@@ -205,7 +206,7 @@ fn validate_signup(req: &SignupRequest) -> Result<(), ApiError> {
 }
 
 /// Sign-ups are limited per IP and per email.
-fn limit_signup(state: &AppState, ip: &str, email: &str) -> Result<(), ApiError> {
+fn limit_signup(state: &AppState, ip: &str, email: &str) -> Result<(), Limited> {
     state.limits.auth.check(&format!("ip:{ip}"))?;
     state
         .limits
@@ -244,7 +245,7 @@ async fn check_slowdown(state: &AppState, email: &str, ip: &str) -> Result<(), A
     if Session::known_address(&mut conn, email, ip).await? {
         Ok(())
     } else {
-        Err(slowed)
+        Err(slowed.into())
     }
 }
 
@@ -265,7 +266,7 @@ impl AccountsApi {
         body: Json<SignupRequest>,
     ) -> Result<SignupResponse, Problems<{ JSON_BODY | TOO_MANY_REQUESTS | UNAVAILABLE }>> {
         let ip = crate::rate_limit::client_ip(req, state.config.trust_forwarded_for);
-        crate::api::accounts::limit_signup(&state, &ip, &body.email)?;
+        limit_signup(&state, &ip, &body.email)?;
         validate_signup(&body)?;
         let role = match body.role.unwrap_or(SignupRole::Client) {
             SignupRole::Client => "client",
@@ -336,7 +337,7 @@ impl AccountsApi {
         body: Json<PasswordResetRequest>,
     ) -> Result<MailedResponse, Problems<{ JSON_BODY | TOO_MANY_REQUESTS | UNAVAILABLE }>> {
         let ip = crate::rate_limit::client_ip(req, state.config.trust_forwarded_for);
-        crate::api::accounts::limit_signup(&state, &ip, &body.email)?;
+        limit_signup(&state, &ip, &body.email)?;
         let email = normalize_email(&body.email);
         crate::accounts::request_reset(&state.pool, &state.config.notify.app_url, &email)
             .await
@@ -385,7 +386,7 @@ impl AccountsApi {
         let ip = crate::rate_limit::client_ip(req, state.config.trust_forwarded_for);
         state.limits.auth.check(&format!("ip:{ip}"))?;
         let email = normalize_email(&body.email);
-        crate::api::accounts::check_slowdown(&state, &email, &ip).await?;
+        check_slowdown(&state, &email, &ip).await?;
         let user = {
             let mut conn = state.pool.get().await?;
             User::find_by_email(&mut conn, &email).await?
@@ -397,7 +398,7 @@ impl AccountsApi {
             Some(user) if verified => user,
             _ => return Err(state.limits.signin_failures.failed(&email).into()),
         };
-        let session = crate::api::accounts::start_session(&state, user, &ip).await?;
+        let session = start_session(&state, user, &ip).await?;
         Ok(SigninResponse::Ok(Json(session)))
     }
 
@@ -436,3 +437,5 @@ impl AccountsApi {
         }))
     }
 }
+
+impl slotwise_web::problems::IntoProblem for crate::accounts::AccountError {}

@@ -31,6 +31,7 @@ impl From<BookingError> for ApiError {
         use BookingError as E;
         let detail = err.to_string();
         match err {
+            E::Invalid(errors) => ApiError::validation(errors),
             E::NotFound => ApiError::not_found("booking"),
             E::ProfessionalNotFound => ApiError::not_found("professional"),
             E::OutsideAvailability => {
@@ -200,7 +201,7 @@ impl BookingsApi {
     ) -> Result<Json<BookingView>, Problems<{ BAD_REQUEST | UNAUTHORIZED | NOT_FOUND | UNAVAILABLE }>>
     {
         let user = crate::auth::authenticate_optional(&state, &auth).await?;
-        let (found, _) = crate::api::bookings::visible_booking(&state, id.0, user.as_ref()).await?;
+        let (found, _) = visible_booking(&state, id.0, user.as_ref()).await?;
         let mut conn = state.pool.get().await?;
         let view = BookingView::load(&mut conn, found.booking, found.professional_slug).await?;
         Ok(Json(view))
@@ -271,8 +272,7 @@ impl BookingsApi {
         Problems<{ BAD_REQUEST | UNAUTHORIZED | NOT_FOUND | CONFLICT | UNAVAILABLE }>,
     > {
         let user = crate::auth::authenticate(&state, &auth).await?;
-        let (found, owner) =
-            crate::api::bookings::visible_booking(&state, id.0, Some(&user)).await?;
+        let (found, owner) = visible_booking(&state, id.0, Some(&user)).await?;
         let by = if is_admin(&user) {
             CancelledBy::Admin
         } else if owner == user.id {
@@ -296,3 +296,5 @@ impl BookingsApi {
         Ok(Json(view))
     }
 }
+
+impl slotwise_web::problems::IntoProblem for BookingError {}

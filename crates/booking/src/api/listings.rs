@@ -20,6 +20,46 @@ use uuid::Uuid;
 
 pub struct ListingsApi;
 
+/// The HTTP answer to each way a listing or a resale is refused.
+impl From<crate::orders::error::ResaleError> for ApiError {
+    fn from(err: crate::orders::error::ResaleError) -> Self {
+        use crate::orders::error::ResaleError as E;
+        let detail = err.to_string();
+        match err {
+            E::ListingNotFound => ApiError::not_found("listing"),
+            E::EventNotFound => ApiError::not_found("event"),
+            E::OwnListing => ApiError::unprocessable("own_listing", "Own listing", detail),
+            E::Unavailable => {
+                ApiError::conflict("listing_unavailable", "Listing unavailable", detail)
+            }
+            E::NotAllowed => ApiError::conflict("resale_not_allowed", "Resale not allowed", detail),
+            E::Locked => ApiError::conflict("listing_locked", "Listing locked", detail),
+            E::TicketListed => ticket_listed(),
+            E::PriceOutOfRange(_) => {
+                ApiError::unprocessable("price_out_of_range", "Price out of range", detail)
+            }
+            E::OverCap { .. } => {
+                ApiError::unprocessable("price_over_cap", "Price over the cap", detail)
+            }
+            E::StaleVersion(version) => {
+                super::professional_input::stale_version("listing", version)
+            }
+            E::Custody(e) => e.into(),
+            E::Order(e) => e.into(),
+            E::Failure(e) => e.into(),
+        }
+    }
+}
+
+/// 409 `ticket_listed`: what custody, refunds and listings answer alike.
+pub(crate) fn ticket_listed() -> ApiError {
+    ApiError::conflict(
+        "ticket_listed",
+        "Ticket listed for resale",
+        "withdraw the ticket's listing first",
+    )
+}
+
 #[derive(Debug, Object)]
 pub struct ListingPrice {
     /// In minor units; within the event's `max_percent_of_face` when it has one.
@@ -199,3 +239,5 @@ impl ListingsApi {
         ))
     }
 }
+
+impl slotwise_web::problems::IntoProblem for crate::orders::error::ResaleError {}

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod availability;
 pub mod bookings;
 pub mod events;
+pub mod failures;
 pub mod listings;
 pub mod notifications;
 pub mod orders;

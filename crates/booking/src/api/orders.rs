@@ -34,7 +34,7 @@ impl From<crate::custody::CustodyError> for ApiError {
         let detail = err.to_string();
         match err {
             E::NotYours => ApiError::not_found("ticket"),
-            E::Listed => crate::orders::resale::ticket_listed(),
+            E::Listed => super::listings::ticket_listed(),
             E::NotValid { action, .. } => {
                 let (code, title) = match action {
                     Action::Give => ("ticket_not_transferable", "Ticket not transferable"),
@@ -56,12 +56,13 @@ impl From<crate::orders::refund::RefundError> for ApiError {
         let detail = err.to_string();
         let (status, code) = match err {
             E::NotYours => return ApiError::not_found("order"),
-            E::Listed => return crate::orders::resale::ticket_listed(),
+            E::Listed => return super::listings::ticket_listed(),
             E::OrderNotRefundable(_) => (StatusCode::CONFLICT, "order_not_refundable"),
             E::Unknown(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_ticket"),
             E::Transferred(_) => (StatusCode::CONFLICT, "ticket_transferred"),
             E::Ended(_) => (StatusCode::CONFLICT, "ticket_not_refundable"),
             E::NothingToRefund => (StatusCode::UNPROCESSABLE_ENTITY, "nothing_to_refund"),
+            E::BadTicketIds => (StatusCode::UNPROCESSABLE_ENTITY, "ticket_ids_invalid"),
         };
         ApiError::new(status, code, "Tickets not refundable", detail)
     }
@@ -316,7 +317,7 @@ impl OrdersApi {
         let user = crate::auth::authenticate(&state, &auth).await?;
         let caller = crate::idempotency::caller(&state, req, Some(user.id))?;
         let key = IdempotencyKey::parse(idempotency_key.as_deref())?;
-        let ticket = crate::api::orders::held_ticket(&state, user.id, id.0).await?;
+        let ticket = held_ticket(&state, user.id, id.0).await?;
         let answer =
             crate::orders::transfer::give_ticket(&state, &caller, &key, ticket, body.0).await?;
         Ok(TransferSent::Created(
@@ -337,7 +338,7 @@ impl OrdersApi {
         Problems<{ BAD_REQUEST | UNAUTHORIZED | NOT_FOUND | CONFLICT | UNAVAILABLE }>,
     > {
         let user = crate::auth::authenticate(&state, &auth).await?;
-        let ticket = crate::api::orders::held_ticket(&state, user.id, id.0).await?;
+        let ticket = held_ticket(&state, user.id, id.0).await?;
         Ok(Json(
             crate::orders::transfer::take_back(&state, user.id, ticket).await?,
         ))
@@ -506,3 +507,7 @@ impl OrdersApi {
         Ok(Json(view))
     }
 }
+
+impl slotwise_web::problems::IntoProblem for crate::custody::CustodyError {}
+impl slotwise_web::problems::IntoProblem for crate::orders::refund::RefundError {}
+impl slotwise_web::problems::IntoProblem for OrderError {}

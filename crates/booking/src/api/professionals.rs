@@ -79,7 +79,7 @@ pub(super) async fn owned_professional(
     user: &User,
     id: &str,
 ) -> Result<Professional, ApiError> {
-    let pro = crate::api::professionals::load_professional(state, id).await?;
+    let pro = load_professional(state, id).await?;
     if pro.owner_id == user.id || is_admin(user) {
         Ok(pro)
     } else {
@@ -153,9 +153,7 @@ impl ProfessionalsApi {
         state: Data<&AppState>,
         id: Path<String>,
     ) -> Result<ProfessionalFound, Problems<{ NOT_FOUND | UNAVAILABLE }>> {
-        let view = ProfessionalView::from(
-            crate::api::professionals::load_professional(&state, &id).await?,
-        );
+        let view = ProfessionalView::from(load_professional(&state, &id).await?);
         let tag = etag(&view);
         Ok(ProfessionalFound::Ok(Json(view), tag))
     }
@@ -186,7 +184,7 @@ impl ProfessionalsApi {
         let user = crate::auth::authenticate(&state, &auth).await?;
         let version = parse_if_match(if_match.as_deref())?;
         validate_patch(&body)?;
-        let pro = crate::api::professionals::owned_professional(&state, &user, &id).await?;
+        let pro = owned_professional(&state, &user, &id).await?;
         let req = body.0;
         let changes = ProfessionalChanges {
             name: req.name.map(|s| s.trim().to_owned()),

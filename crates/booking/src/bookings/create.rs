@@ -9,7 +9,7 @@ use crate::AppState;
 use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
 use crate::notify::News;
 use crate::payments::Payable;
-use crate::payments::first_phase::{Decided, Decision, TxError};
+use crate::payments::first_phase::{Decided, Decision, Outcome, TxError};
 use chrono::{Duration, SubsecRound, Utc};
 use slotwise_db::availability::AvailabilityWindow;
 use slotwise_db::bookings::{Booking, BookingKey, HoldOwner, NewBooking};
@@ -32,11 +32,17 @@ struct BookingDecision<'a> {
 
 impl Decision for BookingDecision<'_> {
     type Payable = Booking;
+    type Refusal = BookingError;
     type Before = Option<CapReached>;
     const SERIALIZABLE: bool = true;
 
-    async fn before(&self, conn: &mut AsyncPgConnection) -> Result<Option<CapReached>, ApiError> {
-        self.request.validate(Utc::now())?;
+    async fn before(
+        &self,
+        conn: &mut AsyncPgConnection,
+    ) -> Result<Option<CapReached>, TxError<BookingError>> {
+        self.request
+            .validate(Utc::now())
+            .map_err(TxError::Refused)?;
         Ok(over_hold_cap(conn, self.caller, self.caps).await?)
     }
 
@@ -45,7 +51,7 @@ impl Decision for BookingDecision<'_> {
         conn: &mut AsyncPgConnection,
         over_cap: &Option<CapReached>,
         source: &str,
-    ) -> Result<Decided<BookingView>, TxError> {
+    ) -> Result<Decided<BookingView, BookingError>, TxError<BookingError>> {
         let result = decide(
             conn,
             self.caller,
@@ -54,8 +60,7 @@ impl Decision for BookingDecision<'_> {
             *over_cap,
             source,
         )
-        .await?
-        .map_err(ApiError::from);
+        .await?;
         let payable_id = result.as_ref().ok().map(|b| b.id);
         let awaits_payment = matches!(&result, Ok(b) if b.status == Status::Pending.as_str());
         Ok(Decided {
@@ -73,12 +78,16 @@ impl Decision for BookingDecision<'_> {
         self.request.payment_method.as_deref()
     }
 
-    fn count(result: &Result<BookingView, ApiError>) {
+    fn outcome(result: &Result<BookingView, BookingError>) -> Option<Outcome> {
         match result {
-            Ok(_) => crate::count_outcome("created"),
-            Err(e) if e.problem.code == "booking_conflict" => crate::count_outcome("conflict"),
-            Err(_) => {}
+            Ok(_) => Some(Outcome("created")),
+            Err(BookingError::SlotTaken) => Some(Outcome("conflict")),
+            Err(_) => None,
         }
+    }
+
+    fn count(Outcome(outcome): Outcome) {
+        crate::count_outcome(outcome)
     }
 }
 
@@ -167,7 +176,7 @@ async fn decide(
     hold: Duration,
     over_cap: Option<CapReached>,
     source: &str,
-) -> Result<Result<BookingView, BookingError>, TxError> {
+) -> Result<Result<BookingView, BookingError>, TxError<BookingError>> {
     let client_id = caller.user_id;
     let reference = ProfessionalRef::parse(&request.professional);
     let Some((pro, rules)) = schedules::find_with_rules(conn, &reference).await? else {
@@ -194,10 +203,10 @@ async fn decide(
     let paid = price_cents > 0;
     if paid {
         if caller.user_id.is_none() {
-            return Err(TxError::Refused(BookingError::SignInRequired.into()));
+            return Err(TxError::Refused(BookingError::SignInRequired));
         }
         if let Some(reached) = over_cap {
-            return Err(TxError::Refused(BookingError::from(reached).into()));
+            return Err(TxError::Refused(BookingError::from(reached)));
         }
     }
     // Microseconds, as PostgreSQL stores them, so the stored answer and a later read agree.

@@ -3,9 +3,12 @@
 
 use slotwise_db::status::Status;
 use slotwise_db::{DbError, PoolError};
+use slotwise_web::FieldError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BookingError {
+    #[error("the request is not valid")]
+    Invalid(Vec<FieldError>),
     #[error("booking not found")]
     NotFound,
     #[error("professional not found")]

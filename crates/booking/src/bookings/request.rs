@@ -1,7 +1,8 @@
 //! A booking request as the client sent it, checked before any database work.
 
+use super::error::BookingError;
 use chrono::{DateTime, Duration, Utc};
-use slotwise_web::{ApiError, FieldError};
+use slotwise_web::FieldError;
 
 pub const MIN_MINUTES: i64 = 5;
 pub const MAX_MINUTES: i64 = 480;
@@ -35,7 +36,7 @@ impl SlotRequest {
     }
 
     /// Input checks that need no database; failures are not stored on the key.
-    pub fn validate(&self, now: DateTime<Utc>) -> Result<(), ApiError> {
+    pub fn validate(&self, now: DateTime<Utc>) -> Result<(), BookingError> {
         let mut errors = Vec::new();
         if !(MIN_MINUTES..=MAX_MINUTES).contains(&self.duration_minutes) {
             errors.push(FieldError {
@@ -71,7 +72,7 @@ impl SlotRequest {
         if errors.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::validation(errors))
+            Err(BookingError::Invalid(errors))
         }
     }
 }

@@ -5,6 +5,7 @@
 //! twice (the refund lease and the `refund_id IS NULL` guard), none lost if
 //! the process dies (they are rows).
 
+use super::EventError;
 use super::EventView;
 use crate::AppState;
 use crate::payments::cancel::{Cancelled, cancel};
@@ -13,7 +14,6 @@ use slotwise_db::listings::{Listing, Payout};
 use slotwise_db::notify::announce;
 use slotwise_db::orders::Order;
 use slotwise_db::{AsyncPgConnection, DbError, read_committed};
-use slotwise_web::ApiError;
 use uuid::Uuid;
 
 /// What a cancellation left to do outside its transaction.
@@ -27,7 +27,7 @@ pub async fn cancel_event(
     state: &AppState,
     event_id: Uuid,
     organizer: Uuid,
-) -> Result<EventView, ApiError> {
+) -> Result<EventView, EventError> {
     let source = format!("user:{organizer}");
     let source = source.as_str();
     let mut conn = state.pool.get().await?;

@@ -7,6 +7,7 @@
 use crate::AppState;
 use crate::custody::{self, MoveKind, TicketStatus};
 use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
+use crate::invalid::Invalid;
 use crate::orders::error::OrderError;
 use crate::payments::first_phase::{Immediate, TxError};
 use chrono::Utc;
@@ -118,9 +119,7 @@ pub async fn give_comps(
     if !(1..=100).contains(&request.quantity) {
         errors.push(FieldError::new("quantity", "must be between 1 and 100"));
     }
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
+    Invalid::check(errors)?;
     let holder = {
         let mut conn = state.pool.get().await?;
         // Only a verified address's account receives at once (see gifts).

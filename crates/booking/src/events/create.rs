@@ -2,9 +2,11 @@
 //! tiers (with their stock rows) or seats, and the key with its answer, in
 //! one transaction (`answer_once`).
 
+use super::EventError;
 use super::EventView;
 use super::input::NewEventRequest;
 use crate::AppState;
+use crate::failure::Failure;
 use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
 use crate::payments::first_phase::{Immediate, TxError};
 use chrono::{SubsecRound, Utc};
@@ -97,14 +99,6 @@ fn rows(organizer: Uuid, req: &NewEventRequest) -> (Event, Vec<Tier>, Vec<Seat>)
     (event, tiers, seats)
 }
 
-fn slug_taken() -> ApiError {
-    ApiError::conflict(
-        "slug_taken",
-        "Slug taken",
-        "another event has this slug; choose another",
-    )
-}
-
 /// Publishing as phase 1 runs it.
 struct Publish<'a> {
     event: &'a Event,
@@ -114,15 +108,15 @@ struct Publish<'a> {
 
 impl Immediate for Publish<'_> {
     type View = EventView;
-    type Refusal = ApiError;
+    type Refusal = EventError;
 
     async fn decide(
         &self,
         conn: &mut AsyncPgConnection,
         _source: &str,
-    ) -> Result<Result<EventView, ApiError>, TxError> {
+    ) -> Result<Result<EventView, EventError>, TxError> {
         if Event::slug_taken(conn, &self.event.slug).await? {
-            return Ok(Err(slug_taken()));
+            return Ok(Err(EventError::SlugTaken));
         }
         Event::insert(conn, self.event, self.tiers, self.seats).await?;
         Ok(Ok(EventView::load(conn, self.event.clone()).await?))
@@ -136,10 +130,11 @@ pub async fn create_event(
     key: &IdempotencyKey,
     req: NewEventRequest,
 ) -> Result<Answer<EventView>, ApiError> {
-    let organizer = caller.user_id.ok_or_else(ApiError::internal)?;
+    let organizer =
+        (caller.user_id).ok_or(Failure::Broken("an event needs a signed-in organizer"))?;
     let body = req.to_json().unwrap_or_default();
     let idempotent = IdempotentRequest::new(caller, key, "POST", PATH, body);
-    req.validate(Utc::now())?;
+    req.validate(Utc::now()).map_err(EventError::from)?;
     let (event, tiers, seats) = rows(organizer, &req);
     let publish = Publish {
         event: &event,

@@ -3,10 +3,11 @@
 
 use super::{ResaleRules, Venue};
 use crate::api::professional_input::{check_location, check_text};
+use crate::invalid::Invalid;
 use chrono::{DateTime, FixedOffset, Utc};
 use poem_openapi::Object;
+use slotwise_web::FieldError;
 use slotwise_web::views::Location;
-use slotwise_web::{ApiError, FieldError};
 use std::collections::HashSet;
 
 pub const MAX_TIERS: usize = 20;
@@ -163,12 +164,8 @@ pub fn slug_ok(slug: &str) -> bool {
         && uuid::Uuid::parse_str(slug).is_err()
 }
 
-fn result(errors: Vec<FieldError>) -> Result<(), ApiError> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::validation(errors))
-    }
+fn result(errors: Vec<FieldError>) -> Result<(), Invalid> {
+    Invalid::check(errors)
 }
 
 impl NewEventRequest {
@@ -189,7 +186,7 @@ impl NewEventRequest {
         seats
     }
 
-    pub fn validate(&self, now: DateTime<Utc>) -> Result<(), ApiError> {
+    pub fn validate(&self, now: DateTime<Utc>) -> Result<(), Invalid> {
         let mut errors = Vec::new();
         if self.slug.as_deref().is_some_and(|s| !slug_ok(s)) {
             errors.push(FieldError::new("slug", "must be 2 to 64 of a-z, 0-9 and -"));
@@ -259,7 +256,7 @@ impl NewEventRequest {
 }
 
 impl EventPatch {
-    pub fn validate(&self) -> Result<(), ApiError> {
+    pub fn validate(&self) -> Result<(), Invalid> {
         let mut errors = Vec::new();
         if let Some(title) = &self.title {
             check_text("title", title, 200, &mut errors);

@@ -13,7 +13,6 @@ use poem_openapi::{Enum, Object};
 use slotwise_db::AsyncPgConnection;
 use slotwise_db::QueryResult;
 use slotwise_db::events::{Event, EventRef, Seat, TierStock};
-use slotwise_web::ApiError;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Object)]
@@ -203,11 +202,11 @@ impl EventView {
 }
 
 /// The event by id or slug, or 404.
-pub async fn event(state: &AppState, reference: &str) -> Result<Event, ApiError> {
+pub async fn event(state: &AppState, reference: &str) -> Result<Event, EventError> {
     let mut conn = state.pool.get().await?;
     Event::find(&mut conn, &EventRef::parse(reference))
         .await?
-        .ok_or_else(|| ApiError::not_found("event"))
+        .ok_or(EventError::NotFound)
 }
 
 /// The event, if `user` organizes it (else 403).
@@ -215,12 +214,38 @@ pub async fn organized_event(
     state: &AppState,
     reference: &str,
     user: Uuid,
-) -> Result<Event, ApiError> {
-    let event = crate::events::event(state, reference).await?;
+) -> Result<Event, EventError> {
+    let event = event(state, reference).await?;
     if event.organizer_id != user {
-        return Err(ApiError::forbidden(
-            "only the event's organizer may change or cancel it",
-        ));
+        return Err(EventError::NotOrganizer);
     }
     Ok(event)
+}
+
+/// Why an event is not shown, published or changed, in the domain's terms;
+/// `api::events` answers each.
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    #[error("event not found")]
+    NotFound,
+    #[error("only the event's organizer may change or cancel it")]
+    NotOrganizer,
+    #[error("another event has this slug; choose another")]
+    SlugTaken,
+    #[error(transparent)]
+    Invalid(#[from] crate::invalid::Invalid),
+    #[error(transparent)]
+    Failure(#[from] crate::failure::Failure),
+}
+
+impl From<slotwise_db::DbError> for EventError {
+    fn from(e: slotwise_db::DbError) -> Self {
+        EventError::Failure(e.into())
+    }
+}
+
+impl From<slotwise_db::PoolError> for EventError {
+    fn from(e: slotwise_db::PoolError) -> Self {
+        EventError::Failure(e.into())
+    }
 }

@@ -1,31 +1,35 @@
 //! The `Idempotency-Key` header and the request fingerprint.
 
 use sha2::{Digest, Sha256};
-use slotwise_web::ApiError;
 
 /// A valid key: 1..=255 printable ASCII characters, sent bare (`abc`) or as a
 /// structured-header string (`"abc"`); both forms name the same key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyKey(String);
 
+/// Why an `Idempotency-Key` header is refused (`api/` answers 400).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error(
+        "send an `Idempotency-Key` header (1 to 255 printable ASCII characters) so a retry can never book twice"
+    )]
+    Missing,
+    #[error("`Idempotency-Key` must be 1 to 255 printable ASCII characters")]
+    Invalid,
+}
+
 impl IdempotencyKey {
-    pub fn parse(header: Option<&str>) -> Result<Self, ApiError> {
-        let raw = header.map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| {
-            ApiError::bad_request(
-                "idempotency_key_missing",
-                "send an `Idempotency-Key` header (1 to 255 printable ASCII characters) so a retry can never book twice",
-            )
-        })?;
+    pub fn parse(header: Option<&str>) -> Result<Self, KeyError> {
+        let raw = (header.map(str::trim))
+            .filter(|s| !s.is_empty())
+            .ok_or(KeyError::Missing)?;
         let key = match raw.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
             Some(inner) => inner,
             None => raw,
         };
         let printable = key.bytes().all(|b| (0x20..=0x7e).contains(&b));
         if key.is_empty() || key.len() > 255 || !printable {
-            return Err(ApiError::bad_request(
-                "idempotency_key_invalid",
-                "`Idempotency-Key` must be 1 to 255 printable ASCII characters",
-            ));
+            return Err(KeyError::Invalid);
         }
         Ok(Self(key.to_owned()))
     }
@@ -60,18 +64,12 @@ mod tests {
 
     #[test]
     fn missing_empty_long_or_unprintable_keys_are_rejected() {
-        let code = |h: Option<&str>| {
-            IdempotencyKey::parse(h)
-                .map(|_| ())
-                .unwrap_err()
-                .problem
-                .code
-        };
-        assert_eq!(code(None), "idempotency_key_missing");
-        assert_eq!(code(Some("  ")), "idempotency_key_missing");
-        assert_eq!(code(Some("\"\"")), "idempotency_key_invalid");
-        assert_eq!(code(Some(&"k".repeat(256))), "idempotency_key_invalid");
-        assert_eq!(code(Some("caf\u{e9}")), "idempotency_key_invalid");
+        let refused = |h: Option<&str>| IdempotencyKey::parse(h).map(|_| ()).unwrap_err();
+        assert_eq!(refused(None), KeyError::Missing);
+        assert_eq!(refused(Some("  ")), KeyError::Missing);
+        assert_eq!(refused(Some("\"\"")), KeyError::Invalid);
+        assert_eq!(refused(Some(&"k".repeat(256))), KeyError::Invalid);
+        assert_eq!(refused(Some("caf\u{e9}")), KeyError::Invalid);
         assert!(IdempotencyKey::parse(Some(&"k".repeat(255))).is_ok());
     }
 

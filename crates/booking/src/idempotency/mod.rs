@@ -272,7 +272,7 @@ pub async fn resume(
         .and_then(|v| v.as_str());
     let kind = record.payable_kind.ok_or_else(ApiError::internal)?;
     crate::with_payable!(kind, P => {
-        crate::idempotency::resume_payable::<P>(state, record, payable_id, payment_method).await
+        resume_payable::<P>(state, record, payable_id, payment_method).await
     })
 }
 

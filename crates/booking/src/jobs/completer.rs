@@ -3,15 +3,15 @@
 
 use super::BATCH;
 use crate::AppState;
+use crate::failure::Failure;
 use chrono::Utc;
 use slotwise_db::AsyncPgConnection;
 use slotwise_db::idempotency::IdempotencyRecord;
-use slotwise_web::ApiError;
 
 /// Finishes requests whose process died between phases (their lease ran
 /// out), as a retry would. Claims one key at a time, so each is finished
 /// well within its lease.
-pub async fn complete_keys_once(state: &AppState) -> Result<usize, ApiError> {
+pub async fn complete_keys_once(state: &AppState) -> Result<usize, Failure> {
     let mut done = 0;
     for _ in 0..BATCH {
         let stale_before = Utc::now() - state.config.idempotency_lease;

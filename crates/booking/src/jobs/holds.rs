@@ -3,23 +3,22 @@
 
 use super::BATCH;
 use crate::AppState;
+use crate::failure::Failure;
 use crate::payments::Payable;
 use crate::payments::PayableKind;
 use slotwise_db::AsyncPgConnection;
 use slotwise_db::status::Status;
-use slotwise_web::ApiError;
 
 /// Expires unpaid holds and cancels their PaymentIntents.
-pub async fn expire_holds_once(state: &AppState) -> Result<usize, ApiError> {
+pub async fn expire_holds_once(state: &AppState) -> Result<usize, Failure> {
     let mut expired = 0;
     for kind in PayableKind::ALL.iter().copied() {
-        expired +=
-            crate::with_payable!(kind, P => crate::jobs::holds::expire_holds::<P>(state).await?);
+        expired += crate::with_payable!(kind, P => expire_holds::<P>(state).await?);
     }
     Ok(expired)
 }
 
-async fn expire_holds<P: Payable>(state: &AppState) -> Result<usize, ApiError> {
+async fn expire_holds<P: Payable>(state: &AppState) -> Result<usize, Failure> {
     let mut conn = state.pool.get().await?;
     let expired = conn
         .build_transaction()

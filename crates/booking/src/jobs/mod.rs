@@ -8,9 +8,9 @@ pub mod holds;
 pub mod reconcile;
 
 use crate::AppState;
+use crate::failure::Failure;
 use slotwise_db::idempotency::IdempotencyRecord;
 use slotwise_db::intent_traces::IntentTrace;
-use slotwise_web::ApiError;
 use slotwise_web::metrics::Metric;
 use std::time::Duration;
 use tracing::Instrument;
@@ -19,7 +19,7 @@ pub(crate) const BATCH: i64 = 100;
 
 /// Forgets idempotency keys past their 24 h, and intents' trace links
 /// past theirs.
-pub async fn purge_keys_once(state: &AppState) -> Result<usize, ApiError> {
+pub async fn purge_keys_once(state: &AppState) -> Result<usize, Failure> {
     let mut conn = state.pool.get().await?;
     let keys = IdempotencyRecord::purge_expired(&mut conn, 1000).await?;
     Ok(keys + IntentTrace::purge_old(&mut conn, 1000).await?)
@@ -41,7 +41,7 @@ pub async fn run_jobs_once(state: &AppState) -> [usize; 6] {
             crate::payments::refunds::complete_refunds_once(state),
         )
         .await,
-        timed("purge_keys", crate::jobs::purge_keys_once(state)).await,
+        timed("purge_keys", purge_keys_once(state)).await,
         timed(
             "open_schedules",
             crate::schedules::extend_due(&state.pool, BATCH),
@@ -69,7 +69,7 @@ pub fn spawn_jobs(
             if *stop.borrow() {
                 break;
             }
-            let counts = crate::jobs::run_jobs_once(&state).await;
+            let counts = run_jobs_once(&state).await;
             if counts.iter().any(|&n| n > 0) {
                 tracing::info!(
                     ?counts,
@@ -86,7 +86,7 @@ pub fn spawn_jobs(
 /// and counts 0.
 async fn timed(
     job: &'static str,
-    run: impl std::future::Future<Output = Result<usize, ApiError>>,
+    run: impl std::future::Future<Output = Result<usize, Failure>>,
 ) -> usize {
     let span = tracing::info_span!(
         target: "slotwise_trace",

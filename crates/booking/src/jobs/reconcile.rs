@@ -2,27 +2,26 @@
 
 use super::BATCH;
 use crate::AppState;
+use crate::failure::Failure;
 use crate::payments::Payable;
 use crate::payments::PayableKind;
 use crate::payments::intents::{FINAL, apply_intent};
 use chrono::Utc;
 use slotwise_db::AsyncPgConnection;
 use slotwise_db::status::Status;
-use slotwise_web::ApiError;
 
 /// Asks Stripe about pending payables whose webhook was lost, released ones
 /// whose intent may still be payable, and failed ones whose intent creation
 /// timed out; applies what it says.
-pub async fn reconcile_once(state: &AppState) -> Result<usize, ApiError> {
+pub async fn reconcile_once(state: &AppState) -> Result<usize, Failure> {
     let mut settled = 0;
     for kind in PayableKind::ALL.iter().copied() {
-        settled +=
-            crate::with_payable!(kind, P => crate::jobs::reconcile::reconcile::<P>(state).await?);
+        settled += crate::with_payable!(kind, P => reconcile::<P>(state).await?);
     }
     Ok(settled)
 }
 
-async fn reconcile<P: Payable>(state: &AppState) -> Result<usize, ApiError> {
+async fn reconcile<P: Payable>(state: &AppState) -> Result<usize, Failure> {
     let before = Utc::now() - state.config.reconcile_after;
     let mut conn = state.pool.get().await?;
     let stale = conn

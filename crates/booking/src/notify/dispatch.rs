@@ -5,17 +5,17 @@
 
 use super::TOPICS;
 use crate::AppState;
+use crate::failure::Failure;
 use slotwise_db::notify::deliveries::{self, Delivery, EMAIL, NATS, Undispatched, WEBHOOK};
 use slotwise_db::notify::endpoints::Endpoint;
 use slotwise_db::{AsyncPgConnection, DbError, read_committed};
-use slotwise_web::ApiError;
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
 pub(crate) const BATCH: i64 = 200;
 
 /// Fans out up to one batch of outbox rows; how many.
-pub async fn dispatch_once(state: &AppState) -> Result<usize, ApiError> {
+pub async fn dispatch_once(state: &AppState) -> Result<usize, Failure> {
     let mut conn = state.pool.get().await?;
     let notifier = &state.notifier;
     let count = read_committed!(conn, async |conn: &mut AsyncPgConnection| {

@@ -7,12 +7,12 @@ use super::email::compose;
 use super::envelope;
 use super::webhooks::{Target, post};
 use crate::AppState;
+use crate::failure::Failure;
 use crate::faults::CrashPoint;
 use chrono::Utc;
 use futures::StreamExt;
 use slotwise_db::notify::deliveries::{self, Due, EMAIL, NATS, WEBHOOK};
 use slotwise_db::notify::endpoints::Endpoint;
-use slotwise_web::ApiError;
 use slotwise_web::metrics::Metric;
 use std::time::Duration;
 use tracing::Instrument;
@@ -62,7 +62,7 @@ impl Outcome {
 }
 
 /// Sends up to one batch of due deliveries; how many were attempted.
-pub async fn send_once(state: &AppState) -> Result<usize, ApiError> {
+pub async fn send_once(state: &AppState) -> Result<usize, Failure> {
     let due = {
         let mut conn = state.pool.get().await?;
         let waiting = deliveries::oldest_waiting_secs(&mut conn).await?;
@@ -77,9 +77,9 @@ pub async fn send_once(state: &AppState) -> Result<usize, ApiError> {
     // (A zero lease, in tests that crash the sender, sets no deadline.)
     let lease = state.config.notify.lease;
     let deadline = (!lease.is_zero()).then(|| std::time::Instant::now() + lease / 2);
-    let results: Vec<Result<(), ApiError>> = futures::stream::iter(due)
+    let results: Vec<Result<(), Failure>> = futures::stream::iter(due)
         .filter(move |_| std::future::ready(deadline.is_none_or(|d| std::time::Instant::now() < d)))
-        .map(|d| crate::notify::send::send_one(state, d))
+        .map(|d| send_one(state, d))
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
@@ -93,22 +93,22 @@ pub async fn send_once(state: &AppState) -> Result<usize, ApiError> {
 /// full batch (more is waiting: go again at once); otherwise the loop
 /// pauses, so a busy service pays for one round per interval, not a
 /// round per row.
-pub async fn notify_round(state: &AppState) -> Result<bool, ApiError> {
-    let (dispatched, sent) = crate::notify::send::fan_out_and_send(state).await?;
+pub async fn notify_round(state: &AppState) -> Result<bool, Failure> {
+    let (dispatched, sent) = fan_out_and_send(state).await?;
     Ok(dispatched >= super::dispatch::BATCH as usize || sent >= BATCH as usize)
 }
 
 /// How many outbox rows were fanned out and deliveries attempted.
-async fn fan_out_and_send(state: &AppState) -> Result<(usize, usize), ApiError> {
+async fn fan_out_and_send(state: &AppState) -> Result<(usize, usize), Failure> {
     let dispatched = crate::notify::dispatch::dispatch_once(state).await?;
-    Ok((dispatched, crate::notify::send::send_once(state).await?))
+    Ok((dispatched, send_once(state).await?))
 }
 
 /// Dispatch and send until nothing is left to do now (tests, scripts).
-pub async fn notify_until_idle(state: &AppState) -> Result<usize, ApiError> {
+pub async fn notify_until_idle(state: &AppState) -> Result<usize, Failure> {
     let mut total = 0;
     loop {
-        let (dispatched, sent) = crate::notify::send::fan_out_and_send(state).await?;
+        let (dispatched, sent) = fan_out_and_send(state).await?;
         total += sent;
         if dispatched == 0 && sent == 0 {
             return Ok(total);
@@ -116,7 +116,7 @@ pub async fn notify_until_idle(state: &AppState) -> Result<usize, ApiError> {
     }
 }
 
-async fn send_one(state: &AppState, due: Due) -> Result<(), ApiError> {
+async fn send_one(state: &AppState, due: Due) -> Result<(), Failure> {
     let span = tracing::info_span!(
         target: "slotwise_trace",
         parent: None,
@@ -129,9 +129,7 @@ async fn send_one(state: &AppState, due: Due) -> Result<(), ApiError> {
         otel.status_code = tracing::field::Empty,
         error.message = tracing::field::Empty,
     );
-    let outcome = crate::notify::send::attempt(state, &due)
-        .instrument(span.clone())
-        .await;
+    let outcome = attempt(state, &due).instrument(span.clone()).await;
     if let Some(error) = &outcome.error {
         slotwise_web::otel::fail(&span, error);
     }

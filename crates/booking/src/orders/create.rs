@@ -8,10 +8,11 @@ use super::error::OrderError;
 use super::stock::{Wanted, hold, sell};
 use super::{OrderView, TicketView};
 use crate::AppState;
+use crate::failure::Failure;
 use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
 use crate::notify::News;
 use crate::payments::Payable;
-use crate::payments::first_phase::{Decided, Decision, TxError};
+use crate::payments::first_phase::{Decided, Decision, Outcome, TxError};
 use chrono::{Duration, SubsecRound, Utc};
 use slotwise_db::events::{CANCELLED, Event};
 use slotwise_db::orders::{NewOrder, Order, OrderKey};
@@ -65,10 +66,11 @@ struct OverCap(Option<i64>);
 
 impl Decision for OrderDecision<'_> {
     type Payable = Order;
+    type Refusal = OrderError;
     type Before = OverCap;
     const SERIALIZABLE: bool = false;
 
-    async fn before(&self, conn: &mut AsyncPgConnection) -> Result<OverCap, ApiError> {
+    async fn before(&self, conn: &mut AsyncPgConnection) -> Result<OverCap, TxError<OrderError>> {
         let held = Order::count_unpaid(conn, self.buyer).await?;
         Ok(OverCap((held >= self.max_unpaid).then_some(held)))
     }
@@ -78,10 +80,10 @@ impl Decision for OrderDecision<'_> {
         conn: &mut AsyncPgConnection,
         over_cap: &OverCap,
         source: &str,
-    ) -> Result<Decided<OrderView>, TxError> {
+    ) -> Result<Decided<OrderView, OrderError>, TxError<OrderError>> {
         slotwise_db::events::stock::short_lock_timeout(conn).await?;
         let refused = |e: OrderError| Decided {
-            result: Err(ApiError::from(e)),
+            result: Err(e),
             payable_id: None,
             awaits_payment: false,
         };
@@ -95,9 +97,10 @@ impl Decision for OrderDecision<'_> {
         let paid = total > 0;
         if paid && let Some(held) = over_cap.0 {
             let cap = self.max_unpaid;
-            return Err(TxError::Refused(
-                OrderError::TooManyUnpaidHolds { held, cap }.into(),
-            ));
+            return Err(TxError::Refused(OrderError::TooManyUnpaidHolds {
+                held,
+                cap,
+            }));
         }
         let (event_id, id) = (self.request.event_id, Uuid::now_v7());
         let items = match hold(conn, event_id, id, &wanted).await? {
@@ -159,13 +162,16 @@ impl Decision for OrderDecision<'_> {
         self.request.payment_method.as_deref()
     }
 
-    fn count(result: &Result<OrderView, ApiError>) {
-        let outcome = match result {
-            Ok(_) => "created",
-            Err(e) if e.problem.code == "sold_out" => "sold_out",
-            Err(e) if e.problem.code == "seat_unavailable" => "seat_unavailable",
-            Err(_) => return,
-        };
+    fn outcome(result: &Result<OrderView, OrderError>) -> Option<Outcome> {
+        match result {
+            Ok(_) => Some(Outcome("created")),
+            Err(OrderError::SoldOut { .. }) => Some(Outcome("sold_out")),
+            Err(OrderError::SeatUnavailable(_)) => Some(Outcome("seat_unavailable")),
+            Err(_) => None,
+        }
+    }
+
+    fn count(Outcome(outcome): Outcome) {
         static OUTCOMES: slotwise_web::metrics::Metric = slotwise_web::metrics::Metric::new(
             "order_outcomes_total",
             "Ticket order outcomes: created, sold_out, seat_unavailable.",
@@ -256,7 +262,7 @@ pub async fn create_order(
     key: &IdempotencyKey,
     request: OrderRequest,
 ) -> Result<Answer<OrderView>, ApiError> {
-    let buyer = caller.user_id.ok_or_else(ApiError::internal)?;
+    let buyer = (caller.user_id).ok_or(Failure::Broken("an order needs a signed-in buyer"))?;
     let idempotent = IdempotentRequest::new(caller, key, "POST", PATH, request.canonical());
     let decision = OrderDecision {
         buyer,

@@ -34,3 +34,54 @@ pub enum OrderError {
     )]
     TooManyUnpaidHolds { held: i64, cap: i64 },
 }
+
+/// Why a listing or a resale is refused, in the domain's terms; `api::listings`
+/// turns each into its problem+json.
+#[derive(Debug, thiserror::Error)]
+pub enum ResaleError {
+    #[error("listing not found")]
+    ListingNotFound,
+    #[error("event not found")]
+    EventNotFound,
+    #[error("you cannot buy your own listing")]
+    OwnListing,
+    #[error("the listing was sold or withdrawn")]
+    Unavailable,
+    #[error("this event's tickets cannot be resold (any more)")]
+    NotAllowed,
+    #[error("a buyer is paying for this listing; try again once the hold ends")]
+    Locked,
+    #[error("withdraw the ticket's listing first")]
+    TicketListed,
+    #[error("price_cents must be between 1 and {0}")]
+    PriceOutOfRange(i64),
+    #[error("{}", over_cap(*.cap, *.percent))]
+    OverCap { cap: i64, percent: Option<i32> },
+    #[error("the listing changed since version {0}; read it again")]
+    StaleVersion(i64),
+    #[error(transparent)]
+    Custody(#[from] crate::custody::CustodyError),
+    #[error(transparent)]
+    Order(#[from] OrderError),
+    #[error(transparent)]
+    Failure(#[from] crate::failure::Failure),
+}
+
+fn over_cap(cap: i64, percent: Option<i32>) -> String {
+    match percent {
+        Some(percent) => format!("at most {percent}% of the face value: {cap} cents"),
+        None => format!("at most {cap} cents for this ticket"),
+    }
+}
+
+impl From<slotwise_db::DbError> for ResaleError {
+    fn from(e: slotwise_db::DbError) -> Self {
+        ResaleError::Failure(e.into())
+    }
+}
+
+impl From<slotwise_db::PoolError> for ResaleError {
+    fn from(e: slotwise_db::PoolError) -> Self {
+        ResaleError::Failure(e.into())
+    }
+}

@@ -78,6 +78,8 @@ pub enum RefundError {
     Listed,
     #[error("these tickets were free: there is no money to refund")]
     NothingToRefund,
+    #[error("give 1 to 100 ticket ids")]
+    BadTicketIds,
 }
 
 fn ids(ids: &[Uuid]) -> String {
@@ -369,11 +371,7 @@ pub async fn refund_tickets(
     tickets.sort();
     tickets.dedup();
     if tickets.is_empty() || tickets.len() > 100 {
-        return Err(ApiError::unprocessable(
-            "ticket_ids_invalid",
-            "Tickets not refundable",
-            "give 1 to 100 ticket ids",
-        ));
+        return Err(RefundError::BadTicketIds.into());
     }
     let body = serde_json::json!({ "order_id": order.id, "ticket_ids": tickets });
     let idempotent = IdempotentRequest::new(caller, key, "POST", PATH, body);

@@ -6,10 +6,12 @@
 //! expired or failed, the listing unlocks. Every step happens in the
 //! transaction that changes the order (`on_transition`).
 
+use super::error::ResaleError;
 use super::{OrderView, TicketView};
 use crate::AppState;
 use crate::custody::{self, Action, Holder, MoveKind, TicketStatus};
 use crate::events::input::MAX_PRICE_CENTS;
+use crate::failure::Failure;
 use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
 use crate::payments::first_phase::{Decided, Decision, TxError};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
@@ -67,48 +69,22 @@ fn price_cap(event: &Event, face_cents: i64) -> i64 {
     }
 }
 
-fn over_cap(event: &Event, price_cents: i64, cap: i64) -> Result<(), ApiError> {
+fn over_cap(event: &Event, price_cents: i64, cap: i64) -> Result<(), ResaleError> {
     if price_cents <= cap {
         return Ok(());
     }
-    let detail = match event.resale_max_percent_of_face {
-        Some(percent) => format!("at most {percent}% of the face value: {cap} cents"),
-        None => format!("at most {cap} cents"),
-    };
-    Err(ApiError::unprocessable(
-        "price_over_cap",
-        "Price over the cap",
-        detail,
-    ))
+    Err(ResaleError::OverCap {
+        cap,
+        percent: event.resale_max_percent_of_face,
+    })
 }
 
 /// A listing's price: at least 1 cent, at most what a ticket may cost.
-fn check_price(price_cents: i64) -> Result<(), ApiError> {
+fn check_price(price_cents: i64) -> Result<(), ResaleError> {
     if (1..=MAX_PRICE_CENTS).contains(&price_cents) {
         return Ok(());
     }
-    let detail = format!("price_cents must be between 1 and {MAX_PRICE_CENTS}");
-    Err(ApiError::unprocessable(
-        "price_out_of_range",
-        "Price out of range",
-        detail,
-    ))
-}
-
-pub fn listing_locked() -> ApiError {
-    ApiError::conflict(
-        "listing_locked",
-        "Listing locked",
-        "a buyer is paying for this listing; try again once the hold ends",
-    )
-}
-
-pub fn ticket_listed() -> ApiError {
-    ApiError::conflict(
-        "ticket_listed",
-        "Ticket listed for resale",
-        "withdraw the ticket's listing first",
-    )
+    Err(ResaleError::PriceOutOfRange(MAX_PRICE_CENTS))
 }
 
 /// What a resale's status change does: paid, the ticket moves to the buyer
@@ -271,26 +247,20 @@ struct Buy<'a> {
     max_unpaid: i64,
 }
 
-fn unavailable() -> ApiError {
-    ApiError::conflict(
-        "listing_unavailable",
-        "Listing unavailable",
-        "the listing was sold or withdrawn",
-    )
-}
-
 impl Decision for Buy<'_> {
     type Payable = Order;
+    type Refusal = ResaleError;
     type Before = ();
     const SERIALIZABLE: bool = false;
 
     /// A resale counts toward the buyer's unpaid holds like any order, so one
     /// account cannot lock a whole resale market.
-    async fn before(&self, conn: &mut AsyncPgConnection) -> Result<(), ApiError> {
+    async fn before(&self, conn: &mut AsyncPgConnection) -> Result<(), TxError<ResaleError>> {
         let held = Order::count_unpaid(conn, self.buyer).await?;
         if held >= self.max_unpaid {
             let cap = self.max_unpaid;
-            return Err(super::error::OrderError::TooManyUnpaidHolds { held, cap }.into());
+            let refused = super::error::OrderError::TooManyUnpaidHolds { held, cap };
+            return Err(TxError::Refused(ResaleError::Order(refused)));
         }
         Ok(())
     }
@@ -300,44 +270,35 @@ impl Decision for Buy<'_> {
         conn: &mut AsyncPgConnection,
         _before: &(),
         source: &str,
-    ) -> Result<Decided<OrderView>, TxError> {
+    ) -> Result<Decided<OrderView, ResaleError>, TxError<ResaleError>> {
         slotwise_db::events::stock::short_lock_timeout(conn).await?;
-        let refused = |e: ApiError| Decided {
+        let refused = |e: ResaleError| Decided {
             result: Err(e),
             payable_id: None,
             awaits_payment: false,
         };
         let Some(listing) = Listing::lock(conn, self.event_id, self.listing).await? else {
-            return Ok(refused(ApiError::not_found("listing")));
+            return Ok(refused(ResaleError::ListingNotFound));
         };
         if listing.seller_id == self.buyer {
-            let detail = "you cannot buy your own listing";
-            return Ok(refused(ApiError::unprocessable(
-                "own_listing",
-                "Own listing",
-                detail,
-            )));
+            return Ok(refused(ResaleError::OwnListing));
         }
         if listing.status != ACTIVE {
-            return Ok(refused(unavailable()));
+            return Ok(refused(ResaleError::Unavailable));
         }
         // Only while the event takes place and has not started.
         let event = Event::key_share(conn, self.event_id).await?;
         if event.is_none_or(|e| e.status != PUBLISHED || e.starts_at <= Utc::now()) {
-            return Ok(refused(ApiError::conflict(
-                "resale_not_allowed",
-                "Resale not allowed",
-                "this event's tickets cannot be resold any more",
-            )));
+            return Ok(refused(ResaleError::NotAllowed));
         }
         if listing.locked_by.is_some() {
-            return Ok(refused(listing_locked()));
+            return Ok(refused(ResaleError::Locked));
         }
         let ticket = lock_ticket(conn, self.event_id, listing.ticket_id)
             .await?
             .ok_or(DbError::NotFound)?;
         if ticket.status != TicketStatus::Valid || ticket.holder_id != Some(listing.seller_id) {
-            return Ok(refused(unavailable()));
+            return Ok(refused(ResaleError::Unavailable));
         }
         // The price of this moment is the order's: a later reprice cannot change it.
         let price = listing.price_cents;
@@ -418,7 +379,7 @@ pub async fn buy_listing(
     listing: &Listing,
     payment_method: Option<&str>,
 ) -> Result<Answer<OrderView>, ApiError> {
-    let buyer = caller.user_id.ok_or_else(ApiError::internal)?;
+    let buyer = (caller.user_id).ok_or(Failure::Broken("a resale needs a signed-in buyer"))?;
     let body = serde_json::json!({ "listing_id": listing.id, "payment_method": payment_method });
     let idempotent = IdempotentRequest::new(caller, key, "POST", PATH, body);
     let buy = Buy {
@@ -442,7 +403,7 @@ pub async fn list_ticket(
     seller: Uuid,
     ticket: Ticket,
     price_cents: i64,
-) -> Result<ListingView, ApiError> {
+) -> Result<ListingView, ResaleError> {
     check_price(price_cents)?;
     let mut conn = state.pool.get().await?;
     let event = Event::find(
@@ -450,14 +411,9 @@ pub async fn list_ticket(
         &slotwise_db::events::EventRef::Id(ticket.event_id),
     )
     .await?
-    .ok_or_else(|| ApiError::not_found("event"))?;
+    .ok_or(ResaleError::EventNotFound)?;
     if event.status != PUBLISHED || !event.resale_allowed || event.starts_at <= Utc::now() {
-        let detail = "this event's tickets cannot be resold";
-        return Err(ApiError::conflict(
-            "resale_not_allowed",
-            "Resale not allowed",
-            detail,
-        ));
+        return Err(ResaleError::NotAllowed);
     }
     let max_price_cents = price_cap(&event, ticket.price_cents);
     over_cap(&event, price_cents, max_price_cents)?;
@@ -466,17 +422,13 @@ pub async fn list_ticket(
         // Key-share: an event being cancelled waits for the listing, or refuses it.
         let event = Event::key_share(conn, event_id).await?;
         if event.is_none_or(|e| e.status != PUBLISHED) {
-            return Ok::<_, DbError>(Err(ApiError::conflict(
-                "resale_not_allowed",
-                "Resale not allowed",
-                "this event's tickets cannot be resold",
-            )));
+            return Ok::<_, DbError>(Err(ResaleError::NotAllowed));
         }
         // Locked until the listing is stored: a gift or refund racing it waits.
         let _ticket =
             match custody::lock_for(conn, event_id, ticket_id, Some(seller), Action::List).await? {
                 Ok(ticket) => ticket,
-                Err(refused) => return Ok(Err(refused.into())),
+                Err(refused) => return Ok(Err(ResaleError::Custody(refused))),
             };
         let now = Utc::now().trunc_subsecs(6);
         let listing = Listing {
@@ -495,7 +447,7 @@ pub async fn list_ticket(
             max_price_cents,
         };
         match Listing::insert(conn, &listing).await {
-            Err(e) if slotwise_db::is_unique_violation(&e) => Ok(Err(ticket_listed())),
+            Err(e) if slotwise_db::is_unique_violation(&e) => Ok(Err(ResaleError::TicketListed)),
             Err(e) => Err(e),
             Ok(()) => Ok(Ok(listing)),
         }
@@ -504,12 +456,12 @@ pub async fn list_ticket(
 }
 
 /// The seller's listing, or 404 for anyone else's.
-pub async fn own_listing(state: &AppState, seller: Uuid, id: Uuid) -> Result<Listing, ApiError> {
+pub async fn own_listing(state: &AppState, seller: Uuid, id: Uuid) -> Result<Listing, ResaleError> {
     let mut conn = state.pool.get().await?;
     Listing::find(&mut conn, id)
         .await?
         .filter(|l| l.seller_id == seller)
-        .ok_or_else(|| ApiError::not_found("listing"))
+        .ok_or(ResaleError::ListingNotFound)
 }
 
 /// A new price within the listing's cap (422; the database refuses more
@@ -519,15 +471,11 @@ pub async fn reprice(
     listing: Listing,
     version: i64,
     price_cents: i64,
-) -> Result<ListingView, ApiError> {
+) -> Result<ListingView, ResaleError> {
     check_price(price_cents)?;
     if price_cents > listing.max_price_cents {
         let cap = listing.max_price_cents;
-        return Err(ApiError::unprocessable(
-            "price_over_cap",
-            "Price over the cap",
-            format!("at most {cap} cents for this ticket"),
-        ));
+        return Err(ResaleError::OverCap { cap, percent: None });
     }
     let mut conn = state.pool.get().await?;
     if let Some(updated) = Listing::reprice(
@@ -543,18 +491,18 @@ pub async fn reprice(
     }
     let now = Listing::find(&mut conn, listing.id)
         .await?
-        .ok_or_else(|| ApiError::not_found("listing"))?;
+        .ok_or(ResaleError::ListingNotFound)?;
     Err(if now.locked_by.is_some() {
-        listing_locked()
+        ResaleError::Locked
     } else if now.status != ACTIVE {
-        unavailable()
+        ResaleError::Unavailable
     } else {
-        crate::api::professional_input::stale_version("listing", version)
+        ResaleError::StaleVersion(version)
     })
 }
 
 /// Withdraws a listing no buyer holds.
-pub async fn withdraw(state: &AppState, listing: Listing) -> Result<ListingView, ApiError> {
+pub async fn withdraw(state: &AppState, listing: Listing) -> Result<ListingView, ResaleError> {
     let mut conn = state.pool.get().await?;
     let (event_id, id) = (listing.event_id, listing.id);
     let done = slotwise_db::read_committed!(conn, async |conn: &mut AsyncPgConnection| {
@@ -571,8 +519,8 @@ pub async fn withdraw(state: &AppState, listing: Listing) -> Result<ListingView,
     })?;
     match done {
         Ok(listing) => Ok(listing.into()),
-        Err(now) if now.locked_by.is_some() => Err(listing_locked()),
-        Err(_) => Err(unavailable()),
+        Err(now) if now.locked_by.is_some() => Err(ResaleError::Locked),
+        Err(_) => Err(ResaleError::Unavailable),
     }
 }
 
@@ -580,7 +528,7 @@ pub async fn withdraw(state: &AppState, listing: Listing) -> Result<ListingView,
 pub async fn ticket_listing(
     state: &AppState,
     ticket: &TicketView,
-) -> Result<Option<ListingView>, ApiError> {
+) -> Result<Option<ListingView>, Failure> {
     let mut conn = state.pool.get().await?;
     Ok(
         Listing::active_for_ticket(&mut conn, ticket.event_id, ticket.id)

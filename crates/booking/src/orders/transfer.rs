@@ -9,7 +9,9 @@
 use super::TicketView;
 use crate::AppState;
 use crate::custody::{self, Action, CustodyError, Holder, MoveKind, TicketStatus};
+use crate::failure::Failure;
 use crate::idempotency::{Answer, Caller, IdempotencyKey, IdempotentRequest};
+use crate::invalid::Invalid;
 use crate::payments::first_phase::{Immediate, TxError};
 use poem_openapi::Object;
 use slotwise_db::notify::announce;
@@ -83,6 +85,29 @@ impl Immediate for Gift<'_> {
     }
 }
 
+/// Why a gift is not given or taken back (`api/` answers each).
+#[derive(Debug, thiserror::Error)]
+pub enum GiftError {
+    #[error("the ticket is yours already")]
+    ToSelf,
+    #[error("the ticket is {0}: only a gift not yet claimed can be taken back")]
+    NothingToTakeBack(TicketStatus),
+    #[error(transparent)]
+    Failure(#[from] Failure),
+}
+
+impl From<DbError> for GiftError {
+    fn from(e: DbError) -> Self {
+        GiftError::Failure(e.into())
+    }
+}
+
+impl From<slotwise_db::PoolError> for GiftError {
+    fn from(e: slotwise_db::PoolError) -> Self {
+        GiftError::Failure(e.into())
+    }
+}
+
 /// `POST /tickets/{id}/transfer`, exactly once per (caller, key), by its holder.
 pub async fn give_ticket(
     state: &AppState,
@@ -91,12 +116,10 @@ pub async fn give_ticket(
     ticket: Ticket,
     request: TransferRequest,
 ) -> Result<Answer<TransferView>, ApiError> {
-    let giver = caller.user_id.ok_or_else(ApiError::internal)?;
+    let giver = (caller.user_id).ok_or(Failure::Broken("a gift needs a signed-in giver"))?;
     let mut errors = Vec::new();
     let email = recipient(&request.to_email, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
+    Invalid::check(errors)?;
     let to = {
         let mut conn = state.pool.get().await?;
         // Only a verified address's account receives at once; any other
@@ -106,12 +129,7 @@ pub async fn give_ticket(
             .map(|u| u.id)
     };
     if to == Some(giver) {
-        let detail = "the ticket is yours already";
-        return Err(ApiError::unprocessable(
-            "gift_to_self",
-            "Gift to yourself",
-            detail,
-        ));
+        return Err(GiftError::ToSelf.into());
     }
     let body = serde_json::json!({ "ticket_id": ticket.id, "to_email": email });
     let idempotent = IdempotentRequest::new(caller, key, "POST", "/tickets/{id}/transfer", body);
@@ -131,7 +149,7 @@ pub async fn take_back(
     state: &AppState,
     giver: Uuid,
     ticket: Ticket,
-) -> Result<TicketView, ApiError> {
+) -> Result<TicketView, GiftError> {
     let mut conn = state.pool.get().await?;
     let (event_id, id) = (ticket.event_id, ticket.id);
     let taken = slotwise_db::read_committed!(conn, async |conn: &mut AsyncPgConnection| {
@@ -150,10 +168,6 @@ pub async fn take_back(
     })?;
     match taken {
         Ok(ticket) => Ok(TicketView::new(ticket, None)),
-        Err(status) => Err(ApiError::conflict(
-            "no_pending_transfer",
-            "No pending transfer",
-            format!("the ticket is {status}: only a gift not yet claimed can be taken back"),
-        )),
+        Err(status) => Err(GiftError::NothingToTakeBack(status)),
     }
 }

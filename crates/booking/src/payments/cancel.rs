@@ -75,7 +75,7 @@ pub async fn cancel<P: Payable>(
 /// made, each best effort (reconciliation and the refund job finish them).
 pub async fn after_cancel<P: Payable>(state: &AppState, cancelled: &Cancelled<P>) {
     if let Some(intent) = &cancelled.release {
-        crate::payments::cancel::release_intent::<P>(state, cancelled.payable.key(), intent).await;
+        release_intent::<P>(state, cancelled.payable.key(), intent).await;
     }
     if let Some(refund) = cancelled.refund {
         let _ = crate::payments::refunds::settle_refund(state, refund).await;

@@ -5,6 +5,7 @@
 
 use super::Payable;
 use crate::AppState;
+use crate::failure::Failure;
 use crate::faults::CrashPoint;
 use crate::idempotency::{Answer, IdempotentRequest, Prior, RecoveryPoint, key_in_use, stored};
 use chrono::Utc;
@@ -17,40 +18,58 @@ use slotwise_web::ApiError;
 use std::future::Future;
 use uuid::Uuid;
 
-/// Why a phase-1 transaction did not commit its decision.
-pub enum TxError {
+/// Why a phase-1 transaction did not commit its decision; `R` is the
+/// decision's refusal, in its module's terms.
+pub enum TxError<R = std::convert::Infallible> {
     Db(DbError),
     /// Refused for now (sign-in needed, too many holds): rolled back and not
     /// stored on the key, so the same key works once the caller fixed it.
-    Refused(ApiError),
+    Refused(R),
     /// Another request stored this key first: look again and replay.
     KeyTaken,
 }
 
-impl From<DbError> for TxError {
+impl<R> From<DbError> for TxError<R> {
     fn from(e: DbError) -> Self {
         TxError::Db(e)
     }
 }
 
-impl RetryableError for TxError {
+impl<R> RetryableError for TxError<R> {
     fn is_retryable(&self) -> bool {
         matches!(self, TxError::Db(e) if e.is_retryable())
     }
 }
 
-/// What a create request decided: the answer, and the payable it made.
-pub struct Decided<V> {
-    pub result: Result<V, ApiError>,
+/// What a create request decided: the answer (or the refusal, in the
+/// decision's terms), and the payable it made.
+pub struct Decided<V, R> {
+    pub result: Result<V, R>,
     pub payable_id: Option<Uuid>,
     /// True when the payable waits for payment (phases 2 and 3 follow).
     pub awaits_payment: bool,
 }
 
+/// An outcome `/metrics` counts (`created`, `sold_out`, ...). A type of its
+/// own, without lifetimes: the transaction's closure returns it, and an
+/// `&'static str` there gets a lifetime of the closure's own.
+#[derive(Debug, Clone, Copy)]
+pub struct Outcome(pub &'static str);
+
+/// What [`Decision::decide`] answers: the decision, or why its transaction
+/// did not commit one.
+pub type DecideResult<D> = Result<
+    Decided<<<D as Decision>::Payable as Payable>::View, <D as Decision>::Refusal>,
+    TxError<<D as Decision>::Refusal>,
+>;
+
 /// One kind's create request: what it checks before its transaction and what
 /// it decides inside it.
 pub trait Decision: Sync {
     type Payable: Payable;
+    /// Why it refuses, in its module's terms; `api/` says each as a problem
+    /// (the answer stored on the key is that problem).
+    type Refusal: Into<ApiError> + Send;
     /// Checked on the request's connection before the transaction (hold caps).
     type Before: Sync;
     /// SERIALIZABLE (bookings: the slot check reads a range) or READ COMMITTED
@@ -60,14 +79,14 @@ pub trait Decision: Sync {
     fn before(
         &self,
         conn: &mut AsyncPgConnection,
-    ) -> impl Future<Output = Result<Self::Before, ApiError>> + Send;
+    ) -> impl Future<Output = Result<Self::Before, TxError<Self::Refusal>>> + Send;
 
     fn decide(
         &self,
         conn: &mut AsyncPgConnection,
         before: &Self::Before,
         source: &str,
-    ) -> impl Future<Output = Result<Decided<<Self::Payable as Payable>::View>, TxError>> + Send;
+    ) -> impl Future<Output = DecideResult<Self>> + Send;
 
     /// The key of what the answer shows (to finish its payment).
     fn key_of(view: &<Self::Payable as Payable>::View) -> <Self::Payable as Payable>::Key;
@@ -75,8 +94,16 @@ pub trait Decision: Sync {
     /// A Stripe PaymentMethod to charge at once, if the request named one.
     fn payment_method(&self) -> Option<&str>;
 
-    /// Counts the outcome for `/metrics`.
-    fn count(_result: &Result<<Self::Payable as Payable>::View, ApiError>) {}
+    /// The outcome `/metrics` counts, if any (read in the transaction,
+    /// counted once it commits).
+    fn outcome(
+        _result: &Result<<Self::Payable as Payable>::View, Self::Refusal>,
+    ) -> Option<Outcome> {
+        None
+    }
+
+    /// Counts an outcome.
+    fn count(_outcome: Outcome) {}
 }
 
 /// Runs `decision` exactly once per (caller, key).
@@ -105,7 +132,12 @@ where
             }
             Prior::Absent => {}
         }
-        let before = decision.before(&mut conn).await?;
+        let before = match decision.before(&mut conn).await {
+            Ok(before) => before,
+            Err(TxError::Refused(refused)) => return Err(refused.into()),
+            Err(TxError::Db(e)) => return Err(e.into()),
+            Err(TxError::KeyTaken) => continue,
+        };
         let (now, ttl, source) = (
             Utc::now(),
             state.config.idempotency_ttl,
@@ -113,7 +145,17 @@ where
         );
         let (before, source) = (&before, source.as_str());
         let body = async |conn: &mut AsyncPgConnection| {
-            let decided = decision.decide(conn, before, source).await?;
+            let Decided {
+                result,
+                payable_id,
+                awaits_payment,
+            } = decision.decide(conn, before, source).await?;
+            let outcome = D::outcome(&result);
+            let decided = Decided {
+                result: result.map_err(Into::into),
+                payable_id,
+                awaits_payment,
+            };
             // A payable awaiting payment is stored with its key at the first
             // recovery point; the answer once Stripe has made the PaymentIntent.
             let point = match decided.payable_id {
@@ -130,7 +172,7 @@ where
             let kind = Some(<D::Payable as super::Payable>::KIND);
             let record = idempotent.record(now, ttl, point, kind);
             if IdempotencyRecord::insert_if_absent(conn, &record).await? {
-                Ok(decided)
+                Ok((decided, outcome))
             } else {
                 Err(TxError::KeyTaken)
             }
@@ -141,12 +183,14 @@ where
             read_committed!(conn, body)
         };
         match outcome {
-            Ok(decided) if decided.awaits_payment => {
+            Ok((decided, outcome)) if decided.awaits_payment => {
                 let Ok(view) = &decided.result else {
-                    return Err(ApiError::internal());
+                    return Err(Failure::Broken("a refusal awaits payment").into());
                 };
                 let key = D::key_of(view);
-                D::count(&decided.result);
+                if let Some(outcome) = outcome {
+                    D::count(outcome);
+                }
                 drop(conn);
                 state.faults.crash_point(CrashPoint::AfterBookingCreated)?;
                 let done = crate::payments::phases::complete_payment::<D::Payable>(
@@ -166,18 +210,20 @@ where
                     None => Answer::from_stored(done.stored.0, done.stored.1, false),
                 });
             }
-            Ok(decided) => {
-                D::count(&decided.result);
+            Ok((decided, outcome)) => {
+                if let Some(outcome) = outcome {
+                    D::count(outcome);
+                }
                 return Ok(Answer {
                     result: decided.result,
                     replayed: false,
                 });
             }
             Err(TxError::KeyTaken) => continue,
-            Err(TxError::Refused(e)) => return Err(e),
+            Err(TxError::Refused(e)) => return Err(e.into()),
             Err(TxError::Db(e)) if e.is_retryable() => {
                 tracing::warn!(error = %e, "create transaction kept conflicting");
-                return Err(ApiError::unavailable("too much contention; retry"));
+                return Err(Failure::Contention.into());
             }
             Err(TxError::Db(e)) => return Err(e.into()),
         }
@@ -248,7 +294,7 @@ pub async fn answer_once<D: Immediate>(
                 });
             }
             Err(TxError::KeyTaken) => continue,
-            Err(TxError::Refused(e)) => return Err(e),
+            Err(TxError::Refused(never)) => match never {},
             Err(TxError::Db(e)) => return Err(e.into()),
         }
     }

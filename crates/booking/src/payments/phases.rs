@@ -54,16 +54,14 @@ pub async fn complete_payment<P: Payable>(
         match state.stripe.find_intent(P::ID_FIELD, held.id).await {
             Ok(Some(found)) => Ok(Some(found)),
             Ok(None) if held.status != Status::Pending => Ok(None),
-            Ok(None) => {
-                crate::payments::phases::make_intent::<P>(state, payable_key, held, payment_method)
-                    .await
-                    .map(Some)
-            }
+            Ok(None) => make_intent::<P>(state, payable_key, held, payment_method)
+                .await
+                .map(Some),
             // Stripe is down: leave the key where it is; a later retry resumes it.
             Err(e) => return Err(unreachable_stripe(&e)),
         }
     } else {
-        crate::payments::phases::make_intent::<P>(state, payable_key, held, payment_method)
+        make_intent::<P>(state, payable_key, held, payment_method)
             .await
             .map(Some)
     };
@@ -102,7 +100,7 @@ async fn make_intent<P: Payable>(
         )
         .await;
     if let Ok(intent) = &made {
-        crate::payments::phases::remember_trace(state, &intent.id).await;
+        remember_trace(state, &intent.id).await;
     }
     made
 }

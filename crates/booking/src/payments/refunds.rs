@@ -8,12 +8,12 @@
 
 use super::{Applied, Payable};
 use crate::AppState;
+use crate::failure::Failure;
 use crate::faults::CrashPoint;
 use crate::notify::News;
 use chrono::{SubsecRound, Utc};
 use slotwise_db::refunds::{Refund, RefundKey};
 use slotwise_db::{AsyncPgConnection, DbError, QueryResult, read_committed};
-use slotwise_web::ApiError;
 use slotwise_web::metrics::Metric;
 use uuid::Uuid;
 
@@ -76,7 +76,7 @@ pub async fn refunded_on_record<P: Payable>(
 /// Makes an owed refund at Stripe and records it with its announcement.
 /// Safe to repeat: Stripe's refund carrying its key is found before another
 /// is made. `None` when there is no such refund.
-pub async fn settle_refund(state: &AppState, key: RefundKey) -> Result<Option<Refund>, ApiError> {
+pub async fn settle_refund(state: &AppState, key: RefundKey) -> Result<Option<Refund>, Failure> {
     let refund = {
         let mut conn = state.pool.get().await?;
         Refund::get(&mut conn, key).await?
@@ -98,7 +98,7 @@ pub async fn settle_refund(state: &AppState, key: RefundKey) -> Result<Option<Re
         .await
         .map_err(|e| {
             tracing::warn!(id = %key.id, error = ?e, "refund not made yet; the refund job retries");
-            ApiError::unavailable("the refund could not be made yet; it will be retried")
+            Failure::StripeUnavailable("the refund could not be made yet; it will be retried")
         })?;
     let mut conn = state.pool.get().await?;
     let (kind, payable, amount) = (refund.payable_kind, refund.payable_id, refund.amount_cents);
@@ -122,7 +122,7 @@ pub async fn settle_refund(state: &AppState, key: RefundKey) -> Result<Option<Re
 
 /// Makes every refund owed but not yet made (Stripe was down, or the
 /// process died), giving the request that owed it its lease to make it first.
-pub async fn complete_refunds_once(state: &AppState) -> Result<usize, ApiError> {
+pub async fn complete_refunds_once(state: &AppState) -> Result<usize, Failure> {
     let before = Utc::now() - state.config.idempotency_lease;
     let mut conn = state.pool.get().await?;
     let due = conn
@@ -134,10 +134,7 @@ pub async fn complete_refunds_once(state: &AppState) -> Result<usize, ApiError> 
     drop(conn);
     let mut made = 0;
     for key in due {
-        if crate::payments::refunds::settle_refund(state, key)
-            .await
-            .is_ok()
-        {
+        if settle_refund(state, key).await.is_ok() {
             made += 1;
         }
     }
@@ -151,7 +148,7 @@ pub async fn after_applied<P: Payable>(state: &AppState, applied: &Applied<P::Ke
     match applied {
         Applied::Confirmed => crate::count_outcome("confirmed"),
         Applied::RefundDue(_, refund) => {
-            let _ = crate::payments::refunds::settle_refund(state, *refund).await;
+            let _ = settle_refund(state, *refund).await;
         }
         Applied::Mismatch {
             field,
@@ -160,12 +157,12 @@ pub async fn after_applied<P: Payable>(state: &AppState, applied: &Applied<P::Ke
         } => {
             count_mismatch(field, intent);
             if let Some(refund) = refund {
-                let _ = crate::payments::refunds::settle_refund(state, *refund).await;
+                let _ = settle_refund(state, *refund).await;
             }
         }
         Applied::StrayPaid { intent, amount } => {
             count_mismatch("intent", intent);
-            crate::payments::refunds::refund_stray(state, intent, *amount).await
+            refund_stray(state, intent, *amount).await
         }
         _ => {}
     }

@@ -6,6 +6,7 @@ use super::intents::apply_intent;
 use super::refunds::refunded_on_record;
 use super::{Applied, Payable};
 use crate::AppState;
+use crate::failure::Failure;
 use crate::notify::News;
 use crate::stripe::Intent;
 use crate::stripe::signature::{self, SignatureError};
@@ -17,7 +18,6 @@ use slotwise_db::refunds::Refund;
 use slotwise_db::status::Status;
 use slotwise_db::stripe_events::StripeEvent;
 use slotwise_db::{AsyncPgConnection, DbError, serializable};
-use slotwise_web::ApiError;
 use std::collections::HashMap;
 use tracing::Instrument;
 use uuid::Uuid;
@@ -71,8 +71,27 @@ fn intent_of(object: &serde_json::Value) -> Option<Intent> {
     })
 }
 
-fn bad_event(detail: &str) -> ApiError {
-    ApiError::bad_request("invalid_webhook", detail.to_owned())
+/// Why a webhook is not applied (`api/` answers 400, or 503 for a failure).
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    #[error("{0}")]
+    BadSignature(&'static str),
+    #[error("{0}")]
+    BadEvent(&'static str),
+    #[error(transparent)]
+    Failure(#[from] Failure),
+}
+
+impl From<DbError> for WebhookError {
+    fn from(e: DbError) -> Self {
+        WebhookError::Failure(e.into())
+    }
+}
+
+impl From<slotwise_db::PoolError> for WebhookError {
+    fn from(e: slotwise_db::PoolError) -> Self {
+        WebhookError::Failure(e.into())
+    }
 }
 
 /// `charge.refunded`: a payable refunded in full is recorded as such (a
@@ -180,16 +199,16 @@ pub async fn receive_stripe_event(
     state: &AppState,
     signature_header: Option<&str>,
     payload: &[u8],
-) -> Result<Delivery, ApiError> {
+) -> Result<Delivery, WebhookError> {
     static WEBHOOKS: slotwise_web::metrics::Metric = slotwise_web::metrics::Metric::new(
         "stripe_webhooks_total",
         "Stripe webhook deliveries by outcome.",
     );
-    let result = crate::payments::webhook::receive_verified(state, signature_header, payload).await;
+    let result = receive_verified(state, signature_header, payload).await;
     let outcome = match &result {
         Ok(Delivery::Applied(label)) => label.as_str(),
         Ok(Delivery::Duplicate) => "duplicate",
-        Err(e) if e.problem.code == "invalid_signature" => "bad_signature",
+        Err(WebhookError::BadSignature(_)) => "bad_signature",
         Err(_) => "refused",
     };
     WEBHOOKS.inc(&[("outcome", outcome)]);
@@ -200,28 +219,28 @@ async fn receive_verified(
     state: &AppState,
     signature_header: Option<&str>,
     payload: &[u8],
-) -> Result<Delivery, ApiError> {
+) -> Result<Delivery, WebhookError> {
     signature::verify(
         &state.config.stripe_webhook_secret,
         signature_header,
         payload,
         Utc::now().timestamp(),
     )
-    .map_err(|e: SignatureError| ApiError::bad_request("invalid_signature", e.message()))?;
-    let event: Event =
-        serde_json::from_slice(payload).map_err(|_| bad_event("the body is not a Stripe event"))?;
+    .map_err(|e: SignatureError| WebhookError::BadSignature(e.message()))?;
+    let event: Event = serde_json::from_slice(payload)
+        .map_err(|_| WebhookError::BadEvent("the body is not a Stripe event"))?;
     let intent = if event.kind.starts_with("payment_intent.") {
         Some(
             intent_of(&event.data.object)
-                .ok_or_else(|| bad_event("the event carries no PaymentIntent"))?,
+                .ok_or(WebhookError::BadEvent("the event carries no PaymentIntent"))?,
         )
     } else {
         None
     };
-    let span = crate::payments::webhook::webhook_span(state, &event, intent.as_ref()).await;
+    let span = webhook_span(state, &event, intent.as_ref()).await;
     let applied = async {
-        let kind = crate::payments::webhook::payable_kind(state, &event, intent.as_ref()).await?;
-        crate::with_payable!(kind, P => crate::payments::webhook::receive_for::<P>(state, &event, intent.as_ref()).await)
+        let kind = payable_kind(state, &event, intent.as_ref()).await?;
+        crate::with_payable!(kind, P => receive_for::<P>(state, &event, intent.as_ref()).await)
     }
     .instrument(span.clone())
     .await;
@@ -230,7 +249,7 @@ async fn receive_verified(
         Ok(Delivery::Duplicate) => span.record("stripe.outcome", "duplicate"),
         Err(_) => span.record("otel.status_code", "error"),
     };
-    applied
+    Ok(applied?)
 }
 
 /// The span of one event's application. The event arrives on a trace of
@@ -270,7 +289,7 @@ async fn payable_kind(
     state: &AppState,
     event: &Event,
     intent: Option<&Intent>,
-) -> Result<PayableKind, ApiError> {
+) -> Result<PayableKind, Failure> {
     let of = |kind: Option<&str>| {
         kind.and_then(PayableKind::parse)
             .unwrap_or(PayableKind::Booking)
@@ -299,7 +318,7 @@ async fn receive_for<P: Payable>(
     state: &AppState,
     event: &Event,
     intent: Option<&Intent>,
-) -> Result<Delivery, ApiError> {
+) -> Result<Delivery, Failure> {
     let source = format!("stripe_event:{}", event.id);
     let mut conn = state.pool.get().await?;
     let outcome = serializable!(conn, async |conn: &mut AsyncPgConnection| {

@@ -247,7 +247,7 @@ pub async fn save(
     req: &ScheduleRequest,
     week: &Week,
     expected: Option<i64>,
-) -> Result<Saved, slotwise_web::ApiError> {
+) -> Result<Saved, crate::failure::Failure> {
     let mut conn = pool.get().await?;
     let now = Utc::now();
     let today = now.with_timezone(&week.timezone).date_naive();
@@ -284,7 +284,7 @@ pub async fn save(
 
 /// Opens the days that have come within `max_advance_days` of every due
 /// schedule (at most `limit` of them); how many were extended.
-pub async fn extend_due(pool: &DbPool, limit: i64) -> Result<usize, slotwise_web::ApiError> {
+pub async fn extend_due(pool: &DbPool, limit: i64) -> Result<usize, crate::failure::Failure> {
     let mut conn = pool.get().await?;
     let today = Utc::now().date_naive();
     let count = read_committed!(conn, async |conn: &mut AsyncPgConnection| {
