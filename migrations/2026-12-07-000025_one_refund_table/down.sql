@@ -1,3 +1,11 @@
+-- Refunds owed under this table's keys (`refund-{id}`) would be made again
+-- under the old code's keys: refuse to go back until every one is made.
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM refunds WHERE refund_id IS NULL AND idempotency_key LIKE 'refund-%') THEN
+        RAISE EXCEPTION 'refunds are owed under keys the old code does not know; make them first (booking jobs-once)';
+    END IF;
+END $$;
 ALTER TABLE bookings
     ADD COLUMN refund_id text, ADD COLUMN refund_amount_cents bigint, ADD COLUMN refund_reason text,
     ADD COLUMN refund_requested_at timestamptz, ADD COLUMN refund_attempted_at timestamptz;

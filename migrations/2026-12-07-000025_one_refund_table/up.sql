@@ -4,6 +4,9 @@
 -- row at Stripe exactly once (a lease on `attempted_at`, then `refund_id`).
 -- Before, whole refunds lived in five columns of bookings and of orders and
 -- ticket refunds in `order_refunds`: two engines that had to agree.
+-- No refund may be owed in the old places between the copy and the drop.
+LOCK TABLE bookings, orders, order_refunds IN SHARE ROW EXCLUSIVE MODE;
+
 CREATE TABLE refunds (
     -- The payable's distribution column: a booking's professional, an order's event.
     scope_id        uuid NOT NULL,

@@ -33,12 +33,17 @@ SELECT p.id FROM payouts p JOIN listings l ON l.event_id = p.event_id AND l.id =
  WHERE p.status <> 'cancelled' AND (l.status <> 'sold' OR o.status <> 'confirmed'
        OR o.listing_id <> l.id OR p.amount_cents + p.fee_cents <> o.total_cents);
 
--- check: refunds owed on a payable beyond what it was paid
+-- check: refunds owed on a payable beyond its price (a payment of the wrong amount is
+-- refunded whole, whatever the price)
 SELECT r.payable_id FROM refunds r
   LEFT JOIN bookings b ON r.payable_kind = 'booking' AND b.professional_id = r.scope_id AND b.id = r.payable_id
   LEFT JOIN orders o ON r.payable_kind = 'order' AND o.event_id = r.scope_id AND o.id = r.payable_id
  GROUP BY r.scope_id, r.payable_id
-HAVING sum(r.amount_cents) > max(coalesce(b.price_cents, o.total_cents, 0));
+HAVING sum(r.amount_cents) FILTER (WHERE r.reason <> 'payment_mismatch')
+       > max(coalesce(b.price_cents, o.total_cents, 0));
+
+-- check: refund owed for a day and still not made (Stripe keeps refusing it)
+SELECT r.id FROM refunds r WHERE r.refund_id IS NULL AND r.requested_at < now() - interval '1 day';
 
 -- books: kind, id, intent, status, payment (Stripe's last word), paid, refunded (made), owed (a refund not made yet)
 SELECT 'booking' AS kind, b.id, b.payment_intent_id AS intent, b.status,

@@ -5,7 +5,7 @@
 use super::refunds::{Owed::Closing, owe};
 use super::{Applied, Payable};
 use crate::stripe::Intent;
-use slotwise_db::refunds::RefundKey;
+use slotwise_db::refunds::{Refund, RefundKey};
 use slotwise_db::status::Status;
 use slotwise_db::{AsyncPgConnection, DbError};
 
@@ -171,6 +171,7 @@ pub async fn apply_intent<P: Payable>(
                 Ok(Applied::Confirmed)
             }
         }
+        // Cancelled before this payment was applied: what is left of it goes back.
         ("succeeded", Status::Cancelled) => {
             let reason = "cancelled_before_payment_arrived";
             refund_due::<P>(conn, key, intent, reason, source).await
@@ -193,8 +194,9 @@ pub async fn apply_intent<P: Payable>(
     }
 }
 
-/// The whole payment of `intent` owed back: `RefundDue`, or `Unchanged` when
-/// a closing refund of it is owed already (this news came before).
+/// What is left of `intent`'s payment owed back: `RefundDue`, or `Unchanged`
+/// when nothing is left or a closing refund is owed already (this news came
+/// before).
 async fn refund_due<P: Payable>(
     conn: &mut AsyncPgConnection,
     key: P::Key,
@@ -202,11 +204,12 @@ async fn refund_due<P: Payable>(
     reason: &str,
     source: &str,
 ) -> Result<Applied<P::Key>, DbError> {
+    let refunded = Refund::total(conn, P::scope(key), P::key_id(key), false).await?;
     let owed = owe::<P>(
         conn,
         key,
         &intent.id,
-        intent.amount,
+        intent.amount - refunded,
         reason,
         source,
         Closing,
