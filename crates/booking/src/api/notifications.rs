@@ -129,7 +129,10 @@ impl NotificationsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<Uuid>,
-    ) -> Result<Json<EndpointView>, Problems<{ UNAUTHORIZED | NOT_FOUND | UNAVAILABLE }>> {
+    ) -> Result<
+        Json<EndpointView>,
+        Problems<{ BAD_REQUEST | UNAUTHORIZED | NOT_FOUND | UNAVAILABLE }>,
+    > {
         let user = crate::auth::authenticate(&state, &auth).await?;
         let mut conn = state.pool.get().await?;
         let endpoint = owned(&mut conn, id.0, user.id).await?;
@@ -143,7 +146,7 @@ impl NotificationsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<Uuid>,
-    ) -> Result<Deleted, Problems<{ UNAUTHORIZED | NOT_FOUND | UNAVAILABLE }>> {
+    ) -> Result<Deleted, Problems<{ BAD_REQUEST | UNAUTHORIZED | NOT_FOUND | UNAVAILABLE }>> {
         let user = crate::auth::authenticate(&state, &auth).await?;
         let mut conn = state.pool.get().await?;
         if !Endpoint::delete_owned(&mut conn, id.0, user.id).await? {
@@ -160,7 +163,10 @@ impl NotificationsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<Uuid>,
-    ) -> Result<Json<EndpointView>, Problems<{ UNAUTHORIZED | NOT_FOUND | UNAVAILABLE }>> {
+    ) -> Result<
+        Json<EndpointView>,
+        Problems<{ BAD_REQUEST | UNAUTHORIZED | NOT_FOUND | UNAVAILABLE }>,
+    > {
         let user = crate::auth::authenticate(&state, &auth).await?;
         let mut conn = state.pool.get().await?;
         let endpoint = Endpoint::enable_owned(&mut conn, id.0, user.id)
@@ -232,8 +238,10 @@ impl NotificationsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<Uuid>,
-    ) -> Result<Json<DeliveryView>, Problems<{ UNAUTHORIZED | FORBIDDEN | NOT_FOUND | UNAVAILABLE }>>
-    {
+    ) -> Result<
+        Json<DeliveryView>,
+        Problems<{ BAD_REQUEST | UNAUTHORIZED | FORBIDDEN | NOT_FOUND | UNAVAILABLE }>,
+    > {
         admin(&state, &auth).await?;
         let mut conn = state.pool.get().await?;
         let retried = deliveries::retry(&mut conn, id.0)
