@@ -80,17 +80,7 @@ pub enum AuthError {
     Failure(#[from] Failure),
 }
 
-impl From<slotwise_db::PoolError> for AuthError {
-    fn from(e: slotwise_db::PoolError) -> Self {
-        AuthError::Failure(e.into())
-    }
-}
-
-impl From<slotwise_db::DbError> for AuthError {
-    fn from(e: slotwise_db::DbError) -> Self {
-        AuthError::Failure(e.into())
-    }
-}
+crate::failure_sources!(AuthError);
 
 /// The user behind a bearer token.
 pub async fn authenticate(state: &AppState, auth: &BearerAuth) -> Result<User, AuthError> {

@@ -26,3 +26,22 @@ pub enum Failure {
     #[error("broken invariant: {0}")]
     Broken(&'static str),
 }
+
+/// `?` on a database or pool error into a module error with a
+/// `Failure(#[from] Failure)` variant: `failure_sources!(ResaleError);`.
+#[macro_export]
+macro_rules! failure_sources {
+    ($error:ty) => {
+        impl From<slotwise_db::DbError> for $error {
+            fn from(e: slotwise_db::DbError) -> Self {
+                Self::Failure(e.into())
+            }
+        }
+
+        impl From<slotwise_db::PoolError> for $error {
+            fn from(e: slotwise_db::PoolError) -> Self {
+                Self::Failure(e.into())
+            }
+        }
+    };
+}

@@ -238,14 +238,4 @@ pub enum EventError {
     Failure(#[from] crate::failure::Failure),
 }
 
-impl From<slotwise_db::DbError> for EventError {
-    fn from(e: slotwise_db::DbError) -> Self {
-        EventError::Failure(e.into())
-    }
-}
-
-impl From<slotwise_db::PoolError> for EventError {
-    fn from(e: slotwise_db::PoolError) -> Self {
-        EventError::Failure(e.into())
-    }
-}
+crate::failure_sources!(EventError);

@@ -74,14 +74,4 @@ fn over_cap(cap: i64, percent: Option<i32>) -> String {
     }
 }
 
-impl From<slotwise_db::DbError> for ResaleError {
-    fn from(e: slotwise_db::DbError) -> Self {
-        ResaleError::Failure(e.into())
-    }
-}
-
-impl From<slotwise_db::PoolError> for ResaleError {
-    fn from(e: slotwise_db::PoolError) -> Self {
-        ResaleError::Failure(e.into())
-    }
-}
+crate::failure_sources!(ResaleError);

@@ -96,17 +96,7 @@ pub enum GiftError {
     Failure(#[from] Failure),
 }
 
-impl From<DbError> for GiftError {
-    fn from(e: DbError) -> Self {
-        GiftError::Failure(e.into())
-    }
-}
-
-impl From<slotwise_db::PoolError> for GiftError {
-    fn from(e: slotwise_db::PoolError) -> Self {
-        GiftError::Failure(e.into())
-    }
-}
+crate::failure_sources!(GiftError);
 
 /// `POST /tickets/{id}/transfer`, exactly once per (caller, key), by its holder.
 pub async fn give_ticket(

@@ -48,7 +48,7 @@ pub async fn cancel<P: Payable>(
         (Status::Pending, Some(intent)) => release = Some(intent.to_owned()),
         (Status::Confirmed, Some(intent)) => {
             let (scope, id) = (P::scope(key), P::key_id(key));
-            // What tickets refunds gave back already is never given twice.
+            // What ticket refunds gave back already is never given twice.
             let left = held.amount - Refund::total(conn, scope, id, false).await?;
             let amount = share.min(left);
             let owed = owe::<P>(

@@ -82,17 +82,7 @@ pub enum WebhookError {
     Failure(#[from] Failure),
 }
 
-impl From<DbError> for WebhookError {
-    fn from(e: DbError) -> Self {
-        WebhookError::Failure(e.into())
-    }
-}
-
-impl From<slotwise_db::PoolError> for WebhookError {
-    fn from(e: slotwise_db::PoolError) -> Self {
-        WebhookError::Failure(e.into())
-    }
-}
+crate::failure_sources!(WebhookError);
 
 /// `charge.refunded`: a payable refunded in full is recorded as such (a
 /// confirmed one becomes refunded).
