@@ -10,7 +10,8 @@ pub const MAX_ATTEMPTS: u32 = 25;
 /// Whether a failed transaction may succeed if simply run again.
 ///
 /// 40001 (serialization failure), 40P01 (deadlock: diesel only reports its
-/// message), and unique/exclusion violations raised by a concurrent transaction
+/// message; Citus's detector cancels one transaction of a deadlock across
+/// nodes before anything of it commits), and unique/exclusion violations raised by a concurrent transaction
 /// that committed first (a fresh snapshot then sees the winner and answers
 /// with a clean domain outcome instead of an error).
 ///
@@ -28,6 +29,7 @@ pub fn is_retryable(err: &Error) -> bool {
                     | DatabaseErrorKind::UniqueViolation
                     | DatabaseErrorKind::ExclusionViolation
             ) || info.message().contains("deadlock detected")
+                || info.message().contains("distributed deadlock")
         }
         _ => false,
     }

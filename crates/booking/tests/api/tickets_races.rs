@@ -159,6 +159,8 @@ async fn fifty_buyers_of_overlapping_seats_never_share_a_seat() {
         )
         .await;
     assert_eq!(shared, 0, "no seat in two active orders");
+    // Overlapping seats are locked in one order: buyers wait, never deadlock.
+    assert_eq!(app.deadlocks_once_pool_closed().await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

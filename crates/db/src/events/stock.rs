@@ -84,9 +84,14 @@ cached_sql! {
 
 cached_sql! {
     /// Writes the order on the named seats no order holds; answers their labels.
+    /// The seats are locked in label order first: two buyers of overlapping
+    /// seats then wait for each other in one order and never deadlock (the
+    /// update's own scan follows the tuples' places, which moves change).
     ClaimSeats { event_id: Uuid, labels: Vec<String>, order_id: Uuid }
     "UPDATE seats SET order_id = " (order_id: SqlUuid) " WHERE event_id = " (event_id: SqlUuid)
-    " AND label = ANY(" (labels: Array<Text>) ") AND order_id IS NULL RETURNING label"
+    " AND label IN (SELECT label FROM seats WHERE event_id = " (event_id: SqlUuid)
+    " AND label = ANY(" (labels: Array<Text>) ") ORDER BY label FOR UPDATE) \
+     AND order_id IS NULL RETURNING label"
 }
 
 /// Holds `quantity` units of a tier: from one counter row when one has room
