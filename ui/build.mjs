@@ -1,4 +1,4 @@
-// Bundles src/ into dist/ (app.js, app.css, index.html, favicon.svg).
+// Bundles src/ into dist/ (app.js, app.css, index.html, favicon.svg, sw.js).
 // `npm run build` first regenerates the API types and type-checks.
 import { build } from "esbuild";
 import { copyFile, mkdir, rm } from "node:fs/promises";
@@ -18,5 +18,6 @@ await build({
   outfile: `${out}/app.js`,
   logLevel: "warning",
 });
-for (const f of ["index.html", "app.css", "favicon.svg"]) await copyFile(`src/${f}`, `${out}/${f}`);
+// The service worker is plain JavaScript (its own global scope), copied as is.
+for (const f of ["index.html", "app.css", "favicon.svg", "sw.js"]) await copyFile(`src/${f}`, `${out}/${f}`);
 console.log(`ui: built ${out}/`);

@@ -22,6 +22,18 @@ SELECT l.id FROM listings l
  WHERE l.status = 'active' AND (t.status <> 'valid' OR t.holder_id IS DISTINCT FROM l.seller_id
        OR e.status <> 'published' OR l.price_cents > l.max_price_cents);
 
+-- check: ticket admissions at the door not one per entry (its count, who is inside, the recorded scans)
+SELECT t.id FROM tickets t
+ WHERE t.entries <> (SELECT count(*) FROM checkins c
+                      WHERE c.event_id = t.event_id AND c.ticket_id = t.id AND c.result = 'admitted')
+    OR (t.inside AND t.entries = 0);
+
+-- check: a ticket checked in at the door moved to someone else afterwards
+SELECT c.ticket_id FROM checkins c JOIN tickets t ON t.event_id = c.event_id AND t.id = c.ticket_id
+ WHERE c.result = 'admitted' AND EXISTS (
+       SELECT 1 FROM ticket_moves m WHERE m.event_id = c.event_id AND m.ticket_id = c.ticket_id
+          AND m.kind IN ('gift', 'gift_pending', 'claimed', 'resale') AND m.at > c.recorded_at);
+
 -- check: payout owed for a revoked ticket
 SELECT p.id FROM payouts p JOIN listings l ON l.event_id = p.event_id AND l.id = p.listing_id
   JOIN tickets t ON t.event_id = l.event_id AND t.id = l.ticket_id

@@ -16,11 +16,16 @@ registerPages();
 async function start(): Promise<void> {
   await loadConfig();
   // A stored session is checked once: a revoked or expired token signs out.
+  // Offline (the door scanner), it stays as stored.
   if (session.token()) {
-    const { data, response } = await booking.GET("/api/users/currentuser");
-    const user = data?.current_user;
-    if (user) session.set({ token: session.token()!, user });
-    else if (response.status === 401 || (response.ok && !user)) session.clear();
+    try {
+      const { data, response } = await booking.GET("/api/users/currentuser");
+      const user = data?.current_user;
+      if (user) session.set({ token: session.token()!, user });
+      else if (response.status === 401 || (response.ok && !user)) session.clear();
+    } catch {
+      // No network: checked on the next start.
+    }
   }
   session.onChange(drawHeader);
   drawHeader();

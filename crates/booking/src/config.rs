@@ -12,6 +12,7 @@
 //! | `SLOTWISE_ENV` | `production` | `development` allows the emulator's public Stripe secrets below |
 //! | `STRIPE_SECRET_KEY` | none (`sk_test_slotwise_local` in development) | Stripe API key (test keys, or anything for the emulator) |
 //! | `STRIPE_WEBHOOK_SECRET` | none (`whsec_slotwise_local` in development) | signing secret of the webhook endpoint |
+//! | `TICKET_SIGNING_SECRET` | none (a public value in development) | derives each event's Ed25519 key that signs ticket codes (`crate::codes`); changing it voids every code |
 //! | `STRIPE_API_BASE` | `https://api.stripe.com/` | where Stripe is; the emulator's address in development |
 //! | `STRIPE_TIMEOUT_SECS` | `10` | per-call timeout |
 //! | `LATE_CANCEL_REFUND_PERCENT` | `50` | refund share when a client cancels a confirmed booking < 24 h before start |
@@ -45,6 +46,7 @@ pub struct Config {
     pub idempotency_lease: Duration,
     pub stripe_secret_key: String,
     pub stripe_webhook_secret: String,
+    pub ticket_signing_secret: String,
     pub stripe_api_base: String,
     pub stripe_timeout: std::time::Duration,
     pub late_cancel_refund_percent: i64,
@@ -89,6 +91,8 @@ pub enum Environment {
 /// The emulator's secrets, public in this repository: never valid outside development.
 pub const DEV_STRIPE_SECRET_KEY: &str = "sk_test_slotwise_local";
 pub const DEV_STRIPE_WEBHOOK_SECRET: &str = "whsec_slotwise_local";
+/// Public too: codes signed with it are forgeable by anyone who reads this.
+pub const DEV_TICKET_SIGNING_SECRET: &str = "slotwise-local-ticket-signing";
 
 /// Reads variables through `lookup` (the process environment, or a map in tests).
 struct Vars<F>(F);
@@ -170,6 +174,11 @@ impl Config {
                 environment,
                 DEV_STRIPE_WEBHOOK_SECRET,
             )?,
+            ticket_signing_secret: vars.secret(
+                "TICKET_SIGNING_SECRET",
+                environment,
+                DEV_TICKET_SIGNING_SECRET,
+            )?,
             stripe_api_base,
             stripe_timeout: std::time::Duration::from_secs(vars.get("STRIPE_TIMEOUT_SECS", 10)?),
             late_cancel_refund_percent: vars
@@ -207,6 +216,7 @@ impl Config {
             idempotency_lease: Duration::seconds(30),
             stripe_secret_key: DEV_STRIPE_SECRET_KEY.to_owned(),
             stripe_webhook_secret: DEV_STRIPE_WEBHOOK_SECRET.to_owned(),
+            ticket_signing_secret: DEV_TICKET_SIGNING_SECRET.to_owned(),
             stripe_api_base: "http://127.0.0.1:8420/".to_owned(),
             stripe_timeout: std::time::Duration::from_secs(10),
             late_cancel_refund_percent: 50,
@@ -258,9 +268,24 @@ mod tests {
             ("STRIPE_WEBHOOK_SECRET", "whsec_real"),
         ];
         assert!(refusal(&empty).contains("STRIPE_SECRET_KEY must be set"));
-        let real = config(&[
+        let stripe = [
             ("STRIPE_SECRET_KEY", "sk_live_real"),
             ("STRIPE_WEBHOOK_SECRET", "whsec_real"),
+        ];
+        assert!(refusal(&stripe).contains("TICKET_SIGNING_SECRET must be set"));
+        let public_signing = [
+            stripe[0],
+            stripe[1],
+            ("TICKET_SIGNING_SECRET", DEV_TICKET_SIGNING_SECRET),
+        ];
+        assert!(
+            refusal(&public_signing)
+                .contains("TICKET_SIGNING_SECRET is the public development value")
+        );
+        let real = config(&[
+            stripe[0],
+            stripe[1],
+            ("TICKET_SIGNING_SECRET", "a real secret"),
         ])
         .expect("real secrets");
         assert_eq!(real.environment, Environment::Production);
@@ -271,6 +296,7 @@ mod tests {
         let dev = config(&[("SLOTWISE_ENV", "development")]).expect("development");
         assert_eq!(dev.stripe_secret_key, DEV_STRIPE_SECRET_KEY);
         assert_eq!(dev.stripe_webhook_secret, DEV_STRIPE_WEBHOOK_SECRET);
+        assert_eq!(dev.ticket_signing_secret, DEV_TICKET_SIGNING_SECRET);
         assert!(refusal(&[("SLOTWISE_ENV", "staging")]).contains("SLOTWISE_ENV"));
     }
 

@@ -8,7 +8,6 @@
 //! wrong: one live ticket per seat (a unique index), stock rows that never
 //! sell past capacity (their CHECK), listings priced within their cap.
 
-use rand::RngCore;
 use slotwise_db::events::stock::{self, Taken, Units};
 use slotwise_db::listings::{Listing, WITHDRAWN};
 use slotwise_db::orders::tickets::Ticket;
@@ -53,6 +52,9 @@ pub enum CustodyError {
     },
     #[error("withdraw the ticket's listing first")]
     Listed,
+    /// Its holder went through the door with it: it is used.
+    #[error("the ticket was checked in at the door")]
+    CheckedIn,
 }
 
 /// Who a ticket goes to.
@@ -63,13 +65,6 @@ pub enum Holder<'a> {
     /// An address with no verified account: the ticket stays its giver's,
     /// `transfer_pending`, until the address is verified.
     Awaiting { giver: Uuid, email: &'a str },
-}
-
-/// A fresh, unguessable ticket code: 128 random bits, hex.
-pub fn ticket_code() -> String {
-    let mut bytes = [0u8; 16];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
 }
 
 /// The ticket locked for `action` by `holder`: theirs, valid (a revoke also
@@ -106,6 +101,10 @@ pub async fn may(
         let status = ticket.status;
         return Ok(Err(CustodyError::NotValid { status, action }));
     }
+    // A used ticket stays its holder's (the organizer may still revoke it).
+    if ticket.entries > 0 && action != Action::Revoke {
+        return Ok(Err(CustodyError::CheckedIn));
+    }
     if matches!(action, Action::Give | Action::Refund)
         && Listing::active_for_ticket(conn, ticket.event_id, ticket.id)
             .await?
@@ -116,7 +115,8 @@ pub async fn may(
     Ok(Ok(ticket))
 }
 
-/// Hands a locked ticket to `to` with a new code, and records the move.
+/// Hands a locked ticket to `to` with a new code (its move counter bumped,
+/// signed: [`crate::codes`]), and records the move.
 pub async fn hand_over(
     conn: &mut AsyncPgConnection,
     ticket: &Ticket,
@@ -134,8 +134,16 @@ pub async fn hand_over(
         ),
     };
     let (event_id, id) = (ticket.event_id, ticket.id);
-    let code = ticket_code();
-    let moved = Ticket::hand_over(conn, event_id, id, holder, status, pending, &code).await?;
+    let moves = ticket.moves + 1;
+    let code = crate::codes::sign(event_id, id, moves);
+    let changed = slotwise_db::orders::tickets::Handover {
+        holder,
+        status,
+        pending_email: pending,
+        moves,
+        code: &code,
+    };
+    let moved = Ticket::hand_over(conn, event_id, id, ticket.moves, &changed).await?;
     let record = Move {
         event_id,
         ticket_id: id,
@@ -147,13 +155,18 @@ pub async fn hand_over(
     Ok(moved)
 }
 
-/// New tickets (sold or comped), stored with their history.
+/// New tickets (sold or comped), each with its first signed code, stored
+/// with their history.
 pub async fn issue(
     conn: &mut AsyncPgConnection,
-    tickets: &[Ticket],
+    tickets: &mut [Ticket],
     kind: MoveKind,
     source: &str,
 ) -> QueryResult<()> {
+    for t in tickets.iter_mut() {
+        t.moves = 0;
+        t.code = crate::codes::sign(t.event_id, t.id, 0);
+    }
     Ticket::insert_all(conn, tickets).await?;
     let moves: Vec<Move> = (tickets.iter())
         .map(|t| Move {
@@ -229,7 +242,7 @@ pub async fn claim_waiting(conn: &mut AsyncPgConnection, user: &User) -> QueryRe
     if user.email_verified_at.is_none() {
         return Ok(0);
     }
-    let claimed = Ticket::claim_pending(conn, &user.email, user.id).await?;
+    let claimed = Ticket::claim_pending(conn, &user.email, user.id, crate::codes::sign).await?;
     if !claimed.is_empty() {
         let moves: Vec<Move> = (claimed.iter())
             .map(|(event_id, ticket_id)| Move {

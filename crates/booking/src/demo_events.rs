@@ -39,6 +39,7 @@ fn concert(starts: chrono::DateTime<Utc>) -> NewEventRequest {
         currency: Some("usd".to_owned()),
         max_per_order: Some(10),
         resale: None,
+        reentry: None,
         tiers: Some(vec![
             NewTier {
                 name: "VIP".to_owned(),
@@ -83,6 +84,7 @@ fn play(starts: chrono::DateTime<Utc>) -> NewEventRequest {
         currency: Some("usd".to_owned()),
         max_per_order: Some(6),
         resale: None,
+        reentry: None,
         tiers: None,
         seats: Some(seats),
         seat_rows: None,

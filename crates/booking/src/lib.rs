@@ -5,6 +5,8 @@ pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod bookings;
+pub mod checkin;
+pub mod codes;
 pub mod config;
 pub mod custody;
 pub mod demo;

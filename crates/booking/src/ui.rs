@@ -161,6 +161,10 @@ async fn serve(config: &UiConfig, name: &str) -> Response {
             if name == "index.html" {
                 res = res.header("content-security-policy", config.content_security_policy());
             }
+            // The door scanner's service worker serves the page at `/` offline.
+            if name == "sw.js" {
+                res = res.header("service-worker-allowed", "/");
+            }
             res.body(bytes)
         }
         Err(_) if name == "index.html" => Response::builder()

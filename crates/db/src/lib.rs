@@ -7,6 +7,7 @@ pub mod account_tokens;
 pub mod availability;
 pub mod bookings;
 pub(crate) mod cached_sql;
+pub mod checkins;
 pub mod citus;
 pub mod event_search;
 pub mod events;

@@ -185,6 +185,7 @@ diesel::table! {
         version -> Int8,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        reentry -> Bool,
     }
 }
 
@@ -327,6 +328,10 @@ diesel::table! {
         created_at -> Timestamptz,
         bucket -> Nullable<Int2>,
         pending_email -> Nullable<Text>,
+        moves -> Int4,
+        changed_at -> Timestamptz,
+        entries -> Int4,
+        inside -> Bool,
     }
 }
 
@@ -359,6 +364,37 @@ diesel::table! {
         reason -> Text,
         source -> Text,
         at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    scanners (event_id, id) {
+        event_id -> Uuid,
+        id -> Uuid,
+        name -> Text,
+        token_hash -> Bytea,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    checkins (event_id, id) {
+        event_id -> Uuid,
+        id -> Uuid,
+        scanner_id -> Uuid,
+        scan_id -> Text,
+        code_hash -> Bytea,
+        ticket_id -> Nullable<Uuid>,
+        direction -> Text,
+        result -> Text,
+        entry -> Nullable<Int4>,
+        offline -> Bool,
+        scanned_at -> Timestamptz,
+        recorded_at -> Timestamptz,
+        status -> Int2,
+        answer -> Jsonb,
     }
 }
 
@@ -443,6 +479,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     webhook_endpoints,
     deliveries,
+    scanners,
+    checkins,
 );
 
 diesel::define_sql_function! {

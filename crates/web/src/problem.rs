@@ -45,6 +45,33 @@ pub struct Problem {
     #[oai(skip_serializing_if_is_none)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seats: Option<Vec<String>>,
+    /// A door scan refused (`already_checked_in`, `ticket_void`): what the
+    /// door person needs to know.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkin: Option<CheckinFacts>,
+}
+
+/// Facts of a refused door scan.
+#[derive(Debug, Clone, PartialEq, Eq, Object, Serialize, Deserialize)]
+pub struct CheckinFacts {
+    /// The ticket scanned, when the code named one.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_id: Option<uuid::Uuid>,
+    /// `already_checked_in`: when the ticket was admitted...
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_in_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// ...and by which scanner device (its name).
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    /// `ticket_void`: `moved` (a newer code exists), `refunded`, `revoked`
+    /// or `event_cancelled`.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// The error of every operation: a status, a problem body and optional headers.
@@ -66,6 +93,7 @@ impl ApiError {
                 errors: Vec::new(),
                 available: None,
                 seats: None,
+                checkin: None,
             }),
             headers: Vec::new(),
         }
@@ -87,6 +115,12 @@ impl ApiError {
     /// Names the seats concerned (`seat_unavailable`, `unknown_seat`).
     pub fn with_seats(mut self, seats: Vec<String>) -> Self {
         self.problem.seats = Some(seats);
+        self
+    }
+
+    /// Says what a refused door scan found.
+    pub fn with_checkin(mut self, facts: CheckinFacts) -> Self {
+        self.problem.checkin = Some(facts);
         self
     }
 

@@ -22,17 +22,19 @@ pub const UNPROCESSABLE: u32 = 1 << 9;
 pub const PRECONDITION_REQUIRED: u32 = 1 << 10;
 pub const TOO_MANY_REQUESTS: u32 = 1 << 11;
 pub const UNAVAILABLE: u32 = 1 << 12;
+pub const GONE: u32 = 1 << 13;
 
 /// What any operation with a JSON body can answer about the body itself.
 pub const JSON_BODY: u32 = BAD_REQUEST | PAYLOAD_TOO_LARGE | UNSUPPORTED_MEDIA_TYPE;
 
-const DESCRIBED: [(u32, u16, &str); 13] = [
+const DESCRIBED: [(u32, u16, &str); 14] = [
     (BAD_REQUEST, 400, "Invalid input or missing header"),
     (UNAUTHORIZED, 401, "Missing or invalid credentials"),
     (PAYMENT_REQUIRED, 402, "Payment declined"),
     (FORBIDDEN, 403, "Not allowed for this account"),
     (NOT_FOUND, 404, "Not found, or not yours"),
     (CONFLICT, 409, "Conflict with the current state"),
+    (GONE, 410, "No longer valid"),
     (PRECONDITION_FAILED, 412, "Stale If-Match version"),
     (PAYLOAD_TOO_LARGE, 413, "Body too large"),
     (UNSUPPORTED_MEDIA_TYPE, 415, "Body is not JSON"),

@@ -8,6 +8,7 @@ import { myTicketsPage, ticketPage } from "./tickets";
 import { eventPage } from "./event";
 import { eventsPage } from "./events";
 import { invoicePage, orderPage } from "./order";
+import { scanPage } from "./scan";
 
 export function registerPages(): void {
   route("/tickets", myTicketsPage);
@@ -19,6 +20,7 @@ export function registerPages(): void {
   route("/events", eventsPage);
   route("/events/:id", eventPage);
   route("/orders/:id", orderPage);
+  route("/scan/:event", scanPage);
   route("/orders/:id/invoice", invoicePage);
   route("/pros", prosPage);
   route("/pros/:id", proPage);

@@ -6,6 +6,7 @@ import { dateTime, localInput, money, parseCents } from "../format";
 import { go, type Route } from "../router";
 import { requireUser } from "./auth";
 import { PLACES } from "../places";
+import { doorSection } from "./door";
 
 type Tier = Event["tiers"][number];
 
@@ -56,6 +57,7 @@ export async function organizedEventPage(route: Route): Promise<void> {
     message,
   );
   if (event.status !== "published") return;
+  route.main.append(doorSection(event));
   const cancel = h("button", { type: "button", class: "danger" }, "Cancel this event");
   const sure = h("button", { type: "button", class: "danger" }, "Yes, cancel and refund everyone");
   const keep = h("button", { type: "button" }, "Keep the event");

@@ -185,6 +185,7 @@ impl EventsApi {
             venue_name: req.venue.as_ref().map(|v| v.name.trim().to_owned()),
             lat: req.venue.as_ref().map(|v| v.lat),
             long: req.venue.as_ref().map(|v| v.long),
+            reentry: req.reentry,
         };
         let mut conn = state.pool.get().await?;
         let updated = Event::update(&mut conn, event.id, version, &changes)

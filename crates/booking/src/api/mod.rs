@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod availability;
 pub mod bookings;
+pub mod checkins;
 pub mod events;
 pub mod failures;
 pub mod listings;
@@ -40,6 +41,7 @@ pub type Api = (
     schedules::SchedulesApi,
     bookings::BookingsApi,
     events::EventsApi,
+    checkins::CheckinsApi,
     orders::OrdersApi,
     listings::ListingsApi,
     webhooks::WebhooksApi,
@@ -54,6 +56,7 @@ pub fn api() -> Api {
         schedules::SchedulesApi,
         bookings::BookingsApi,
         events::EventsApi,
+        checkins::CheckinsApi,
         orders::OrdersApi,
         listings::ListingsApi,
         webhooks::WebhooksApi,

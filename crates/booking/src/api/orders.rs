@@ -35,6 +35,7 @@ impl From<crate::custody::CustodyError> for ApiError {
         match err {
             E::NotYours => ApiError::not_found("ticket"),
             E::Listed => super::listings::ticket_listed(),
+            E::CheckedIn => ApiError::conflict("ticket_checked_in", "Ticket used", detail),
             E::NotValid { action, .. } => {
                 let (code, title) = match action {
                     Action::Give => ("ticket_not_transferable", "Ticket not transferable"),
@@ -61,6 +62,7 @@ impl From<crate::orders::refund::RefundError> for ApiError {
             E::Unknown(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_ticket"),
             E::Transferred(_) => (StatusCode::CONFLICT, "ticket_transferred"),
             E::Ended(_) => (StatusCode::CONFLICT, "ticket_not_refundable"),
+            E::CheckedIn(_) => (StatusCode::CONFLICT, "ticket_checked_in"),
             E::NothingToRefund => (StatusCode::UNPROCESSABLE_ENTITY, "nothing_to_refund"),
             E::BadTicketIds => (StatusCode::UNPROCESSABLE_ENTITY, "ticket_ids_invalid"),
         };

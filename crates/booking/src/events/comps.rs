@@ -79,7 +79,7 @@ impl Immediate for Comp<'_> {
         stock::move_units(conn, event.id, &taken, Units::Sell).await?;
         let now = Utc::now();
         let pending = self.holder.is_none().then(|| self.email.to_owned());
-        let tickets: Vec<Ticket> = (taken.iter())
+        let mut tickets: Vec<Ticket> = (taken.iter())
             .flat_map(|t| (0..t.quantity).map(move |_| t))
             .map(|t| Ticket {
                 id: Uuid::now_v7(),
@@ -90,13 +90,18 @@ impl Immediate for Comp<'_> {
                 holder_id: self.holder,
                 price_cents: 0,
                 status: TicketStatus::Valid,
-                code: custody::ticket_code(),
+                // Signed when issued.
+                code: String::new(),
                 created_at: now,
                 bucket: Some(t.bucket),
                 pending_email: pending.clone(),
+                moves: 0,
+                changed_at: now,
+                entries: 0,
+                inside: false,
             })
             .collect();
-        custody::issue(conn, &tickets, MoveKind::Comp, source).await?;
+        custody::issue(conn, &mut tickets, MoveKind::Comp, source).await?;
         Ok(Ok(CompView {
             event_id: event.id,
             tier_id: tier.id,

@@ -95,6 +95,7 @@ fn rows(organizer: Uuid, req: &NewEventRequest) -> (Event, Vec<Tier>, Vec<Seat>)
         version: 1,
         created_at: now,
         updated_at: now,
+        reentry: req.reentry.unwrap_or(false),
     };
     (event, tiers, seats)
 }

@@ -66,6 +66,9 @@ pub struct NewEventRequest {
     /// Tickets (or seats) one order may take: 1..=100, default 10.
     pub max_per_order: Option<i32>,
     pub resale: Option<ResaleRules>,
+    /// Holders may leave and come back in (a check-out scan at the door, then
+    /// a check-in); default false: one admission per ticket.
+    pub reentry: Option<bool>,
     pub tiers: Option<Vec<NewTier>>,
     pub seats: Option<Vec<NewSeat>>,
     /// Rows of numbered seats, added to `seats`.
@@ -78,6 +81,8 @@ pub struct EventPatch {
     pub title: Option<String>,
     pub description: Option<String>,
     pub venue: Option<Venue>,
+    /// Re-entry at the door (check-out, then check-in again).
+    pub reentry: Option<bool>,
 }
 
 fn check_venue(venue: &Venue, errors: &mut Vec<FieldError>) {

@@ -124,6 +124,8 @@ pub struct EventView {
     /// A seated event's counts; absent for general admission.
     #[oai(skip_serializing_if_is_none)]
     pub seating: Option<SeatingView>,
+    /// Holders may check out at the door and come back in.
+    pub reentry: bool,
     /// Send it back in `If-Match` to change the event.
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -195,6 +197,7 @@ impl EventView {
             seated: event.seated,
             tiers,
             seating,
+            reentry: event.reentry,
             version: event.version,
             created_at: event.created_at,
         })

@@ -76,6 +76,8 @@ pub enum RefundError {
     Ended(Vec<(Uuid, TicketStatus)>),
     #[error("withdraw the ticket's listing first")]
     Listed,
+    #[error("these tickets were checked in at the door: {}", ids(.0))]
+    CheckedIn(Vec<Uuid>),
     #[error("these tickets were free: there is no money to refund")]
     NothingToRefund,
     #[error("give 1 to 100 ticket ids")]
@@ -130,13 +132,15 @@ impl Immediate for RefundTickets<'_> {
             return Ok(Err(RefundError::Unknown(unknown)));
         }
         // Custody decides for each ticket; the refusals are said for all at once.
-        let (mut moved, mut gone, mut listed) = (Vec::new(), Vec::new(), false);
+        let (mut moved, mut gone, mut used, mut listed) =
+            (Vec::new(), Vec::new(), Vec::new(), false);
         for t in &found {
             match custody::may(conn, t.clone(), Some(self.buyer), Action::Refund).await? {
                 Ok(_) => {}
                 Err(CustodyError::NotYours) => moved.push(t.id),
                 Err(CustodyError::NotValid { status, .. }) => gone.push((t.id, status)),
                 Err(CustodyError::Listed) => listed = true,
+                Err(CustodyError::CheckedIn) => used.push(t.id),
             }
         }
         if !moved.is_empty() {
@@ -144,6 +148,9 @@ impl Immediate for RefundTickets<'_> {
         }
         if !gone.is_empty() {
             return Ok(Err(RefundError::Ended(gone)));
+        }
+        if !used.is_empty() {
+            return Ok(Err(RefundError::CheckedIn(used)));
         }
         if listed {
             return Ok(Err(RefundError::Listed));

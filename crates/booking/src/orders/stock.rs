@@ -180,7 +180,7 @@ async fn issue_tickets(
     source: &str,
 ) -> QueryResult<Vec<Ticket>> {
     let now = chrono::Utc::now();
-    let issued: Vec<Ticket> = items
+    let mut issued: Vec<Ticket> = items
         .iter()
         .flat_map(|i| (0..i.quantity).map(move |_| i))
         .map(|i| Ticket {
@@ -192,13 +192,18 @@ async fn issue_tickets(
             holder_id: Some(order.buyer_id),
             price_cents: i.unit_price_cents,
             status: TicketStatus::Valid,
-            code: custody::ticket_code(),
+            // Signed when issued.
+            code: String::new(),
             created_at: now,
             bucket: i.bucket,
             pending_email: None,
+            moves: 0,
+            changed_at: now,
+            entries: 0,
+            inside: false,
         })
         .collect();
-    custody::issue(conn, &issued, MoveKind::Issued, source).await?;
+    custody::issue(conn, &mut issued, MoveKind::Issued, source).await?;
     Ok(issued)
 }
 

@@ -4,6 +4,7 @@ mod access;
 mod accounts;
 mod bookings;
 mod cancellation;
+mod checkins;
 mod citus;
 mod comps;
 mod concurrency;

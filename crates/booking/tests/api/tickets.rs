@@ -67,8 +67,9 @@ async fn two_ga_tickets_are_held_paid_through_the_webhook_and_issued_to_their_bu
         assert_eq!(t["tier_id"], vip.as_str());
         let code = t["code"].as_str().expect("code");
         assert!(
-            code.len() == 32 && code.bytes().all(|b| b.is_ascii_hexdigit()),
-            "128-bit code: {code}"
+            code.len() == 135
+                && (code.bytes()).all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+            "a signed code in base64url: {code}"
         );
     }
     assert_ne!(tickets[0]["code"], tickets[1]["code"]);

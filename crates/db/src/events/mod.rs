@@ -34,6 +34,8 @@ pub struct Event {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Holders may leave and come back in (a check-out scan, then a check-in).
+    pub reentry: bool,
 }
 
 pub const PUBLISHED: &str = "published";
@@ -81,6 +83,7 @@ pub struct EventChanges {
     pub venue_name: Option<String>,
     pub lat: Option<f64>,
     pub long: Option<f64>,
+    pub reentry: Option<bool>,
 }
 
 /// How a caller names an event: its UUID or its slug.
@@ -342,7 +345,8 @@ impl Event {
             && changes.description.is_none()
             && changes.venue_name.is_none()
             && changes.lat.is_none()
-            && changes.long.is_none();
+            && changes.long.is_none()
+            && changes.reentry.is_none();
         if nothing {
             query
                 .set(bump)

@@ -46,6 +46,26 @@ pub struct Ticket {
     /// The stock row a tier ticket was sold from (given back on refund).
     pub bucket: Option<i16>,
     pub pending_email: Option<String>,
+    /// Bumped by every move: a code signed for an older count is stale.
+    pub moves: i32,
+    /// Last move or scan (scanners sync what changed since).
+    pub changed_at: DateTime<Utc>,
+    /// Admissions at the door so far.
+    pub entries: i32,
+    /// Admitted and not checked out.
+    pub inside: bool,
+}
+
+/// What a hand-over writes on a ticket.
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = tickets, treat_none_as_null = true)]
+pub struct Handover<'a> {
+    #[diesel(column_name = holder_id)]
+    pub holder: Option<Uuid>,
+    pub status: TicketStatus,
+    pub pending_email: Option<&'a str>,
+    pub moves: i32,
+    pub code: &'a str,
 }
 
 /// A ticket as shown: with its seat's label.
@@ -127,13 +147,14 @@ impl Ticket {
     }
 
     /// Gives the tickets waiting for `email` to its new account, each with a
-    /// new code (122 random bits, a v4 UUID's); answers them (event, id).
-    /// Found first, then each changed by its full key with its own code
+    /// new code (`sign(event, ticket, moves)`); answers them (event, id).
+    /// Found first, then each changed by its full key and its move count
     /// (Citus refuses volatile functions in an UPDATE, and locks over shards).
     pub async fn claim_pending(
         conn: &mut AsyncPgConnection,
         email: &str,
         user: Uuid,
+        sign: impl Fn(Uuid, Uuid, i32) -> String,
     ) -> QueryResult<Vec<(Uuid, Uuid)>> {
         // Not one voided (revoked) while it waited.
         let waiting = || {
@@ -141,22 +162,25 @@ impl Ticket {
                 .filter(tickets::pending_email.eq(email))
                 .filter(tickets::status.eq_any(LIVE))
         };
-        let found: Vec<(Uuid, Uuid)> = waiting()
-            .select((tickets::event_id, tickets::id))
+        let found: Vec<(Uuid, Uuid, i32)> = waiting()
+            .select((tickets::event_id, tickets::id, tickets::moves))
             .load(conn)
             .await?;
         let mut claimed = Vec::with_capacity(found.len());
-        for (event_id, id) in found {
+        for (event_id, id, moves) in found {
             let changed = diesel::update(
                 waiting()
                     .filter(tickets::event_id.eq(event_id))
-                    .filter(tickets::id.eq(id)),
+                    .filter(tickets::id.eq(id))
+                    .filter(tickets::moves.eq(moves)),
             )
             .set((
                 tickets::holder_id.eq(user),
                 tickets::status.eq(TicketStatus::Valid),
                 tickets::pending_email.eq(None::<String>),
-                tickets::code.eq(Uuid::new_v4().simple().to_string()),
+                tickets::moves.eq(moves + 1),
+                tickets::code.eq(sign(event_id, id, moves + 1)),
+                tickets::changed_at.eq(Utc::now()),
             ))
             .execute(conn)
             .await?;
@@ -167,26 +191,20 @@ impl Ticket {
         Ok(claimed)
     }
 
-    /// Gives the ticket to `holder` (`None`: waiting for `pending_email`) with
-    /// `status` and a new code: the old one no longer admits anyone.
+    /// Writes a hand-over on the ticket, which must still be at move `moves`
+    /// (the caller holds its lock): the old code no longer admits anyone.
     pub async fn hand_over(
         conn: &mut AsyncPgConnection,
         event_id: Uuid,
         id: Uuid,
-        holder: Option<Uuid>,
-        status: TicketStatus,
-        pending_email: Option<&str>,
-        code: &str,
+        moves: i32,
+        change: &Handover<'_>,
     ) -> QueryResult<Ticket> {
         diesel::update(tickets::table)
             .filter(tickets::event_id.eq(event_id))
             .filter(tickets::id.eq(id))
-            .set((
-                tickets::holder_id.eq(holder),
-                tickets::status.eq(status),
-                tickets::pending_email.eq(pending_email),
-                tickets::code.eq(code),
-            ))
+            .filter(tickets::moves.eq(moves))
+            .set((change, tickets::changed_at.eq(Utc::now())))
             .returning(Ticket::as_returning())
             .get_result(conn)
             .await
@@ -286,7 +304,11 @@ pub async fn set_ticket_status(
     diesel::update(tickets::table)
         .filter(tickets::event_id.eq(event_id))
         .filter(tickets::id.eq_any(ids))
-        .set(tickets::status.eq(status))
+        .set((
+            tickets::status.eq(status),
+            tickets::moves.eq(tickets::moves + 1),
+            tickets::changed_at.eq(Utc::now()),
+        ))
         .execute(conn)
         .await
         .map(drop)

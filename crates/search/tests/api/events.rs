@@ -52,6 +52,7 @@ impl TestApp {
             version: 1,
             created_at: now,
             updated_at: now,
+            reentry: false,
         };
         let tiers = if seats == 0 {
             vec![Tier {
