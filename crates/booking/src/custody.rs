@@ -142,6 +142,7 @@ pub async fn hand_over(
         pending_email: pending,
         moves,
         code: &code,
+        inside: false,
     };
     let moved = Ticket::hand_over(conn, event_id, id, ticket.moves, &changed).await?;
     let record = Move {
@@ -215,9 +216,7 @@ pub async fn end(
     // Nothing ended stays for sale (a buyer paying for it meanwhile is
     // refunded when the payment lands).
     for t in &live {
-        if let Some(listing) = Listing::active_for_ticket(conn, event_id, t.id).await? {
-            Listing::set_state(conn, event_id, listing.id, WITHDRAWN, None, None).await?;
-        }
+        withdraw_listing(conn, event_id, t.id).await?;
     }
     let kind = match status {
         TicketStatus::Refunded => MoveKind::Refunded,
@@ -233,6 +232,25 @@ pub async fn end(
         })
         .collect();
     TicketMove::record(conn, &moves, source).await
+}
+
+/// Takes a ticket off the resale market, if it is on it: it ended, or was
+/// used at the door. A buyer paying for it meanwhile is refunded when the
+/// payment lands (the listing is no longer for sale).
+pub async fn withdraw_listing(
+    conn: &mut AsyncPgConnection,
+    event_id: Uuid,
+    ticket_id: Uuid,
+) -> QueryResult<()> {
+    if let Some(listing) = Listing::active_for_ticket(conn, event_id, ticket_id).await? {
+        Listing::set_state(conn, event_id, listing.id, WITHDRAWN, None, None).await?;
+    }
+    Ok(())
+}
+
+/// Whether the ticket can still be sold on by `seller`: valid, theirs, unused.
+pub fn sellable(ticket: &Ticket, seller: Uuid) -> bool {
+    ticket.status == TicketStatus::Valid && ticket.holder_id == Some(seller) && ticket.entries == 0
 }
 
 /// Tickets given (or comped) to the account's address while it had no

@@ -184,6 +184,16 @@ impl Checkin {
             .map(drop)
     }
 
+    /// How many conflicts the event has.
+    pub async fn count_conflicts(conn: &mut AsyncPgConnection, event_id: Uuid) -> QueryResult<i64> {
+        checkins::table
+            .filter(checkins::event_id.eq(event_id))
+            .filter(checkins::result.eq(CONFLICT))
+            .count()
+            .get_result(conn)
+            .await
+    }
+
     /// The event's scans, newest first; only conflicts with `conflicts`.
     pub async fn of_event(
         conn: &mut AsyncPgConnection,

@@ -46,8 +46,8 @@ export function doorSection(event: Event): HTMLElement {
     replace(conflicts, lost.items.length === 0 ? null : [
       h("h3", null, "Conflicts"),
       h("ul", { class: "list", "data-testid": "checkin-conflicts" }, lost.items.map((c) =>
-        h("li", null, `Ticket ${c.ticket_id?.slice(0, 8)}: ${deviceName(c.scanner_id)} at ${dateTime(c.scanned_at)}, but `,
-          c.winner ? `${deviceName(c.winner.scanner_id)} admitted it first at ${dateTime(c.winner.scanned_at)}` : "it was admitted before"))),
+        h("li", null, `${c.ticket_id ? `Ticket ${c.ticket_id.slice(0, 8)}` : "A code"}: ${deviceName(c.scanner_id)} let someone in offline at ${dateTime(c.scanned_at)}, but `,
+          c.winner ? `${deviceName(c.winner.scanner_id)} admitted it first at ${dateTime(c.winner.scanned_at)}` : c.detail))),
     ]);
   };
 

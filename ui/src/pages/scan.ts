@@ -68,18 +68,25 @@ function fromServer(a: ServerAnswer): Answer {
 }
 
 /** The decision made on the device, from its list (the network is gone). */
-async function decideOffline(list: StoredList | undefined, event: string, text: string): Promise<{ answer: Answer; admit?: ListedTicket }> {
+async function decideOffline(list: StoredList | undefined, event: string, text: string, out: boolean): Promise<{ answer: Answer; admit?: ListedTicket }> {
   const code = readCode(text);
   if (!code) return { answer: fromServer({ code: "invalid_code", detail: "" }) };
   if (code.eventId !== event) return { answer: fromServer({ code: "wrong_event", detail: "" }) };
   if (!list) return { answer: { verdict: "wait", headline: "No ticket list yet", lines: ["Connect once to download it"] } };
-  if ((await signedBy(list.public_key, code)) === false) return { answer: fromServer({ code: "forged_code", detail: "" }) };
+  const signed = await signedBy(list.public_key, code);
+  if (signed === false) return { answer: fromServer({ code: "forged_code", detail: "" }) };
+  // Never let in what can't be checked.
+  if (signed === null) return { answer: { verdict: "stop", headline: "Can't check offline", lines: ["This browser can't verify codes: connect to the network"] } };
   const ticket = list.tickets[code.ticketId];
   if (!ticket || ticket.status !== "valid") {
     const reason = ticket?.status === "refunded" ? "refunded" : ticket?.status === "void" ? "revoked" : "moved";
     return { answer: fromServer({ code: "ticket_void", detail: "", reason }) };
   }
   if (ticket.counter !== code.counter) return { answer: fromServer({ code: "ticket_void", detail: "", reason: "moved" }) };
+  if (out) {
+    if (!ticket.inside) return { answer: { verdict: "wait", headline: "Not checked in", lines: [] } };
+    return { answer: { verdict: "go", headline: "Checked out", lines: ["May come back in", "Offline: will sync"] }, admit: ticket };
+  }
   if (ticket.inside || (ticket.entries > 0 && !list.reentry)) {
     return { answer: { verdict: "wait", headline: "Already checked in", lines: ["(seen by this device's list)"] } };
   }
@@ -133,9 +140,12 @@ export async function scanPage(route: Route): Promise<void> {
   const panel = h("div", { class: "scan-answer idle", role: "status", "aria-live": "assertive", "data-testid": "scan-answer" },
     h("p", { class: "scan-headline" }, "Ready"), h("p", null, "Scan a ticket"));
   const input = h("input", { id: "scan-code", type: "text", autocomplete: "off", autocapitalize: "off", spellcheck: "false" });
+  // Re-entry events: a door may check holders out (they come back in later).
+  const leaving = h("input", { id: "scan-out", type: "checkbox" });
+  const outBox = h("div", { class: "check", hidden: !list?.reentry }, leaving, h("label", { for: "scan-out" }, "Checking out"));
   const form = h("form", { class: "scan-form" },
     h("div", { class: "field" }, h("label", { for: "scan-code" }, "Ticket code"), input),
-    h("button", { type: "submit", class: "primary" }, "Check in"));
+    h("button", { type: "submit", class: "primary" }, "Check in"), outBox);
   const camera = h("video", { class: "scan-camera", muted: true, playsinline: true, hidden: true, "aria-hidden": "true" });
   const cameraButton = "BarcodeDetector" in window
     ? h("button", { type: "button" }, "Use the camera")
@@ -183,14 +193,18 @@ export async function scanPage(route: Route): Promise<void> {
       }
       list = { event, title, public_key: got.public_key, reentry: got.reentry, cursor: got.cursor, synced_at: new Date().toISOString(), tickets };
       await store.saveList(list);
+      outBox.hidden = !list.reentry;
       if (title) heading.textContent = `Door: ${title}`;
       const queued = await store.queued(event);
-      if (queued.length) {
+      // At most 500 a request, as the server takes them.
+      for (let i = 0; i < queued.length; i += 500) {
+        const part = queued.slice(i, i + 500);
         const up = await fetch(`/events/${encodeURIComponent(event)}/checkins/batch`, {
           method: "POST", headers,
-          body: JSON.stringify({ scans: queued.map((q) => ({ code: q.code, scan_id: q.scan_id, scanned_at: q.scanned_at })) }),
+          body: JSON.stringify({ scans: part.map((q) => ({ code: q.code, scan_id: q.scan_id, scanned_at: q.scanned_at, direction: q.direction ?? "in" })) }),
         });
-        if (up.ok) for (const q of queued) await store.dequeue(q.scan_id);
+        if (!up.ok) break;
+        for (const q of part) await store.dequeue(q.scan_id);
       }
     } catch {
       // Still offline: try again later.
@@ -204,26 +218,29 @@ export async function scanPage(route: Route): Promise<void> {
     if (!code) return;
     const scanId = crypto.randomUUID();
     const scannedAt = new Date().toISOString();
+    const out = list?.reentry === true && leaving.checked;
+    const direction = out ? "out" : "in";
     try {
       const res = await fetch(`/events/${encodeURIComponent(event)}/checkins`, {
-        method: "POST", headers, body: JSON.stringify({ code, scan_id: scanId, scanned_at: scannedAt }),
+        method: "POST", headers, body: JSON.stringify({ code, scan_id: scanId, direction }),
       });
       if (res.status === 401) return revoked();
       const answer = await res.json() as ServerAnswer;
       show(fromServer(answer));
       const id = answer.ticket_id ?? answer.checkin?.ticket_id;
-      if (answer.code === "admitted" && id && list?.tickets[id]) {
-        list.tickets[id] = { ...list.tickets[id], inside: true, entries: list.tickets[id].entries + 1 };
+      if (id && list?.tickets[id] && (answer.code === "admitted" || answer.code === "checked_out")) {
+        const t = list.tickets[id];
+        list.tickets[id] = answer.code === "admitted" ? { ...t, inside: true, entries: t.entries + 1 } : { ...t, inside: false };
         await store.saveList(list);
       }
     } catch {
       // The network is gone: the device decides, and queues the scan.
-      const { answer, admit } = await decideOffline(list, event, code);
+      const { answer, admit } = await decideOffline(list, event, code, out);
       show(answer);
       if (admit && list) {
-        const queued: QueuedScan = { scan_id: scanId, event, code, scanned_at: scannedAt };
+        const queued: QueuedScan = { scan_id: scanId, event, code, scanned_at: scannedAt, direction };
         await store.enqueue(queued);
-        list.tickets[admit.id] = { ...admit, inside: true, entries: admit.entries + 1 };
+        list.tickets[admit.id] = out ? { ...admit, inside: false } : { ...admit, inside: true, entries: admit.entries + 1 };
         await store.saveList(list);
       }
       await drawBanner();
@@ -265,8 +282,8 @@ export async function scanPage(route: Route): Promise<void> {
     }
   });
 
-  window.addEventListener("online", () => void sync());
-  window.addEventListener("offline", () => void drawBanner());
+  window.addEventListener("online", () => { if (stillOn(here)) void sync(); });
+  window.addEventListener("offline", () => { if (stillOn(here)) void drawBanner(); });
   const every = setInterval(() => {
     if (!stillOn(here)) return clearInterval(every);
     void sync();

@@ -27,6 +27,7 @@ export interface QueuedScan {
   event: string;
   code: string;
   scanned_at: string;
+  direction?: "in" | "out";
 }
 
 const DB = "slotwise-scanner";

@@ -131,9 +131,7 @@ pub async fn counts(
     let (tiers, devices, slices) = checkins::counts(&mut conn, event.id).await?;
     let tier_rows = slotwise_db::events::Event::tier_rows(&mut conn, event.id).await?;
     let scanners = Scanner::of_event(&mut conn, event.id).await?;
-    let conflicts = Checkin::of_event(&mut conn, event.id, true, 10_000)
-        .await?
-        .len() as i64;
+    let conflicts = Checkin::count_conflicts(&mut conn, event.id).await?;
     let name_of_tier = |id: Option<Uuid>| match id {
         Some(id) => (tier_rows.iter().find(|t| t.id == id))
             .map_or_else(|| id.to_string(), |t| t.name.clone()),
@@ -178,6 +176,8 @@ pub struct CheckinView {
     pub direction: String,
     /// `admitted`, `checked_out`, `conflict`, or the refusal's code.
     pub result: String,
+    /// What the device was told (a conflict: why it is one).
+    pub detail: String,
     pub offline: bool,
     pub scanned_at: DateTime<Utc>,
     pub recorded_at: DateTime<Utc>,
@@ -205,6 +205,9 @@ impl From<Checkin> for CheckinView {
             ticket_id: c.ticket_id,
             direction: c.direction,
             result: c.result,
+            detail: (c.answer.get("detail").and_then(|d| d.as_str()))
+                .unwrap_or_default()
+                .to_owned(),
             offline: c.offline,
             scanned_at: c.scanned_at,
             recorded_at: c.recorded_at,

@@ -18,7 +18,7 @@ use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
 use slotwise_db::checkins::{self, ADMITTED, CONFLICT, Checkin, Scanner};
 use slotwise_db::events::{CANCELLED, Event};
-use slotwise_db::orders::tickets::{Ticket, TicketStatus, lock_ticket};
+use slotwise_db::orders::tickets::{Ticket, TicketStatus, lock_by_code, lock_ticket};
 use slotwise_db::{AsyncPgConnection, DbError};
 use uuid::Uuid;
 
@@ -57,7 +57,9 @@ pub struct ScanAnswer {
     /// 200 `admitted` or `checked_out`; 409 `already_checked_in`,
     /// `not_checked_in`, `reentry_off` or `conflict` (an offline admission
     /// that lost to an earlier one); 410 `ticket_void`; 422 `wrong_event`,
-    /// `forged_code` or `scan_id_reused`; 400 `invalid_code`.
+    /// `forged_code`, `scan_id_reused` or (a batch) `scanned_at_invalid`;
+    /// 400 `invalid_code`. An offline scan the server refuses is kept as a
+    /// conflict for the organizer.
     pub status: u16,
     pub code: String,
     /// One line a door person can read.
@@ -181,12 +183,38 @@ async fn judge(
     scan: &Scan,
 ) -> Result<Judged, DbError> {
     let id = scan.scan_id.as_str();
+    // A door that decided offline already let the holder in: a code the
+    // server refuses is then a conflict the organizer sees, not a refusal.
     let refused = |a: ScanAnswer, ticket: Option<Uuid>| {
-        let result = a.code.clone();
+        let result = if scan.offline {
+            CONFLICT.to_owned()
+        } else {
+            a.code.clone()
+        };
         (a, ticket, result, None)
     };
+    if scan.offline && scan.scanned_at < device.created_at {
+        let detail = "scanned before this device existed: check the device's clock";
+        let a = ScanAnswer::new(id, 422, "scanned_at_invalid", detail);
+        return Ok(refused(a, None));
+    }
     let scanned = match codes::verify(&scan.code) {
         Ok(s) => s,
+        // A code issued before codes were signed: the current one admits.
+        Err(CodeError::Garbled) if scan.code.len() == 32 => {
+            match lock_by_code(conn, event.id, &scan.code).await? {
+                Some(t) => codes::Scanned {
+                    event_id: event.id,
+                    ticket_id: t.id,
+                    counter: t.moves,
+                },
+                None => {
+                    let a =
+                        ScanAnswer::new(id, 400, "invalid_code", "not a ticket code: scan again");
+                    return Ok(refused(a, None));
+                }
+            }
+        }
         Err(CodeError::Garbled) => {
             let a = ScanAnswer::new(id, 400, "invalid_code", "not a ticket code: scan again");
             return Ok(refused(a, None));
@@ -267,6 +295,8 @@ async fn check_in(
     let used = ticket.inside || (ticket.entries > 0 && !event.reentry);
     if !used {
         let entry = checkins::admit(conn, event_id, ticket_id).await?;
+        // Used: off the resale market (a buyer paying meanwhile is refunded).
+        crate::custody::withdraw_listing(conn, event_id, ticket_id).await?;
         answer.detail = "admitted".to_owned();
         answer.checked_in_at = Some(scan.scanned_at);
         answer.device = Some(device.name.clone());

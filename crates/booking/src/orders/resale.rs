@@ -199,8 +199,7 @@ pub async fn still_deliverable(conn: &mut AsyncPgConnection, order: &Order) -> Q
         return Ok(false);
     }
     let ticket = lock_ticket(conn, order.event_id, listing.ticket_id).await?;
-    Ok(ticket
-        .is_some_and(|t| t.status == TicketStatus::Valid && t.holder_id == Some(listing.seller_id)))
+    Ok(ticket.is_some_and(|t| custody::sellable(&t, listing.seller_id)))
 }
 
 /// A resale paid after its hold ran out is kept if the listing is still for
@@ -219,8 +218,7 @@ pub async fn hold_again(conn: &mut AsyncPgConnection, order: &Order) -> QueryRes
         && listing.locked_by.is_none()
         && listing.price_cents == order.total_cents;
     let ticket = lock_ticket(conn, order.event_id, listing.ticket_id).await?;
-    let still_sellers = ticket
-        .is_some_and(|t| t.status == TicketStatus::Valid && t.holder_id == Some(listing.seller_id));
+    let still_sellers = ticket.is_some_and(|t| custody::sellable(&t, listing.seller_id));
     if !(free && still_sellers) {
         return Ok(false);
     }
@@ -297,7 +295,7 @@ impl Decision for Buy<'_> {
         let ticket = lock_ticket(conn, self.event_id, listing.ticket_id)
             .await?
             .ok_or(DbError::NotFound)?;
-        if ticket.status != TicketStatus::Valid || ticket.holder_id != Some(listing.seller_id) {
+        if !custody::sellable(&ticket, listing.seller_id) {
             return Ok(refused(ResaleError::Unavailable));
         }
         // The price of this moment is the order's: a later reprice cannot change it.

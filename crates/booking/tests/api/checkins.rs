@@ -321,8 +321,10 @@ async fn offline_scans_upload_later_and_the_earlier_admission_wins_as_a_listed_c
     assert_eq!(list["tickets"][0]["counter"], 0);
     assert_eq!(list["public_key"].as_str().expect("key").len(), 43);
 
-    // North admits ticket 0 online now; South, offline, had admitted it ten
-    // minutes earlier, and admits ticket 1 offline too.
+    // North admits ticket 0 online now; South (at the door for an hour),
+    // offline, had admitted it ten minutes earlier, and ticket 1 too.
+    app.sql("UPDATE scanners SET created_at = now() - interval '1 hour'")
+        .await;
     let (status, _) = scan(&app, &north, e, code(&tickets[0]), "n-1").await;
     assert_eq!(status, StatusCode::OK);
     let earlier = (Utc::now() - Duration::minutes(10)).to_rfc3339();
@@ -476,5 +478,98 @@ async fn reentry_is_off_by_default_and_a_used_ticket_is_not_given_or_refunded() 
     assert_eq!(
         app.count_rows("checkins WHERE result = 'admitted'").await,
         2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listed_ticket_used_at_the_door_leaves_the_market_and_old_codes_still_admit() {
+    let app = spawn_app().await;
+    let organizer = app.user("client").await;
+    let (event, seller, tickets) = sold(&app, &organizer, 2).await;
+    let e = id(&event);
+    let (door, _) = scanner(&app, &organizer, e, "Door").await;
+
+    // Listed, then its seller walks in with it: nobody can buy it any more.
+    let path = format!("/tickets/{}/listing", id(&tickets[0]));
+    let (status, listing) = post(&app, &seller, &path, json!({ "price_cents": 500 })).await;
+    assert_eq!(status, StatusCode::CREATED, "{listing}");
+    let (status, _) = scan(&app, &door, e, code(&tickets[0]), "in").await;
+    assert_eq!(status, StatusCode::OK);
+    let buyer = app.user("client").await;
+    let path = format!("/listings/{}/orders", id(&listing));
+    let (status, refused) = post_once(&app, &buyer, &path, json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert_eq!(
+        app.count_rows("listings WHERE status = 'withdrawn'").await,
+        1
+    );
+
+    // A code issued before codes were signed (random hex) still admits its
+    // holder, online, and only while it is the ticket's current one.
+    let old = "0123456789abcdef0123456789abcdef";
+    app.sql(&format!(
+        "UPDATE tickets SET code = '{old}' WHERE id = '{}'",
+        id(&tickets[1])
+    ))
+    .await;
+    let (status, admitted) = scan(&app, &door, e, old, "legacy").await;
+    assert_eq!(
+        (status, admitted["ticket_id"].as_str()),
+        (StatusCode::OK, Some(id(&tickets[1])))
+    );
+    let (status, guessed) = scan(&app, &door, e, "fedcba9876543210fedcba9876543210", "guess").await;
+    assert_eq!(
+        (status, guessed["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_code"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_clocks_do_not_decide_and_an_offline_admission_of_a_void_code_is_a_conflict() {
+    let app = spawn_app().await;
+    let organizer = app.user("client").await;
+    let (event, _, tickets) = sold(&app, &organizer, 3).await;
+    let e = id(&event);
+    let (door, _) = scanner(&app, &organizer, e, "Door").await;
+
+    // Online, the server's clock: a phone set to 2000 changes nothing.
+    let path = format!("/events/{e}/checkins");
+    let body =
+        json!({ "code": code(&tickets[0]), "scan_id": "a", "scanned_at": "2000-01-01T00:00:00Z" });
+    let (status, admitted) = post(&app, &door, &path, body).await;
+    assert_eq!(status, StatusCode::OK);
+    let at = chrono::DateTime::parse_from_rfc3339(admitted["checked_in_at"].as_str().expect("at"))
+        .expect("time");
+    assert!(
+        Utc::now().signed_duration_since(at) < Duration::minutes(1),
+        "{at}"
+    );
+
+    // Offline: a time before the device existed is refused for that scan
+    // only; a revoked ticket let in offline is listed as a conflict.
+    let revoke = post_once(
+        &app,
+        &organizer,
+        &format!("/tickets/{}/revoke", id(&tickets[2])),
+        json!({}),
+    )
+    .await;
+    assert_eq!(revoke.0, StatusCode::OK, "{}", revoke.1);
+    let batch = json!({ "scans": [
+        { "code": code(&tickets[1]), "scan_id": "b", "scanned_at": "2000-01-01T00:00:00Z" },
+        { "code": code(&tickets[2]), "scan_id": "c", "scanned_at": Utc::now().to_rfc3339() },
+    ]});
+    let (status, answers) = post(&app, &door, &format!("/events/{e}/checkins/batch"), batch).await;
+    assert_eq!(status, StatusCode::OK, "{answers}");
+    assert_eq!(answers["answers"][0]["code"], "scanned_at_invalid");
+    assert_eq!(answers["answers"][1]["code"], "ticket_void");
+    let (_, conflicts) = app
+        .get_json(&organizer, &format!("/events/{e}/checkins?conflicts=true"))
+        .await;
+    let items = conflicts["items"].as_array().expect("items");
+    assert!(
+        items.iter().any(|c| c["ticket_id"] == tickets[2]["id"]
+            && c["detail"].as_str().is_some_and(|d| d.contains("revoked"))),
+        "{conflicts}"
     );
 }

@@ -66,6 +66,8 @@ pub struct Handover<'a> {
     pub pending_email: Option<&'a str>,
     pub moves: i32,
     pub code: &'a str,
+    /// Whoever was inside on the old code is not the new holder.
+    pub inside: bool,
 }
 
 /// A ticket as shown: with its seat's label.
@@ -273,6 +275,23 @@ pub async fn find_ticket(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<
     tickets::table
         .filter(tickets::id.eq(id))
         .select(Ticket::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The event's ticket whose current code is `code`, locked (codes issued
+/// before codes were signed are found this way; a stale one is not).
+pub async fn lock_by_code(
+    conn: &mut AsyncPgConnection,
+    event_id: Uuid,
+    code: &str,
+) -> QueryResult<Option<Ticket>> {
+    tickets::table
+        .filter(tickets::event_id.eq(event_id))
+        .filter(tickets::code.eq(code))
+        .select(Ticket::as_select())
+        .for_update()
         .first(conn)
         .await
         .optional()
