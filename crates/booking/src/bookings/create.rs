@@ -187,14 +187,22 @@ async fn decide(
     if start < Utc::now() + Duration::minutes(i64::from(notice)) {
         return Ok(Err(BookingError::TooSoon(notice)));
     }
+    let blocked_until = (buffer > 0).then(|| end + Duration::minutes(i64::from(buffer)));
+    let until = blocked_until.unwrap_or(end);
+    // Taken already (a racer committed first): said without queueing for the
+    // window's lock. Under a race for one slot, only those that came before
+    // the winner committed wait for it; on Citus each waiter holds the lock
+    // through a two-phase commit, so that queue is what a crowd waits on.
+    if Booking::slot_taken(conn, pro.id, start, until).await? {
+        return Ok(Err(BookingError::SlotTaken));
+    }
     if AvailabilityWindow::lock_containing(conn, pro.id, start, end)
         .await?
         .is_none()
     {
         return Ok(Err(BookingError::OutsideAvailability));
     }
-    let blocked_until = (buffer > 0).then(|| end + Duration::minutes(i64::from(buffer)));
-    if Booking::slot_taken(conn, pro.id, start, blocked_until.unwrap_or(end)).await? {
+    if Booking::slot_taken(conn, pro.id, start, until).await? {
         return Ok(Err(BookingError::SlotTaken));
     }
     let Some(price_cents) = pro.rate_per_minute.checked_mul(request.duration_minutes) else {
