@@ -50,9 +50,9 @@ function done(summary, latency, requests)
   end
   local s5 = 0
   for status, n in pairs(totals) do if status >= 500 then s5 = s5 + n end end
-  io.write(string.format("RESULT requests=%d seconds=%.2f rps=%.1f p50_ms=%.2f p95_ms=%.2f p99_ms=%.2f max_ms=%.2f s201=%d s409=%d s5xx=%d socket_errors=%d\n",
+  io.write(string.format("RESULT requests=%d seconds=%.2f rps=%.1f p50_ms=%.2f p95_ms=%.2f p99_ms=%.2f max_ms=%.2f s200=%d s201=%d s409=%d s5xx=%d socket_errors=%d\n",
     summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
     latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
-    latency.max / 1000, totals[201] or 0, totals[409] or 0, s5,
+    latency.max / 1000, totals[200] or 0, totals[201] or 0, totals[409] or 0, s5,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
 end
