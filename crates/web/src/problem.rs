@@ -52,14 +52,15 @@ pub struct Problem {
     pub checkin: Option<CheckinFacts>,
 }
 
-/// Facts of a refused door scan.
+/// Facts of a door scan (`checkin` of a refused one's problem; a batch
+/// answer carries them inline).
 #[derive(Debug, Clone, PartialEq, Eq, Object, Serialize, Deserialize)]
 pub struct CheckinFacts {
     /// The ticket scanned, when the code named one.
     #[oai(skip_serializing_if_is_none)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ticket_id: Option<uuid::Uuid>,
-    /// `already_checked_in`: when the ticket was admitted...
+    /// `already_checked_in`, `conflict`: when the ticket was admitted...
     #[oai(skip_serializing_if_is_none)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checked_in_at: Option<chrono::DateTime<chrono::Utc>>,

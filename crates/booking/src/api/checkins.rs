@@ -15,7 +15,6 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
 use slotwise_db::checkins::Scanner;
 use slotwise_db::events::Event;
-use slotwise_web::problem::CheckinFacts;
 use slotwise_web::problems::*;
 use slotwise_web::{ApiError, FieldError, Problems};
 use uuid::Uuid;
@@ -166,14 +165,7 @@ fn answered(answer: ScanAnswer) -> Result<Json<ScanAnswer>, ApiError> {
         400 => "Not a ticket code",
         _ => "Not admitted",
     };
-    Err(
-        ApiError::new(status, &answer.code, title, answer.detail).with_checkin(CheckinFacts {
-            ticket_id: answer.ticket_id,
-            checked_in_at: answer.checked_in_at,
-            device: answer.device,
-            reason: answer.reason,
-        }),
-    )
+    Err(ApiError::new(status, &answer.code, title, answer.detail).with_checkin(answer.facts))
 }
 
 #[OpenApi(tag = "ApiTags::Events")]

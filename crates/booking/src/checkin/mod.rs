@@ -20,6 +20,7 @@ use slotwise_db::checkins::{self, ADMITTED, CONFLICT, Checkin, Scanner};
 use slotwise_db::events::{CANCELLED, Event};
 use slotwise_db::orders::tickets::{Ticket, TicketStatus, lock_by_code, lock_ticket};
 use slotwise_db::{AsyncPgConnection, DbError};
+use slotwise_web::problem::CheckinFacts;
 use uuid::Uuid;
 
 /// Which way a holder goes through the door.
@@ -64,9 +65,6 @@ pub struct ScanAnswer {
     pub code: String,
     /// One line a door person can read.
     pub detail: String,
-    #[oai(skip_serializing_if_is_none)]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ticket_id: Option<Uuid>,
     /// The ticket's tier (its name) or seat (its label).
     #[oai(skip_serializing_if_is_none)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -77,18 +75,11 @@ pub struct ScanAnswer {
     #[oai(skip_serializing_if_is_none)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub holder_name: Option<String>,
-    /// `already_checked_in`, `conflict`: the admission that counts...
-    #[oai(skip_serializing_if_is_none)]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub checked_in_at: Option<DateTime<Utc>>,
-    /// ...and the device (its name) that made it.
-    #[oai(skip_serializing_if_is_none)]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<String>,
-    /// `ticket_void`: `moved`, `refunded`, `revoked` or `event_cancelled`.
-    #[oai(skip_serializing_if_is_none)]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    /// The ticket, the admission that counts and why a code is void: what a
+    /// refused single scan's problem carries as `checkin`.
+    #[oai(flatten)]
+    #[serde(flatten)]
+    pub facts: CheckinFacts,
 }
 
 impl ScanAnswer {
@@ -98,13 +89,15 @@ impl ScanAnswer {
             status,
             code: code.to_owned(),
             detail: detail.to_owned(),
-            ticket_id: None,
             tier: None,
             seat: None,
             holder_name: None,
-            checked_in_at: None,
-            device: None,
-            reason: None,
+            facts: CheckinFacts {
+                ticket_id: None,
+                checked_in_at: None,
+                device: None,
+                reason: None,
+            },
         }
     }
 
@@ -243,7 +236,7 @@ async fn judge(
             _ => "the organizer revoked the ticket",
         }
         .to_owned();
-        answer.reason = Some(reason.to_owned());
+        answer.facts.reason = Some(reason.to_owned());
         return Ok(refused(answer, Some(ticket.id)));
     }
     match scan.direction {
@@ -298,8 +291,8 @@ async fn check_in(
         // Used: off the resale market (a buyer paying meanwhile is refunded).
         crate::custody::withdraw_listing(conn, event_id, ticket_id).await?;
         answer.detail = "admitted".to_owned();
-        answer.checked_in_at = Some(scan.scanned_at);
-        answer.device = Some(device.name.clone());
+        answer.facts.checked_in_at = Some(scan.scanned_at);
+        answer.facts.device = Some(device.name.clone());
         return Ok((answer, Some(ticket_id), ADMITTED.to_owned(), Some(entry)));
     }
     let entry = ticket.entries;
@@ -312,16 +305,16 @@ async fn check_in(
     {
         Checkin::mark_conflict(conn, event_id, first.id).await?;
         answer.detail = "admitted (offline); a later scan of this code is a conflict".to_owned();
-        answer.checked_in_at = Some(scan.scanned_at);
-        answer.device = Some(device.name.clone());
+        answer.facts.checked_in_at = Some(scan.scanned_at);
+        answer.facts.device = Some(device.name.clone());
         return Ok((answer, Some(ticket_id), ADMITTED.to_owned(), Some(entry)));
     }
     let device_name = match earlier.as_ref() {
         Some(first) => Scanner::name_of(conn, event_id, first.scanner_id).await?,
         None => None,
     };
-    answer.checked_in_at = earlier.as_ref().map(|f| f.scanned_at);
-    answer.device = device_name;
+    answer.facts.checked_in_at = earlier.as_ref().map(|f| f.scanned_at);
+    answer.facts.device = device_name;
     answer.status = 409;
     if scan.offline {
         answer.code = CONFLICT.to_owned();
@@ -343,7 +336,7 @@ async fn describe(
     ticket: &Ticket,
 ) -> Result<ScanAnswer, DbError> {
     let (tier, seat, holder) = list::labels(conn, ticket).await?;
-    answer.ticket_id = Some(ticket.id);
+    answer.facts.ticket_id = Some(ticket.id);
     answer.tier = tier;
     answer.seat = seat;
     answer.holder_name = holder;
