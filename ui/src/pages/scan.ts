@@ -196,9 +196,9 @@ export async function scanPage(route: Route): Promise<void> {
       outBox.hidden = !list.reentry;
       if (title) heading.textContent = `Door: ${title}`;
       const queued = await store.queued(event);
-      // At most 500 a request, as the server takes them.
-      for (let i = 0; i < queued.length; i += 500) {
-        const part = queued.slice(i, i + 500);
+      // At most 200 a request, as the server takes them (its body limit).
+      for (let i = 0; i < queued.length; i += 200) {
+        const part = queued.slice(i, i + 200);
         const up = await fetch(`/events/${encodeURIComponent(event)}/checkins/batch`, {
           method: "POST", headers,
           body: JSON.stringify({ scans: part.map((q) => ({ code: q.code, scan_id: q.scan_id, scanned_at: q.scanned_at, direction: q.direction ?? "in" })) }),

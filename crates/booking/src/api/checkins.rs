@@ -62,8 +62,9 @@ pub struct ScanRequest {
 /// Scans a device decided offline, uploaded once the network is back.
 #[derive(Debug, Clone, Object)]
 pub struct ScanBatch {
-    /// 1..=500 scans, each with its `scanned_at`.
-    #[oai(validator(min_items = 1, max_items = 500))]
+    /// 1..=200 scans, each with its `scanned_at` (200 signed codes with
+    /// their ids and times fit the 64 KiB body limit; 500 did not).
+    #[oai(validator(min_items = 1, max_items = 200))]
     pub scans: Vec<ScanRequest>,
 }
 

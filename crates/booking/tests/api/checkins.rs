@@ -573,3 +573,28 @@ async fn device_clocks_do_not_decide_and_an_offline_admission_of_a_void_code_is_
         "{conflicts}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_batch_of_two_hundred_scans_fits_the_body_limit() {
+    let app = spawn_app().await;
+    let organizer = app.user("client").await;
+    let (event, _, tickets) = sold(&app, &organizer, 1).await;
+    let e = id(&event);
+    let (door, _) = scanner(&app, &organizer, e, "Door").await;
+    let at = Utc::now().to_rfc3339();
+    let scans = |n: usize| -> Vec<Value> {
+        (0..n)
+            .map(|i| json!({ "code": code(&tickets[0]), "scan_id": format!("offline-scan-{i:05}"), "direction": "in", "scanned_at": at }))
+            .collect()
+    };
+    let path = format!("/events/{e}/checkins/batch");
+    let (status, answers) = post(&app, &door, &path, json!({ "scans": scans(200) })).await;
+    assert_eq!(status, StatusCode::OK, "{answers}");
+    assert_eq!(answers["answers"].as_array().expect("answers").len(), 200);
+    let (status, _) = post(&app, &door, &path, json!({ "scans": scans(201) })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        app.count_rows("checkins WHERE result = 'admitted'").await,
+        1
+    );
+}
