@@ -6,22 +6,13 @@ use crate::failure::Failure;
 use chrono::{DateTime, Duration, Utc};
 use poem_openapi::Object;
 use slotwise_db::checkins::{self, Checkin, Scanner};
-use slotwise_db::orders::tickets::Ticket;
-use slotwise_db::{AsyncPgConnection, QueryResult};
+
 use uuid::Uuid;
 
 /// A change committed up to this long after it was stamped is still in the
 /// next sync: a cursor is the read's time less this (a device may see a
 /// ticket twice, never miss one). Longer than any transaction may run.
 pub const CURSOR_OVERLAP_SECS: i64 = 60;
-
-/// (tier name, seat label, holder's name) of a ticket.
-pub async fn labels(
-    conn: &mut AsyncPgConnection,
-    ticket: &Ticket,
-) -> QueryResult<(Option<String>, Option<String>, Option<String>)> {
-    checkins::labels(conn, ticket.event_id, ticket.id).await
-}
 
 #[derive(Debug, Clone, Object)]
 pub struct ListedTicketView {

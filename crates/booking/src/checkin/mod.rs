@@ -193,24 +193,21 @@ async fn judge(
     }
     let scanned = match codes::verify(&scan.code) {
         Ok(s) => s,
-        // A code issued before codes were signed: the current one admits.
-        Err(CodeError::Garbled) if scan.code.len() == 32 => {
-            match lock_by_code(conn, event.id, &scan.code).await? {
-                Some(t) => codes::Scanned {
-                    event_id: event.id,
-                    ticket_id: t.id,
-                    counter: t.moves,
-                },
-                None => {
-                    let a =
-                        ScanAnswer::new(id, 400, "invalid_code", "not a ticket code: scan again");
-                    return Ok(refused(a, None));
-                }
-            }
-        }
         Err(CodeError::Garbled) => {
-            let a = ScanAnswer::new(id, 400, "invalid_code", "not a ticket code: scan again");
-            return Ok(refused(a, None));
+            // A code issued before codes were signed: the current one admits.
+            let legacy = match scan.code.len() {
+                32 => lock_by_code(conn, event.id, &scan.code).await?,
+                _ => None,
+            };
+            let Some(t) = legacy else {
+                let a = ScanAnswer::new(id, 400, "invalid_code", "not a ticket code: scan again");
+                return Ok(refused(a, None));
+            };
+            codes::Scanned {
+                event_id: event.id,
+                ticket_id: t.id,
+                counter: t.moves,
+            }
         }
         Err(CodeError::Forged) => {
             let a = ScanAnswer::new(id, 422, "forged_code", "this code was not issued by us");
@@ -335,7 +332,7 @@ async fn describe(
     mut answer: ScanAnswer,
     ticket: &Ticket,
 ) -> Result<ScanAnswer, DbError> {
-    let (tier, seat, holder) = list::labels(conn, ticket).await?;
+    let (tier, seat, holder) = checkins::labels(conn, ticket.event_id, ticket.id).await?;
     answer.facts.ticket_id = Some(ticket.id);
     answer.tier = tier;
     answer.seat = seat;
