@@ -134,13 +134,13 @@ pub async fn load(pool: &DbPool, extra: u64, days: i64) -> anyhow::Result<DemoSu
 async fn demo_schedule(pool: &DbPool, professional_id: Uuid) -> anyhow::Result<usize> {
     use crate::schedules::{self, ScheduleRequest, WeeklyInterval};
     let req = ScheduleRequest {
-        timezone: "Africa/Accra".to_owned(),
+        timezone: slotwise_web::Text("Africa/Accra".to_owned()),
         weekly: schedules::expand::DAYS
             .into_iter()
             .map(|(day, _)| WeeklyInterval {
-                day: day.to_owned(),
-                start: "08:00".to_owned(),
-                end: "18:00".to_owned(),
+                day: slotwise_web::Text(day.to_owned()),
+                start: slotwise_web::Text("08:00".to_owned()),
+                end: slotwise_web::Text("18:00".to_owned()),
             })
             .collect(),
         exceptions: Vec::new(),

@@ -25,29 +25,31 @@ fn caller(user: uuid::Uuid) -> Caller {
 
 fn concert(starts: chrono::DateTime<Utc>) -> NewEventRequest {
     NewEventRequest {
-        slug: Some(GA_SLUG.to_owned()),
-        title: "Highlife Night in Osu".to_owned(),
-        description: Some("Live highlife and palm-wine guitar under the stars".to_owned()),
-        category: "Concert".to_owned(),
+        slug: Some(slotwise_web::Text(GA_SLUG.to_owned())),
+        title: slotwise_web::Text("Highlife Night in Osu".to_owned()),
+        description: Some(slotwise_web::Text(
+            "Live highlife and palm-wine guitar under the stars".to_owned(),
+        )),
+        category: slotwise_web::Text("Concert".to_owned()),
         venue: Venue {
-            name: "Osu Castle Grounds".to_owned(),
+            name: slotwise_web::Text("Osu Castle Grounds".to_owned()),
             lat: 5.5466,
             long: -0.1837,
         },
         starts_at: starts.fixed_offset(),
         ends_at: Some((starts + Duration::hours(4)).fixed_offset()),
-        currency: Some("usd".to_owned()),
+        currency: Some(slotwise_web::Text("usd".to_owned())),
         max_per_order: Some(10),
         resale: None,
         reentry: None,
         tiers: Some(vec![
             NewTier {
-                name: "VIP".to_owned(),
+                name: slotwise_web::Text("VIP".to_owned()),
                 price_cents: 5000,
                 capacity: 12,
             },
             NewTier {
-                name: "General".to_owned(),
+                name: slotwise_web::Text("General".to_owned()),
                 price_cents: 1500,
                 capacity: 500,
             },
@@ -62,26 +64,28 @@ fn play(starts: chrono::DateTime<Utc>) -> NewEventRequest {
         .iter()
         .flat_map(|row| {
             (1..=10).map(move |n| NewSeat {
-                label: format!("{row}{n}"),
-                section: Some("Stalls".to_owned()),
-                row: Some((*row).to_owned()),
+                label: format!("{row}{n}").into(),
+                section: Some(slotwise_web::Text("Stalls".to_owned())),
+                row: Some(slotwise_web::Text((*row).to_owned())),
                 price_cents: if *row == "A" { 4000 } else { 2500 },
             })
         })
         .collect();
     NewEventRequest {
-        slug: Some(SEATED_SLUG.to_owned()),
-        title: "Kasa: a play in Twi and English".to_owned(),
-        description: Some("An evening of theatre at the National Theatre of Ghana".to_owned()),
-        category: "Theatre".to_owned(),
+        slug: Some(slotwise_web::Text(SEATED_SLUG.to_owned())),
+        title: slotwise_web::Text("Kasa: a play in Twi and English".to_owned()),
+        description: Some(slotwise_web::Text(
+            "An evening of theatre at the National Theatre of Ghana".to_owned(),
+        )),
+        category: slotwise_web::Text("Theatre".to_owned()),
         venue: Venue {
-            name: "National Theatre of Ghana".to_owned(),
+            name: slotwise_web::Text("National Theatre of Ghana".to_owned()),
             lat: 5.5593,
             long: -0.1975,
         },
         starts_at: starts.fixed_offset(),
         ends_at: None,
-        currency: Some("usd".to_owned()),
+        currency: Some(slotwise_web::Text("usd".to_owned())),
         max_per_order: Some(6),
         resale: None,
         reentry: None,

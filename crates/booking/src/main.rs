@@ -46,7 +46,7 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         "openapi" => {
-            println!("{}", openapi_service().spec());
+            println!("{}", slotwise_web::docs::document(&openapi_service()));
             Ok(())
         }
         "demo-data" => {

@@ -32,7 +32,7 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         "openapi" => {
-            println!("{}", openapi_service().spec());
+            println!("{}", slotwise_web::docs::document(&openapi_service()));
             Ok(())
         }
         _ => Err(anyhow::anyhow!("usage: search [serve | migrate | openapi]")),

@@ -5,6 +5,12 @@ use crate::health::{healthz, metrics, readyz};
 use poem::{Endpoint, EndpointExt, Route, get};
 use poem_openapi::{OpenApi, OpenApiService};
 
+/// The document a service serves and commits: poem-openapi's, with every
+/// optional property nullable (see [`crate::nullable`]).
+pub fn document<T: OpenApi>(service: &OpenApiService<T, ()>) -> String {
+    crate::nullable::mark_optional_nullable(&service.spec())
+}
+
 /// `/openapi.json`, `/docs` (Swagger UI, works offline), `/healthz`, `/readyz`,
 /// `/metrics` unless it is served elsewhere, and the API itself at the root.
 pub fn routes<T: OpenApi + 'static>(
@@ -12,7 +18,12 @@ pub fn routes<T: OpenApi + 'static>(
     with_metrics: bool,
 ) -> impl Endpoint {
     let allowed = AllowedMethods::from_spec(&service.spec());
-    let spec = service.spec_endpoint();
+    let document = document(&service);
+    let spec = get(poem::endpoint::make_sync(move |_| {
+        poem::Response::builder()
+            .content_type("application/json")
+            .body(document.clone())
+    }));
     let docs = service.swagger_ui();
     let mut route = Route::new()
         .at("/openapi.json", spec)

@@ -7,6 +7,7 @@ pub mod docs;
 pub mod hardening;
 pub mod health;
 pub mod metrics;
+pub mod nullable;
 pub mod otel;
 pub mod pagination;
 pub mod problem;
@@ -14,7 +15,9 @@ pub mod problems;
 pub mod request_id;
 pub mod serve;
 pub mod telemetry;
+pub mod text;
 pub mod views;
 
 pub use problem::{ApiError, FieldError, Problem};
 pub use problems::Problems;
+pub use text::{Plain, Text};

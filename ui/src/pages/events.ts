@@ -95,7 +95,7 @@ function hitItem(hit: EventHit): HTMLElement {
     h("h3", null, h("a", { href: `#/events/${encodeURIComponent(hit.slug)}` }, hit.title)),
     h("p", { class: "meta" },
       h("time", { datetime: hit.starts_at }, dateTime(hit.starts_at)), " · ", hit.venue.name,
-      hit.distance_km !== undefined ? ` · ${hit.distance_km.toFixed(1)} km away` : "",
+      hit.distance_km != null ? ` · ${hit.distance_km.toFixed(1)} km away` : "",
     ),
     h("p", { class: "meta" },
       `From ${money(hit.min_price_cents, hit.currency)} · `,

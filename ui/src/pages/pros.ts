@@ -157,8 +157,8 @@ export async function prosPage(route: Route): Promise<void> {
 }
 
 function resultItem(p: ProfessionalHit): HTMLElement {
-  const distance = p.distance_km === undefined ? null : `${p.distance_km.toFixed(1)} km away`;
-  const travel = p.travel_time_minutes === undefined ? null : `about ${p.travel_time_minutes} min ${travelWords(p.travel_mode)}`;
+  const distance = p.distance_km == null ? null : `${p.distance_km.toFixed(1)} km away`;
+  const travel = p.travel_time_minutes === undefined ? null : `about ${p.travel_time_minutes} min ${travelWords(p.travel_mode ?? undefined)}`;
   return h("li", { class: "result" },
     h("h3", null, h("a", { href: `#/pros/${encodeURIComponent(p.slug)}` }, p.name)),
     h("p", { class: "meta" }, [p.category, ratePerMinute(p.rate_per_minute, p.currency)].join(" · ")),

@@ -9,6 +9,8 @@ use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use slotwise_db::users::{Session, User};
+use slotwise_web::Plain;
+use slotwise_web::Text;
 use slotwise_web::problems::*;
 use slotwise_web::{ApiError, FieldError, Problems};
 use uuid::Uuid;
@@ -24,18 +26,24 @@ pub enum SignupRole {
 
 #[derive(Debug, Object)]
 pub struct SignupRequest {
-    pub email: String,
+    /// Something before its first `@` and something after it (the document
+    /// is never stricter than the server, which also trims it).
+    #[oai(validator(max_length = 254, pattern = r"^[^@]+@[\s\S]"))]
+    pub email: Text,
     /// 8 to 128 characters.
-    pub password: String,
-    pub name: String,
+    #[oai(validator(min_length = 8, max_length = 128))]
+    pub password: Text,
+    /// 1 to 100 characters, not only spaces.
+    #[oai(validator(min_length = 1, max_length = 100, pattern = r"[^ \t\r\n]"))]
+    pub name: Text,
     /// Defaults to `client`.
     pub role: Option<SignupRole>,
 }
 
 #[derive(Debug, Object)]
 pub struct SigninRequest {
-    pub email: String,
-    pub password: String,
+    pub email: Text,
+    pub password: Text,
 }
 
 #[derive(Debug, Clone, Object)]
@@ -89,22 +97,23 @@ pub struct CheckYourMail {
 pub struct VerifyEmailRequest {
     /// The token of the link mailed at sign-up.
     #[oai(validator(min_length = 1, max_length = 200))]
-    pub token: String,
+    pub token: Text,
 }
 
 #[derive(Debug, Object)]
 pub struct PasswordResetRequest {
     #[oai(validator(min_length = 3, max_length = 254))]
-    pub email: String,
+    pub email: Text,
 }
 
 #[derive(Debug, Object)]
 pub struct PasswordResetConfirm {
     /// The token of the link mailed by `POST /api/users/password-reset`.
     #[oai(validator(min_length = 1, max_length = 200))]
-    pub token: String,
+    pub token: Text,
     /// The new password, 8 to 128 characters.
-    pub password: String,
+    #[oai(validator(min_length = 8, max_length = 128))]
+    pub password: Text,
 }
 
 #[derive(ApiResponse)]
@@ -278,7 +287,7 @@ impl AccountsApi {
             id: Uuid::now_v7(),
             email: email.clone(),
             name: body.name.trim().to_owned(),
-            password_hash: hash_password(body.0.password).await?,
+            password_hash: hash_password(body.0.password.plain()).await?,
             role: role.to_owned(),
             created_at: Utc::now(),
             email_verified_at: None,
@@ -361,7 +370,7 @@ impl AccountsApi {
             return Err(e.into());
         }
         let body = body.0;
-        crate::accounts::reset_password(&state.pool, body.token.trim(), body.password)
+        crate::accounts::reset_password(&state.pool, body.token.trim(), body.password.plain())
             .await
             .map_err(ApiError::from)?;
         Ok(PasswordSetResponse::Changed)
@@ -393,7 +402,7 @@ impl AccountsApi {
         };
         let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
         // Always hashed, so timing does not tell whether the email has an account.
-        let verified = verify_password(body.0.password, stored_hash).await;
+        let verified = verify_password(body.0.password.plain(), stored_hash).await;
         let user = match user {
             Some(user) if verified => user,
             _ => return Err(state.limits.signin_failures.failed(&email).into()),

@@ -18,7 +18,9 @@ use slotwise_db::bookings::{Booking, BookingCursor, BookingOwner, BookingWithSlu
 use slotwise_db::status::Status;
 use slotwise_db::users::User;
 use slotwise_web::ApiError;
+use slotwise_web::Plain;
 use slotwise_web::Problems;
+use slotwise_web::Text;
 use slotwise_web::pagination::{decode_cursor, page_limit, split_page};
 use slotwise_web::problems::*;
 use uuid::Uuid;
@@ -67,14 +69,15 @@ impl From<BookingError> for ApiError {
 /// The seed's body: `professional_id` takes the professional's UUID or slug.
 #[derive(Debug, Object)]
 pub struct BookingRequest {
-    pub professional_id: String,
+    pub professional_id: Text,
     /// RFC 3339 with offset; must be in the future.
     pub start_time: DateTime<FixedOffset>,
     /// 5..=480.
     pub duration_minutes: i64,
     /// Optional Stripe PaymentMethod to charge at once (e.g. `pm_card_visa`); without it,
     /// pay later with `payment.client_secret`. A declined card answers 402.
-    pub payment_method: Option<String>,
+    #[oai(validator(max_length = 255, pattern = r"^pm_[A-Za-z0-9_]+$"))]
+    pub payment_method: Option<Text>,
 }
 
 #[derive(Debug, Object)]
@@ -177,10 +180,10 @@ impl BookingsApi {
         let caller = crate::idempotency::caller(&state, req, user.map(|u| u.id))?;
         let key = IdempotencyKey::parse(idempotency_key.as_deref())?;
         let request = SlotRequest {
-            professional: body.0.professional_id,
+            professional: body.0.professional_id.plain(),
             start: body.0.start_time.with_timezone(&Utc),
             duration_minutes: body.0.duration_minutes,
-            payment_method: body.0.payment_method,
+            payment_method: body.0.payment_method.plain(),
         };
         let answer =
             crate::bookings::create::create_booking(&state, &caller, &key, request).await?;

@@ -15,6 +15,8 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
 use slotwise_db::checkins::Scanner;
 use slotwise_db::events::Event;
+use slotwise_web::Plain;
+use slotwise_web::Text;
 use slotwise_web::problems::*;
 use slotwise_web::{ApiError, FieldError, Problems};
 use uuid::Uuid;
@@ -25,7 +27,7 @@ pub struct CheckinsApi;
 pub struct NewScanner {
     /// What the door calls it, e.g. `North door 1` (1..=80 characters).
     #[oai(validator(min_length = 1, max_length = 80))]
-    pub name: String,
+    pub name: Text,
 }
 
 #[derive(Debug, Clone, Object)]
@@ -46,11 +48,11 @@ pub struct ScanRequest {
     /// The scanned text: the ticket's code (135 characters), as the camera or
     /// a USB scanner read it.
     #[oai(validator(min_length = 1, max_length = 1000))]
-    pub code: String,
+    pub code: Text,
     /// The device's own id of this scan: sending it again (a retry) gets the
     /// same answer and records nothing new.
     #[oai(validator(min_length = 1, max_length = 100))]
-    pub scan_id: String,
+    pub scan_id: Text,
     /// `in` (default) or `out` (a check-out, on events with re-entry).
     pub direction: Option<DirectionParam>,
     /// When the device scanned it (RFC 3339): required in a batch (a time
@@ -102,8 +104,8 @@ fn scan_of(
         _ => now,
     };
     Some(Scan {
-        scan_id: req.scan_id.clone(),
-        code: req.code.clone(),
+        scan_id: req.scan_id.clone().plain(),
+        code: req.code.clone().plain(),
         direction: match req.direction {
             Some(DirectionParam::Out) => Direction::Out,
             _ => Direction::In,

@@ -14,6 +14,7 @@ use poem_openapi::param::{Header, Path};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use slotwise_db::events::{Event, EventChanges};
+use slotwise_web::Plain;
 use slotwise_web::Problems;
 use slotwise_web::problems::*;
 
@@ -181,7 +182,7 @@ impl EventsApi {
         let req = body.0;
         let changes = EventChanges {
             title: req.title.map(|s| s.trim().to_owned()),
-            description: req.description,
+            description: req.description.plain(),
             venue_name: req.venue.as_ref().map(|v| v.name.trim().to_owned()),
             lat: req.venue.as_ref().map(|v| v.lat),
             long: req.venue.as_ref().map(|v| v.long),

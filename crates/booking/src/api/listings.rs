@@ -14,6 +14,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use slotwise_db::listings::Listing;
 use slotwise_db::orders::tickets::Ticket;
+use slotwise_web::Text;
 use slotwise_web::problems::*;
 use slotwise_web::{ApiError, Problems};
 use uuid::Uuid;
@@ -69,7 +70,8 @@ pub struct ListingPrice {
 #[derive(Debug, Object)]
 pub struct BuyListing {
     /// Optional Stripe PaymentMethod to charge at once (e.g. `pm_card_visa`).
-    pub payment_method: Option<String>,
+    #[oai(validator(max_length = 255, pattern = r"^pm_[A-Za-z0-9_]+$"))]
+    pub payment_method: Option<Text>,
 }
 
 #[derive(Debug, Object)]

@@ -14,6 +14,8 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use slotwise_db::notify::deliveries;
 use slotwise_db::notify::endpoints::Endpoint;
+use slotwise_web::Plain;
+use slotwise_web::Text;
 use slotwise_web::pagination::{decode_cursor, page_limit, split_page};
 use slotwise_web::problems::*;
 use slotwise_web::{ApiError, FieldError, Problems};
@@ -28,11 +30,11 @@ pub struct NotificationsApi;
 pub struct NewEndpoint {
     /// Where deliveries are POSTed: a public `https://` (or `http://`) URL.
     #[oai(validator(max_length = 2048))]
-    pub url: String,
+    pub url: Text,
     /// Event types to receive, e.g. `booking.confirmed`, `order.confirmed`; `*` for all.
-    pub event_types: Vec<String>,
+    pub event_types: Vec<Text>,
     #[oai(default, validator(max_length = 200))]
-    pub description: String,
+    pub description: Text,
 }
 
 #[derive(ApiResponse)]
@@ -72,7 +74,7 @@ impl NotificationsApi {
             event_types,
             description,
         } = body.0;
-        let event_types = checked_types(event_types)?;
+        let event_types = checked_types(event_types.plain())?;
         let url = check_url(url.trim(), state.config.notify.allow_private_urls)
             .await
             .map_err(|why| {
@@ -93,7 +95,7 @@ impl NotificationsApi {
             url: url.to_string(),
             event_types,
             secret: format!("whsec_{}", hex::encode(rand::random::<[u8; 24]>())),
-            description,
+            description: description.plain(),
             consecutive_failures: 0,
             disabled_at: None,
             created_at: Utc::now(),

@@ -19,6 +19,8 @@ use slotwise_db::orders::moves::TicketMove;
 use slotwise_db::orders::tickets::find_ticket;
 use slotwise_db::orders::tickets::{Ticket, TicketCursor};
 use slotwise_db::orders::{Order, OrderCursor};
+use slotwise_web::Plain;
+use slotwise_web::Text;
 use slotwise_web::pagination::{decode_cursor, page_limit, split_page};
 use slotwise_web::problems::*;
 use slotwise_web::{ApiError, Problems};
@@ -115,9 +117,10 @@ pub struct OrderItemRequest {
 pub struct NewOrderRequest {
     pub items: Option<Vec<OrderItemRequest>>,
     /// Seat labels, e.g. `["A1", "A2"]`.
-    pub seats: Option<Vec<String>>,
+    pub seats: Option<Vec<Text>>,
     /// Optional Stripe PaymentMethod to charge at once (e.g. `pm_card_visa`).
-    pub payment_method: Option<String>,
+    #[oai(validator(max_length = 255, pattern = r"^pm_[A-Za-z0-9_]+$"))]
+    pub payment_method: Option<Text>,
 }
 
 /// `POST /orders/{id}/refunds`: which tickets to refund.
@@ -229,8 +232,8 @@ impl OrdersApi {
             items: (body.items.into_iter().flatten())
                 .map(|i| (i.tier_id, i.quantity))
                 .collect(),
-            seats: body.seats.unwrap_or_default(),
-            payment_method: body.payment_method,
+            seats: body.seats.unwrap_or_default().plain(),
+            payment_method: body.payment_method.plain(),
         };
         let answer = crate::orders::create::create_order(&state, &caller, &key, request).await?;
         let view = answer.result?;

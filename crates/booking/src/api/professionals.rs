@@ -11,6 +11,8 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use slotwise_db::professionals::{Professional, ProfessionalChanges, ProfessionalRef};
 use slotwise_db::users::User;
+use slotwise_web::Plain;
+use slotwise_web::Text;
 use slotwise_web::problems::*;
 use slotwise_web::views::{Location, ProfessionalView};
 use slotwise_web::{ApiError, Problems};
@@ -21,30 +23,30 @@ pub struct ProfessionalsApi;
 #[derive(Debug, Object)]
 pub struct NewProfessionalRequest {
     /// Unique, human-readable handle: 2..=64 of `a-z`, `0-9`, `-`.
-    pub slug: String,
-    pub name: String,
-    pub category: String,
-    pub description: Option<String>,
+    pub slug: Text,
+    pub name: Text,
+    pub category: Text,
+    pub description: Option<Text>,
     /// Cents (minor units) per minute; 0 makes bookings free.
     pub rate_per_minute: i64,
     /// ISO currency, lower case; defaults to `usd`.
-    pub currency: Option<String>,
+    pub currency: Option<Text>,
     pub location: Location,
     pub service_radius_km: Option<f64>,
     /// IANA time zone; defaults to `UTC`.
-    pub timezone: Option<String>,
+    pub timezone: Option<Text>,
 }
 
 #[derive(Debug, Object)]
 pub struct ProfessionalPatch {
-    pub name: Option<String>,
-    pub category: Option<String>,
-    pub description: Option<String>,
+    pub name: Option<Text>,
+    pub category: Option<Text>,
+    pub description: Option<Text>,
     pub rate_per_minute: Option<i64>,
-    pub currency: Option<String>,
+    pub currency: Option<Text>,
     pub location: Option<Location>,
     pub service_radius_km: Option<f64>,
-    pub timezone: Option<String>,
+    pub timezone: Option<Text>,
 }
 
 #[derive(ApiResponse)]
@@ -114,17 +116,17 @@ impl ProfessionalsApi {
         let req = body.0;
         let pro = Professional {
             id: Uuid::now_v7(),
-            slug: req.slug,
+            slug: req.slug.plain(),
             owner_id: user.id,
             name: req.name.trim().to_owned(),
             category: req.category.trim().to_owned(),
-            description: req.description.unwrap_or_default(),
+            description: req.description.unwrap_or_default().plain(),
             rate_per_minute: req.rate_per_minute,
-            currency: req.currency.unwrap_or_else(|| "usd".to_owned()),
+            currency: req.currency.map_or_else(|| "usd".to_owned(), Plain::plain),
             lat: req.location.lat,
             long: req.location.long,
             service_radius_km: req.service_radius_km,
-            timezone: req.timezone.unwrap_or_else(|| "UTC".to_owned()),
+            timezone: req.timezone.map_or_else(|| "UTC".to_owned(), Plain::plain),
             version: 1,
             created_at: now,
             updated_at: now,
@@ -189,13 +191,13 @@ impl ProfessionalsApi {
         let changes = ProfessionalChanges {
             name: req.name.map(|s| s.trim().to_owned()),
             category: req.category.map(|s| s.trim().to_owned()),
-            description: req.description,
+            description: req.description.plain(),
             rate_per_minute: req.rate_per_minute,
-            currency: req.currency,
+            currency: req.currency.plain(),
             lat: req.location.map(|l| l.lat),
             long: req.location.map(|l| l.long),
             service_radius_km: req.service_radius_km.map(Some),
-            timezone: req.timezone,
+            timezone: req.timezone.plain(),
         };
         let mut conn = state.pool.get().await?;
         let updated = Professional::update_if_version(&mut conn, pro.id, version, &changes)

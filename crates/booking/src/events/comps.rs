@@ -17,12 +17,13 @@ use slotwise_db::events::{Event, PUBLISHED};
 use slotwise_db::orders::tickets::Ticket;
 use slotwise_db::users::User;
 use slotwise_db::{AsyncPgConnection, DbError};
+use slotwise_web::Text;
 use slotwise_web::{ApiError, FieldError};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Object)]
 pub struct CompRequest {
-    pub to_email: String,
+    pub to_email: Text,
     pub tier_id: Uuid,
     /// 1..=100.
     pub quantity: i64,

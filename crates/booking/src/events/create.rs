@@ -15,6 +15,7 @@ use rand::RngCore;
 use slotwise_db::AsyncPgConnection;
 use slotwise_db::events::{Event, PUBLISHED, Seat, Tier};
 use slotwise_web::ApiError;
+use slotwise_web::Plain;
 use uuid::Uuid;
 
 const PATH: &str = "/events";
@@ -57,8 +58,8 @@ fn rows(organizer: Uuid, req: &NewEventRequest) -> (Event, Vec<Tier>, Vec<Seat>)
             id: Uuid::now_v7(),
             event_id: id,
             label: s.label.trim().to_owned(),
-            section: s.section.clone(),
-            row: s.row.clone(),
+            section: s.section.clone().plain(),
+            row: s.row.clone().plain(),
             price_cents: s.price_cents,
             position: i32::try_from(i).unwrap_or(i32::MAX),
             order_id: None,
@@ -74,17 +75,25 @@ fn rows(organizer: Uuid, req: &NewEventRequest) -> (Event, Vec<Tier>, Vec<Seat>)
     let resale = req.resale.as_ref();
     let event = Event {
         id,
-        slug: req.slug.clone().unwrap_or_else(|| slug_from(&req.title)),
+        slug: req
+            .slug
+            .clone()
+            .unwrap_or_else(|| slotwise_web::Text(slug_from(&req.title)))
+            .plain(),
         organizer_id: organizer,
         title: req.title.trim().to_owned(),
-        description: req.description.clone().unwrap_or_default(),
+        description: req.description.clone().unwrap_or_default().plain(),
         category: req.category.trim().to_owned(),
         venue_name: req.venue.name.trim().to_owned(),
         lat: req.venue.lat,
         long: req.venue.long,
         starts_at: req.starts_at.with_timezone(&Utc),
         ends_at: req.ends_at.map(|e| e.with_timezone(&Utc)),
-        currency: req.currency.clone().unwrap_or_else(|| "usd".to_owned()),
+        currency: req
+            .currency
+            .clone()
+            .unwrap_or_else(|| slotwise_web::Text("usd".to_owned()))
+            .plain(),
         max_per_order: req.max_per_order.unwrap_or(10),
         resale_allowed: resale.is_none_or(|r| r.allowed),
         resale_max_percent_of_face: resale.and_then(|r| r.max_percent_of_face),

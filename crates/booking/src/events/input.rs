@@ -7,6 +7,7 @@ use crate::invalid::Invalid;
 use chrono::{DateTime, FixedOffset, Utc};
 use poem_openapi::Object;
 use slotwise_web::FieldError;
+use slotwise_web::Text;
 use slotwise_web::views::Location;
 use std::collections::HashSet;
 
@@ -18,7 +19,7 @@ const MAX_CAPACITY: i64 = 1_000_000;
 #[derive(Debug, Clone, Object)]
 pub struct NewTier {
     /// 1..=64 characters, unique within the event (e.g. VIP, Gold, Silver).
-    pub name: String,
+    pub name: Text,
     /// 0 makes the tier free (orders of it are confirmed at once).
     pub price_cents: i64,
     /// 1..=1000000 tickets.
@@ -28,9 +29,9 @@ pub struct NewTier {
 #[derive(Debug, Clone, Object)]
 pub struct NewSeat {
     /// 1..=16 characters, unique within the event (e.g. A1).
-    pub label: String,
-    pub section: Option<String>,
-    pub row: Option<String>,
+    pub label: Text,
+    pub section: Option<Text>,
+    pub row: Option<Text>,
     pub price_cents: i64,
 }
 
@@ -39,8 +40,8 @@ pub struct NewSeat {
 #[derive(Debug, Clone, Object)]
 pub struct SeatRowRange {
     /// 1..=8 characters, e.g. `A` or `AA`.
-    pub row: String,
-    pub section: Option<String>,
+    pub row: Text,
+    pub section: Option<Text>,
     /// First seat number, at least 1.
     pub first: i32,
     /// Last seat number, at most `first + 999`.
@@ -53,16 +54,16 @@ pub struct SeatRowRange {
 #[derive(Debug, Clone, Object)]
 pub struct NewEventRequest {
     /// 2..=64 of `a-z`, `0-9`, `-`; made from the title when absent.
-    pub slug: Option<String>,
-    pub title: String,
-    pub description: Option<String>,
-    pub category: String,
+    pub slug: Option<Text>,
+    pub title: Text,
+    pub description: Option<Text>,
+    pub category: Text,
     pub venue: Venue,
     /// RFC 3339 with offset; in the future.
     pub starts_at: DateTime<FixedOffset>,
     pub ends_at: Option<DateTime<FixedOffset>>,
     /// ISO currency, lower case; defaults to `usd`.
-    pub currency: Option<String>,
+    pub currency: Option<Text>,
     /// Tickets (or seats) one order may take: 1..=100, default 10.
     pub max_per_order: Option<i32>,
     pub resale: Option<ResaleRules>,
@@ -78,8 +79,8 @@ pub struct NewEventRequest {
 /// `PATCH /events/{id}`: what may change after publishing.
 #[derive(Debug, Clone, Object)]
 pub struct EventPatch {
-    pub title: Option<String>,
-    pub description: Option<String>,
+    pub title: Option<Text>,
+    pub description: Option<Text>,
     pub venue: Option<Venue>,
     /// Re-entry at the door (check-out, then check-in again).
     pub reentry: Option<bool>,
@@ -182,9 +183,9 @@ impl NewEventRequest {
                 continue;
             }
             seats.extend((r.first..=r.last).map(|n| NewSeat {
-                label: format!("{}{n}", r.row.trim()),
+                label: format!("{}{n}", r.row.trim()).into(),
                 section: r.section.clone(),
-                row: Some(r.row.trim().to_owned()),
+                row: Some(slotwise_web::Text(r.row.trim().to_owned())),
                 price_cents: r.price_cents,
             }));
         }

@@ -13,12 +13,13 @@ use poem_openapi::{Enum, Object};
 use slotwise_db::AsyncPgConnection;
 use slotwise_db::QueryResult;
 use slotwise_db::events::{Event, EventRef, Seat, TierStock};
+use slotwise_web::Text;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Object)]
 pub struct Venue {
     /// 1..=200 characters.
-    pub name: String,
+    pub name: Text,
     /// Latitude in degrees, -90..=90.
     pub lat: f64,
     /// Longitude in degrees, -180..=180.
@@ -181,7 +182,7 @@ impl EventView {
             description: event.description,
             category: event.category,
             venue: Venue {
-                name: event.venue_name,
+                name: slotwise_web::Text(event.venue_name),
                 lat: event.lat,
                 long: event.long,
             },

@@ -19,12 +19,13 @@ use slotwise_db::orders::tickets::Ticket;
 use slotwise_db::orders::tickets::lock_ticket;
 use slotwise_db::users::User;
 use slotwise_db::{AsyncPgConnection, DbError};
+use slotwise_web::Text;
 use slotwise_web::{ApiError, FieldError};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Object)]
 pub struct TransferRequest {
-    pub to_email: String,
+    pub to_email: Text,
 }
 
 /// A gift sent: where it went is the recipient's business.

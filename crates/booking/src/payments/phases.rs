@@ -207,7 +207,22 @@ async fn payment_failed<P: Payable>(
                 message.clone(),
             ),
         ),
-        StripeFailure::Unavailable(_) | StripeFailure::Refused(_) => {
+        // Stripe refused the intent itself (a payment method it does not
+        // know, an amount below its minimum): trying again will not help,
+        // and it is not an outage. The buyer's to fix, like a decline.
+        StripeFailure::Refused(message) => (
+            "payment refused",
+            "failed",
+            ApiError::new(
+                StatusCode::PAYMENT_REQUIRED,
+                "payment_refused",
+                "Payment refused",
+                format!(
+                    "the payment provider refused the payment ({message}); nothing is held, try another payment method"
+                ),
+            ),
+        ),
+        StripeFailure::Unavailable(_) => {
             tracing::warn!(payable = ?key, error = ?failure, "payment intent not created");
             (
                 "payment provider unavailable",

@@ -14,17 +14,19 @@ use serde::{Deserialize, Serialize};
 use slotwise_db::schedules::{self, Schedule};
 use slotwise_db::{AsyncPgConnection, DbError, DbPool, read_committed};
 use slotwise_web::FieldError;
+use slotwise_web::Plain;
+use slotwise_web::Text;
 use uuid::Uuid;
 
 /// Opening hours on a weekday, in the schedule's time zone.
 #[derive(Debug, Clone, Object, Serialize, Deserialize, PartialEq, Eq)]
 pub struct WeeklyInterval {
     /// `mon`, `tue`, `wed`, `thu`, `fri`, `sat` or `sun`.
-    pub day: String,
+    pub day: Text,
     /// `HH:MM`, local time.
-    pub start: String,
+    pub start: Text,
     /// `HH:MM` after `start`; `24:00` is midnight at the end of the day.
-    pub end: String,
+    pub end: Text,
 }
 
 /// A date that differs from the week: `closed`, or open `start`..`end` instead.
@@ -37,17 +39,17 @@ pub struct DateException {
     pub closed: bool,
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub start: Option<String>,
+    pub start: Option<Text>,
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub end: Option<String>,
+    pub end: Option<Text>,
 }
 
 /// `PUT /professionals/{id}/schedule`.
 #[derive(Debug, Clone, Object)]
 pub struct ScheduleRequest {
     /// An IANA time zone, e.g. `Europe/Berlin` or `Africa/Accra`.
-    pub timezone: String,
+    pub timezone: Text,
     /// At most 50 intervals.
     pub weekly: Vec<WeeklyInterval>,
     /// At most 400 dates.
@@ -216,7 +218,7 @@ pub fn parse(req: &ScheduleRequest) -> Result<Week, Vec<FieldError>> {
 /// The week a stored schedule describes (stored ones were valid when saved).
 fn week_of(s: &Schedule) -> Option<Week> {
     let req = ScheduleRequest {
-        timezone: s.timezone.clone(),
+        timezone: slotwise_web::Text(s.timezone.clone()),
         weekly: serde_json::from_value(s.weekly.clone()).ok()?,
         exceptions: serde_json::from_value(s.exceptions.clone()).ok()?,
         buffer_minutes: s.buffer_minutes,
@@ -263,7 +265,7 @@ pub async fn save(
         }
         let schedule = Schedule {
             professional_id,
-            timezone: req.timezone.clone(),
+            timezone: req.timezone.clone().plain(),
             weekly: weekly.clone(),
             exceptions: exceptions.clone(),
             buffer_minutes: req.buffer_minutes,

@@ -151,22 +151,47 @@ async fn a_taken_email_answers_like_a_new_one_and_bad_input_is_400_with_field_er
     assert_eq!(topics, "account.verify_email,account.signup_taken");
     assert_eq!(app.sql_i64("SELECT count(*) FROM users").await, 1);
 
-    let bad = app
-        .http
-        .post(app.url("/api/users/signup"))
-        .json(&json!({ "email": "nope", "password": "short", "name": "" }))
-        .send()
-        .await
-        .expect("signup");
-    let (status, problem) = status_and_json(bad).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .map(|e| e["field"].as_str().unwrap_or(""))
-        .collect();
-    assert_eq!(fields, vec!["email", "password", "name"]);
+    // Each refusal names its field, whether the document's validator or the
+    // server's own check refused it.
+    for (body, field) in [
+        (
+            json!({ "email": "nope", "password": "correct horse", "name": "A" }),
+            "email",
+        ),
+        (
+            json!({ "email": "a@b.c", "password": "short", "name": "A" }),
+            "password",
+        ),
+        (
+            json!({ "email": "a@b.c", "password": "correct horse", "name": "   " }),
+            "name",
+        ),
+        (
+            json!({ "email": " @b.c", "password": "correct horse", "name": "A" }),
+            "email",
+        ),
+        (
+            json!({ "email": "a@b.c", "password": "correct horse", "name": "\u{a0}" }),
+            "name",
+        ),
+    ] {
+        let bad = app
+            .http
+            .post(app.url("/api/users/signup"))
+            .json(&body)
+            .send()
+            .await
+            .expect("signup");
+        let (status, problem) = status_and_json(bad).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        let fields: Vec<&str> = problem["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .map(|e| e["field"].as_str().unwrap_or(""))
+            .collect();
+        assert_eq!(fields, vec![field], "{body}: {problem}");
+    }
 
     let not_json = app
         .http

@@ -284,3 +284,79 @@ async fn reconciliation_holds_no_connection_while_it_waits_for_stripe() {
     drop(conn);
     reconcile.await.expect("join").expect("reconcile");
 }
+
+/// The document says `type: string`; the server took `false` and `1` as
+/// "false" and "1" (schemathesis found it). It also says optional fields
+/// may be null, and they may. And a payment method Stripe refuses is the
+/// buyer's to fix (402), not an outage (503), and leaves nothing held.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strings_are_strings_nulls_are_absent_and_a_refused_payment_method_is_402() {
+    let app = spawn_app().await;
+    let post = |path: &'static str, body: serde_json::Value| {
+        let app = &app;
+        async move {
+            let res = (app.http.post(app.url(path)).json(&body).send())
+                .await
+                .expect("post");
+            status_and_json(res).await
+        }
+    };
+    let (status, problem) = post(
+        "/api/users/password-reset",
+        serde_json::json!({ "email": false }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    let (status, _) = post(
+        "/api/users/signup",
+        serde_json::json!({ "email": "n@example.com", "password": "long enough", "name": 1 }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = post(
+        "/api/users/signup",
+        serde_json::json!({ "email": "n@example.com", "password": "long enough", "name": "N", "role": null }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+
+    let client = app.user("client").await;
+    let pro = app.pro(100).await;
+    let book = |method: &'static str| {
+        let (app, client, pro) = (&app, &client, &pro);
+        async move {
+            let res = app
+                .http
+                .post(app.url("/bookings"))
+                .bearer_auth(client)
+                .header("Idempotency-Key", method)
+                .json(&serde_json::json!({
+                    "professional_id": pro.id,
+                    "start_time": crate::helpers::rfc3339(crate::helpers::tomorrow_at(10)),
+                    "duration_minutes": 30,
+                    "payment_method": method,
+                }))
+                .send()
+                .await
+                .expect("book");
+            status_and_json(res).await
+        }
+    };
+    let (status, _) = book("not a method").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, problem) = book("pm_nobody_has_this_one").await;
+    assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "{problem}");
+    assert_eq!(problem["code"], "payment_refused");
+    assert_eq!(app.count_bookings("status = 'failed'").await, 1);
+    // The slot was given back: the next buyer gets it.
+    let (status, booked) = app
+        .booked(
+            Some(&client),
+            "after",
+            &pro.id,
+            crate::helpers::tomorrow_at(10),
+            30,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{booked}");
+}

@@ -4,7 +4,7 @@
 #[test]
 fn committed_openapi_document_is_current() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi/search.json");
-    let current = slotwise_search::openapi_service().spec() + "\n";
+    let current = slotwise_web::docs::document(&slotwise_search::openapi_service()) + "\n";
     if std::env::var("UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
         std::fs::write(path, &current).expect("write openapi/search.json");
     }
