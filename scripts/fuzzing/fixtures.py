@@ -70,6 +70,8 @@ def main():
 
     # A professional with a weekly schedule and a window: bookable slots.
     _, f["pro_token"] = account("professional")
+    # A professional without a profile yet, to create one.
+    _, f["pro2_token"] = account("professional")
     slug = f"fuzz-pro-{uuid.uuid4().hex[:8]}"
     pro = call("POST", "/professionals", f["pro_token"], {
         "slug": slug, "name": "Fuzz Pro", "category": "Plumber", "rate_per_minute": 100,
@@ -82,6 +84,9 @@ def main():
     spare = call("POST", f"/professionals/{pro['id']}/availability", f["pro_token"], {
         "start_time": later.isoformat(), "end_time": (later + timedelta(hours=2)).isoformat()}, expect={201})
     f["window"] = spare["id"]
+    # Weekly hours on Sundays, far from the windows above.
+    call("PUT", f"/professionals/{pro['id']}/schedule", f["pro_token"], {
+        "timezone": "UTC", "weekly": [{"day": "sun", "start": "20:00", "end": "22:00"}]}, expect={200})
     f["slot"] = (day + timedelta(hours=1)).isoformat()
     booked = once("POST", "/bookings", demo, {"professional_id": pro["id"], "start_time": day.isoformat(), "duration_minutes": 30})
     f["booking"] = booked["id"]
@@ -123,7 +128,10 @@ def main():
     f["paid_order"] = porder["id"]
     f["paid_tickets"] = [x["id"] for x in now["tickets"]]
 
-    # Webhook endpoints of the client (one to delete).
+    # Webhook endpoints of the client (one to delete); an account holds at
+    # most 10, so those of earlier runs go first.
+    for old in call("GET", "/webhook-endpoints", demo, expect={200})["items"]:
+        call("DELETE", f"/webhook-endpoints/{old['id']}", demo, expect={204, 404})
     hook = {"url": "http://127.0.0.1:9/hook", "event_types": ["booking.confirmed"]}
     f["endpoint"] = call("POST", "/webhook-endpoints", demo, hook, expect={201})["id"]
     f["endpoint_delete"] = call("POST", "/webhook-endpoints", demo, hook, expect={201})["id"]

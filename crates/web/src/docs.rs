@@ -5,10 +5,10 @@ use crate::health::{healthz, metrics, readyz};
 use poem::{Endpoint, EndpointExt, Route, get};
 use poem_openapi::{OpenApi, OpenApiService};
 
-/// The document a service serves and commits: poem-openapi's, with every
-/// optional property nullable (see [`crate::nullable`]).
+/// The document a service serves and commits: poem-openapi's, as the server
+/// reads requests (see [`crate::contract`]).
 pub fn document<T: OpenApi>(service: &OpenApiService<T, ()>) -> String {
-    crate::nullable::mark_optional_nullable(&service.spec())
+    crate::contract::as_served(&service.spec())
 }
 
 /// `/openapi.json`, `/docs` (Swagger UI, works offline), `/healthz`, `/readyz`,

@@ -3,11 +3,12 @@
 
 pub mod allow;
 pub mod app;
+pub mod contract;
 pub mod docs;
 pub mod hardening;
 pub mod health;
 pub mod metrics;
-pub mod nullable;
+
 pub mod otel;
 pub mod pagination;
 pub mod problem;

@@ -19,6 +19,7 @@ pub enum KeyError {
 }
 
 impl IdempotencyKey {
+    /// The OpenAPI document says the same (`slotwise_web::contract::IDEMPOTENCY_KEY_PATTERN`): keep them in step.
     pub fn parse(header: Option<&str>) -> Result<Self, KeyError> {
         let raw = (header.map(str::trim))
             .filter(|s| !s.is_empty())
