@@ -80,13 +80,14 @@ def good_body(method: str, path: str):
     day = datetime.fromisoformat(FIXTURES["slot"]).replace(hour=8, minute=0)
     soon = datetime.now(timezone.utc) + timedelta(days=30)
     unique = uuid.uuid4().hex[:10]
+    window = (soon + timedelta(days=random.randint(0, 300), hours=random.randint(0, 23))).replace(
+        minute=0, second=0, microsecond=0)
     bodies = {
         "POST /api/users/signin": {"email": "demo@slotwise.dev", "password": "demo-password"},
         "POST /professionals": {"slug": f"fuzz-{unique}", "name": "Fuzz Two", "category": "Tutor",
                                 "rate_per_minute": 50, "location": {"lat": 5.6, "long": -0.19}},
         "POST /professionals/{id}/availability": {
-            "start_time": (soon + timedelta(days=random.randint(0, 300))).replace(minute=0, second=0, microsecond=0).isoformat(),
-            "end_time": (soon + timedelta(days=400)).isoformat()},
+            "start_time": window.isoformat(), "end_time": (window + timedelta(hours=1)).isoformat()},
         "POST /bookings": {"professional_id": FIXTURES["pro"], "duration_minutes": 30,
                            "start_time": (day + timedelta(minutes=30 * random.randint(0, 19))).isoformat()},
         "POST /events": {"title": f"Fuzz {unique}", "category": "Concert", "starts_at": soon.isoformat(),
@@ -119,6 +120,16 @@ def mapping(method: str, path: str) -> dict:
 
 def current_version(path: str, params: dict):
     """The resource's version now (ETag or body's `version`), for If-Match."""
+    if path is None:
+        # A listing's version is read from its event's listings.
+        url = f"{BASE}/events/{FIXTURES['event']}/listings"
+        req = urllib.request.Request(url)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                items = json.loads(r.read())["items"]
+        except Exception:
+            return None
+        return next((f'"{i["version"]}"' for i in items if i["id"] == params.get("id")), None)
     url = BASE + path.format(**params)
     req = urllib.request.Request(url)
     req.add_header("Authorization", f"Bearer {FIXTURES['client']}")
@@ -154,23 +165,31 @@ class Sessions:
 def before_call(ctx, case, kwargs):
     method, path = case.operation.method.upper(), case.operation.path
     positive = case.meta is None or case.meta.generation.mode == "positive"
-    good = good_body(method, path) if positive and random.random() < 0.5 else None
+    # Sign-in gets few positive cases (its body is two strings): every one.
+    share = 1.0 if path == "/api/users/signin" else 0.5
+    good = good_body(method, path) if positive and random.random() < share else None
     if good is not None:
         case.body = good
         # A fresh key: generated ones repeat ("0"), and a key sent again with
         # another body is rightly 422 idempotency_key_reused.
-        if case.headers and "Idempotency-Key" in case.headers:
-            case.headers["Idempotency-Key"] = str(uuid.UUID(int=random.getrandbits(128)))
+        if "Idempotency-Key" in case.operation.headers:
+            case.headers = dict(case.headers or {}, **{"Idempotency-Key": str(uuid.UUID(int=random.getrandbits(128)))})
     # Three times in four a real resource, else the generated value (404s are contract too).
-    if random.random() < 0.75:
+    # A known-good body always goes to the real resource. The stateful phase
+    # names resources it just made (a link from their creation): left alone.
+    stateful = case.meta is not None and case.meta.phase.name == "stateful"
+    if not stateful and (good is not None or random.random() < 0.75):
         params = case.path_parameters or {}
         for name, key in mapping(method, path).items():
             # A UUID parameter only when it is one; events and professionals
             # are named by id or slug, where any string is well-formed.
-            if name in params and (is_uuid(params[name]) or key in ("pro", "event", "event_cancel")):
+            if name in params and (good is not None or is_uuid(params[name]) or key in ("pro", "event", "event_cancel")):
                 params[name] = FIXTURES[key]
         headers = case.headers if case.headers is not None else {}
-        if "If-Match" in headers and path in VERSIONS and VERSIONS[path]:
+        if good is not None and method == "PATCH":
+            headers.setdefault("If-Match", "")
+            case.headers = headers
+        if "If-Match" in headers and path in VERSIONS:
             version = current_version(VERSIONS[path], params)
             if version:
                 headers["If-Match"] = version
@@ -207,3 +226,4 @@ def after_call(ctx, case, response):
     if REACHED:
         with open(REACHED, "w") as f:
             json.dump({k: sorted(v) for k, v in reached.items()}, f, indent=0, sort_keys=True)
+

@@ -27,15 +27,6 @@ fn etag(v: &ScheduleView) -> String {
     format!("\"{}\"", v.version)
 }
 
-fn not_found() -> ApiError {
-    ApiError::new(
-        poem::http::StatusCode::NOT_FOUND,
-        "schedule_not_found",
-        "No schedule",
-        "this professional has no weekly schedule (only one-off windows, if any)",
-    )
-}
-
 #[OpenApi(tag = "ApiTags::Professionals")]
 impl SchedulesApi {
     /// Set the weekly schedule: hours per weekday in an IANA time zone, date
@@ -86,7 +77,8 @@ impl SchedulesApi {
         }
     }
 
-    /// The weekly schedule (404 `schedule_not_found` when there is none).
+    /// The weekly schedule. A professional without one has an empty week,
+    /// version 0 (ETag `"0"`), which `PUT` with `If-Match: "0"` replaces.
     #[oai(path = "/professionals/:id/schedule", method = "get")]
     async fn get(
         &self,
@@ -95,10 +87,10 @@ impl SchedulesApi {
     ) -> Result<ScheduleFound, Problems<{ NOT_FOUND | UNAVAILABLE }>> {
         let pro = crate::api::professionals::load_professional(&state, &id).await?;
         let mut conn = state.pool.get().await?;
-        let schedule = Schedule::find(&mut conn, pro.id)
-            .await?
-            .ok_or_else(not_found)?;
-        let view = ScheduleView::from(schedule);
+        let view = match Schedule::find(&mut conn, pro.id).await? {
+            Some(schedule) => ScheduleView::from(schedule),
+            None => ScheduleView::empty(pro.id, &pro.timezone, pro.created_at),
+        };
         let tag = etag(&view);
         Ok(ScheduleFound::Ok(Json(view), tag))
     }

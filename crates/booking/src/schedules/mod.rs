@@ -86,6 +86,25 @@ pub struct ScheduleView {
     pub updated_at: DateTime<Utc>,
 }
 
+impl ScheduleView {
+    /// A professional without a weekly schedule: an empty week, version 0
+    /// (only one-off windows, if any, are open).
+    pub fn empty(professional_id: Uuid, timezone: &str, since: DateTime<Utc>) -> Self {
+        Self {
+            professional_id,
+            timezone: timezone.to_owned(),
+            weekly: Vec::new(),
+            exceptions: Vec::new(),
+            buffer_minutes: 0,
+            min_notice_minutes: 0,
+            max_advance_days: default_advance(),
+            open_until: since.date_naive(),
+            version: 0,
+            updated_at: since,
+        }
+    }
+}
+
 impl From<Schedule> for ScheduleView {
     fn from(s: Schedule) -> Self {
         Self {
@@ -260,7 +279,11 @@ pub async fn save(
     let saved = read_committed!(conn, async |conn: &mut AsyncPgConnection| {
         let current = Schedule::lock(conn, professional_id).await?;
         let current_version = current.as_ref().map(|s| s.version);
-        if current_version != expected {
+        // No schedule yet is version 0 (what GET answers): `If-Match: "0"`
+        // sets the first one, as no `If-Match` does.
+        if current_version.unwrap_or(0) != expected.unwrap_or(0)
+            || (expected.is_none() && current_version.is_some())
+        {
             return Ok::<_, DbError>(Saved::Stale(current_version));
         }
         let schedule = Schedule {

@@ -302,11 +302,40 @@ async fn a_bad_schedule_is_refused_field_by_field_and_only_the_owner_may_set_one
         .send()
         .await
         .expect("get");
-    let (status, problem) = status_and_json(res).await;
+    // No schedule is an empty week, version 0, which If-Match "0" replaces.
+    let etag = res.headers().get("etag").cloned();
+    let (status, empty) = status_and_json(res).await;
+    assert_eq!(status, StatusCode::OK, "{empty}");
     assert_eq!(
-        (status, problem["code"].as_str()),
-        (StatusCode::NOT_FOUND, Some("schedule_not_found"))
+        (
+            empty["version"].as_i64(),
+            empty["weekly"].as_array().map(Vec::len)
+        ),
+        (Some(0), Some(0))
     );
+    assert_eq!(etag.as_ref().and_then(|v| v.to_str().ok()), Some("\"0\""));
+    let (status, first) = put_schedule(
+        &app,
+        &pro.token,
+        &pro.id,
+        Some("\"0\""),
+        json!({ "timezone": "UTC", "weekly": weekdays("09:00", "17:00") }),
+    )
+    .await;
+    assert_eq!(
+        (status, first["version"].as_i64()),
+        (StatusCode::OK, Some(1)),
+        "{first}"
+    );
+    let (status, _) = put_schedule(
+        &app,
+        &pro.token,
+        &pro.id,
+        Some("\"0\""),
+        json!({ "timezone": "UTC", "weekly": weekdays("10:00", "17:00") }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
