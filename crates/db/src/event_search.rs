@@ -76,6 +76,9 @@ pub struct EventHit {
     pub seated: bool,
     #[diesel(sql_type = Nullable<Double>)]
     pub distance_m: Option<f64>,
+    /// When the first tier goes on sale, while none is on sale yet.
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub on_sale_at: Option<DateTime<Utc>>,
 }
 
 impl EventHit {
@@ -92,6 +95,9 @@ impl EventHit {
 }
 
 /// Units left: free seats, or what the tier stock rows have room for.
+/// When its first tier goes on sale, while none is yet (none: on sale, or seated).
+const ON_SALE_AT: &str = "(SELECT CASE WHEN bool_or(t.sales_start IS NULL OR t.sales_start <= now()) \
+     THEN NULL ELSE min(t.sales_start) END FROM ticket_tiers t WHERE t.event_id = e.id)";
 const SEATS_LEFT: &str = "CASE WHEN e.seated \
      THEN (SELECT count(*) FROM seats s WHERE s.event_id = e.id AND s.order_id IS NULL) \
      ELSE (SELECT COALESCE(sum(t.capacity - t.held - t.sold), 0)::bigint FROM tier_stock t WHERE t.event_id = e.id) END";
@@ -182,8 +188,8 @@ fn statement(query: &EventQuery) -> (String, SqlBuilder) {
     let limit = sql.push(Bind::I64(query.limit));
     let text = format!(
         "{reach}SELECT e.id, e.slug, e.title, e.category, e.venue_name, e.lat, e.long, e.starts_at, \
-         e.min_price_cents, e.currency, {SEATS_LEFT} AS seats_left, e.seated, {distance} AS distance_m \
-         FROM events e WHERE {} ORDER BY {} LIMIT {limit}",
+         e.min_price_cents, e.currency, {SEATS_LEFT} AS seats_left, e.seated, {distance} AS distance_m, \
+         {ON_SALE_AT} AS on_sale_at FROM events e WHERE {} ORDER BY {} LIMIT {limit}",
         conditions.join(" AND "),
         order.join(", "),
     );

@@ -204,6 +204,8 @@ diesel::table! {
         price_cents -> Int8,
         capacity -> Int4,
         position -> Int4,
+        sales_start -> Nullable<Timestamptz>,
+        sales_end -> Nullable<Timestamptz>,
     }
 }
 

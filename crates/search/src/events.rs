@@ -52,6 +52,9 @@ pub struct EventHitView {
     pub seats_left: i64,
     pub sold_out: bool,
     pub seated: bool,
+    /// When tickets go on sale, while none are on sale yet; absent once they are.
+    #[oai(skip_serializing_if_is_none)]
+    pub on_sale_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Object)]
@@ -81,6 +84,7 @@ impl From<EventHit> for EventHitView {
             seats_left: h.seats_left,
             sold_out: h.seats_left <= 0,
             seated: h.seated,
+            on_sale_at: h.on_sale_at,
         }
     }
 }

@@ -50,6 +50,14 @@ pub struct Problem {
     #[oai(skip_serializing_if_is_none)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkin: Option<CheckinFacts>,
+    /// When what was asked for goes on sale (`not_on_sale`, not yet).
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opens_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When its sale ended (`not_on_sale`, no more).
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Facts of a door scan (`checkin` of a refused one's problem; a batch
@@ -95,6 +103,8 @@ impl ApiError {
                 available: None,
                 seats: None,
                 checkin: None,
+                opens_at: None,
+                closed_at: None,
             }),
             headers: Vec::new(),
         }
@@ -110,6 +120,17 @@ impl ApiError {
     /// Says how many units are left (`sold_out`).
     pub fn with_available(mut self, available: i64) -> Self {
         self.problem.available = Some(available);
+        self
+    }
+
+    /// When a sale opens or closed (`not_on_sale`).
+    pub fn with_sale_window(
+        mut self,
+        opens_at: Option<chrono::DateTime<chrono::Utc>>,
+        closed_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Self {
+        self.problem.opens_at = opens_at;
+        self.problem.closed_at = closed_at;
         self
     }
 

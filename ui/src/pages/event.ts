@@ -77,15 +77,21 @@ function tierPicker(event: Event, message: MessageBox, checkout: Checkout): HTML
         id: `qty-${tier.id}`, type: "number", inputmode: "numeric", min: 0, max: current.max_per_order, value: 0,
       });
       inputs.set(tier.id, input);
-      input.disabled = tier.sold_out;
-      if (tier.sold_out) input.value = "0";
+      const closed = !tier.on_sale;
+      input.disabled = tier.sold_out || closed;
+      if (input.disabled) input.value = "0";
+      const opensLater = closed && tier.sales_start != null && new Date(tier.sales_start) > new Date();
       return h("li", { class: "tier" },
         h("div", null,
           h("h3", null, tier.name),
           h("p", { class: "meta" }, money(tier.price_cents, current.currency), " · ",
-            tier.sold_out
-              ? h("span", { class: "badge sold" }, "Sold out")
-              : h("span", { class: "badge available" }, `${tier.available} left`)),
+            opensLater
+              ? h("span", { class: "badge soon" }, "On sale ", h("time", { datetime: tier.sales_start }, dateTime(tier.sales_start as string)))
+              : closed
+                ? h("span", { class: "badge sold" }, "Sales ended")
+                : tier.sold_out
+                  ? h("span", { class: "badge sold" }, "Sold out")
+                  : h("span", { class: "badge available" }, `${tier.available} left`)),
         ),
         field(`${tier.name} tickets`, input),
       );

@@ -99,9 +99,11 @@ function hitItem(hit: EventHit): HTMLElement {
     ),
     h("p", { class: "meta" },
       `From ${money(hit.min_price_cents, hit.currency)} · `,
-      hit.sold_out
-        ? h("span", { class: "badge sold" }, "Sold out")
-        : h("span", { class: "badge available" }, `${hit.seats_left} left`),
+      hit.on_sale_at != null
+        ? h("span", { class: "badge soon" }, "On sale ", h("time", { datetime: hit.on_sale_at }, dateTime(hit.on_sale_at)))
+        : hit.sold_out
+          ? h("span", { class: "badge sold" }, "Sold out")
+          : h("span", { class: "badge available" }, `${hit.seats_left} left`),
     ),
   );
 }

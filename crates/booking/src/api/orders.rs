@@ -92,6 +92,15 @@ impl From<OrderError> for ApiError {
             E::UnknownSeats(seats) => {
                 ApiError::unprocessable("unknown_seat", "Unknown seat", detail).with_seats(seats)
             }
+            E::NotOnSale { off_sale, .. } => {
+                use slotwise_db::events::OffSale;
+                let (opens, closed) = match off_sale {
+                    OffSale::Opens(at) => (Some(at), None),
+                    OffSale::Closed(at) => (None, Some(at)),
+                };
+                ApiError::conflict("not_on_sale", "Not on sale", detail)
+                    .with_sale_window(opens, closed)
+            }
             E::SoldOut { available, .. } => {
                 ApiError::conflict("sold_out", "Sold out", detail).with_available(available)
             }

@@ -51,6 +51,8 @@ fn rows(organizer: Uuid, req: &NewEventRequest) -> (Event, Vec<Tier>, Vec<Seat>)
             price_cents: t.price_cents,
             capacity: i32::try_from(t.capacity).unwrap_or(i32::MAX),
             position: i32::try_from(i).unwrap_or(i32::MAX),
+            sales_start: t.sales_start.map(|at| at.with_timezone(&Utc)),
+            sales_end: t.sales_end.map(|at| at.with_timezone(&Utc)),
         })
         .collect();
     let seats: Vec<Seat> = (req.all_seats().iter().enumerate())

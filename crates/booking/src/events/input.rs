@@ -24,6 +24,11 @@ pub struct NewTier {
     pub price_cents: i64,
     /// 1..=1000000 tickets.
     pub capacity: i64,
+    /// On sale from then (RFC 3339 with offset); none: at once. Before it an
+    /// order answers 409 `not_on_sale` with `opens_at`.
+    pub sales_start: Option<DateTime<FixedOffset>>,
+    /// On sale until then, after `sales_start`; none: until the event starts.
+    pub sales_end: Option<DateTime<FixedOffset>>,
 }
 
 #[derive(Debug, Clone, Object)]
@@ -121,6 +126,14 @@ fn check_tiers(tiers: &[NewTier], errors: &mut Vec<FieldError>) {
             ));
         }
         check_price(&format!("tiers[{i}].price_cents"), t.price_cents, errors);
+        if let (Some(start), Some(end)) = (t.sales_start, t.sales_end)
+            && end <= start
+        {
+            errors.push(FieldError::new(
+                &format!("tiers[{i}].sales_end"),
+                "must be after sales_start",
+            ));
+        }
         if !(1..=MAX_CAPACITY).contains(&t.capacity) {
             errors.push(FieldError::new(
                 &format!("tiers[{i}].capacity"),

@@ -48,6 +48,14 @@ pub struct TierView {
     pub held: i64,
     pub available: i64,
     pub sold_out: bool,
+    /// On sale from then; absent: on sale at once.
+    #[oai(skip_serializing_if_is_none)]
+    pub sales_start: Option<DateTime<Utc>>,
+    /// On sale until then; absent: until the event starts.
+    #[oai(skip_serializing_if_is_none)]
+    pub sales_end: Option<DateTime<Utc>>,
+    /// Within its on-sale window now (sold out or not).
+    pub on_sale: bool,
 }
 
 /// A seated event's map, counted.
@@ -136,6 +144,7 @@ impl TierView {
     fn new(t: TierStock) -> Self {
         let capacity = i64::from(t.tier.capacity);
         let available = (capacity - t.held - t.sold).max(0);
+        let on_sale = t.tier.off_sale(Utc::now()).is_none();
         Self {
             id: t.tier.id,
             name: t.tier.name,
@@ -145,6 +154,9 @@ impl TierView {
             held: t.held,
             available,
             sold_out: available == 0,
+            on_sale,
+            sales_start: t.tier.sales_start,
+            sales_end: t.tier.sales_end,
         }
     }
 }

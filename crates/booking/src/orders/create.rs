@@ -244,6 +244,12 @@ async fn resolve(
     if !unknown.is_empty() {
         return Ok(Err(OrderError::UnknownTier(unknown)));
     }
+    let now = Utc::now();
+    let closed = (tiers.iter().filter(|t| asked.contains_key(&t.id)))
+        .find_map(|t| Some((t.id, t.off_sale(now)?)));
+    if let Some((tier_id, off_sale)) = closed {
+        return Ok(Err(OrderError::NotOnSale { tier_id, off_sale }));
+    }
     // BTreeMap order: tiers are always locked in id order.
     let units = asked
         .into_iter()

@@ -25,6 +25,11 @@ pub enum OrderError {
     UnknownTier(Vec<Uuid>),
     #[error("no such seats in this event: {}", .0.join(", "))]
     UnknownSeats(Vec<String>),
+    #[error("{}", off_sale_words(*.tier_id, .off_sale))]
+    NotOnSale {
+        tier_id: Uuid,
+        off_sale: slotwise_db::events::OffSale,
+    },
     #[error("not enough tickets left in tier {tier_id}: {available} available")]
     SoldOut { tier_id: Uuid, available: i64 },
     #[error("these seats are held or sold: {}", .0.join(", "))]
@@ -75,3 +80,17 @@ fn over_cap(cap: i64, percent: Option<i32>) -> String {
 }
 
 crate::failure_sources!(ResaleError);
+
+fn off_sale_words(tier_id: Uuid, off_sale: &slotwise_db::events::OffSale) -> String {
+    use slotwise_db::events::OffSale;
+    match off_sale {
+        OffSale::Opens(at) => format!(
+            "tier {tier_id} is not on sale yet: it opens at {}",
+            at.to_rfc3339()
+        ),
+        OffSale::Closed(at) => format!(
+            "tier {tier_id} is no longer on sale: sales ended at {}",
+            at.to_rfc3339()
+        ),
+    }
+}

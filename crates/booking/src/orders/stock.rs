@@ -67,6 +67,8 @@ impl Wanted {
                         price_cents: item.unit_price_cents,
                         capacity: 0,
                         position: 0,
+                        sales_start: None,
+                        sales_end: None,
                     },
                     item.quantity,
                 )),

@@ -28,6 +28,7 @@ mod professionals;
 mod recovery;
 mod resale;
 mod schedules;
+mod selling;
 mod ticket_refunds;
 mod tickets;
 mod tickets_races;

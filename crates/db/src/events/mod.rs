@@ -50,6 +50,30 @@ pub struct Tier {
     pub price_cents: i64,
     pub capacity: i32,
     pub position: i32,
+    /// Sold from then on (none: at once).
+    pub sales_start: Option<DateTime<Utc>>,
+    /// Sold until then (none: until the event starts).
+    pub sales_end: Option<DateTime<Utc>>,
+}
+
+impl Tier {
+    /// Why the tier is not on sale at `now`, if it is not.
+    pub fn off_sale(&self, now: DateTime<Utc>) -> Option<OffSale> {
+        match (self.sales_start, self.sales_end) {
+            (Some(start), _) if now < start => Some(OffSale::Opens(start)),
+            (_, Some(end)) if now >= end => Some(OffSale::Closed(end)),
+            _ => None,
+        }
+    }
+}
+
+/// A tier outside its on-sale window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OffSale {
+    /// Not yet: on sale at.
+    Opens(DateTime<Utc>),
+    /// No more: sales ended at.
+    Closed(DateTime<Utc>),
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -62,6 +62,8 @@ impl TestApp {
                 price_cents: s.price,
                 capacity: s.capacity,
                 position: 0,
+                sales_start: None,
+                sales_end: None,
             }]
         } else {
             Vec::new()
