@@ -34,6 +34,19 @@ SELECT c.ticket_id FROM checkins c JOIN tickets t ON t.event_id = c.event_id AND
        SELECT 1 FROM ticket_moves m WHERE m.event_id = c.event_id AND m.ticket_id = c.ticket_id
           AND m.kind IN ('gift', 'gift_pending', 'claimed', 'resale') AND m.at > c.recorded_at);
 
+-- check: promo code uses not the orders holding it (pending or confirmed), or past its max
+SELECT v.id FROM vouchers v
+ WHERE v.uses <> (SELECT count(*) FROM orders o WHERE o.event_id = v.event_id AND o.voucher_id = v.id
+                    AND o.status IN ('pending', 'confirmed'))
+    OR v.uses > v.max_uses;
+
+-- check: an order's discount not what its items were taken off (their price is frozen, after it)
+SELECT o.id FROM orders o
+ WHERE o.kind = 'tickets'
+   AND o.total_cents <> (SELECT COALESCE(sum(i.unit_price_cents * i.quantity), 0) FROM order_items i
+                          WHERE i.event_id = o.event_id AND i.order_id = o.id)
+   AND o.status IN ('pending', 'confirmed');
+
 -- check: payout owed for a revoked ticket
 SELECT p.id FROM payouts p JOIN listings l ON l.event_id = p.event_id AND l.id = p.listing_id
   JOIN tickets t ON t.event_id = l.event_id AND t.id = l.ticket_id

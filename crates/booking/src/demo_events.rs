@@ -49,6 +49,7 @@ fn concert(starts: chrono::DateTime<Utc>) -> NewEventRequest {
                 capacity: 12,
                 sales_start: None,
                 sales_end: None,
+                hidden: None,
             },
             NewTier {
                 name: slotwise_web::Text("General".to_owned()),
@@ -56,6 +57,7 @@ fn concert(starts: chrono::DateTime<Utc>) -> NewEventRequest {
                 capacity: 500,
                 sales_start: None,
                 sales_end: None,
+                hidden: None,
             },
         ]),
         seats: None,
@@ -156,6 +158,7 @@ async fn sell_vip(state: &AppState, fan: uuid::Uuid, event: &crate::events::Even
             items: vec![(vip.id, 2)],
             seats: Vec::new(),
             payment_method: Some("pm_card_visa".to_owned()),
+            voucher: None,
         };
         let Ok(key) = IdempotencyKey::parse(Some(&format!("demo-vip-{i}"))) else {
             return;

@@ -33,6 +33,7 @@ pub mod testing;
 pub mod text_enum;
 pub mod tx;
 pub mod users;
+pub mod vouchers;
 
 pub use diesel::QueryResult;
 pub use diesel::result::Error as DbError;

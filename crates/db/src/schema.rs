@@ -206,6 +206,7 @@ diesel::table! {
         position -> Int4,
         sales_start -> Nullable<Timestamptz>,
         sales_end -> Nullable<Timestamptz>,
+        hidden -> Bool,
     }
 }
 
@@ -254,6 +255,8 @@ diesel::table! {
         client_ip -> Nullable<Text>,
         listing_id -> Nullable<Uuid>,
         payout_cents -> Nullable<Int8>,
+        voucher_id -> Nullable<Uuid>,
+        discount_cents -> Int8,
     }
 }
 
@@ -382,6 +385,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    vouchers (event_id, id) {
+        event_id -> Uuid,
+        id -> Uuid,
+        code -> Text,
+        percent_off -> Nullable<Int4>,
+        amount_off_cents -> Nullable<Int8>,
+        tier_ids -> Array<Uuid>,
+        valid_from -> Nullable<Timestamptz>,
+        valid_until -> Nullable<Timestamptz>,
+        max_uses -> Int4,
+        uses -> Int4,
+        max_per_order -> Nullable<Int4>,
+        created_at -> Timestamptz,
+        disabled_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     checkins (event_id, id) {
         event_id -> Uuid,
         id -> Uuid,
@@ -483,6 +504,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     deliveries,
     scanners,
     checkins,
+    vouchers,
 );
 
 diesel::define_sql_function! {

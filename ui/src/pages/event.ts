@@ -7,7 +7,7 @@ import { go, type Route } from "../router";
 import { session } from "../session";
 
 type Seat = Awaited<ReturnType<typeof loadSeats>>[number];
-type OrderBody = { items: Array<{ tier_id: string; quantity: number }> } | { seats: string[] };
+type OrderBody = { items: Array<{ tier_id: string; quantity: number }>; voucher?: string } | { seats: string[]; voucher?: string };
 
 async function loadSeats(eventId: string) {
   return (await call(booking.GET("/events/{id}/seats", { params: { path: { id: eventId } } }))).items;
@@ -99,10 +99,11 @@ function tierPicker(event: Event, message: MessageBox, checkout: Checkout): HTML
   };
   draw(event);
   const submit = h("button", { type: "submit", class: "primary" }, "Check out");
+  const promo = h("input", { id: "promo-code", type: "text", autocomplete: "off", maxlength: 40, spellcheck: "false" });
   const form = h("form", { class: "card tickets-form", "aria-labelledby": "tickets-heading", novalidate: true },
     h("h2", { id: "tickets-heading" }, "Tickets"),
     h("p", { class: "hint" }, `Up to ${event.max_per_order} tickets per order. They are held for 15 minutes while you pay.`),
-    list, message, submit,
+    list, field("Promo code (optional)", promo), message, submit,
   );
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -118,7 +119,8 @@ function tierPicker(event: Event, message: MessageBox, checkout: Checkout): HTML
     const total = items.reduce((n, i) => n + i.quantity, 0);
     if (total === 0) return message.show("error", "Choose how many tickets you want first.");
     if (total > event.max_per_order) return message.show("error", `At most ${event.max_per_order} tickets per order. Choose fewer.`);
-    await checkout(submit, { items }, async () => draw(await loadEvent(event.id)));
+    const voucher = promo.value.trim();
+    await checkout(submit, voucher ? { items, voucher } : { items }, async () => draw(await loadEvent(event.id)));
   });
   return form;
 }

@@ -126,11 +126,17 @@ impl EventsApi {
     async fn get(
         &self,
         state: Data<&AppState>,
+        auth: crate::auth::MaybeAuth,
         id: Path<String>,
-    ) -> Result<EventFound, Problems<{ NOT_FOUND | UNAVAILABLE }>> {
+    ) -> Result<EventFound, Problems<{ UNAUTHORIZED | NOT_FOUND | UNAVAILABLE }>> {
+        let viewer = crate::auth::authenticate_optional(&state, &auth).await?;
         let event = crate::events::event(&state, &id).await?;
         let mut conn = state.pool.get().await?;
-        let view = EventView::load(&mut conn, event).await?;
+        let mut view = EventView::load(&mut conn, event).await?;
+        // Hidden tiers are the organizer's to show (through a promo code).
+        if viewer.map(|u| u.id) != Some(view.organizer_id) {
+            view.tiers.retain(|t| !t.hidden);
+        }
         let tag = etag(&view);
         Ok(EventFound::Ok(Json(view), tag))
     }

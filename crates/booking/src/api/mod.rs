@@ -12,6 +12,7 @@ pub mod orders;
 pub mod professional_input;
 pub mod professionals;
 pub mod schedules;
+pub mod vouchers;
 pub mod webhooks;
 
 use poem_openapi::Tags;
@@ -42,6 +43,7 @@ pub type Api = (
     bookings::BookingsApi,
     events::EventsApi,
     checkins::CheckinsApi,
+    vouchers::VouchersApi,
     orders::OrdersApi,
     listings::ListingsApi,
     webhooks::WebhooksApi,
@@ -57,6 +59,7 @@ pub fn api() -> Api {
         bookings::BookingsApi,
         events::EventsApi,
         checkins::CheckinsApi,
+        vouchers::VouchersApi,
         orders::OrdersApi,
         listings::ListingsApi,
         webhooks::WebhooksApi,

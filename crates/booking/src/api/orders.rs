@@ -101,6 +101,7 @@ impl From<OrderError> for ApiError {
                 ApiError::conflict("not_on_sale", "Not on sale", detail)
                     .with_sale_window(opens, closed)
             }
+            E::Voucher(v) => voucher_problem(v, detail),
             E::SoldOut { available, .. } => {
                 ApiError::conflict("sold_out", "Sold out", detail).with_available(available)
             }
@@ -130,6 +131,12 @@ pub struct NewOrderRequest {
     /// Optional Stripe PaymentMethod to charge at once (e.g. `pm_card_visa`).
     #[oai(validator(max_length = 255, pattern = r"^pm_[A-Za-z0-9_]+$"))]
     pub payment_method: Option<Text>,
+    /// A promo code of the event (3 to 32 characters; case and spaces around
+    /// do not matter): its discount is taken off each ticket it applies to,
+    /// and the price is frozen on the order. An unknown, expired, used-up or
+    /// wrong-tier code is refused and nothing is held.
+    #[oai(validator(max_length = 40))]
+    pub voucher: Option<Text>,
 }
 
 /// `POST /orders/{id}/refunds`: which tickets to refund.
@@ -243,6 +250,7 @@ impl OrdersApi {
                 .collect(),
             seats: body.seats.unwrap_or_default().plain(),
             payment_method: body.payment_method.plain(),
+            voucher: body.voucher.plain(),
         };
         let answer = crate::orders::create::create_order(&state, &caller, &key, request).await?;
         let view = answer.result?;
@@ -525,3 +533,27 @@ impl OrdersApi {
 impl slotwise_web::problems::IntoProblem for crate::custody::CustodyError {}
 impl slotwise_web::problems::IntoProblem for crate::orders::refund::RefundError {}
 impl slotwise_web::problems::IntoProblem for OrderError {}
+
+/// A refused code's problem: 422 when the code cannot apply to this order at
+/// all, 409 when it could at another time (not yet, expired, used up).
+fn voucher_problem(err: crate::orders::voucher::VoucherError, detail: String) -> ApiError {
+    use crate::orders::voucher::VoucherError as V;
+    match err {
+        V::Unknown => ApiError::unprocessable("voucher_invalid", "Invalid promo code", detail),
+        V::NotApplicable => ApiError::unprocessable(
+            "voucher_not_applicable",
+            "Promo code not valid for these tickets",
+            detail,
+        ),
+        V::OrderLimit(_) => ApiError::unprocessable(
+            "voucher_order_limit",
+            "Too many tickets for this promo code",
+            detail,
+        ),
+        V::NotYet(_) => {
+            ApiError::conflict("voucher_not_yet_valid", "Promo code not valid yet", detail)
+        }
+        V::Expired(_) => ApiError::conflict("voucher_expired", "Promo code expired", detail),
+        V::UsedUp => ApiError::conflict("voucher_used_up", "Promo code used up", detail),
+    }
+}

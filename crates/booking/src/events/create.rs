@@ -53,6 +53,7 @@ fn rows(organizer: Uuid, req: &NewEventRequest) -> (Event, Vec<Tier>, Vec<Seat>)
             position: i32::try_from(i).unwrap_or(i32::MAX),
             sales_start: t.sales_start.map(|at| at.with_timezone(&Utc)),
             sales_end: t.sales_end.map(|at| at.with_timezone(&Utc)),
+            hidden: t.hidden.unwrap_or(false),
         })
         .collect();
     let seats: Vec<Seat> = (req.all_seats().iter().enumerate())

@@ -29,6 +29,9 @@ pub struct NewTier {
     pub sales_start: Option<DateTime<FixedOffset>>,
     /// On sale until then, after `sales_start`; none: until the event starts.
     pub sales_end: Option<DateTime<FixedOffset>>,
+    /// Sold only with a promo code that names the tier, and listed only to
+    /// the organizer; default false.
+    pub hidden: Option<bool>,
 }
 
 #[derive(Debug, Clone, Object)]

@@ -56,6 +56,8 @@ pub struct TierView {
     pub sales_end: Option<DateTime<Utc>>,
     /// Within its on-sale window now (sold out or not).
     pub on_sale: bool,
+    /// Sold only with a promo code that names it; listed only to the organizer.
+    pub hidden: bool,
 }
 
 /// A seated event's map, counted.
@@ -155,6 +157,7 @@ impl TierView {
             available,
             sold_out: available == 0,
             on_sale,
+            hidden: t.tier.hidden,
             sales_start: t.tier.sales_start,
             sales_end: t.tier.sales_end,
         }

@@ -6,6 +6,7 @@
 
 use super::error::OrderError;
 use super::stock::{Wanted, hold, sell};
+use super::voucher;
 use super::{OrderView, TicketView};
 use crate::AppState;
 use crate::failure::Failure;
@@ -32,6 +33,8 @@ pub struct OrderRequest {
     pub items: Vec<(Uuid, i64)>,
     pub seats: Vec<String>,
     pub payment_method: Option<String>,
+    /// A promo code, as typed.
+    pub voucher: Option<String>,
 }
 
 impl OrderRequest {
@@ -43,12 +46,17 @@ impl OrderRequest {
         }
         let mut seats = self.seats.clone();
         seats.sort();
-        serde_json::json!({
+        let mut canonical = serde_json::json!({
             "event_id": self.event_id,
             "items": items.iter().map(|(t, q)| serde_json::json!([t, q])).collect::<Vec<_>>(),
             "seats": seats,
             "payment_method": self.payment_method,
-        })
+        });
+        // Only when given: keys stored before vouchers keep their fingerprint.
+        if let Some(code) = &self.voucher {
+            canonical["voucher"] = super::voucher::normalize(code).into();
+        }
+        canonical
     }
 }
 
@@ -87,11 +95,25 @@ impl Decision for OrderDecision<'_> {
             payable_id: None,
             awaits_payment: false,
         };
-        let (wanted, currency) = match resolve(conn, self.request).await? {
+        let (mut wanted, currency) = match resolve(conn, self.request).await? {
             Ok(resolved) => resolved,
             Err(e) => return Ok(refused(e)),
         };
+        let (event_id, id) = (self.request.event_id, Uuid::now_v7());
+        // Its use is taken here, its discount written into `wanted`'s prices.
+        let code = self.request.voucher.as_deref();
+        let applied = match voucher::apply(conn, event_id, code, &mut wanted, Utc::now()).await? {
+            Ok(applied) => applied,
+            Err(e) => return Ok(refused(e)),
+        };
+        let give_back = async |conn: &mut AsyncPgConnection| match applied {
+            Some(a) => {
+                slotwise_db::vouchers::Voucher::give_back(conn, event_id, a.voucher_id).await
+            }
+            None => Ok(()),
+        };
         let Some(total) = wanted.total_cents() else {
+            give_back(conn).await?;
             return Ok(refused(OrderError::Empty));
         };
         let paid = total > 0;
@@ -102,10 +124,12 @@ impl Decision for OrderDecision<'_> {
                 cap,
             }));
         }
-        let (event_id, id) = (self.request.event_id, Uuid::now_v7());
         let items = match hold(conn, event_id, id, &wanted).await? {
             Ok(items) => items,
-            Err(e) => return Ok(refused(e)),
+            Err(e) => {
+                give_back(conn).await?;
+                return Ok(refused(e));
+            }
         };
         // Microseconds, as PostgreSQL stores them, so the stored answer and a later read agree.
         let now = Utc::now().trunc_subsecs(6);
@@ -129,6 +153,8 @@ impl Decision for OrderDecision<'_> {
             kind: slotwise_db::orders::OrderKind::Tickets,
             listing_id: None,
             payout_cents: None,
+            voucher_id: applied.map(|a| a.voucher_id),
+            discount_cents: applied.map_or(0, |a| a.discount_cents),
         };
         let order = Order::insert(conn, &new, &items).await?;
         let why = if paid { "ordered" } else { "free order" };

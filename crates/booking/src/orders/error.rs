@@ -38,6 +38,8 @@ pub enum OrderError {
         "you already hold {held} unpaid orders (at most {cap}); pay or wait until a hold expires"
     )]
     TooManyUnpaidHolds { held: i64, cap: i64 },
+    #[error("{0}")]
+    Voucher(#[from] super::voucher::VoucherError),
 }
 
 /// Why a listing or a resale is refused, in the domain's terms; `api::listings`

@@ -10,6 +10,7 @@ pub mod refund;
 pub mod resale;
 pub mod stock;
 pub mod transfer;
+pub mod voucher;
 
 use crate::payments::views::{PaymentView, RefundView};
 use chrono::{DateTime, Utc};
@@ -136,6 +137,11 @@ pub struct OrderView {
     pub items: Vec<OrderItemView>,
     pub total_cents: i64,
     pub currency: String,
+    /// What its promo code took off (0 without one); `total_cents` is after it.
+    pub discount_cents: i64,
+    /// The promo code it holds (one use of it).
+    #[oai(skip_serializing_if_is_none)]
+    pub voucher_id: Option<Uuid>,
     /// Until when an unpaid order holds its tickets or seats.
     #[oai(skip_serializing_if_is_none)]
     pub expires_at: Option<DateTime<Utc>>,
@@ -229,6 +235,8 @@ impl OrderView {
             items: item_views(items, seats),
             total_cents: order.total_cents,
             currency: order.currency,
+            discount_cents: order.discount_cents,
+            voucher_id: order.voucher_id,
             expires_at: order.expires_at,
             cancelled_at: order.cancelled_at,
             created_at: order.created_at,

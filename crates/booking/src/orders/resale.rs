@@ -304,6 +304,8 @@ impl Decision for Buy<'_> {
         let now = Utc::now().trunc_subsecs(6);
         let expires_at = now + self.hold;
         let new = NewOrder {
+            voucher_id: None,
+            discount_cents: 0,
             id: Uuid::now_v7(),
             event_id: self.event_id,
             buyer_id: self.buyer,

@@ -69,6 +69,7 @@ impl Wanted {
                         position: 0,
                         sales_start: None,
                         sales_end: None,
+                        hidden: false,
                     },
                     item.quantity,
                 )),
@@ -230,6 +231,7 @@ pub async fn on_transition(
         (Status::Pending, to) if released.contains(&to) => {
             stock::move_units(conn, event_id, &units, Units::ReleaseHeld).await?;
             stock::release_seats(conn, event_id, order.id).await?;
+            super::voucher::give_back(conn, order).await?;
         }
         (Status::Confirmed, to @ (Status::Refunded | Status::Cancelled)) => {
             // Only its live tickets: tickets refunded or revoked one by one
@@ -247,6 +249,8 @@ pub async fn on_transition(
                 TicketStatus::Void
             };
             custody::end(conn, event_id, &tickets, ended, source).await?;
+            // Kept by nobody now: the promo code's use is free again.
+            super::voucher::give_back(conn, order).await?;
         }
         _ => {}
     }
@@ -264,11 +268,21 @@ pub async fn hold_again(conn: &mut AsyncPgConnection, key: OrderKey) -> QueryRes
         slotwise_db::events::Event::seats_by_id(conn, key.event_id, &seat_ids).await?
     };
     let wanted = Wanted::of_items(&items, seats);
+    // Its promo code's use went back with the hold: take it again first.
+    let Some(order) = Order::get(conn, key).await? else {
+        return Ok(false);
+    };
+    if !super::voucher::take_again(conn, &order).await? {
+        return Ok(false);
+    }
     match hold(conn, key.event_id, key.id, &wanted).await? {
         Ok(items) => {
             Order::replace_items(conn, key, &items).await?;
             Ok(true)
         }
-        Err(_) => Ok(false),
+        Err(_) => {
+            super::voucher::give_back(conn, &order).await?;
+            Ok(false)
+        }
     }
 }

@@ -123,3 +123,316 @@ async fn a_window_that_ends_before_it_starts_is_refused() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
     assert_eq!(problem["errors"][0]["field"], "tiers[0].sales_end");
 }
+
+/// `POST /events/{id}/vouchers` as the organizer; the created codes.
+async fn vouchers(
+    app: &crate::helpers::TestApp,
+    organizer: &str,
+    event: &serde_json::Value,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let id = event["id"].as_str().expect("id");
+    let res = (app.http.post(app.url(&format!("/events/{id}/vouchers"))))
+        .bearer_auth(organizer)
+        .json(&body)
+        .send()
+        .await
+        .expect("vouchers");
+    let (status, created) = status_and_json(res).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    created
+}
+
+/// 50 buyers race for a code with `max_uses = 10`: exactly 10 orders hold
+/// it, each at the discounted price (its PaymentIntent too); the others are
+/// told it is used up and hold nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_buyers_racing_for_ten_uses_of_a_code_make_ten_discounted_orders() {
+    let app = spawn_app().await;
+    let organizer = app.user("client").await;
+    let event = crate::event_helpers::ga_event(&app, &organizer, 100, 2000).await;
+    let tier = tier_id(&event, 0);
+    vouchers(
+        &app,
+        &organizer,
+        &event,
+        json!({ "code": "half", "percent_off": 50, "max_uses": 10 }),
+    )
+    .await;
+    let mut buyers = Vec::new();
+    for _ in 0..50 {
+        buyers.push(app.user("client").await);
+    }
+    let attempts = buyers.iter().enumerate().map(|(i, buyer)| {
+        let (app, event, tier) = (&app, &event, &tier);
+        async move {
+            let body =
+                json!({ "items": [{ "tier_id": tier, "quantity": 1 }], "voucher": " Half " });
+            app.order(buyer, &format!("race-{i}"), event, body).await
+        }
+    });
+    let (mut won, mut used_up) = (Vec::new(), 0);
+    for (status, answer) in futures::future::join_all(attempts).await {
+        match (status, answer["code"].as_str()) {
+            (StatusCode::CREATED, _) => won.push(answer),
+            (StatusCode::CONFLICT, Some("voucher_used_up")) => used_up += 1,
+            other => panic!("unexpected {other:?}: {answer}"),
+        }
+    }
+    assert_eq!((won.len(), used_up), (10, 40));
+    assert!(
+        won.iter()
+            .all(|o| o["total_cents"] == 1000 && o["discount_cents"] == 1000),
+        "{won:?}"
+    );
+    let intent = app
+        .stripe_get(&format!(
+            "payment_intents/{}",
+            crate::helpers::intent_of(&won[0])
+        ))
+        .await;
+    assert_eq!(intent["amount"], 1000);
+    assert_eq!(app.sql_i64("SELECT uses::bigint FROM vouchers").await, 10);
+    assert_eq!(
+        app.sql_i64("SELECT count(*) FROM orders WHERE voucher_id IS NOT NULL")
+            .await,
+        10
+    );
+    assert_eq!(
+        app.sql_i64("SELECT sum(held)::bigint FROM tier_stock")
+            .await,
+        10
+    );
+}
+
+/// A hold that runs out gives its code's use back; the next buyer takes it.
+/// Refused codes (unknown, wrong tier, too many tickets, expired) hold nothing
+/// and say nothing of other codes; a code that makes an order free confirms
+/// it at once; a partial refund gives back the discounted price.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_is_given_back_on_expiry_refused_clearly_and_refunds_pay_what_was_paid() {
+    let app = spawn_app().await;
+    let (organizer, first, second) = (
+        app.user("client").await,
+        app.user("client").await,
+        app.user("client").await,
+    );
+    let event = publish(
+        &app,
+        &organizer,
+        json!({ "tiers": [
+            { "name": "General", "price_cents": 2500, "capacity": 50 },
+            { "name": "Crew", "price_cents": 4000, "capacity": 5, "hidden": true },
+        ] }),
+    )
+    .await;
+    let (general, crew) = (tier_id(&event, 0), tier_id(&event, 1));
+    vouchers(
+        &app,
+        &organizer,
+        &event,
+        json!({ "code": "ONCE", "amount_off_cents": 1000, "max_uses": 1,
+        "tier_ids": [general], "max_per_order": 2 }),
+    )
+    .await;
+    vouchers(
+        &app,
+        &organizer,
+        &event,
+        json!({ "code": "OLD", "percent_off": 10,
+        "valid_from": (Utc::now() - Duration::days(2)).to_rfc3339(),
+        "valid_until": (Utc::now() - Duration::days(1)).to_rfc3339() }),
+    )
+    .await;
+    vouchers(
+        &app,
+        &organizer,
+        &event,
+        json!({ "code": "CREW", "percent_off": 100, "tier_ids": [crew], "max_uses": 5 }),
+    )
+    .await;
+    let order = |buyer: String,
+                 key: &'static str,
+                 tier: String,
+                 quantity: i64,
+                 code: &'static str| {
+        let (app, event) = (&app, &event);
+        async move {
+            let body =
+                json!({ "items": [{ "tier_id": tier, "quantity": quantity }], "voucher": code });
+            app.order(&buyer, key, event, body).await
+        }
+    };
+
+    // Refusals, each with its code; nothing is held.
+    for (key, tier, quantity, code, status, problem) in [
+        (
+            "u1",
+            &general,
+            1,
+            "NOPE",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "voucher_invalid",
+        ),
+        (
+            "u2",
+            &general,
+            3,
+            "ONCE",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "voucher_order_limit",
+        ),
+        (
+            "u3",
+            &general,
+            1,
+            "OLD",
+            StatusCode::CONFLICT,
+            "voucher_expired",
+        ),
+        (
+            "u4",
+            &general,
+            1,
+            "CREW",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "voucher_not_applicable",
+        ),
+    ] {
+        let (got, answer) = order(first.clone(), key, tier.clone(), quantity, code).await;
+        assert_eq!(
+            (got, answer["code"].as_str()),
+            (status, Some(problem)),
+            "{code}: {answer}"
+        );
+    }
+    assert_eq!(
+        app.sql_i64("SELECT COALESCE(sum(held + sold), 0) FROM tier_stock")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.sql_i64("SELECT sum(uses)::bigint FROM vouchers").await,
+        0
+    );
+
+    // A hidden tier: not listed to others, unknown without its code.
+    let public = app
+        .get_json(
+            &second,
+            &format!("/events/{}", event["id"].as_str().expect("id")),
+        )
+        .await
+        .1;
+    assert_eq!(
+        public["tiers"].as_array().map(Vec::len),
+        Some(1),
+        "{public}"
+    );
+    let (status, answer) = app
+        .order(
+            &second,
+            "crew-plain",
+            &event,
+            json!({ "items": [{ "tier_id": crew, "quantity": 1 }] }),
+        )
+        .await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_tier"))
+    );
+    // With it, free: confirmed at once, tickets issued, nothing to pay.
+    let (status, free) = order(second.clone(), "crew", crew.clone(), 2, "crew").await;
+    assert_eq!(
+        (
+            status,
+            free["status"].as_str(),
+            free["total_cents"].as_i64()
+        ),
+        (StatusCode::CREATED, Some("confirmed"), Some(0)),
+        "{free}"
+    );
+    assert_eq!(free["tickets"].as_array().map(Vec::len), Some(2));
+
+    // ONCE: the first buyer holds it; the second is told it is used up.
+    let (status, held) = order(first.clone(), "once-1", general.clone(), 2, "once").await;
+    assert_eq!(
+        (status, held["total_cents"].as_i64()),
+        (StatusCode::CREATED, Some(3000)),
+        "{held}"
+    );
+    let (status, answer) = order(second.clone(), "once-2", general.clone(), 1, "once").await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (StatusCode::CONFLICT, Some("voucher_used_up"))
+    );
+    // The first hold runs out: the use comes back, and the second buyer pays 1500.
+    let id = held["id"].as_str().expect("id");
+    app.sql(&format!(
+        "UPDATE orders SET expires_at = now() - interval '1 second' WHERE id = '{id}'"
+    ))
+    .await;
+    slotwise_booking::jobs::holds::expire_holds_once(&app.state)
+        .await
+        .expect("expire");
+    assert_eq!(
+        app.sql_i64("SELECT uses::bigint FROM vouchers WHERE code = 'ONCE'")
+            .await,
+        0
+    );
+    let (status, taken) = order(second.clone(), "once-3", general.clone(), 2, "once").await;
+    assert_eq!(
+        (status, taken["total_cents"].as_i64()),
+        (StatusCode::CREATED, Some(3000)),
+        "{taken}"
+    );
+    app.pay(crate::helpers::intent_of(&taken), "pm_card_visa")
+        .await;
+    let id = taken["id"].as_str().expect("id");
+    let paid = app
+        .wait_for_order(&second, id, |o| o["status"] == "confirmed")
+        .await;
+    // One of two tickets refunded: its discounted price, 1500, not 2500.
+    let ticket = paid["tickets"][0]["id"]
+        .as_str()
+        .expect("ticket")
+        .to_owned();
+    let res = (app.http.post(app.url(&format!("/orders/{id}/refunds"))))
+        .bearer_auth(&second)
+        .header("Idempotency-Key", "refund-one")
+        .json(&json!({ "ticket_ids": [ticket] }))
+        .send()
+        .await
+        .expect("refund");
+    let (status, refund) = status_and_json(res).await;
+    assert_eq!(
+        (status, refund["amount_cents"].as_i64()),
+        (StatusCode::CREATED, Some(1500)),
+        "{refund}"
+    );
+
+    // The organizer's view: uses and what each code brought in.
+    let id = event["id"].as_str().expect("id");
+    let (status, list) = app
+        .get_json(&organizer, &format!("/events/{id}/vouchers"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let once = (list["items"].as_array().expect("items").iter())
+        .find(|v| v["code"] == "ONCE")
+        .expect("ONCE")
+        .clone();
+    assert_eq!(
+        (
+            once["uses"].as_i64(),
+            once["stats"]["orders"].as_i64(),
+            once["stats"]["discount_cents"].as_i64()
+        ),
+        (Some(1), Some(1), Some(2000)),
+        "{once}"
+    );
+    // Nobody else sees an organizer's codes.
+    let (status, _) = app
+        .get_json(&second, &format!("/events/{id}/vouchers"))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

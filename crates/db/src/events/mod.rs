@@ -54,6 +54,8 @@ pub struct Tier {
     pub sales_start: Option<DateTime<Utc>>,
     /// Sold until then (none: until the event starts).
     pub sales_end: Option<DateTime<Utc>>,
+    /// Sold only with a voucher that names it, and shown only to its organizer.
+    pub hidden: bool,
 }
 
 impl Tier {

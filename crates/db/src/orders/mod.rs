@@ -42,6 +42,10 @@ pub struct Order {
     pub listing_id: Option<Uuid>,
     /// What a resale's seller is owed once paid.
     pub payout_cents: Option<i64>,
+    /// The voucher the order holds (one use of it).
+    pub voucher_id: Option<Uuid>,
+    /// What the voucher took off the tickets' prices.
+    pub discount_cents: i64,
 }
 
 /// An order as first stored; the payment columns start empty.
@@ -61,6 +65,8 @@ pub struct NewOrder {
     pub kind: OrderKind,
     pub listing_id: Option<Uuid>,
     pub payout_cents: Option<i64>,
+    pub voucher_id: Option<Uuid>,
+    pub discount_cents: i64,
 }
 
 /// What an order holds: units of a tier from one stock row, or one seat.

@@ -64,6 +64,7 @@ impl TestApp {
                 position: 0,
                 sales_start: None,
                 sales_end: None,
+                hidden: false,
             }]
         } else {
             Vec::new()
