@@ -81,6 +81,22 @@ export function explain(problem: Problem): string {
         : "Sold out: there are no tickets left in that tier.";
     case "seat_unavailable":
       return `Sorry, ${(problem.seats ?? []).join(", ") || "that seat"} was just taken or is being held. Please pick another seat.`;
+    case "voucher_invalid":
+      return "That promo code isn't valid for this event. Check its spelling.";
+    case "voucher_used_up":
+      return "That promo code has been used as often as it may be.";
+    case "voucher_expired":
+      return "That promo code has expired.";
+    case "voucher_not_yet_valid":
+      return "That promo code isn't valid yet.";
+    case "voucher_not_applicable":
+      return "That promo code isn't valid for the tickets you chose.";
+    case "voucher_order_limit":
+      return `${problem.detail ?? "That promo code applies to fewer tickets"}. Choose fewer tickets.`;
+    case "not_on_sale":
+      return problem.opens_at
+        ? `These tickets go on sale ${new Date(problem.opens_at).toLocaleString()}.`
+        : "Sales of these tickets have ended.";
     case "payment_declined":
       return "Your card was declined. Please try another card.";
     case "listing_locked":

@@ -7,6 +7,7 @@ import { go, type Route } from "../router";
 import { requireUser } from "./auth";
 import { PLACES } from "../places";
 import { doorSection } from "./door";
+import { promoSection } from "./promo";
 
 type Tier = Event["tiers"][number];
 
@@ -57,7 +58,7 @@ export async function organizedEventPage(route: Route): Promise<void> {
     message,
   );
   if (event.status !== "published") return;
-  route.main.append(doorSection(event));
+  route.main.append(promoSection(event), doorSection(event));
   const cancel = h("button", { type: "button", class: "danger" }, "Cancel this event");
   const sure = h("button", { type: "button", class: "danger" }, "Yes, cancel and refund everyone");
   const keep = h("button", { type: "button" }, "Keep the event");

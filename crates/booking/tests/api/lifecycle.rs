@@ -130,6 +130,9 @@ impl World {
                 if paid_now {
                     body["payment_method"] = json!("pm_card_visa");
                 }
+                if rng.random_bool(0.3) {
+                    body["voucher"] = json!("life");
+                }
                 let event = if seats { &self.seated } else { &self.event };
                 let (status, order) = self.app.order(&token, &Self::key(), event, body).await;
                 self.judge("order", status, &order);
@@ -509,6 +512,18 @@ async fn random_sequences_of_moves_keep_every_ticket_valid_once_and_the_money_ex
         json!({ "resale": { "allowed": true, "max_percent_of_face": 150 }, "seats": seats }),
     )
     .await;
+    // A promo code on both events, for fewer orders than will be made:
+    // "apply voucher" is a move (issue 28), and its uses are an invariant.
+    for e in [&event, &seated] {
+        let id = e["id"].as_str().expect("id");
+        let res = (app.http.post(app.url(&format!("/events/{id}/vouchers"))))
+            .bearer_auth(&organizer)
+            .json(&json!({ "code": "LIFE", "percent_off": 50, "max_uses": 3 }))
+            .send()
+            .await
+            .expect("voucher");
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
     let mut accounts = Vec::new();
     for i in 0..4 {
         let email = format!("model-{i}-{}@example.com", uuid::Uuid::new_v4().simple());
