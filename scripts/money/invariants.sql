@@ -34,11 +34,17 @@ SELECT c.ticket_id FROM checkins c JOIN tickets t ON t.event_id = c.event_id AND
        SELECT 1 FROM ticket_moves m WHERE m.event_id = c.event_id AND m.ticket_id = c.ticket_id
           AND m.kind IN ('gift', 'gift_pending', 'claimed', 'resale') AND m.at > c.recorded_at);
 
--- check: promo code uses not the orders holding it (pending or confirmed), or past its max
+-- check: promo code uses not the orders holding one, or past its max; an order holding
+-- one that is over (not pending or confirmed, or with no live ticket left)
 SELECT v.id FROM vouchers v
  WHERE v.uses <> (SELECT count(*) FROM orders o WHERE o.event_id = v.event_id AND o.voucher_id = v.id
-                    AND o.status IN ('pending', 'confirmed'))
-    OR v.uses > v.max_uses;
+                    AND o.voucher_held)
+    OR v.uses > v.max_uses
+UNION ALL
+SELECT o.id FROM orders o
+ WHERE o.voucher_held AND (o.status NOT IN ('pending', 'confirmed')
+    OR (o.status = 'confirmed' AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.event_id = o.event_id
+          AND t.order_id = o.id AND t.status IN ('valid', 'transfer_pending'))));
 
 -- check: an order's discount not what its items were taken off (their price is frozen, after it)
 SELECT o.id FROM orders o

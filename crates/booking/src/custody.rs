@@ -206,13 +206,19 @@ pub async fn end(
             })
         })
         .collect();
+    // An order left with no live ticket (each refunded or revoked) holds its
+    // promo code's use no more. The code's row before the stock's.
+    let mut orders: Vec<Uuid> = live.iter().filter_map(|t| t.order_id).collect();
+    orders.sort();
+    orders.dedup();
+    let ids: Vec<Uuid> = live.iter().map(|t| t.id).collect();
+    set_ticket_status(conn, event_id, &ids, status).await?;
+    crate::orders::voucher::give_back_if_ended(conn, event_id, &orders).await?;
     stock::move_units(conn, event_id, &units, Units::ReleaseSold).await?;
     let seats: Vec<Uuid> = live.iter().filter_map(|t| t.seat_id).collect();
     if !seats.is_empty() {
         stock::release_seats_by_id(conn, event_id, &seats).await?;
     }
-    let ids: Vec<Uuid> = live.iter().map(|t| t.id).collect();
-    set_ticket_status(conn, event_id, &ids, status).await?;
     // Nothing ended stays for sale (a buyer paying for it meanwhile is
     // refunded when the payment lands).
     for t in &live {

@@ -94,18 +94,22 @@ impl EventHit {
     }
 }
 
-/// Units left: free seats, or what the tier stock rows have room for.
-/// When its first tier goes on sale, while none is yet (none: on sale, or seated).
+/// When its first public tier goes on sale, while none is yet (none: on
+/// sale, or seated). Hidden tiers (sold with a promo code) are nobody's business.
 const ON_SALE_AT: &str = "(SELECT CASE WHEN bool_or(t.sales_start IS NULL OR t.sales_start <= now()) \
-     THEN NULL ELSE min(t.sales_start) END FROM ticket_tiers t WHERE t.event_id = e.id)";
+     THEN NULL ELSE min(t.sales_start) END FROM ticket_tiers t WHERE t.event_id = e.id AND NOT t.hidden)";
+/// Units left: free seats, or what the public tiers' stock rows have room for.
 const SEATS_LEFT: &str = "CASE WHEN e.seated \
      THEN (SELECT count(*) FROM seats s WHERE s.event_id = e.id AND s.order_id IS NULL) \
-     ELSE (SELECT COALESCE(sum(t.capacity - t.held - t.sold), 0)::bigint FROM tier_stock t WHERE t.event_id = e.id) END";
+     ELSE (SELECT COALESCE(sum(t.capacity - t.held - t.sold), 0)::bigint FROM tier_stock t \
+           WHERE t.event_id = e.id AND NOT EXISTS (SELECT 1 FROM ticket_tiers h \
+             WHERE h.event_id = t.event_id AND h.id = t.tier_id AND h.hidden)) END";
 /// Written as an OR on `seated` (not a CASE): the planner then estimates it
 /// as about half the rows, where a CASE of subplans counted as almost none
 /// and turned a 10 ms date-ordered scan into a 300 ms bitmap of the whole disc.
 const ANY_LEFT: &str = "((NOT e.seated AND EXISTS (SELECT 1 FROM tier_stock t \
-     WHERE t.event_id = e.id AND t.held + t.sold < t.capacity)) \
+     WHERE t.event_id = e.id AND t.held + t.sold < t.capacity AND NOT EXISTS (SELECT 1 FROM ticket_tiers h \
+       WHERE h.event_id = t.event_id AND h.id = t.tier_id AND h.hidden))) \
      OR (e.seated AND EXISTS (SELECT 1 FROM seats s WHERE s.event_id = e.id AND s.order_id IS NULL)))";
 
 /// The statement and its binds for one page.

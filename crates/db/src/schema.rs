@@ -257,6 +257,7 @@ diesel::table! {
         payout_cents -> Nullable<Int8>,
         voucher_id -> Nullable<Uuid>,
         discount_cents -> Int8,
+        voucher_held -> Bool,
     }
 }
 

@@ -30,6 +30,12 @@ pub struct Voucher {
     pub disabled_at: Option<DateTime<Utc>>,
 }
 
+#[derive(QueryableByName)]
+struct Released {
+    #[diesel(sql_type = SqlUuid)]
+    voucher_id: Uuid,
+}
+
 /// What a voucher brought in, from the orders holding it that were paid.
 #[derive(Debug, Clone, Copy, Default, QueryableByName)]
 pub struct VoucherSales {
@@ -82,22 +88,72 @@ impl Voucher {
             .await
     }
 
-    /// Takes one use, if one is left and the voucher is on: false otherwise.
-    /// The row stays locked until the caller's transaction ends.
+    /// Takes one use, if one is left (and, for a new order, the voucher is
+    /// on; an order that held it before keeps it): false otherwise. The row
+    /// stays locked until the caller's transaction ends.
     pub async fn take_use(
         conn: &mut AsyncPgConnection,
         event_id: Uuid,
         id: Uuid,
+        new_order: bool,
     ) -> QueryResult<bool> {
-        let taken = diesel::update(vouchers::table)
+        let query = diesel::update(vouchers::table)
             .filter(vouchers::event_id.eq(event_id))
             .filter(vouchers::id.eq(id))
-            .filter(vouchers::uses.lt(vouchers::max_uses))
-            .filter(vouchers::disabled_at.is_null())
-            .set(vouchers::uses.eq(vouchers::uses + 1))
-            .execute(conn)
-            .await?;
+            .filter(vouchers::uses.lt(vouchers::max_uses));
+        let taken = if new_order {
+            (query.filter(vouchers::disabled_at.is_null()))
+                .set(vouchers::uses.eq(vouchers::uses + 1))
+                .execute(conn)
+                .await?
+        } else {
+            query
+                .set(vouchers::uses.eq(vouchers::uses + 1))
+                .execute(conn)
+                .await?
+        };
         Ok(taken == 1)
+    }
+
+    /// Gives back the uses held by the orders `orders` names that hold one
+    /// and, when `only_if_ended`, have no live ticket left: each order's
+    /// once (its `voucher_held` turns false in the same statement).
+    pub async fn give_back_of_orders(
+        conn: &mut AsyncPgConnection,
+        event_id: Uuid,
+        orders: &[Uuid],
+        only_if_ended: bool,
+    ) -> QueryResult<()> {
+        let released: Vec<Released> = diesel::sql_query(
+            "UPDATE orders o SET voucher_held = false WHERE o.event_id = $1 AND o.id = ANY($2) AND o.voucher_held \
+             AND (NOT $3 OR NOT EXISTS (SELECT 1 FROM tickets t WHERE t.event_id = o.event_id AND t.order_id = o.id \
+                                         AND t.status IN ('valid', 'transfer_pending'))) \
+             RETURNING o.voucher_id",
+        )
+        .bind::<SqlUuid, _>(event_id)
+        .bind::<diesel::sql_types::Array<SqlUuid>, _>(orders)
+        .bind::<diesel::sql_types::Bool, _>(only_if_ended)
+        .load(conn)
+        .await?;
+        for r in released {
+            Voucher::give_back(conn, event_id, r.voucher_id).await?;
+        }
+        Ok(())
+    }
+
+    /// Marks an order as holding its voucher's use again (a late payment).
+    pub async fn hold_again(
+        conn: &mut AsyncPgConnection,
+        event_id: Uuid,
+        order: Uuid,
+    ) -> QueryResult<()> {
+        diesel::update(orders::table)
+            .filter(orders::event_id.eq(event_id))
+            .filter(orders::id.eq(order))
+            .set(orders::voucher_held.eq(true))
+            .execute(conn)
+            .await
+            .map(|_| ())
     }
 
     /// Gives a use back (the order holding it expired, failed, was cancelled
@@ -142,7 +198,9 @@ impl Voucher {
             "SELECT o.voucher_id, count(*) AS orders, \
              COALESCE(sum((SELECT sum(i.quantity) FROM order_items i \
                            WHERE i.event_id = o.event_id AND i.order_id = o.id)), 0)::bigint AS tickets, \
-             COALESCE(sum(o.total_cents), 0)::bigint AS revenue_cents, \
+             COALESCE(sum(o.total_cents - COALESCE((SELECT sum(r.amount_cents) FROM refunds r \
+                 WHERE r.scope_id = o.event_id AND r.payable_kind = 'order' AND r.payable_id = o.id), 0)), 0)::bigint \
+               AS revenue_cents, \
              COALESCE(sum(o.discount_cents), 0)::bigint AS discount_cents \
              FROM orders o WHERE o.event_id = $1 AND o.voucher_id IS NOT NULL AND o.status = 'confirmed' \
              GROUP BY o.voucher_id",
@@ -150,21 +208,5 @@ impl Voucher {
         .bind::<SqlUuid, _>(event_id)
         .load(conn)
         .await
-    }
-
-    /// How many orders hold the voucher now (pending or confirmed): its uses,
-    /// as counted from the orders (reconcile compares the two).
-    pub async fn holding_orders(
-        conn: &mut AsyncPgConnection,
-        event_id: Uuid,
-        id: Uuid,
-    ) -> QueryResult<i64> {
-        orders::table
-            .filter(orders::event_id.eq(event_id))
-            .filter(orders::voucher_id.eq(id))
-            .filter(orders::status.eq_any(["pending", "confirmed"]))
-            .count()
-            .get_result(conn)
-            .await
     }
 }

@@ -128,8 +128,11 @@ impl EventsApi {
         state: Data<&AppState>,
         auth: crate::auth::MaybeAuth,
         id: Path<String>,
-    ) -> Result<EventFound, Problems<{ UNAUTHORIZED | NOT_FOUND | UNAVAILABLE }>> {
-        let viewer = crate::auth::authenticate_optional(&state, &auth).await?;
+    ) -> Result<EventFound, Problems<{ NOT_FOUND | UNAVAILABLE }>> {
+        // A public page: a stale token reads it as anyone does.
+        let viewer = (crate::auth::authenticate_optional(&state, &auth).await)
+            .ok()
+            .flatten();
         let event = crate::events::event(&state, &id).await?;
         let mut conn = state.pool.get().await?;
         let mut view = EventView::load(&mut conn, event).await?;

@@ -69,8 +69,8 @@ fn rows(organizer: Uuid, req: &NewEventRequest) -> (Event, Vec<Tier>, Vec<Seat>)
             sold: false,
         })
         .collect();
-    let prices = tiers
-        .iter()
+    // "From" the cheapest public ticket: a hidden tier's price is not told.
+    let prices = (tiers.iter().filter(|t| !t.hidden))
         .map(|t| t.price_cents)
         .chain(seats.iter().map(|s| s.price_cents));
     let capacity: i64 =

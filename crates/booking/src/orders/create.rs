@@ -5,7 +5,7 @@
 //! order then goes through phases 2 and 3; a free one is confirmed at once.
 
 use super::error::OrderError;
-use super::stock::{Wanted, hold, sell};
+use super::stock::{Wanted, hold, release, sell};
 use super::voucher;
 use super::{OrderView, TicketView};
 use crate::AppState;
@@ -100,20 +100,19 @@ impl Decision for OrderDecision<'_> {
             Err(e) => return Ok(refused(e)),
         };
         let (event_id, id) = (self.request.event_id, Uuid::now_v7());
-        // Its use is taken here, its discount written into `wanted`'s prices.
+        // Its discount is written into `wanted`'s prices; its use is taken
+        // once the stock is held.
         let code = self.request.voucher.as_deref();
-        let applied = match voucher::apply(conn, event_id, code, &mut wanted, Utc::now()).await? {
+        let now = Utc::now();
+        let applied = match voucher::apply(conn, event_id, code, &mut wanted, now).await? {
             Ok(applied) => applied,
             Err(e) => return Ok(refused(e)),
         };
-        let give_back = async |conn: &mut AsyncPgConnection| match applied {
-            Some(a) => {
-                slotwise_db::vouchers::Voucher::give_back(conn, event_id, a.voucher_id).await
-            }
-            None => Ok(()),
-        };
+        // After the code: a hidden tier is unknown without it, whatever its window.
+        if let Some(e) = off_sale(&wanted, now) {
+            return Ok(refused(e));
+        }
         let Some(total) = wanted.total_cents() else {
-            give_back(conn).await?;
             return Ok(refused(OrderError::Empty));
         };
         let paid = total > 0;
@@ -126,11 +125,14 @@ impl Decision for OrderDecision<'_> {
         }
         let items = match hold(conn, event_id, id, &wanted).await? {
             Ok(items) => items,
-            Err(e) => {
-                give_back(conn).await?;
-                return Ok(refused(e));
-            }
+            Err(e) => return Ok(refused(e)),
         };
+        if let Some(a) = &applied
+            && !voucher::take(conn, event_id, a).await?
+        {
+            release(conn, event_id, id, &items).await?;
+            return Ok(refused(voucher::VoucherError::UsedUp.into()));
+        }
         // Microseconds, as PostgreSQL stores them, so the stored answer and a later read agree.
         let now = Utc::now().trunc_subsecs(6);
         // A free order is confirmed at once: its stock sold, its tickets issued.
@@ -155,6 +157,7 @@ impl Decision for OrderDecision<'_> {
             payout_cents: None,
             voucher_id: applied.map(|a| a.voucher_id),
             discount_cents: applied.map_or(0, |a| a.discount_cents),
+            voucher_held: applied.is_some(),
         };
         let order = Order::insert(conn, &new, &items).await?;
         let why = if paid { "ordered" } else { "free order" };
@@ -204,6 +207,20 @@ impl Decision for OrderDecision<'_> {
         );
         OUTCOMES.inc(&[("outcome", outcome)]);
     }
+}
+
+/// A tier asked for outside its on-sale window, if one is.
+fn off_sale(wanted: &Wanted, now: chrono::DateTime<Utc>) -> Option<OrderError> {
+    let Wanted::Units(units) = wanted else {
+        return None;
+    };
+    units.iter().find_map(|(tier, _)| {
+        let off_sale = tier.off_sale(now)?;
+        Some(OrderError::NotOnSale {
+            tier_id: tier.id,
+            off_sale,
+        })
+    })
 }
 
 /// The request checked against the event: what it asks for, with prices,
@@ -269,12 +286,6 @@ async fn resolve(
         .collect();
     if !unknown.is_empty() {
         return Ok(Err(OrderError::UnknownTier(unknown)));
-    }
-    let now = Utc::now();
-    let closed = (tiers.iter().filter(|t| asked.contains_key(&t.id)))
-        .find_map(|t| Some((t.id, t.off_sale(now)?)));
-    if let Some((tier_id, off_sale)) = closed {
-        return Ok(Err(OrderError::NotOnSale { tier_id, off_sale }));
     }
     // BTreeMap order: tiers are always locked in id order.
     let units = asked

@@ -306,6 +306,7 @@ impl Decision for Buy<'_> {
         let new = NewOrder {
             voucher_id: None,
             discount_cents: 0,
+            voucher_held: false,
             id: Uuid::now_v7(),
             event_id: self.event_id,
             buyer_id: self.buyer,

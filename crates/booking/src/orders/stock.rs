@@ -43,12 +43,17 @@ impl Wanted {
         }
     }
 
-    /// What an order already holds (or held), to take it again.
+    /// What an order already holds (or held), to take it again, at the
+    /// prices it was held at (a promo code's, not the seat map's).
     fn of_items(items: &[OrderItem], seats: Vec<Seat>) -> Wanted {
         if items.iter().any(|i| i.seat_id.is_some()) {
             let held: Vec<Seat> = seats
                 .into_iter()
-                .filter(|s| items.iter().any(|i| i.seat_id == Some(s.id)))
+                .filter_map(|mut s| {
+                    let item = items.iter().find(|i| i.seat_id == Some(s.id))?;
+                    s.price_cents = item.unit_price_cents;
+                    Some(s)
+                })
                 .collect();
             return Wanted::Seats(held);
         }
@@ -146,6 +151,17 @@ pub async fn hold(
     }
 }
 
+/// Gives back what `hold` held for order `order` (refused after all).
+pub async fn release(
+    conn: &mut AsyncPgConnection,
+    event_id: Uuid,
+    order: Uuid,
+    items: &[OrderItem],
+) -> QueryResult<()> {
+    stock::move_units(conn, event_id, &taken(items), Units::ReleaseHeld).await?;
+    stock::release_seats(conn, event_id, order).await
+}
+
 fn taken(items: &[OrderItem]) -> Vec<Taken> {
     items
         .iter()
@@ -229,9 +245,11 @@ pub async fn on_transition(
             sell(conn, order, &items, source).await?;
         }
         (Status::Pending, to) if released.contains(&to) => {
+            // The code's row first, as an order takes it last: no lock cycle
+            // with a buyer holding the stock and waiting for the code.
+            super::voucher::give_back(conn, order).await?;
             stock::move_units(conn, event_id, &units, Units::ReleaseHeld).await?;
             stock::release_seats(conn, event_id, order.id).await?;
-            super::voucher::give_back(conn, order).await?;
         }
         (Status::Confirmed, to @ (Status::Refunded | Status::Cancelled)) => {
             // Only its live tickets: tickets refunded or revoked one by one
@@ -248,9 +266,9 @@ pub async fn on_transition(
             } else {
                 TicketStatus::Void
             };
-            custody::end(conn, event_id, &tickets, ended, source).await?;
             // Kept by nobody now: the promo code's use is free again.
             super::voucher::give_back(conn, order).await?;
+            custody::end(conn, event_id, &tickets, ended, source).await?;
         }
         _ => {}
     }
@@ -268,21 +286,17 @@ pub async fn hold_again(conn: &mut AsyncPgConnection, key: OrderKey) -> QueryRes
         slotwise_db::events::Event::seats_by_id(conn, key.event_id, &seat_ids).await?
     };
     let wanted = Wanted::of_items(&items, seats);
-    // Its promo code's use went back with the hold: take it again first.
     let Some(order) = Order::get(conn, key).await? else {
         return Ok(false);
     };
+    let Ok(items) = hold(conn, key.event_id, key.id, &wanted).await? else {
+        return Ok(false);
+    };
+    // Its promo code's use went back with the hold: taken again, last.
     if !super::voucher::take_again(conn, &order).await? {
+        release(conn, key.event_id, key.id, &items).await?;
         return Ok(false);
     }
-    match hold(conn, key.event_id, key.id, &wanted).await? {
-        Ok(items) => {
-            Order::replace_items(conn, key, &items).await?;
-            Ok(true)
-        }
-        Err(_) => {
-            super::voucher::give_back(conn, &order).await?;
-            Ok(false)
-        }
-    }
+    Order::replace_items(conn, key, &items).await?;
+    Ok(true)
 }

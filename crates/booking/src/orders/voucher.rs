@@ -1,10 +1,13 @@
 //! A voucher applied to an order at its hold: checked against the event,
-//! the tiers asked for and the time, one of its uses taken (the voucher's
-//! row lock: racing buyers take them one at a time, never past `max_uses`),
-//! and the discounted prices written into what the order holds, so the
-//! order's items, its total, its PaymentIntent and each ticket's refundable
-//! price are the discounted ones. Its use goes back when the order does
-//! (expired, failed, cancelled, refunded whole): [`give_back`].
+//! the tiers asked for and the time, and the discounted prices written into
+//! what the order asks for, so the order's items, its total, its
+//! PaymentIntent and each ticket's refundable price are the discounted ones.
+//! Once the stock is held, one of its uses is taken ([`take`]: the voucher's
+//! row lock, last, so racing buyers wait on it only for the end of their
+//! transaction and never pass `max_uses`). The order's `voucher_held` says
+//! it holds that use: it goes back exactly once when the order stops
+//! holding it (expired, failed, cancelled, refunded whole, or every ticket
+//! refunded or revoked): [`give_back`], [`give_back_if_ended`].
 
 use super::error::OrderError;
 use super::stock::Wanted;
@@ -54,8 +57,8 @@ pub fn discounted(price: i64, voucher: &Voucher) -> i64 {
     (price - off.min(price)).max(0)
 }
 
-/// Checks `code` for `wanted` at `now`, takes one use, and discounts
-/// `wanted`'s prices in place. A hidden tier asked for without a code that
+/// Checks `code` for `wanted` at `now` and discounts `wanted`'s prices in
+/// place (the use is taken by [`take`], once the stock is held). A hidden tier asked for without a code that
 /// names it is refused as unknown (its existence is not told).
 pub async fn apply(
     conn: &mut AsyncPgConnection,
@@ -113,9 +116,6 @@ pub async fn apply(
     {
         return Ok(Err(VoucherError::OrderLimit(max).into()));
     }
-    if !Voucher::take_use(conn, event_id, voucher.id).await? {
-        return Ok(Err(VoucherError::UsedUp.into()));
-    }
     let mut discount_cents = 0;
     match wanted {
         Wanted::Units(units) => {
@@ -139,21 +139,49 @@ pub async fn apply(
     })))
 }
 
-/// Gives back the use an order held, when it ends without being kept.
+/// Takes the use of a voucher [`apply`] accepted, once what the order asks
+/// for is held: false when none is left (or it was switched off meanwhile).
+pub async fn take(
+    conn: &mut AsyncPgConnection,
+    event_id: Uuid,
+    applied: &Applied,
+) -> QueryResult<bool> {
+    Voucher::take_use(conn, event_id, applied.voucher_id, true).await
+}
+
+/// Gives back the use an order holds, when it stops holding it (once).
 pub async fn give_back(conn: &mut AsyncPgConnection, order: &Order) -> QueryResult<()> {
-    match order.voucher_id {
-        Some(id) => Voucher::give_back(conn, order.event_id, id).await,
-        None => Ok(()),
+    if order.voucher_id.is_none() {
+        return Ok(());
     }
+    Voucher::give_back_of_orders(conn, order.event_id, &[order.id], false).await
+}
+
+/// Gives back the uses of those of `orders` with no live ticket left (every
+/// ticket refunded or revoked one by one).
+pub async fn give_back_if_ended(
+    conn: &mut AsyncPgConnection,
+    event_id: Uuid,
+    orders: &[Uuid],
+) -> QueryResult<()> {
+    if orders.is_empty() {
+        return Ok(());
+    }
+    Voucher::give_back_of_orders(conn, event_id, orders, true).await
 }
 
 /// Takes again the use of an order paid after its hold ran out: false when
-/// none is left (the order is not kept then).
+/// none is left (the order is not kept then). A code switched off since
+/// stays the order's: it held it before.
 pub async fn take_again(conn: &mut AsyncPgConnection, order: &Order) -> QueryResult<bool> {
-    match order.voucher_id {
-        Some(id) => Voucher::take_use(conn, order.event_id, id).await,
-        None => Ok(true),
+    let Some(id) = order.voucher_id else {
+        return Ok(true);
+    };
+    if !Voucher::take_use(conn, order.event_id, id, false).await? {
+        return Ok(false);
     }
+    Voucher::hold_again(conn, order.event_id, order.id).await?;
+    Ok(true)
 }
 
 #[cfg(test)]

@@ -436,3 +436,158 @@ async fn a_code_is_given_back_on_expiry_refused_clearly_and_refunds_pay_what_was
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+/// What a hostile review found, each now held: a late payment keeps a
+/// seated order's discounted prices; every ticket refunded one by one gives
+/// the code's use back (once); a hidden tier outside its window is unknown
+/// without its code; a stale token still reads the public event page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_payments_ticket_refunds_and_hidden_windows_keep_codes_honest() {
+    // Webhooks are sent by hand, so that the payment lands after the expiry.
+    let app = crate::helpers::spawn_unregistered_app(|_| {}).await;
+    let (organizer, buyer, other) = (
+        app.user("client").await,
+        app.user("client").await,
+        app.user("client").await,
+    );
+    let seated = crate::event_helpers::seated_event(&app, &organizer, 1, 2, 10_000).await;
+    vouchers(
+        &app,
+        &organizer,
+        &seated,
+        json!({ "code": "NINETY", "percent_off": 90, "max_uses": 1 }),
+    )
+    .await;
+    let (status, held) = app
+        .order(
+            &buyer,
+            "seats",
+            &seated,
+            json!({ "seats": ["A1", "A2"], "voucher": "ninety" }),
+        )
+        .await;
+    assert_eq!(
+        (status, held["total_cents"].as_i64()),
+        (StatusCode::CREATED, Some(2000)),
+        "{held}"
+    );
+    // Paid at Stripe, the hold runs out, then the payment's news lands: the
+    // seats are taken again at 1000 each.
+    let id = held["id"].as_str().expect("id").to_owned();
+    app.pay(crate::helpers::intent_of(&held), "pm_card_visa")
+        .await;
+    app.sql(&format!(
+        "UPDATE orders SET expires_at = now() - interval '1 second' WHERE id = '{id}'"
+    ))
+    .await;
+    slotwise_booking::jobs::holds::expire_holds_once(&app.state)
+        .await
+        .expect("expire");
+    assert_eq!(
+        app.sql_i64("SELECT uses::bigint FROM vouchers WHERE code = 'NINETY'")
+            .await,
+        0
+    );
+    let intent = app
+        .stripe_get(&format!(
+            "payment_intents/{}",
+            crate::helpers::intent_of(&held)
+        ))
+        .await;
+    let res = app
+        .send_event(
+            &crate::helpers::event("payment_intent.succeeded", intent),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let paid = app
+        .wait_for_order(&buyer, &id, |o| o["status"] == "confirmed")
+        .await;
+    let prices: Vec<i64> = (paid["tickets"].as_array().expect("tickets").iter())
+        .map(|t| t["price_cents"].as_i64().expect("price"))
+        .collect();
+    assert_eq!(prices, vec![1000, 1000], "{paid}");
+    assert_eq!(
+        app.sql_i64("SELECT uses::bigint FROM vouchers WHERE code = 'NINETY'")
+            .await,
+        1
+    );
+    // Both tickets refunded one by one: the use comes back, once.
+    for (i, ticket) in paid["tickets"]
+        .as_array()
+        .expect("tickets")
+        .iter()
+        .enumerate()
+    {
+        let res = (app.http.post(app.url(&format!("/orders/{id}/refunds"))))
+            .bearer_auth(&buyer)
+            .header("Idempotency-Key", format!("refund-{i}"))
+            .json(&json!({ "ticket_ids": [ticket["id"]] }))
+            .send()
+            .await
+            .expect("refund");
+        let (status, refund) = status_and_json(res).await;
+        assert_eq!(
+            (status, refund["amount_cents"].as_i64()),
+            (StatusCode::CREATED, Some(1000)),
+            "{refund}"
+        );
+    }
+    assert_eq!(
+        app.sql_i64("SELECT uses::bigint FROM vouchers WHERE code = 'NINETY'")
+            .await,
+        0
+    );
+    let (status, again) = app
+        .order(
+            &other,
+            "seats-again",
+            &seated,
+            json!({ "seats": ["A1"], "voucher": "NINETY" }),
+        )
+        .await;
+    assert_eq!(
+        (status, again["total_cents"].as_i64()),
+        (StatusCode::CREATED, Some(1000)),
+        "{again}"
+    );
+
+    // A hidden tier whose window has not opened: unknown without its code.
+    let event = publish(
+        &app,
+        &organizer,
+        json!({ "tiers": [{ "name": "Open", "price_cents": 0, "capacity": 5 },
+                          { "name": "Friends", "price_cents": 0, "capacity": 5, "hidden": true,
+                            "sales_start": (Utc::now() + Duration::days(1)).to_rfc3339() }] }),
+    )
+    .await;
+    let friends = tier_id(&event, 1);
+    let (status, answer) = app
+        .order(
+            &other,
+            "friends",
+            &event,
+            json!({ "items": [{ "tier_id": friends, "quantity": 1 }] }),
+        )
+        .await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_tier")),
+        "{answer}"
+    );
+    // A stale token reads the public page as anyone (hidden tier left out).
+    let res = (app
+        .http
+        .get(app.url(&format!("/events/{}", event["id"].as_str().expect("id")))))
+    .bearer_auth("not-a-session")
+    .send()
+    .await
+    .expect("get");
+    let (status, page) = status_and_json(res).await;
+    assert_eq!(
+        (status, page["tiers"].as_array().map(Vec::len)),
+        (StatusCode::OK, Some(1)),
+        "{page}"
+    );
+}

@@ -46,6 +46,8 @@ pub struct Order {
     pub voucher_id: Option<Uuid>,
     /// What the voucher took off the tickets' prices.
     pub discount_cents: i64,
+    /// Whether it still holds one use of the voucher.
+    pub voucher_held: bool,
 }
 
 /// An order as first stored; the payment columns start empty.
@@ -67,6 +69,7 @@ pub struct NewOrder {
     pub payout_cents: Option<i64>,
     pub voucher_id: Option<Uuid>,
     pub discount_cents: i64,
+    pub voucher_held: bool,
 }
 
 /// What an order holds: units of a tier from one stock row, or one seat.
