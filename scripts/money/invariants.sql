@@ -53,6 +53,12 @@ SELECT o.id FROM orders o
                           WHERE i.event_id = o.event_id AND i.order_id = o.id)
    AND o.status IN ('pending', 'confirmed');
 
+-- check: units offered from a waiting list that the tier's stock does not hold
+SELECT w.tier_id FROM waitlist_entries w WHERE w.status = 'offered'
+ GROUP BY w.event_id, w.tier_id
+HAVING sum(w.quantity) > (SELECT COALESCE(sum(s.held), 0) FROM tier_stock s
+                           WHERE s.event_id = w.event_id AND s.tier_id = w.tier_id);
+
 -- check: payout owed for a revoked ticket
 SELECT p.id FROM payouts p JOIN listings l ON l.event_id = p.event_id AND l.id = p.listing_id
   JOIN tickets t ON t.event_id = l.event_id AND t.id = l.ticket_id

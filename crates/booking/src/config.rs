@@ -54,6 +54,9 @@ pub struct Config {
     /// The platform's share of a resale, in percent of its price.
     pub resale_fee_percent: i64,
     pub max_unpaid_holds_per_ip: i64,
+    /// How long units offered to the first person on a waiting list stay
+    /// held for them (`WAITLIST_OFFER_MINUTES`, default 30).
+    pub waitlist_offer_minutes: i64,
     pub jobs_enabled: bool,
     pub jobs_interval: std::time::Duration,
     pub reconcile_after: Duration,
@@ -187,6 +190,7 @@ impl Config {
             max_unpaid_holds_per_user: vars.get("MAX_UNPAID_HOLDS_PER_USER", 5)?,
             resale_fee_percent: vars.get("RESALE_FEE_PERCENT", 10)?,
             max_unpaid_holds_per_ip: vars.get("MAX_UNPAID_HOLDS_PER_IP", 20)?,
+            waitlist_offer_minutes: vars.get("WAITLIST_OFFER_MINUTES", 30)?,
             jobs_enabled: vars.get("JOBS_ENABLED", true)?,
             jobs_interval: std::time::Duration::from_secs(vars.get("JOBS_INTERVAL_SECS", 5)?),
             reconcile_after: Duration::seconds(vars.get("RECONCILE_AFTER_SECS", 60)?),
@@ -223,6 +227,7 @@ impl Config {
             max_unpaid_holds_per_user: 1000,
             resale_fee_percent: 10,
             max_unpaid_holds_per_ip: 1000,
+            waitlist_offer_minutes: 30,
             jobs_enabled: false,
             jobs_interval: std::time::Duration::from_secs(1),
             reconcile_after: Duration::seconds(60),

@@ -215,6 +215,9 @@ pub async fn end(
     set_ticket_status(conn, event_id, &ids, status).await?;
     crate::orders::voucher::give_back_if_ended(conn, event_id, &orders).await?;
     stock::move_units(conn, event_id, &units, Units::ReleaseSold).await?;
+    // What came back goes to the waiting list first.
+    let tiers: Vec<Uuid> = units.iter().map(|t| t.tier_id).collect();
+    crate::waitlist::refill(conn, event_id, &tiers).await?;
     let seats: Vec<Uuid> = live.iter().filter_map(|t| t.seat_id).collect();
     if !seats.is_empty() {
         stock::release_seats_by_id(conn, event_id, &seats).await?;

@@ -25,6 +25,7 @@ pub mod schedules;
 pub mod state;
 pub mod stripe;
 pub mod ui;
+pub mod waitlist;
 
 use poem::Endpoint;
 use poem_openapi::OpenApiService;

@@ -23,6 +23,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(config: Config) -> anyhow::Result<Self> {
         crate::codes::configure(&config.ticket_signing_secret)?;
+        crate::waitlist::configure(&config.notify.app_url, config.waitlist_offer_minutes);
         let pool = slotwise_db::build_pool(
             &config.database_url,
             config.pool_size,

@@ -20,7 +20,7 @@ pub const REFERENCE: [&str; 5] = [
 /// Table, distribution column, and the table it is colocated with: a
 /// professional's bookings with their windows; an event with its tiers,
 /// stock, seats, orders, tickets and resale (all written together).
-pub const DISTRIBUTED: [(&str, &str, Option<&str>); 23] = [
+pub const DISTRIBUTED: [(&str, &str, Option<&str>); 24] = [
     ("bookings", "professional_id", None),
     ("availability_windows", "professional_id", Some("bookings")),
     ("booking_transitions", "professional_id", Some("bookings")),
@@ -44,6 +44,7 @@ pub const DISTRIBUTED: [(&str, &str, Option<&str>); 23] = [
     ("scanners", "event_id", Some("events")),
     ("checkins", "event_id", Some("events")),
     ("vouchers", "event_id", Some("events")),
+    ("waitlist_entries", "event_id", Some("events")),
     ("event_slugs", "slug", None),
     ("idempotency_keys", "scope", None),
     ("stripe_events", "id", None),

@@ -34,6 +34,7 @@ pub mod text_enum;
 pub mod tx;
 pub mod users;
 pub mod vouchers;
+pub mod waitlist;
 
 pub use diesel::QueryResult;
 pub use diesel::result::Error as DbError;

@@ -13,6 +13,7 @@ pub mod professional_input;
 pub mod professionals;
 pub mod schedules;
 pub mod vouchers;
+pub mod waitlist;
 pub mod webhooks;
 
 use poem_openapi::Tags;
@@ -44,6 +45,7 @@ pub type Api = (
     events::EventsApi,
     checkins::CheckinsApi,
     vouchers::VouchersApi,
+    waitlist::WaitlistApi,
     orders::OrdersApi,
     listings::ListingsApi,
     webhooks::WebhooksApi,
@@ -60,6 +62,7 @@ pub fn api() -> Api {
         events::EventsApi,
         checkins::CheckinsApi,
         vouchers::VouchersApi,
+        waitlist::WaitlistApi,
         orders::OrdersApi,
         listings::ListingsApi,
         webhooks::WebhooksApi,

@@ -27,7 +27,7 @@ pub async fn purge_keys_once(state: &AppState) -> Result<usize, Failure> {
 
 /// Every job once, in order, each on its own: one failing does not stop the
 /// others. Returns how much each did (0 for one that failed, which is logged).
-pub async fn run_jobs_once(state: &AppState) -> [usize; 6] {
+pub async fn run_jobs_once(state: &AppState) -> [usize; 7] {
     [
         timed(
             "complete_keys",
@@ -35,6 +35,7 @@ pub async fn run_jobs_once(state: &AppState) -> [usize; 6] {
         )
         .await,
         timed("expire_holds", crate::jobs::holds::expire_holds_once(state)).await,
+        timed("lapse_offers", crate::waitlist::lapse_due_once(state)).await,
         timed("reconcile", crate::jobs::reconcile::reconcile_once(state)).await,
         timed(
             "complete_refunds",

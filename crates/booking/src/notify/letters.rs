@@ -21,6 +21,7 @@ pub fn letter(topic: &str, payload: &Value, mail: &Value) -> Option<Letter> {
         ("listing", "sold") => sold(payload),
         ("event", "cancelled") => event_cancelled(payload),
         ("account", what) => account(what, mail)?,
+        ("waitlist", "offered") => offered(payload, mail),
         _ => return None,
     };
     letter.greeting = greeting;
@@ -192,6 +193,27 @@ fn gifted(p: &Value, mail: &Value) -> Letter {
             ("Ticket".to_owned(), text(p, "/ticket/id")),
         ],
         closing: "Enjoy the show.".to_owned(),
+        ..Letter::default()
+    }
+}
+
+fn offered(p: &Value, mail: &Value) -> Letter {
+    let title = text(p, "/event/title");
+    let quantity = p.pointer("/quantity").and_then(Value::as_i64).unwrap_or(1);
+    Letter {
+        subject: format!("Tickets for {title} are yours to buy"),
+        headline: format!(
+            "You were first on the waiting list: {quantity} × {} are held for you. Open the link below and check out before the hold ends; after that they go to the next person in line.",
+            text(p, "/tier/name")
+        ),
+        details: vec![
+            ("Event".to_owned(), title),
+            ("Venue".to_owned(), text(p, "/event/venue_name")),
+            ("Starts".to_owned(), when(p, "/event/starts_at")),
+            ("Held until".to_owned(), when(p, "/offered_until")),
+            ("Link".to_owned(), text(mail, "/link")),
+        ],
+        closing: "If you no longer want them, do nothing: they pass on by themselves.".to_owned(),
         ..Letter::default()
     }
 }

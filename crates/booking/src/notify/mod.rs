@@ -97,7 +97,8 @@ pub const TOPICS: [&str; 16] = [
 /// Topics about an account itself: mailed to its address only, never sent to
 /// a webhook endpoint or the bus (their mail carries a single-use link).
 pub fn is_private(topic: &str) -> bool {
-    topic.starts_with("account.")
+    // An offer names a person's place in line: theirs alone.
+    topic.starts_with("account.") || topic == "waitlist.offered"
 }
 
 /// The body a webhook endpoint and the bus receive for an outbox row: the

@@ -123,9 +123,14 @@ impl Decision for OrderDecision<'_> {
                 cap,
             }));
         }
-        let items = match hold(conn, event_id, id, &wanted).await? {
-            Ok(items) => items,
-            Err(e) => return Ok(refused(e)),
+        // An offer from the waiting list is this order's hold; else hold.
+        let offered = crate::waitlist::claim(conn, event_id, self.buyer, id, &wanted).await?;
+        let items = match offered {
+            Some(taken) => super::stock::items_of(event_id, id, &taken, &wanted),
+            None => match hold(conn, event_id, id, &wanted).await? {
+                Ok(items) => items,
+                Err(e) => return Ok(refused(e)),
+            },
         };
         if let Some(a) = &applied
             && !voucher::take(conn, event_id, a).await?

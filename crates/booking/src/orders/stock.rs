@@ -151,6 +151,30 @@ pub async fn hold(
     }
 }
 
+/// The items of order `order` for stock rows already held for it (an offer
+/// from the waiting list), at `wanted`'s prices.
+pub fn items_of(event_id: Uuid, order: Uuid, taken: &[Taken], wanted: &Wanted) -> Vec<OrderItem> {
+    let price = |tier: Uuid| match wanted {
+        Wanted::Units(units) => units
+            .iter()
+            .find(|(t, _)| t.id == tier)
+            .map_or(0, |(t, _)| t.price_cents),
+        Wanted::Seats(_) => 0,
+    };
+    (taken.iter())
+        .map(|t| OrderItem {
+            id: 0,
+            order_id: order,
+            event_id,
+            tier_id: Some(t.tier_id),
+            bucket: Some(t.bucket),
+            seat_id: None,
+            quantity: t.quantity,
+            unit_price_cents: price(t.tier_id),
+        })
+        .collect()
+}
+
 /// Gives back what `hold` held for order `order` (refused after all).
 pub async fn release(
     conn: &mut AsyncPgConnection,
@@ -158,8 +182,11 @@ pub async fn release(
     order: Uuid,
     items: &[OrderItem],
 ) -> QueryResult<()> {
-    stock::move_units(conn, event_id, &taken(items), Units::ReleaseHeld).await?;
-    stock::release_seats(conn, event_id, order).await
+    let units = taken(items);
+    stock::move_units(conn, event_id, &units, Units::ReleaseHeld).await?;
+    stock::release_seats(conn, event_id, order).await?;
+    let tiers: Vec<Uuid> = units.iter().map(|t| t.tier_id).collect();
+    crate::waitlist::refill(conn, event_id, &tiers).await
 }
 
 fn taken(items: &[OrderItem]) -> Vec<Taken> {
@@ -250,6 +277,9 @@ pub async fn on_transition(
             super::voucher::give_back(conn, order).await?;
             stock::move_units(conn, event_id, &units, Units::ReleaseHeld).await?;
             stock::release_seats(conn, event_id, order.id).await?;
+            // What came back goes to the waiting list first.
+            let tiers: Vec<Uuid> = units.iter().map(|t| t.tier_id).collect();
+            crate::waitlist::refill(conn, event_id, &tiers).await?;
         }
         (Status::Confirmed, to @ (Status::Refunded | Status::Cancelled)) => {
             // Only its live tickets: tickets refunded or revoked one by one

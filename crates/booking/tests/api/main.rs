@@ -34,4 +34,5 @@ mod tickets;
 mod tickets_races;
 mod traces;
 mod verification;
+mod waitlist;
 mod webhooks;

@@ -299,3 +299,13 @@ pub async fn sell_seats(
         .execute(conn)
         .await
 }
+
+/// Units of a tier nobody holds or bought, read without locks.
+pub async fn units_left(
+    conn: &mut AsyncPgConnection,
+    event_id: Uuid,
+    tier_id: Uuid,
+) -> QueryResult<i64> {
+    let rows: Vec<Bucket> = RoomPerRow { event_id, tier_id }.load(conn).await?;
+    Ok(rows.iter().map(|b| i64::from(b.free)).sum())
+}

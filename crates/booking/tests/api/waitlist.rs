@@ -1,0 +1,139 @@
+//! The waiting list of a sold-out tier (issue 28): offers in join order,
+//! held before the public sees them, passed on when ignored.
+
+use crate::event_helpers::{ga_event, tier_id};
+use crate::helpers::{TestApp, spawn_app, status_and_json};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn join(app: &TestApp, token: &str, event: &Value, tier: &str) -> (StatusCode, Value) {
+    let id = event["id"].as_str().expect("id");
+    let res = (app.http.post(app.url(&format!("/events/{id}/waitlist"))))
+        .bearer_auth(token)
+        .json(&json!({ "tier_id": tier, "quantity": 1 }))
+        .send()
+        .await
+        .expect("join");
+    status_and_json(res).await
+}
+
+/// 100 people wait; 10 units come back as holds run out: exactly the first
+/// 10 in line get offers, held away from the public; an ignored offer passes
+/// to the 11th; an accepted one becomes an order; nothing is oversold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn returned_units_go_to_the_first_in_line_and_an_ignored_offer_moves_on() {
+    let app = spawn_app().await;
+    let organizer = app.user("client").await;
+    let event = ga_event(&app, &organizer, 10, 1500).await;
+    let tier = tier_id(&event, 0);
+    // Ten unpaid holds take the tier.
+    for i in 0..10 {
+        let buyer = app.user("client").await;
+        let (status, _) = app
+            .order(
+                &buyer,
+                &format!("hold-{i}"),
+                &event,
+                json!({ "items": [{ "tier_id": tier, "quantity": 1 }] }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let mut line = Vec::new();
+    for _ in 0..100 {
+        let person = app.user("client").await;
+        let (status, entry) = join(&app, &person, &event, &tier).await;
+        assert_eq!(status, StatusCode::CREATED, "{entry}");
+        line.push(person);
+    }
+    // Joining twice keeps one place.
+    let (status, again) = join(&app, &line[4], &event, &tier).await;
+    assert_eq!(
+        (status, again["place"].as_i64()),
+        (StatusCode::OK, Some(5)),
+        "{again}"
+    );
+
+    // The holds run out: their units go to the first ten, not the public.
+    app.sql("UPDATE orders SET expires_at = now() - interval '1 second'")
+        .await;
+    slotwise_booking::jobs::holds::expire_holds_once(&app.state)
+        .await
+        .expect("expire");
+    let offered = app
+        .sql_text("SELECT string_agg(status, ',' ORDER BY joined_at, id) FROM waitlist_entries")
+        .await;
+    let statuses: Vec<&str> = offered.split(',').collect();
+    assert_eq!(statuses[..10], ["offered"; 10]);
+    assert!(statuses[10..].iter().all(|s| *s == "waiting"), "{offered}");
+    let stranger = app.user("client").await;
+    let (status, answer) = app
+        .order(
+            &stranger,
+            "stranger",
+            &event,
+            json!({ "items": [{ "tier_id": tier, "quantity": 1 }] }),
+        )
+        .await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (StatusCode::CONFLICT, Some("sold_out"))
+    );
+    assert_eq!(
+        app.sql_i64("SELECT count(*) FROM outbox WHERE topic = 'waitlist.offered'")
+            .await,
+        10
+    );
+
+    // The first ignores the offer: it passes to the eleventh.
+    app.sql(
+        "UPDATE waitlist_entries SET offered_until = now() - interval '1 second' \
+         WHERE (joined_at, id) = (SELECT joined_at, id FROM waitlist_entries ORDER BY joined_at, id LIMIT 1)",
+    )
+    .await;
+    let lapsed = slotwise_booking::waitlist::lapse_due_once(&app.state)
+        .await
+        .expect("lapse");
+    assert_eq!(lapsed, 1);
+    let now = app
+        .sql_text("SELECT string_agg(status, ',' ORDER BY joined_at, id) FROM (SELECT * FROM waitlist_entries ORDER BY joined_at, id LIMIT 12) w")
+        .await;
+    assert_eq!(
+        now,
+        format!("lapsed,{}offered,waiting", "offered,".repeat(9))
+    );
+
+    // The second takes theirs: an order of the held unit, at the tier's price.
+    let (status, order) = app
+        .order(
+            &line[1],
+            "offer",
+            &event,
+            json!({ "items": [{ "tier_id": tier, "quantity": 1 }] }),
+        )
+        .await;
+    assert_eq!(
+        (status, order["total_cents"].as_i64()),
+        (StatusCode::CREATED, Some(1500)),
+        "{order}"
+    );
+    let id = event["id"].as_str().expect("id");
+    let (_, mine) = app
+        .get_json(&line[1], &format!("/events/{id}/waitlist/me"))
+        .await;
+    assert_eq!(mine["items"][0]["status"], "bought", "{mine}");
+    let (_, waiting) = app
+        .get_json(&line[20], &format!("/events/{id}/waitlist/me"))
+        .await;
+    assert_eq!(waiting["items"][0]["place"], 10, "{waiting}");
+    assert_eq!(
+        app.sql_i64("SELECT count(*) FROM tier_stock WHERE held + sold > capacity")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.sql_i64("SELECT sum(held + sold)::bigint FROM tier_stock")
+            .await,
+        10
+    );
+}

@@ -1,0 +1,2 @@
+DROP TABLE waitlist_entries;
+ALTER TABLE events DROP COLUMN waitlist;
