@@ -144,7 +144,12 @@ async fn organized_by(
     ))
 }
 
-async fn organized(state: &AppState, auth: &BearerAuth, id: &str) -> Result<Event, ApiError> {
+/// The event `id`, when the signed-in caller organizes it.
+pub(super) async fn organized(
+    state: &AppState,
+    auth: &BearerAuth,
+    id: &str,
+) -> Result<Event, ApiError> {
     Ok(organized_by(state, auth, id).await?.0)
 }
 

@@ -4,6 +4,7 @@
 //! sizes — with what each brought in; and switching one off.
 
 use super::ApiTags;
+use super::checkins::organized;
 use crate::AppState;
 use crate::auth::BearerAuth;
 use crate::events::input::MAX_PRICE_CENTS;
@@ -216,11 +217,6 @@ fn vouchers_of(event: &Event, tiers: &[Uuid], req: NewVouchers) -> Result<Vec<Vo
             disabled_at: None,
         })
         .collect())
-}
-
-async fn organized(state: &AppState, auth: &BearerAuth, id: &str) -> Result<Event, ApiError> {
-    let user = crate::auth::authenticate(state, auth).await?;
-    Ok(crate::events::organized_event(state, id, user.id).await?)
 }
 
 #[OpenApi(tag = "ApiTags::Events")]

@@ -169,8 +169,7 @@ impl WaitlistApi {
         Json<WaitlistEntries>,
         Problems<{ UNAUTHORIZED | FORBIDDEN | NOT_FOUND | UNAVAILABLE }>,
     > {
-        let user = crate::auth::authenticate(&state, &auth).await?;
-        let event = crate::events::organized_event(&state, &id, user.id).await?;
+        let event = super::checkins::organized(&state, &auth, &id).await?;
         let mut conn = state.pool.get().await?;
         let mut items = Vec::new();
         for e in db::of_event(&mut conn, event.id).await? {
@@ -191,8 +190,7 @@ impl WaitlistApi {
         Json<WaitlistSwitch>,
         Problems<{ JSON_BODY | UNAUTHORIZED | FORBIDDEN | NOT_FOUND | UNAVAILABLE }>,
     > {
-        let user = crate::auth::authenticate(&state, &auth).await?;
-        let event = crate::events::organized_event(&state, &id, user.id).await?;
+        let event = super::checkins::organized(&state, &auth, &id).await?;
         let mut conn = state.pool.get().await?;
         db::switch(&mut conn, event.id, body.open).await?;
         Ok(Json(WaitlistSwitch {
