@@ -215,6 +215,25 @@ pub async fn offer_of(
     Ok(rows.into_iter().next())
 }
 
+/// The person's place (waiting or offered) in the tier's line, locked.
+pub async fn active_of(
+    conn: &mut AsyncPgConnection,
+    event_id: Uuid,
+    tier_id: Uuid,
+    user_id: Uuid,
+) -> diesel::QueryResult<Option<Entry>> {
+    let rows: Vec<Entry> = diesel::sql_query(format!(
+        "SELECT {COLUMNS} FROM waitlist_entries WHERE event_id = $1 AND tier_id = $2 AND user_id = $3 \
+         AND status IN ('waiting', 'offered') FOR UPDATE"
+    ))
+    .bind::<SqlUuid, _>(event_id)
+    .bind::<SqlUuid, _>(tier_id)
+    .bind::<SqlUuid, _>(user_id)
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().next())
+}
+
 /// Makes the entry an offer of the stock rows `held`, until `until`.
 pub async fn offer(
     conn: &mut AsyncPgConnection,

@@ -158,6 +158,40 @@ impl WaitlistApi {
         Ok(Json(WaitlistEntries { items }))
     }
 
+    /// Leave a tier's waiting list: one's place, or an offer, whose units
+    /// go to the next person in line at once.
+    #[oai(path = "/events/:id/waitlist/me/:tier_id", method = "delete")]
+    async fn leave(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+        tier_id: Path<Uuid>,
+    ) -> Result<
+        Json<WaitlistEntries>,
+        Problems<{ BAD_REQUEST | UNAUTHORIZED | NOT_FOUND | UNAVAILABLE }>,
+    > {
+        let user = crate::auth::authenticate(&state, &auth).await?;
+        let event = crate::events::event(&state, &id).await?;
+        let mut conn = state.pool.get().await?;
+        let (event_id, tier, user_id) = (event.id, tier_id.0, user.id);
+        let left = slotwise_db::read_committed!(conn, async |conn: &mut AsyncPgConnection| {
+            let entry = db::active_of(conn, event_id, tier, user_id).await?;
+            if let Some(entry) = &entry {
+                crate::waitlist::leave(conn, entry).await?;
+            }
+            Ok::<_, slotwise_db::DbError>(entry.is_some())
+        })?;
+        if !left {
+            return Err(ApiError::not_found("waiting list place").into());
+        }
+        let mut items = Vec::new();
+        for e in db::of_user(&mut conn, event_id, user_id).await? {
+            items.push(view(&mut conn, e).await?);
+        }
+        Ok(Json(WaitlistEntries { items }))
+    }
+
     /// The event's waiting lists in line order (the organizer).
     #[oai(path = "/events/:id/waitlist", method = "get")]
     async fn list(

@@ -136,4 +136,32 @@ async fn returned_units_go_to_the_first_in_line_and_an_ignored_offer_moves_on() 
             .await,
         10
     );
+
+    // The third leaves with their offer: it goes to the next person waiting.
+    let res = (app
+        .http
+        .delete(app.url(&format!("/events/{id}/waitlist/me/{tier}"))))
+    .bearer_auth(&line[2])
+    .send()
+    .await
+    .expect("leave");
+    let (status, left) = status_and_json(res).await;
+    assert_eq!(
+        (status, left["items"][0]["status"].as_str()),
+        (StatusCode::OK, Some("left")),
+        "{left}"
+    );
+    let (_, next) = app
+        .get_json(&line[11], &format!("/events/{id}/waitlist/me"))
+        .await;
+    assert_eq!(next["items"][0]["status"], "offered", "{next}");
+    let (_, moved) = app
+        .get_json(&line[20], &format!("/events/{id}/waitlist/me"))
+        .await;
+    assert_eq!(moved["items"][0]["place"], 9, "{moved}");
+    assert_eq!(
+        app.sql_i64("SELECT count(*) FROM tier_stock WHERE held + sold > capacity")
+            .await,
+        0
+    );
 }
