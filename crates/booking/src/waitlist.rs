@@ -99,10 +99,12 @@ pub async fn claim(
     let [(tier, quantity)] = units.as_slice() else {
         return Ok(None);
     };
-    let Some(offer) = db::offer_of(conn, event_id, tier.id, buyer).await? else {
+    let Some(offer) = db::active_of(conn, event_id, tier.id, buyer).await? else {
         return Ok(None);
     };
-    if offer.quantity != *quantity {
+    let live =
+        offer.status == db::OFFERED && offer.offered_until.is_some_and(|until| until > Utc::now());
+    if !live || offer.quantity != *quantity {
         return Ok(None);
     }
     db::close(conn, &offer, db::BOUGHT, Some(order)).await?;

@@ -3,8 +3,8 @@
 //! Plain SQL: every statement names the event, the distribution key.
 
 use chrono::{DateTime, Utc};
-use diesel::QueryableByName;
 use diesel::sql_types::{Bool, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::{OptionalExtension, QueryableByName};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -70,7 +70,7 @@ pub async fn is_open(conn: &mut AsyncPgConnection, event_id: Uuid) -> diesel::Qu
     .bind::<SqlUuid, _>(event_id)
     .get_result(conn)
     .await
-    .optional_row()?;
+    .optional()?;
     Ok(flag.is_some_and(|f| f.on))
 }
 
@@ -124,15 +124,8 @@ pub async fn join(
     if let Some(entry) = new.into_iter().next() {
         return Ok((entry, true));
     }
-    let existing: Entry = diesel::sql_query(format!(
-        "SELECT {COLUMNS} FROM waitlist_entries WHERE event_id = $1 AND tier_id = $2 AND user_id = $3 \
-         AND status IN ('waiting', 'offered')"
-    ))
-    .bind::<SqlUuid, _>(event_id)
-    .bind::<SqlUuid, _>(tier_id)
-    .bind::<SqlUuid, _>(user_id)
-    .get_result(conn)
-    .await?;
+    let existing = active_of(conn, event_id, tier_id, user_id).await?;
+    let existing = existing.ok_or(diesel::result::Error::NotFound)?;
     Ok((existing, false))
 }
 
@@ -191,25 +184,6 @@ pub async fn first_waiting(
     ))
     .bind::<SqlUuid, _>(event_id)
     .bind::<SqlUuid, _>(tier_id)
-    .load(conn)
-    .await?;
-    Ok(rows.into_iter().next())
-}
-
-/// The person's live offer for the tier, locked.
-pub async fn offer_of(
-    conn: &mut AsyncPgConnection,
-    event_id: Uuid,
-    tier_id: Uuid,
-    user_id: Uuid,
-) -> diesel::QueryResult<Option<Entry>> {
-    let rows: Vec<Entry> = diesel::sql_query(format!(
-        "SELECT {COLUMNS} FROM waitlist_entries WHERE event_id = $1 AND tier_id = $2 AND user_id = $3 \
-         AND status = 'offered' AND offered_until > now() FOR UPDATE"
-    ))
-    .bind::<SqlUuid, _>(event_id)
-    .bind::<SqlUuid, _>(tier_id)
-    .bind::<SqlUuid, _>(user_id)
     .load(conn)
     .await?;
     Ok(rows.into_iter().next())
@@ -335,18 +309,4 @@ pub async fn announce_offer(
     .execute(conn)
     .await
     .map(|_| ())
-}
-
-trait OptionalRow<T> {
-    fn optional_row(self) -> diesel::QueryResult<Option<T>>;
-}
-
-impl<T> OptionalRow<T> for diesel::QueryResult<T> {
-    fn optional_row(self) -> diesel::QueryResult<Option<T>> {
-        match self {
-            Ok(v) => Ok(Some(v)),
-            Err(diesel::result::Error::NotFound) => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
 }
