@@ -53,11 +53,23 @@ SELECT o.id FROM orders o
                           WHERE i.event_id = o.event_id AND i.order_id = o.id)
    AND o.status IN ('pending', 'confirmed');
 
--- check: units offered from a waiting list that the tier's stock does not hold
-SELECT w.tier_id FROM waitlist_entries w WHERE w.status = 'offered'
- GROUP BY w.event_id, w.tier_id
-HAVING sum(w.quantity) > (SELECT COALESCE(sum(s.held), 0) FROM tier_stock s
-                           WHERE s.event_id = w.event_id AND s.tier_id = w.tier_id);
+-- check: a tier's held stock not its pending ticket orders' units plus its waiting
+-- list's live offers (so no unit is held twice, offered twice, or lost; a resale
+-- order holds a ticket, not stock)
+SELECT s.tier_id FROM tier_stock s
+ GROUP BY s.event_id, s.tier_id
+HAVING sum(s.held) <> (SELECT COALESCE(sum(i.quantity), 0) FROM order_items i
+                         JOIN orders o ON o.event_id = i.event_id AND o.id = i.order_id
+                        WHERE i.event_id = s.event_id AND i.tier_id = s.tier_id AND o.status = 'pending'
+                          AND o.kind = 'tickets')
+                    + (SELECT COALESCE(sum(w.quantity), 0) FROM waitlist_entries w
+                        WHERE w.event_id = s.event_id AND w.tier_id = s.tier_id AND w.status = 'offered');
+
+-- check: a tier's sold stock not its live tickets
+SELECT s.tier_id FROM tier_stock s
+ GROUP BY s.event_id, s.tier_id
+HAVING sum(s.sold) <> (SELECT count(*) FROM tickets t WHERE t.event_id = s.event_id AND t.tier_id = s.tier_id
+                          AND t.status IN ('valid', 'transfer_pending'));
 
 -- check: payout owed for a revoked ticket
 SELECT p.id FROM payouts p JOIN listings l ON l.event_id = p.event_id AND l.id = p.listing_id

@@ -97,6 +97,10 @@ export function explain(problem: Problem): string {
       return problem.opens_at
         ? `These tickets go on sale ${new Date(problem.opens_at).toLocaleString()}.`
         : "Sales of these tickets have ended.";
+    case "not_sold_out":
+      return "There are tickets left in that tier: order them instead of waiting.";
+    case "waitlist_closed":
+      return "This event's waiting list is closed.";
     case "payment_declined":
       return "Your card was declined. Please try another card.";
     case "listing_locked":

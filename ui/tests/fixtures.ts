@@ -4,6 +4,8 @@ import AxeBuilder from "@axe-core/playwright";
 import { type APIRequestContext, expect, type Page, test as base } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 
 export interface Person {
   name: string;
@@ -70,6 +72,23 @@ export function sql(query: string): string {
 /** The last link of `topic` (account.verify_email, account.password_reset) mailed to `email`, as its reader sees it. */
 export function mailedLink(topic: string, email: string): string {
   return sql(`SELECT mail->>'link' FROM outbox WHERE topic = '${topic}' AND email = '${email.toLowerCase()}' ORDER BY created_at DESC, id DESC LIMIT 1`);
+}
+
+/**
+ * The text of the last mail of `topic` to `email`, as it reached the local
+ * SMTP sink (scripts/test-ui starts one; its files are named by the outbox
+ * row's Message-ID), waiting until it has arrived. Python's email package
+ * reads the MIME (quoted-printable or base64 parts) as a mail client would.
+ */
+export async function mailedText(topic: string, email: string): Promise<string> {
+  const dir = process.env.MAIL_DIR;
+  if (!dir) throw new Error("MAIL_DIR is not set (run through scripts/test-ui)");
+  const row = () => sql(`SELECT id FROM outbox WHERE topic = '${topic}' AND email = '${email.toLowerCase()}' ORDER BY created_at DESC, id DESC LIMIT 1`);
+  await expect.poll(() => row() !== "" && existsSync(join(dir, `${row()}@slotwise.dev.eml`)), { timeout: 30_000 }).toBe(true);
+  const reader = "import email, email.policy, sys\n"
+    + "m = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=email.policy.default)\n"
+    + "print(m.get_body(preferencelist=('plain',)).get_content())";
+  return execFileSync("python3", ["-c", reader, join(dir, `${row()}@slotwise.dev.eml`)], { encoding: "utf8" });
 }
 
 /** A new account made (and its address verified) through the API; its session token. */

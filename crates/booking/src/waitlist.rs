@@ -3,7 +3,7 @@
 //! [`refill`], called where stock is given back) are held for the first
 //! person in line, by join time, in the same transaction, so the public never
 //! sees them; the person is mailed a link and has `WAITLIST_OFFER_MINUTES`
-//! to order them ([`claim`] turns the offer's held units into the order's).
+//! to order them ([`offer_for`] finds the offer, [`claim`] makes its held units the order's).
 //! An offer not taken in time passes to the next person ([`lapse_due_once`]).
 //! Strictly in order: when the first person wants more than came back, the
 //! units wait for them (nobody behind them jumps the line).
@@ -72,8 +72,9 @@ pub async fn refill(
     Ok(())
 }
 
-/// The held rows of an offer, as stock moves them.
-fn taken_of(entry: &Entry) -> Vec<Taken> {
+/// The held rows of an offer, as stock moves them: an order that claims
+/// the offer holds exactly these.
+pub fn taken_of(entry: &Entry) -> Vec<Taken> {
     (entry.held_rows().into_iter())
         .map(|(bucket, quantity)| Taken {
             tier_id: entry.tier_id,
@@ -83,16 +84,17 @@ fn taken_of(entry: &Entry) -> Vec<Taken> {
         .collect()
 }
 
-/// The units of `buyer`'s live offer, when `wanted` is exactly it (its tier,
-/// its quantity): the offer becomes `order`'s, and what it held is the
-/// order's hold. `None`: no such offer, order as anyone would.
-pub async fn claim(
+/// `buyer`'s live offer, locked, when `wanted` is exactly it (its tier, its
+/// quantity): its held units ([`taken_of`]) are the order's to take, and
+/// [`claim`] makes it the order's once nothing else refuses the order (a
+/// promo code used up meanwhile leaves the offer as it was). `None`: no
+/// such offer, order as anyone would.
+pub async fn offer_for(
     conn: &mut AsyncPgConnection,
     event_id: Uuid,
     buyer: Uuid,
-    order: Uuid,
     wanted: &Wanted,
-) -> QueryResult<Option<Vec<Taken>>> {
+) -> QueryResult<Option<Entry>> {
     let Wanted::Units(units) = wanted else {
         return Ok(None);
     };
@@ -104,11 +106,12 @@ pub async fn claim(
     };
     let live =
         offer.status == db::OFFERED && offer.offered_until.is_some_and(|until| until > Utc::now());
-    if !live || offer.quantity != *quantity {
-        return Ok(None);
-    }
-    db::close(conn, &offer, db::BOUGHT, Some(order)).await?;
-    Ok(Some(taken_of(&offer)))
+    Ok((live && offer.quantity == *quantity).then_some(offer))
+}
+
+/// The offer is bought by `order`, which holds its units now.
+pub async fn claim(conn: &mut AsyncPgConnection, offer: &Entry, order: Uuid) -> QueryResult<()> {
+    db::close(conn, offer, db::BOUGHT, Some(order)).await
 }
 
 /// Gives up a place (or an offer, whose units go to the next person).

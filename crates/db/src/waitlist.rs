@@ -74,18 +74,6 @@ pub async fn is_open(conn: &mut AsyncPgConnection, event_id: Uuid) -> diesel::Qu
     Ok(flag.is_some_and(|f| f.on))
 }
 
-/// Whether the organizer has the event's waiting lists switched on.
-pub async fn switched_on(
-    conn: &mut AsyncPgConnection,
-    event_id: Uuid,
-) -> diesel::QueryResult<bool> {
-    let flag: Flag = diesel::sql_query("SELECT waitlist AS on FROM events WHERE id = $1")
-        .bind::<SqlUuid, _>(event_id)
-        .get_result(conn)
-        .await?;
-    Ok(flag.on)
-}
-
 pub async fn switch(
     conn: &mut AsyncPgConnection,
     event_id: Uuid,

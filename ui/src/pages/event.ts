@@ -5,6 +5,7 @@ import { append, busy, field, h, messageBox, type MessageBox, replace } from "..
 import { dateTime, money } from "../format";
 import { go, type Route } from "../router";
 import { session } from "../session";
+import { waitlistSection } from "./waitlist";
 
 type Seat = Awaited<ReturnType<typeof loadSeats>>[number];
 type OrderBody = { items: Array<{ tier_id: string; quantity: number }>; voucher?: string } | { seats: string[]; voucher?: string };
@@ -30,6 +31,10 @@ export async function eventPage(route: Route): Promise<void> {
   if (event.status !== "cancelled") {
     const checkout = orderer(event, message);
     route.main.append(event.seated ? await seatPicker(event, message, checkout) : tierPicker(event, message, checkout));
+    if (!event.seated) {
+      const waitlist = await waitlistSection(event, (box) => orderer(event, box), route.query.get("offer"));
+      if (waitlist) route.main.append(waitlist);
+    }
   }
   route.main.append(
     h("p", null, h("a", { href: `#/events/${encodeURIComponent(event.id)}/resale` }, "Resale tickets"),

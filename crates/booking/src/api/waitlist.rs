@@ -68,7 +68,11 @@ async fn view(conn: &mut AsyncPgConnection, e: Entry) -> Result<WaitlistEntryVie
     } else {
         None
     };
-    Ok(WaitlistEntryView {
+    Ok(entry_view(e, place))
+}
+
+fn entry_view(e: Entry, place: Option<i64>) -> WaitlistEntryView {
+    WaitlistEntryView {
         id: e.id,
         tier_id: e.tier_id,
         quantity: e.quantity,
@@ -76,7 +80,7 @@ async fn view(conn: &mut AsyncPgConnection, e: Entry) -> Result<WaitlistEntryVie
         status: e.status,
         place,
         offered_until: e.offered_until,
-    })
+    }
 }
 
 fn conflict(code: &str, title: &str, detail: &str) -> ApiError {
@@ -205,10 +209,23 @@ impl WaitlistApi {
     > {
         let event = super::checkins::organized(&state, &auth, &id).await?;
         let mut conn = state.pool.get().await?;
-        let mut items = Vec::new();
-        for e in db::of_event(&mut conn, event.id).await? {
-            items.push(view(&mut conn, e).await?);
-        }
+        // In line order, so a waiting entry's place is one more than the
+        // waiting entries of its tier before it (no query per entry).
+        let (mut tier, mut waiting) = (None, 0);
+        let items = db::of_event(&mut conn, event.id)
+            .await?
+            .into_iter()
+            .map(|e| {
+                if tier != Some(e.tier_id) {
+                    (tier, waiting) = (Some(e.tier_id), 0);
+                }
+                let place = (e.status == db::WAITING).then(|| {
+                    waiting += 1;
+                    waiting
+                });
+                entry_view(e, place)
+            })
+            .collect();
         Ok(Json(WaitlistEntries { items }))
     }
 
@@ -227,8 +244,6 @@ impl WaitlistApi {
         let event = super::checkins::organized(&state, &auth, &id).await?;
         let mut conn = state.pool.get().await?;
         db::switch(&mut conn, event.id, body.open).await?;
-        Ok(Json(WaitlistSwitch {
-            open: db::switched_on(&mut conn, event.id).await?,
-        }))
+        Ok(Json(WaitlistSwitch { open: body.open }))
     }
 }

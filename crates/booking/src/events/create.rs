@@ -108,6 +108,7 @@ fn rows(organizer: Uuid, req: &NewEventRequest) -> (Event, Vec<Tier>, Vec<Seat>)
         created_at: now,
         updated_at: now,
         reentry: req.reentry.unwrap_or(false),
+        waitlist: true,
     };
     (event, tiers, seats)
 }

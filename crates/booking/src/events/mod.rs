@@ -137,6 +137,9 @@ pub struct EventView {
     pub seating: Option<SeatingView>,
     /// Holders may check out at the door and come back in.
     pub reentry: bool,
+    /// A signed-in person may join a sold-out tier's waiting list
+    /// (`POST /events/{id}/waitlist`); the organizer may switch it off.
+    pub waitlist: bool,
     /// Send it back in `If-Match` to change the event.
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -214,6 +217,7 @@ impl EventView {
             tiers,
             seating,
             reentry: event.reentry,
+            waitlist: event.waitlist,
             version: event.version,
             created_at: event.created_at,
         })

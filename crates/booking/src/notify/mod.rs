@@ -75,7 +75,7 @@ impl News {
 }
 
 /// Every event type a webhook endpoint may ask for.
-pub const TOPICS: [&str; 16] = [
+pub const TOPICS: [&str; 17] = [
     "booking.confirmed",
     "booking.cancelled",
     "booking.expired",
@@ -92,6 +92,7 @@ pub const TOPICS: [&str; 16] = [
     "account.verify_email",
     "account.signup_taken",
     "account.password_reset",
+    "waitlist.offered",
 ];
 
 /// Topics about an account itself: mailed to its address only, never sent to

@@ -124,9 +124,12 @@ impl Decision for OrderDecision<'_> {
             }));
         }
         // An offer from the waiting list is this order's hold; else hold.
-        let offered = crate::waitlist::claim(conn, event_id, self.buyer, id, &wanted).await?;
-        let items = match offered {
-            Some(taken) => super::stock::items_of(event_id, id, &taken, &wanted),
+        let offer = crate::waitlist::offer_for(conn, event_id, self.buyer, &wanted).await?;
+        let items = match &offer {
+            Some(offer) => {
+                let taken = crate::waitlist::taken_of(offer);
+                super::stock::items_of(event_id, id, &taken, &wanted)
+            }
             None => match hold(conn, event_id, id, &wanted).await? {
                 Ok(items) => items,
                 Err(e) => return Ok(refused(e)),
@@ -135,8 +138,14 @@ impl Decision for OrderDecision<'_> {
         if let Some(a) = &applied
             && !voucher::take(conn, event_id, a).await?
         {
-            release(conn, event_id, id, &items).await?;
+            // An offer's units stay held for its person, as offered.
+            if offer.is_none() {
+                release(conn, event_id, id, &items).await?;
+            }
             return Ok(refused(voucher::VoucherError::UsedUp.into()));
+        }
+        if let Some(offer) = &offer {
+            crate::waitlist::claim(conn, offer, id).await?;
         }
         // Microseconds, as PostgreSQL stores them, so the stored answer and a later read agree.
         let now = Utc::now().trunc_subsecs(6);

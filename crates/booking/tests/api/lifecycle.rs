@@ -2,8 +2,9 @@
 //! database and Stripe emulator: a seeded random sequence of buys (paid at
 //! once, or later, or never), gifts to accounts and to addresses without one,
 //! verifications, take-backs, listings, reprices (within and over the cap),
-//! resale purchases (paid or left to expire), revokes and refunds, across
-//! four accounts. After every step the custody invariants are read from the
+//! resale purchases (paid or left to expire), revokes and refunds, promo
+//! codes, waiting lists (joined; offers bought, given up or left to lapse),
+//! across four accounts. After every step the custody invariants are read from the
 //! database and the API; at the end, once Stripe's news has arrived, every
 //! PaymentIntent's money is checked against the books.
 //!
@@ -111,7 +112,7 @@ impl World {
         let action = if self.step < 6 {
             0
         } else {
-            rng.random_range(0..13)
+            rng.random_range(0..16)
         };
         match action {
             0 | 1 => {
@@ -339,6 +340,21 @@ impl World {
                     .bearer_auth(&self.organizer);
                 self.send(req, "cancel event").await;
             }
+            13 => {
+                // Joining a tier's waiting list (refused while it is not sold out).
+                let Some(token) = self.accounts[who].token.clone() else {
+                    return;
+                };
+                let id = self.event["id"].as_str().expect("id");
+                let tier = tier_id(&self.event, rng.random_range(0..2));
+                let req = app
+                    .http
+                    .post(app.url(&format!("/events/{id}/waitlist")))
+                    .bearer_auth(token)
+                    .json(&json!({ "tier_id": tier, "quantity": rng.random_range(1..=2) }));
+                self.send(req, "join waiting list").await;
+            }
+            14 | 15 => self.answer_offer(rng).await,
             _ => {
                 // A pending order is paid, or its hold runs out first (then it may be paid late).
                 let pending = self.ids("SELECT payment_intent_id FROM orders WHERE status IN ('pending', 'expired') AND payment_intent_id IS NOT NULL AND payment_status <> 'succeeded'").await;
@@ -355,6 +371,77 @@ impl World {
                     app.pay(&intent, "pm_card_visa").await;
                     self.judge("pay", StatusCode::OK, &Value::Null);
                 }
+            }
+        }
+    }
+
+    /// A waiting-list offer is bought (its tier and quantity, paid now or
+    /// later, sometimes with the promo code), given up, or ignored until it
+    /// lapses and passes to the next person in line.
+    async fn answer_offer(&self, rng: &mut StdRng) {
+        let app = &self.app;
+        let offers = self
+            .ids("SELECT id FROM waitlist_entries WHERE status = 'offered'")
+            .await;
+        let Some(entry) = pick(rng, &offers) else {
+            return;
+        };
+        let row = app
+            .sql_text(&format!(
+                "SELECT u.email || ' ' || w.tier_id || ' ' || w.quantity FROM waitlist_entries w \
+                 JOIN users u ON u.id = w.user_id WHERE w.id = '{entry}'"
+            ))
+            .await;
+        let [email, tier, quantity] = row.split(' ').collect::<Vec<_>>()[..] else {
+            panic!("{}: entry {entry}: {row}", self.ctx());
+        };
+        let Some(token) = self.token_of(email) else {
+            return;
+        };
+        let quantity: i64 = quantity.parse().expect("quantity");
+        let id = self.event["id"].as_str().expect("id");
+        match rng.random_range(0..3) {
+            0 => {
+                let mut body = json!({ "items": [{ "tier_id": tier, "quantity": quantity }] });
+                if rng.random_bool(0.6) {
+                    body["payment_method"] = json!("pm_card_visa");
+                }
+                if rng.random_bool(0.3) {
+                    body["voucher"] = json!("life");
+                }
+                let (status, order) = app.order(token, &Self::key(), &self.event, body).await;
+                self.judge("accept offer", status, &order);
+                // Only a refused promo code leaves the offer as it was.
+                let now = app
+                    .sql_text(&format!(
+                        "SELECT status FROM waitlist_entries WHERE id = '{entry}'"
+                    ))
+                    .await;
+                let expected = if status.is_success() {
+                    "bought"
+                } else {
+                    "offered"
+                };
+                assert_eq!(
+                    now,
+                    expected,
+                    "{}: offer {entry} answered {status}: {order}",
+                    self.ctx()
+                );
+            }
+            1 => {
+                let req = app
+                    .http
+                    .delete(app.url(&format!("/events/{id}/waitlist/me/{tier}")))
+                    .bearer_auth(token);
+                self.send(req, "give up offer").await;
+            }
+            _ => {
+                app.sql(&format!("UPDATE waitlist_entries SET offered_until = now() - interval '1 second' WHERE id = '{entry}'")).await;
+                slotwise_booking::waitlist::lapse_due_once(&app.state)
+                    .await
+                    .expect("lapse");
+                self.judge("ignore offer", StatusCode::OK, &Value::Null);
             }
         }
     }
@@ -499,8 +586,8 @@ async fn random_sequences_of_moves_keep_every_ticket_valid_once_and_the_money_ex
         &app,
         &organizer,
         json!({ "resale": { "allowed": true, "max_percent_of_face": 150 },
-                "tiers": [{ "name": "Paid", "price_cents": 1000, "capacity": 6 },
-                          { "name": "Free", "price_cents": 0, "capacity": 4 }] }),
+                "tiers": [{ "name": "Paid", "price_cents": 1000, "capacity": 4 },
+                          { "name": "Free", "price_cents": 0, "capacity": 3 }] }),
     )
     .await;
     let seats: Vec<Value> = (1..=4)

@@ -84,6 +84,32 @@ async fn returned_units_go_to_the_first_in_line_and_an_ignored_offer_moves_on() 
             .await,
         10
     );
+    // Each is mailed to its person alone, with the link to buy through.
+    app.deliver().await;
+    let first = app
+        .sql_text(
+            "SELECT o.id::text || ' ' || u.email || ' ' || w.id FROM outbox o \
+             JOIN waitlist_entries w ON w.id = o.subject_id JOIN users u ON u.id = w.user_id \
+             WHERE o.topic = 'waitlist.offered' ORDER BY w.joined_at, w.id LIMIT 1",
+        )
+        .await;
+    let [outbox_id, email, entry] = first.split(' ').collect::<Vec<_>>()[..] else {
+        panic!("{first}");
+    };
+    let mail = crate::notify_helpers::received(outbox_id).expect("the offer reached the SMTP sink");
+    assert_eq!(mail.to, email);
+    let id = event["id"].as_str().expect("id");
+    assert!(
+        mail.text.contains(&format!("/#/events/{id}?offer={entry}")),
+        "{}",
+        mail.text
+    );
+    assert_eq!(
+        app.sql_i64("SELECT count(*) FROM deliveries d JOIN outbox o ON o.id = d.outbox_id \
+                     WHERE o.topic = 'waitlist.offered' AND d.channel = 'email' AND d.status = 'sent'")
+            .await,
+        10
+    );
 
     // The first ignores the offer: it passes to the eleventh.
     app.sql(
@@ -164,4 +190,74 @@ async fn returned_units_go_to_the_first_in_line_and_an_ignored_offer_moves_on() 
             .await,
         0
     );
+}
+
+/// An offer ordered with a promo code that is used up meanwhile: the order
+/// is refused and the offer stays its person's, units still held for them
+/// (not given back to the line); ordering it without the code then works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_used_up_promo_code_leaves_the_offer_as_it_was() {
+    let app = spawn_app().await;
+    let organizer = app.user("client").await;
+    let event = ga_event(&app, &organizer, 2, 1500).await;
+    let (id, tier) = (event["id"].as_str().expect("id"), tier_id(&event, 0));
+    let res = (app.http.post(app.url(&format!("/events/{id}/vouchers"))))
+        .bearer_auth(&organizer)
+        .json(&json!({ "code": "ONCE", "percent_off": 10, "max_uses": 1 }))
+        .send()
+        .await
+        .expect("voucher");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let items = |n: i32| json!([{ "tier_id": tier, "quantity": n }]);
+    // One buyer holds a unit with the code (its only use), another the other unit.
+    let (holder, other) = (app.user("client").await, app.user("client").await);
+    let (status, _) = (app.order(
+        &holder,
+        "h",
+        &event,
+        json!({ "items": items(1), "voucher": "once" }),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = (app.order(&other, "o", &event, json!({ "items": items(1) }))).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let waiting = app.user("client").await;
+    assert_eq!(
+        join(&app, &waiting, &event, &tier).await.0,
+        StatusCode::CREATED
+    );
+    // The other's hold runs out: its unit is offered to the one waiting.
+    app.sql("UPDATE orders SET expires_at = now() - interval '1 second' WHERE voucher_id IS NULL")
+        .await;
+    slotwise_booking::jobs::holds::expire_holds_once(&app.state)
+        .await
+        .expect("expire");
+    let status_of = async || {
+        app.sql_text(
+            "SELECT status || ' ' || (SELECT sum(held) FROM tier_stock) FROM waitlist_entries",
+        )
+        .await
+    };
+    assert_eq!(status_of().await, "offered 2");
+
+    let (status, refused) = (app.order(
+        &waiting,
+        "w1",
+        &event,
+        json!({ "items": items(1), "voucher": "once" }),
+    ))
+    .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (StatusCode::CONFLICT, Some("voucher_used_up")),
+        "{refused}"
+    );
+    assert_eq!(
+        status_of().await,
+        "offered 2",
+        "the offer and its hold stay"
+    );
+    let (status, order) = (app.order(&waiting, "w2", &event, json!({ "items": items(1) }))).await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+    assert_eq!(status_of().await, "bought 2");
 }

@@ -36,6 +36,8 @@ pub struct Event {
     pub updated_at: DateTime<Utc>,
     /// Holders may leave and come back in (a check-out scan, then a check-in).
     pub reentry: bool,
+    /// Sold-out tiers take a waiting list (the organizer may switch it off).
+    pub waitlist: bool,
 }
 
 pub const PUBLISHED: &str = "published";

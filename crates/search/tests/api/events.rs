@@ -53,6 +53,7 @@ impl TestApp {
             created_at: now,
             updated_at: now,
             reentry: false,
+            waitlist: true,
         };
         let tiers = if seats == 0 {
             vec![Tier {
