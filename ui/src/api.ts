@@ -99,6 +99,8 @@ export function explain(problem: Problem): string {
         : "Sales of these tickets have ended.";
     case "not_sold_out":
       return "There are tickets left in that tier: order them instead of waiting.";
+    case "email_not_verified":
+      return "Confirm your email address first (open the link we mailed you): offers from the waiting list are mailed to it.";
     case "waitlist_closed":
       return "This event's waiting list is closed.";
     case "payment_declined":

@@ -4,7 +4,7 @@
 // SMTP sink, opens the offer, and they buy the tickets through it.
 import { randomUUID } from "node:crypto";
 import {
-  apiCall, expect, expectAccessible, mailedText, newPerson, payByCard, publishEvent, screenshots, signUpAndIn, signUpApi, sql, test,
+  apiCall, expect, expectAccessible, mailedText, newPerson, payByCard, publishEvent, screenshots, signIn, signUpApi, sql, test,
 } from "./fixtures";
 
 test("a person waits for a sold-out tier, gets the offer mail and buys through its link", async ({ page, person }) => {
@@ -16,7 +16,8 @@ test("a person waits for a sold-out tier, gets the offer mail and buys through i
     items: [{ tier_id: event.tiers[0].id, quantity: 2 }],
   });
 
-  await signUpAndIn(page, person);
+  await signUpApi(page.request, person);
+  await signIn(page, person);
   await page.goto(`/#/events/${event.slug}`);
   await expect(page.getByRole("heading", { level: 1, name: title })).toBeVisible();
   await expect(page.getByRole("listitem").filter({ hasText: "General" }).first()).toContainText("Sold out");

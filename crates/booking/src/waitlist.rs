@@ -5,13 +5,14 @@
 //! sees them; the person is mailed a link and has `WAITLIST_OFFER_MINUTES`
 //! to order them ([`offer_for`] finds the offer, [`claim`] makes its held units the order's).
 //! An offer not taken in time passes to the next person ([`lapse_due_once`]).
-//! Strictly in order: when the first person wants more than came back, the
-//! units wait for them (nobody behind them jumps the line).
+//! Strictly in order: the first person is offered what came back, up to
+//! what they asked for, so returned units never sit free while people wait.
 
 use crate::AppState;
 use crate::orders::stock::Wanted;
 use chrono::{Duration, Utc};
 use slotwise_db::events::stock::{self, Taken, Units};
+use slotwise_db::events::{Event, Tier};
 use slotwise_db::waitlist::{self as db, Entry};
 use slotwise_db::{AsyncPgConnection, QueryResult};
 use std::sync::OnceLock;
@@ -39,7 +40,10 @@ fn settings() -> (&'static str, i64) {
 }
 
 /// Offers what came back to each of `tiers` to the people waiting for it,
-/// first come first served, while the first one's quantity is free.
+/// first come first served: the first person is offered what came back, up
+/// to what they asked for (never nothing while they wait, so one person
+/// asking for many cannot keep returned units from the line), then the next.
+/// A tier outside its on-sale window offers nothing.
 pub async fn refill(
     conn: &mut AsyncPgConnection,
     event_id: Uuid,
@@ -52,6 +56,8 @@ pub async fn refill(
     let mut tiers = tiers.to_vec();
     tiers.sort();
     tiers.dedup();
+    let mut rows: Option<Vec<Tier>> = None;
+    let now = Utc::now();
     for tier in tiers {
         // At most a hundred offers per change: a big refund makes the rest
         // at the next change or lapse.
@@ -59,15 +65,44 @@ pub async fn refill(
             let Some(first) = db::first_waiting(conn, event_id, tier).await? else {
                 break;
             };
-            let Ok(taken) = stock::hold_units(conn, event_id, tier, first.quantity, 0).await?
-            else {
+            if rows.is_none() {
+                rows = Some(Event::tier_rows(conn, event_id).await?);
+            }
+            let on_sale =
+                (rows.iter().flatten()).any(|t| t.id == tier && t.off_sale(now).is_none());
+            if !on_sale {
                 break;
+            }
+            let taken = match stock::hold_units(conn, event_id, tier, first.quantity, 0).await? {
+                Ok(taken) => taken,
+                Err(0) => break,
+                Err(fewer) => {
+                    let fewer = i32::try_from(fewer).unwrap_or(i32::MAX);
+                    match stock::hold_units(conn, event_id, tier, fewer, 0).await? {
+                        Ok(taken) => taken,
+                        Err(_) => break,
+                    }
+                }
             };
             let held: Vec<(i16, i32)> = taken.iter().map(|t| (t.bucket, t.quantity)).collect();
-            db::offer(conn, &first, &held, Utc::now() + Duration::minutes(minutes)).await?;
+            db::offer(conn, &first, &held, now + Duration::minutes(minutes)).await?;
             let link = format!("{app_url}/#/events/{event_id}?offer={}", first.id);
             db::announce_offer(conn, &first, &link).await?;
         }
+    }
+    Ok(())
+}
+
+/// Closes the event's line (the organizer switched it off, or cancelled the
+/// event): nobody waits any more, and with `offers` live offers end too,
+/// their units given back (not offered again: the line is closed).
+pub async fn close_line(
+    conn: &mut AsyncPgConnection,
+    event_id: Uuid,
+    offers: bool,
+) -> QueryResult<()> {
+    for offer in db::close_line(conn, event_id, offers).await? {
+        stock::move_units(conn, event_id, &taken_of(&offer), Units::ReleaseHeld).await?;
     }
     Ok(())
 }
@@ -101,11 +136,10 @@ pub async fn offer_for(
     let [(tier, quantity)] = units.as_slice() else {
         return Ok(None);
     };
-    let Some(offer) = db::active_of(conn, event_id, tier.id, buyer).await? else {
+    let Some(offer) = db::offer_of(conn, event_id, tier.id, buyer).await? else {
         return Ok(None);
     };
-    let live =
-        offer.status == db::OFFERED && offer.offered_until.is_some_and(|until| until > Utc::now());
+    let live = offer.offered_until.is_some_and(|until| until > Utc::now());
     Ok((live && offer.quantity == *quantity).then_some(offer))
 }
 

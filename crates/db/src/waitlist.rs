@@ -13,6 +13,8 @@ pub const OFFERED: &str = "offered";
 pub const BOUGHT: &str = "bought";
 pub const LAPSED: &str = "lapsed";
 pub const LEFT: &str = "left";
+/// The list was switched off, or its event cancelled.
+pub const CLOSED: &str = "closed";
 
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Entry {
@@ -196,7 +198,49 @@ pub async fn active_of(
     Ok(rows.into_iter().next())
 }
 
-/// Makes the entry an offer of the stock rows `held`, until `until`.
+/// The person's live offer for the tier, locked (only an offer: a place
+/// still waiting is left unlocked, so an order never holds a waiting row
+/// while it takes stock and a promo code, the locks a release takes in the
+/// other order before it locks the first waiting row).
+pub async fn offer_of(
+    conn: &mut AsyncPgConnection,
+    event_id: Uuid,
+    tier_id: Uuid,
+    user_id: Uuid,
+) -> diesel::QueryResult<Option<Entry>> {
+    diesel::sql_query(format!(
+        "SELECT {COLUMNS} FROM waitlist_entries WHERE event_id = $1 AND tier_id = $2 AND user_id = $3 \
+         AND status = 'offered' FOR UPDATE"
+    ))
+    .bind::<SqlUuid, _>(event_id)
+    .bind::<SqlUuid, _>(tier_id)
+    .bind::<SqlUuid, _>(user_id)
+    .get_result(conn)
+    .await
+    .optional()
+}
+
+/// Closes the event's line: its waiting entries, and its live offers too
+/// when `offers` (an event cancelled); the closed offers, whose held units
+/// the caller gives back.
+pub async fn close_line(
+    conn: &mut AsyncPgConnection,
+    event_id: Uuid,
+    offers: bool,
+) -> diesel::QueryResult<Vec<Entry>> {
+    let closed: Vec<Entry> = diesel::sql_query(format!(
+        "UPDATE waitlist_entries SET status = 'closed' WHERE event_id = $1 \
+         AND (status = 'waiting' OR (status = 'offered' AND $2)) RETURNING {COLUMNS}"
+    ))
+    .bind::<SqlUuid, _>(event_id)
+    .bind::<Bool, _>(offers)
+    .load(conn)
+    .await?;
+    Ok(closed.into_iter().filter(|e| e.held.is_some()).collect())
+}
+
+/// Makes the entry an offer of the stock rows `held` (what came back, up to
+/// the quantity asked for: the offer's quantity), until `until`.
 pub async fn offer(
     conn: &mut AsyncPgConnection,
     entry: &Entry,
@@ -204,13 +248,14 @@ pub async fn offer(
     until: DateTime<Utc>,
 ) -> diesel::QueryResult<()> {
     diesel::sql_query(
-        "UPDATE waitlist_entries SET status = 'offered', held = $3, offered_until = $4 \
+        "UPDATE waitlist_entries SET status = 'offered', held = $3, offered_until = $4, quantity = $5 \
          WHERE event_id = $1 AND id = $2 AND status = 'waiting'",
     )
     .bind::<SqlUuid, _>(entry.event_id)
     .bind::<SqlUuid, _>(entry.id)
     .bind::<Jsonb, _>(serde_json::json!(held))
     .bind::<Timestamptz, _>(until)
+    .bind::<Int4, _>(held.iter().map(|(_, quantity)| quantity).sum::<i32>())
     .execute(conn)
     .await
     .map(|_| ())

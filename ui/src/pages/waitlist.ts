@@ -135,10 +135,16 @@ export async function waitlistSection(event: Event, checkoutWith: CheckoutWith, 
     h("h2", { id: "waitlist-h" }, "Waiting list"), body, message);
   if (offer) {
     const mailed = entries.find((e) => e.id === offer);
-    if (!mailed || mailed.status !== "offered") {
-      message.show("info", mailed?.status === "bought"
-        ? "You already bought the tickets of this offer: they are in My tickets."
-        : "This offer has passed: its tickets went to the next person in line.");
+    const passed: Record<string, string> = {
+      bought: "You already bought the tickets of this offer: they are in My tickets.",
+      closed: "The organizer closed this waiting list, so this offer has ended.",
+      left: "You gave up this offer: its tickets went to the next person in line.",
+      lapsed: "This offer has passed: its tickets went to the next person in line.",
+    };
+    if (!mailed) {
+      message.show("info", "This offer isn't one of yours. Sign in with the account it was mailed to.");
+    } else if (mailed.status !== "offered") {
+      message.show("info", passed[mailed.status] ?? passed.lapsed);
     }
     queueMicrotask(() => (document.getElementById(`offer-${offer}`) ?? section).scrollIntoView());
   }

@@ -5,6 +5,7 @@ use super::ApiTags;
 use crate::AppState;
 use crate::auth::BearerAuth;
 use chrono::{DateTime, Utc};
+use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -101,9 +102,29 @@ impl WaitlistApi {
         body: Json<JoinWaitlist>,
     ) -> Result<
         Joined,
-        Problems<{ JSON_BODY | UNAUTHORIZED | NOT_FOUND | CONFLICT | UNPROCESSABLE | UNAVAILABLE }>,
+        Problems<
+            {
+                JSON_BODY
+                    | UNAUTHORIZED
+                    | FORBIDDEN
+                    | NOT_FOUND
+                    | CONFLICT
+                    | UNPROCESSABLE
+                    | UNAVAILABLE
+            },
+        >,
     > {
         let user = crate::auth::authenticate(&state, &auth).await?;
+        // Offers are mailed: to an address its person has confirmed.
+        if user.email_verified_at.is_none() {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "email_not_verified",
+                "Email address not confirmed",
+                "confirm your email address first: offers from the waiting list are mailed to it",
+            )
+            .into());
+        }
         let event = crate::events::event(&state, &id).await?;
         let mut conn = state.pool.get().await?;
         if !db::is_open(&mut conn, event.id).await? {
@@ -129,6 +150,13 @@ impl WaitlistApi {
                 "quantity", &detail,
             )])
             .into());
+        }
+        if let Some(off_sale) = tier.off_sale(Utc::now()) {
+            let order_error = crate::orders::error::OrderError::NotOnSale {
+                tier_id: tier.id,
+                off_sale,
+            };
+            return Err(ApiError::from(order_error).into());
         }
         let left = slotwise_db::events::stock::units_left(&mut conn, event.id, tier.id).await?;
         if left > 0 {
@@ -243,7 +271,16 @@ impl WaitlistApi {
     > {
         let event = super::checkins::organized(&state, &auth, &id).await?;
         let mut conn = state.pool.get().await?;
-        db::switch(&mut conn, event.id, body.open).await?;
+        let (event_id, open) = (event.id, body.open);
+        // Switched off, the line closes: nobody waits for offers that will
+        // not come (live offers stay theirs until bought or lapsed).
+        slotwise_db::read_committed!(conn, async |conn: &mut AsyncPgConnection| {
+            db::switch(conn, event_id, open).await?;
+            if !open {
+                crate::waitlist::close_line(conn, event_id, false).await?;
+            }
+            Ok::<_, slotwise_db::DbError>(())
+        })?;
         Ok(Json(WaitlistSwitch { open: body.open }))
     }
 }

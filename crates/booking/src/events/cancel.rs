@@ -55,8 +55,9 @@ pub async fn cancel_event(
             let cancelled = cancel(conn, &order, share, why, "event_cancelled", source);
             done.orders.extend(cancelled.await?);
         }
-        // Nothing of a cancelled event stays for sale.
+        // Nothing of a cancelled event stays for sale, nor anyone in line.
         Listing::withdraw_for_event(conn, event_id).await?;
+        crate::waitlist::close_line(conn, event_id, true).await?;
         let event = Event::lock(conn, event_id)
             .await?
             .ok_or(DbError::NotFound)?;

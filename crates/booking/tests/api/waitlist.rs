@@ -6,6 +6,12 @@ use crate::helpers::{TestApp, spawn_app, status_and_json};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+/// A new account whose address is confirmed (a waiting list takes no other).
+async fn verified(app: &TestApp) -> String {
+    app.signup(&format!("{}@example.com", uuid::Uuid::new_v4().simple()))
+        .await
+}
+
 async fn join(app: &TestApp, token: &str, event: &Value, tier: &str) -> (StatusCode, Value) {
     let id = event["id"].as_str().expect("id");
     let res = (app.http.post(app.url(&format!("/events/{id}/waitlist"))))
@@ -23,12 +29,12 @@ async fn join(app: &TestApp, token: &str, event: &Value, tier: &str) -> (StatusC
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn returned_units_go_to_the_first_in_line_and_an_ignored_offer_moves_on() {
     let app = spawn_app().await;
-    let organizer = app.user("client").await;
+    let organizer = verified(&app).await;
     let event = ga_event(&app, &organizer, 10, 1500).await;
     let tier = tier_id(&event, 0);
     // Ten unpaid holds take the tier.
     for i in 0..10 {
-        let buyer = app.user("client").await;
+        let buyer = verified(&app).await;
         let (status, _) = app
             .order(
                 &buyer,
@@ -41,7 +47,7 @@ async fn returned_units_go_to_the_first_in_line_and_an_ignored_offer_moves_on() 
     }
     let mut line = Vec::new();
     for _ in 0..100 {
-        let person = app.user("client").await;
+        let person = verified(&app).await;
         let (status, entry) = join(&app, &person, &event, &tier).await;
         assert_eq!(status, StatusCode::CREATED, "{entry}");
         line.push(person);
@@ -66,7 +72,7 @@ async fn returned_units_go_to_the_first_in_line_and_an_ignored_offer_moves_on() 
     let statuses: Vec<&str> = offered.split(',').collect();
     assert_eq!(statuses[..10], ["offered"; 10]);
     assert!(statuses[10..].iter().all(|s| *s == "waiting"), "{offered}");
-    let stranger = app.user("client").await;
+    let stranger = verified(&app).await;
     let (status, answer) = app
         .order(
             &stranger,
@@ -198,7 +204,7 @@ async fn returned_units_go_to_the_first_in_line_and_an_ignored_offer_moves_on() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_used_up_promo_code_leaves_the_offer_as_it_was() {
     let app = spawn_app().await;
-    let organizer = app.user("client").await;
+    let organizer = verified(&app).await;
     let event = ga_event(&app, &organizer, 2, 1500).await;
     let (id, tier) = (event["id"].as_str().expect("id"), tier_id(&event, 0));
     let res = (app.http.post(app.url(&format!("/events/{id}/vouchers"))))
@@ -210,7 +216,7 @@ async fn a_used_up_promo_code_leaves_the_offer_as_it_was() {
     assert_eq!(res.status(), StatusCode::CREATED);
     let items = |n: i32| json!([{ "tier_id": tier, "quantity": n }]);
     // One buyer holds a unit with the code (its only use), another the other unit.
-    let (holder, other) = (app.user("client").await, app.user("client").await);
+    let (holder, other) = (verified(&app).await, verified(&app).await);
     let (status, _) = (app.order(
         &holder,
         "h",
@@ -221,7 +227,7 @@ async fn a_used_up_promo_code_leaves_the_offer_as_it_was() {
     assert_eq!(status, StatusCode::CREATED);
     let (status, _) = (app.order(&other, "o", &event, json!({ "items": items(1) }))).await;
     assert_eq!(status, StatusCode::CREATED);
-    let waiting = app.user("client").await;
+    let waiting = verified(&app).await;
     assert_eq!(
         join(&app, &waiting, &event, &tier).await.0,
         StatusCode::CREATED
@@ -260,4 +266,153 @@ async fn a_used_up_promo_code_leaves_the_offer_as_it_was() {
     let (status, order) = (app.order(&waiting, "w2", &event, json!({ "items": items(1) }))).await;
     assert_eq!(status, StatusCode::CREATED, "{order}");
     assert_eq!(status_of().await, "bought 2");
+}
+
+async fn hold_one(app: &TestApp, event: &Value, key: &str) {
+    let buyer = verified(app).await;
+    let tier = tier_id(event, 0);
+    let body = json!({ "items": [{ "tier_id": tier, "quantity": 1 }] });
+    let (status, order) = app.order(&buyer, key, event, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+}
+
+async fn expire_one(app: &TestApp) {
+    app.sql(
+        "UPDATE orders SET expires_at = now() - interval '1 second' \
+         WHERE id = (SELECT id FROM orders WHERE status = 'pending' ORDER BY created_at LIMIT 1)",
+    )
+    .await;
+    slotwise_booking::jobs::holds::expire_holds_once(&app.state)
+        .await
+        .expect("expire");
+}
+
+async fn statuses(app: &TestApp) -> String {
+    app.sql_text(
+        "SELECT string_agg(status || ':' || quantity, ',' ORDER BY joined_at, id) FROM waitlist_entries",
+    )
+    .await
+}
+
+/// The review's line-jumper: the first person asks for more than can ever
+/// come back. They are offered what came back (a partial offer), so the
+/// units never sit free for the public while people wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_in_line_is_offered_what_came_back_even_when_they_asked_for_more() {
+    let app = spawn_app().await;
+    let organizer = verified(&app).await;
+    let event = ga_event(&app, &organizer, 2, 1500).await;
+    let (id, tier) = (event["id"].as_str().expect("id"), tier_id(&event, 0));
+    hold_one(&app, &event, "a").await;
+    hold_one(&app, &event, "b").await;
+    let greedy = verified(&app).await;
+    let res = (app.http.post(app.url(&format!("/events/{id}/waitlist"))))
+        .bearer_auth(&greedy)
+        .json(&json!({ "tier_id": tier, "quantity": 10 }))
+        .send()
+        .await
+        .expect("join");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let next = verified(&app).await;
+    assert_eq!(
+        join(&app, &next, &event, &tier).await.0,
+        StatusCode::CREATED
+    );
+
+    expire_one(&app).await;
+    assert_eq!(statuses(&app).await, "offered:1,waiting:1");
+    let stranger = verified(&app).await;
+    let body = json!({ "items": [{ "tier_id": tier, "quantity": 1 }] });
+    let (status, _) = app.order(&stranger, "s", &event, body.clone()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "the unit is the line's");
+    // The offer is bought as offered: one ticket.
+    let (status, order) = app.order(&greedy, "g", &event, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+    expire_one(&app).await;
+    assert_eq!(statuses(&app).await, "bought:1,offered:1");
+}
+
+/// Joining needs a confirmed address (offers are mailed) and a tier on
+/// sale; once a tier's sales end, returned units are not offered from it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_line_takes_confirmed_addresses_and_offers_only_while_the_tier_is_on_sale() {
+    let app = spawn_app().await;
+    let organizer = verified(&app).await;
+    let event = ga_event(&app, &organizer, 1, 1500).await;
+    let tier = tier_id(&event, 0);
+    hold_one(&app, &event, "a").await;
+    let unconfirmed = app
+        .unverified_signup(&format!("{}@example.com", uuid::Uuid::new_v4().simple()))
+        .await;
+    let (status, problem) = join(&app, &unconfirmed, &event, &tier).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("email_not_verified")),
+        "{problem}"
+    );
+    let waiting = verified(&app).await;
+    assert_eq!(
+        join(&app, &waiting, &event, &tier).await.0,
+        StatusCode::CREATED
+    );
+    app.sql(&format!(
+        "UPDATE ticket_tiers SET sales_start = now() - interval '2 hours', \
+         sales_end = now() - interval '1 hour' WHERE id = '{tier}'"
+    ))
+    .await;
+    let late = verified(&app).await;
+    let (status, problem) = join(&app, &late, &event, &tier).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (StatusCode::CONFLICT, Some("not_on_sale")),
+        "{problem}"
+    );
+    expire_one(&app).await;
+    assert_eq!(
+        statuses(&app).await,
+        "waiting:1",
+        "no offer of a tier off sale"
+    );
+}
+
+/// Switched off, the line closes (live offers stay theirs); a cancelled
+/// event closes its offers too and gives their units back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switching_the_list_off_or_cancelling_the_event_closes_the_line() {
+    let app = spawn_app().await;
+    let organizer = verified(&app).await;
+    let event = ga_event(&app, &organizer, 1, 1500).await;
+    let (id, tier) = (event["id"].as_str().expect("id"), tier_id(&event, 0));
+    hold_one(&app, &event, "a").await;
+    for _ in 0..2 {
+        let person = verified(&app).await;
+        assert_eq!(
+            join(&app, &person, &event, &tier).await.0,
+            StatusCode::CREATED
+        );
+    }
+    expire_one(&app).await;
+    assert_eq!(statuses(&app).await, "offered:1,waiting:1");
+    let res = (app.http.put(app.url(&format!("/events/{id}/waitlist"))))
+        .bearer_auth(&organizer)
+        .json(&json!({ "open": false }))
+        .send()
+        .await
+        .expect("switch");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(statuses(&app).await, "offered:1,closed:1");
+
+    let res = (app.http.post(app.url(&format!("/events/{id}/cancel"))))
+        .bearer_auth(&organizer)
+        .send()
+        .await
+        .expect("cancel");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(statuses(&app).await, "closed:1,closed:1");
+    assert_eq!(
+        app.sql_i64("SELECT sum(held)::bigint FROM tier_stock")
+            .await,
+        0,
+        "the closed offer's unit is given back"
+    );
 }
