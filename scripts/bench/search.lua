@@ -1,7 +1,12 @@
 -- wrk script: radius 25 km + category + max rate, limit 20, from random points.
 -- With SEARCH_AVAILABLE set, also available_at: a whole hour on one of the next
--- six days, 08:00-18:00 UTC (as scripts/bench/search_available.sql).
+-- six days, 08:00-18:00 UTC (as scripts/bench/search_available.sql), or the
+-- hours SEARCH_HOURS names.
 local available = os.getenv("SEARCH_AVAILABLE")
+-- The hours (UTC) asked for: "8 18" by default; "1 4" is when nobody works
+-- (the empty-result shape: every candidate in the disc is examined).
+local h0, h1 = string.match(os.getenv("SEARCH_HOURS") or "8 18", "(%d+) (%d+)")
+h0, h1 = tonumber(h0), tonumber(h1)
 local categories = {"Plumber", "Electrician", "Tutor", "Trainer", "Consultant", "Cleaner", "Mechanic", "Designer"}
 local threads = {}
 local thread_id = 0
@@ -25,7 +30,7 @@ function request()
     lat, long, categories[math.random(1, #categories)])
   if available then
     local now = os.time()
-    local t = now - now % 86400 + math.random(1, 6) * 86400 + math.random(8, 18) * 3600
+    local t = now - now % 86400 + math.random(1, 6) * 86400 + math.random(h0, h1) * 3600
     path = path .. os.date("!&available_at=%Y-%m-%dT%H:00:00Z&duration_minutes=60", t)
   end
   return wrk.format("GET", path)

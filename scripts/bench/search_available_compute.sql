@@ -6,8 +6,9 @@
 \set lat 5.0 + random(0, 120000) / 100000.0
 \set long -0.8 + random(0, 120000) / 100000.0
 \set c random(1, 8)
--- A whole hour on one of the next six days, 08:00-18:00 UTC (= Africa/Accra): day0 is today's 00:00 UTC.
-\set t0 :day0 + random(1, 6) * 86400 + random(8, 18) * 3600
+-- A whole hour on one of the next six days, :h0 to :h1 o'clock UTC (= Africa/Accra):
+-- day0 is today's 00:00 UTC.
+\set t0 :day0 + random(1, 6) * 86400 + random(:h0, :h1) * 3600
 WITH reach AS MATERIALIZED (
   SELECT p.geog <-> ST_SetSRID(ST_MakePoint(:long, :lat), 4326)::geography AS d FROM professionals p
   WHERE (p.service_radius_km IS NULL
