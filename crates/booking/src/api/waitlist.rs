@@ -30,10 +30,13 @@ pub struct JoinWaitlist {
 pub struct WaitlistEntryView {
     pub id: Uuid,
     pub tier_id: Uuid,
+    /// Tickets asked for; once offered, the tickets offered (what came back,
+    /// up to what was asked for): an order of exactly these buys the offer.
     pub quantity: i32,
     pub joined_at: DateTime<Utc>,
     /// `waiting`, `offered` (order them before `offered_until`), `bought`,
-    /// `lapsed` (the offer passed on) or `left`.
+    /// `lapsed` (the offer passed on), `left`, or `closed` (the organizer
+    /// switched the list off, or cancelled the event).
     pub status: String,
     /// 1 for the first person waiting; absent once not waiting.
     #[oai(skip_serializing_if_is_none)]
