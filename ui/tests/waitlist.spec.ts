@@ -51,4 +51,12 @@ test("a person waits for a sold-out tier, gets the offer mail and buys through i
   // The link again: the offer is spent, and said so.
   await page.goto(link!.replace(/^https?:\/\/[^/]+/, ""));
   await expect(page.getByRole("region", { name: "Waiting list" })).toContainText("You already bought the tickets of this offer");
+
+  // The session ends (signed out elsewhere): the event page still shows, and
+  // the offer link asks to sign in again instead of failing.
+  sql(`DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE email = '${person.email.toLowerCase()}')`);
+  await page.goto(`/#/events/${event.slug}`);
+  await expect(page.getByRole("heading", { level: 1, name: title })).toBeVisible();
+  await page.goto(link!.replace(/^https?:\/\/[^/]+/, ""));
+  await expect(page.getByRole("heading", { level: 1, name: "Sign in" })).toBeVisible();
 });

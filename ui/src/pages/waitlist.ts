@@ -34,11 +34,13 @@ function joinable(event: Event): Tier[] {
  */
 export async function waitlistSection(event: Event, checkoutWith: CheckoutWith, offer: string | null): Promise<HTMLElement | null> {
   const here = `/events/${event.slug}${offer ? `?offer=${encodeURIComponent(offer)}` : ""}`;
+  // One's places; a session that has ended (cleared by the 401) or a failed
+  // read leaves the event page as anyone sees it, never an error page.
+  let entries: Entry[] = session.user() ? await mine(event.id).catch(() => []) : [];
   if (offer && !session.user()) {
     go(`/signin?next=${encodeURIComponent(here)}`);
     return null;
   }
-  let entries: Entry[] = session.user() ? await mine(event.id) : [];
   const live = entries.filter((e) => e.status === "waiting" || e.status === "offered");
   if (joinable(event).length === 0 && live.length === 0 && !offer) return null;
 
