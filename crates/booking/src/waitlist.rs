@@ -12,7 +12,7 @@ use crate::AppState;
 use crate::orders::stock::Wanted;
 use chrono::{Duration, Utc};
 use slotwise_db::events::stock::{self, Taken, Units};
-use slotwise_db::events::{Event, Tier};
+use slotwise_db::events::{Event, EventRef, Tier};
 use slotwise_db::waitlist::{self as db, Entry};
 use slotwise_db::{AsyncPgConnection, QueryResult};
 use std::sync::OnceLock;
@@ -49,7 +49,12 @@ pub async fn refill(
     event_id: Uuid,
     tiers: &[Uuid],
 ) -> QueryResult<()> {
-    if tiers.is_empty() || !db::is_open(conn, event_id).await? {
+    if tiers.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let event = Event::find(conn, &EventRef::Id(event_id)).await?;
+    if !event.is_some_and(|e| e.takes_waitlist(now)) {
         return Ok(());
     }
     let (app_url, minutes) = settings();
@@ -57,7 +62,6 @@ pub async fn refill(
     tiers.sort();
     tiers.dedup();
     let mut rows: Option<Vec<Tier>> = None;
-    let now = Utc::now();
     for tier in tiers {
         // At most a hundred offers per change: a big refund makes the rest
         // at the next change or lapse.

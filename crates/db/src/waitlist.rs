@@ -52,28 +52,9 @@ const COLUMNS: &str =
     "event_id, id, tier_id, user_id, quantity, joined_at, status, offered_until, held, order_id";
 
 #[derive(QueryableByName)]
-struct Flag {
-    #[diesel(sql_type = Bool)]
-    on: bool,
-}
-
-#[derive(QueryableByName)]
 struct Count {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     n: i64,
-}
-
-/// Whether the event takes people on its waiting lists and makes offers:
-/// switched on, published, not started.
-pub async fn is_open(conn: &mut AsyncPgConnection, event_id: Uuid) -> diesel::QueryResult<bool> {
-    let flag: Option<Flag> = diesel::sql_query(
-        "SELECT waitlist AND status = 'published' AND starts_at > now() AS on FROM events WHERE id = $1",
-    )
-    .bind::<SqlUuid, _>(event_id)
-    .get_result(conn)
-    .await
-    .optional()?;
-    Ok(flag.is_some_and(|f| f.on))
 }
 
 pub async fn switch(

@@ -75,6 +75,19 @@ async fn view(conn: &mut AsyncPgConnection, e: Entry) -> Result<WaitlistEntryVie
     Ok(entry_view(e, place))
 }
 
+/// A person's entries of the event, each with its place while waiting.
+async fn entries_of(
+    conn: &mut AsyncPgConnection,
+    event_id: Uuid,
+    user_id: Uuid,
+) -> Result<WaitlistEntries, ApiError> {
+    let mut items = Vec::new();
+    for e in db::of_user(conn, event_id, user_id).await? {
+        items.push(view(conn, e).await?);
+    }
+    Ok(WaitlistEntries { items })
+}
+
 fn entry_view(e: Entry, place: Option<i64>) -> WaitlistEntryView {
     WaitlistEntryView {
         id: e.id,
@@ -130,7 +143,7 @@ impl WaitlistApi {
         }
         let event = crate::events::event(&state, &id).await?;
         let mut conn = state.pool.get().await?;
-        if !db::is_open(&mut conn, event.id).await? {
+        if !event.takes_waitlist(Utc::now()) {
             return Err(conflict(
                 "waitlist_closed",
                 "Waiting list closed",
@@ -186,11 +199,7 @@ impl WaitlistApi {
         let user = crate::auth::authenticate(&state, &auth).await?;
         let event = crate::events::event(&state, &id).await?;
         let mut conn = state.pool.get().await?;
-        let mut items = Vec::new();
-        for e in db::of_user(&mut conn, event.id, user.id).await? {
-            items.push(view(&mut conn, e).await?);
-        }
-        Ok(Json(WaitlistEntries { items }))
+        Ok(Json(entries_of(&mut conn, event.id, user.id).await?))
     }
 
     /// Leave a tier's waiting list: one's place, or an offer, whose units
@@ -220,11 +229,7 @@ impl WaitlistApi {
         if !left {
             return Err(ApiError::not_found("waiting list place").into());
         }
-        let mut items = Vec::new();
-        for e in db::of_user(&mut conn, event_id, user_id).await? {
-            items.push(view(&mut conn, e).await?);
-        }
-        Ok(Json(WaitlistEntries { items }))
+        Ok(Json(entries_of(&mut conn, event_id, user_id).await?))
     }
 
     /// The event's waiting lists in line order (the organizer).

@@ -60,6 +60,14 @@ pub struct Tier {
     pub hidden: bool,
 }
 
+impl Event {
+    /// Whether the event takes people on its waiting lists and makes offers:
+    /// switched on, published, not started.
+    pub fn takes_waitlist(&self, now: DateTime<Utc>) -> bool {
+        self.waitlist && self.status == PUBLISHED && self.starts_at > now
+    }
+}
+
 impl Tier {
     /// Why the tier is not on sale at `now`, if it is not.
     pub fn off_sale(&self, now: DateTime<Utc>) -> Option<OffSale> {
