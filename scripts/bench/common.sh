@@ -135,8 +135,8 @@ INSERT INTO professionals (id, slug, owner_id, name, category, rate_per_minute, 
 SQL
   day0=$(( ( $(date -u +%s) / 86400 + 2 ) * 86400 ))
   psql "$BENCH_URL" -qtA >/dev/null <<SQL
-INSERT INTO availability_windows (id, professional_id, start_time, end_time)
-  SELECT gen_random_uuid(), p.id, to_timestamp($day0 + d * 86400 + 28800), to_timestamp($day0 + d * 86400 + 64800)
+INSERT INTO availability_windows (id, professional_id, start_time, end_time, category, geog)
+  SELECT gen_random_uuid(), p.id, to_timestamp($day0 + d * 86400 + 28800), to_timestamp($day0 + d * 86400 + 64800), p.category, p.geog
   FROM professionals p, generate_series(0, $days - 1) d
   WHERE p.slug LIKE 'bookable-%'
   ON CONFLICT DO NOTHING;

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = availability_windows)]
 pub struct AvailabilityWindow {
     pub id: Uuid,
@@ -29,16 +29,15 @@ pub use crate::predicates::booking_is_active;
 
 impl AvailabilityWindow {
     /// Inserts the window; an overlapping window of the same professional is
-    /// `ExclusionViolation`.
+    /// `ExclusionViolation`, an unknown professional `NotFound`.
     pub async fn insert(
         conn: &mut AsyncPgConnection,
         window: &AvailabilityWindow,
     ) -> QueryResult<()> {
-        diesel::insert_into(availability_windows::table)
-            .values(window)
-            .execute(conn)
-            .await
-            .map(drop)
+        match insert_rows(conn, std::slice::from_ref(window), Opened::ByHand).await? {
+            0 => Err(diesel::result::Error::NotFound),
+            _ => Ok(()),
+        }
     }
 
     /// Windows of a professional that overlap `[from, to)`, in time order.
@@ -132,10 +131,54 @@ impl AvailabilityWindow {
         conn: &mut AsyncPgConnection,
         windows: &[AvailabilityWindow],
     ) -> QueryResult<usize> {
-        diesel::insert_into(availability_windows::table)
-            .values(windows)
-            .on_conflict_do_nothing()
-            .execute(conn)
-            .await
+        insert_rows(conn, windows, Opened::ByHandUnlessOverlapping).await
     }
+}
+
+/// How windows are opened: by hand (an overlap is an error, or skipped) or
+/// from a weekly schedule (overlaps skipped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opened {
+    ByHand,
+    ByHandUnlessOverlapping,
+    FromSchedule,
+}
+
+/// The one INSERT of windows: each carries its professional's category and
+/// place (the search's index reads them; a foreign key keeps them equal to
+/// the professional's). A window of an unknown professional is left out.
+pub async fn insert_rows(
+    conn: &mut AsyncPgConnection,
+    windows: &[AvailabilityWindow],
+    opened: Opened,
+) -> QueryResult<usize> {
+    use diesel::sql_types::{Array, Bool, Timestamptz, Uuid as SqlUuid};
+    if windows.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<Uuid> = windows.iter().map(|w| w.id).collect();
+    let pros: Vec<Uuid> = windows.iter().map(|w| w.professional_id).collect();
+    let starts: Vec<DateTime<Utc>> = windows.iter().map(|w| w.start_time).collect();
+    let ends: Vec<DateTime<Utc>> = windows.iter().map(|w| w.end_time).collect();
+    let created: Vec<DateTime<Utc>> = windows.iter().map(|w| w.created_at).collect();
+    // ON CONFLICT DO NOTHING (no target) also covers the exclusion constraint.
+    let on_conflict = match opened {
+        Opened::ByHand => "",
+        Opened::ByHandUnlessOverlapping | Opened::FromSchedule => " ON CONFLICT DO NOTHING",
+    };
+    diesel::sql_query(format!(
+        "INSERT INTO availability_windows \
+         (id, professional_id, start_time, end_time, created_at, from_schedule, category, geog) \
+         SELECT t.id, p.id, t.s, t.e, t.c, $6, p.category, p.geog \
+         FROM unnest($1, $2, $3, $4, $5) AS t(id, pro, s, e, c) \
+         JOIN professionals p ON p.id = t.pro{on_conflict}"
+    ))
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Array<SqlUuid>, _>(pros)
+    .bind::<Array<Timestamptz>, _>(starts)
+    .bind::<Array<Timestamptz>, _>(ends)
+    .bind::<Array<Timestamptz>, _>(created)
+    .bind::<Bool, _>(opened == Opened::FromSchedule)
+    .execute(conn)
+    .await
 }

@@ -1,11 +1,12 @@
 //! Professionals' weekly schedules, and the availability windows they open
 //! (materialized rows of `availability_windows` with `from_schedule`).
 
+use crate::availability::{AvailabilityWindow, Opened, insert_rows};
 use crate::professionals::{Professional, ProfessionalRef};
 use crate::schema::{professional_schedules, professionals};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -183,16 +184,15 @@ pub async fn open_windows(
     if spans.is_empty() {
         return Ok(0);
     }
-    let (starts, ends): (Vec<_>, Vec<_>) = spans.iter().copied().unzip();
-    // ON CONFLICT DO NOTHING (no target) also covers the exclusion constraint.
-    diesel::sql_query(
-        "INSERT INTO availability_windows (id, professional_id, start_time, end_time, created_at, from_schedule) \
-         SELECT gen_random_uuid(), $1, s, e, now(), true FROM unnest($2, $3) AS t(s, e) \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind::<SqlUuid, _>(professional_id)
-    .bind::<Array<Timestamptz>, _>(starts)
-    .bind::<Array<Timestamptz>, _>(ends)
-    .execute(conn)
-    .await
+    let now = Utc::now();
+    let windows: Vec<AvailabilityWindow> = (spans.iter())
+        .map(|&(start_time, end_time)| AvailabilityWindow {
+            id: Uuid::now_v7(),
+            professional_id,
+            start_time,
+            end_time,
+            created_at: now,
+        })
+        .collect();
+    insert_rows(conn, &windows, Opened::FromSchedule).await
 }

@@ -1,5 +1,6 @@
 //! Search over professionals: place, category, rate and free time, answered
-//! from the GiST index on `(category, geog)` with KNN ordering.
+//! with KNN ordering from the GiST index on `(category, geog)`, or for free
+//! time from the windows' index on `(category, period, geog)`.
 
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
@@ -90,6 +91,17 @@ pub async fn search_professionals(
     query: &SearchQuery,
 ) -> QueryResult<Vec<SearchHit>> {
     let mut sql = SqlBuilder::default();
+    // Free time, off Citus: the window open then is joined (at most one per
+    // professional, as windows never overlap), and the place and category
+    // are read from its copy, so the GiST index on (category, period, geog)
+    // answers nearest first among those open. An hour when nobody works is
+    // then one index probe, not a check of every professional in the disc.
+    let windowed = query.free_during.is_some() && !crate::tx::on_citus();
+    let (place, category_col) = if windowed {
+        ("w.geog", "w.category")
+    } else {
+        ("p.geog", "p.category")
+    };
     let distance = match query.near {
         Some((point, _)) => {
             let lat = sql.push(Bind::F64(point.lat));
@@ -101,7 +113,7 @@ pub async fn search_professionals(
     };
     let distance_expr = distance
         .as_ref()
-        .map(|pt| format!("(p.geog <-> {pt})"))
+        .map(|pt| format!("({place} <-> {pt})"))
         .unwrap_or_else(|| "NULL::float8".to_owned());
     let mut conditions: Vec<String> = Vec::new();
     let mut disc = None;
@@ -114,22 +126,23 @@ pub async fn search_professionals(
     }
     if let Some(category) = &query.category {
         let c = sql.push(Bind::Text(category.clone()));
-        conditions.push(format!("p.category = {c}"));
+        conditions.push(format!("{category_col} = {c}"));
     }
     if let Some(max_rate) = query.max_rate_per_minute {
         let r = sql.push(Bind::I64(max_rate));
         conditions.push(format!("p.rate_per_minute <= {r}"));
     }
+    let mut from = "professionals p".to_owned();
     if let Some((start, end)) = query.free_during {
         let s = sql.push(Bind::Time(start));
         let e = sql.push(Bind::Time(end));
-        if crate::tx::on_citus() {
+        if !windowed {
             conditions.push(free_on_citus(&s, &e));
         } else {
-            conditions.push(format!(
-                "EXISTS (SELECT 1 FROM availability_windows w WHERE w.professional_id = p.id \
-                 AND w.period @> tstzrange({s}, {e}))"
-            ));
+            from = format!(
+                "professionals p JOIN availability_windows w ON w.professional_id = p.id \
+                 AND w.period @> tstzrange({s}, {e})"
+            );
             conditions.push(format!(
                 "NOT EXISTS (SELECT 1 FROM bookings b WHERE b.professional_id = p.id \
                  AND b.blocked && tstzrange({s}, {e} + COALESCE((SELECT make_interval(mins => ps.buffer_minutes) \
@@ -178,28 +191,28 @@ pub async fn search_professionals(
             // reaches; the page is then read in full (distance, id) order from that
             // small disc, so ties at its edge are never cut off between pages.
             let mut reach_filters = filters;
-            reach_filters.push(format!("p.geog && _ST_Expand({pt}, {radius})"));
+            reach_filters.push(format!("{place} && _ST_Expand({pt}, {radius})"));
             if let Some(cursor) = query.after {
-                let from = sql.push(Bind::F64(cursor.distance_m.unwrap_or(0.0)));
+                let after = sql.push(Bind::F64(cursor.distance_m.unwrap_or(0.0)));
                 let id = sql.push(Bind::Uuid(cursor.id));
-                reach_filters.push(format!("((p.geog <-> {pt}), p.id) > ({from}, {id})"));
+                reach_filters.push(format!("(({place} <-> {pt}), p.id) > ({after}, {id})"));
             }
             let offset = sql.push(Bind::I64(query.limit - 1));
             conditions.push(format!(
-                "ST_DWithin(p.geog, {pt}, LEAST({radius}, COALESCE((SELECT d FROM reach) + 0.001, {radius})), false)"
+                "ST_DWithin({place}, {pt}, LEAST({radius}, COALESCE((SELECT d FROM reach) + 0.001, {radius})), false)"
             ));
             let limit = sql.push(Bind::I64(query.limit));
             format!(
-                "WITH reach AS MATERIALIZED (SELECT p.geog <-> {pt} AS d FROM professionals p \
-                 WHERE {} ORDER BY p.geog <-> {pt} LIMIT 1 OFFSET {offset}) \
-                 SELECT {columns} FROM professionals p WHERE {} ORDER BY {order} LIMIT {limit}",
+                "WITH reach AS MATERIALIZED (SELECT {place} <-> {pt} AS d FROM {from} \
+                 WHERE {} ORDER BY {place} <-> {pt} LIMIT 1 OFFSET {offset}) \
+                 SELECT {columns} FROM {from} WHERE {} ORDER BY {order} LIMIT {limit}",
                 reach_filters.join(" AND "),
                 conditions.join(" AND "),
             )
         }
         (_, disc) => {
             if let Some((pt, radius)) = disc {
-                conditions.push(format!("ST_DWithin(p.geog, {pt}, {radius}, false)"));
+                conditions.push(format!("ST_DWithin({place}, {pt}, {radius}, false)"));
             }
             let limit = sql.push(Bind::I64(query.limit));
             let where_clause = if conditions.is_empty() {
@@ -207,9 +220,7 @@ pub async fn search_professionals(
             } else {
                 format!("WHERE {}", conditions.join(" AND "))
             };
-            format!(
-                "SELECT {columns} FROM professionals p {where_clause} ORDER BY {order} LIMIT {limit}"
-            )
+            format!("SELECT {columns} FROM {from} {where_clause} ORDER BY {order} LIMIT {limit}")
         }
     };
     PreparedByText(sql.into_query(&text)).load(conn).await
@@ -219,10 +230,10 @@ pub async fn search_professionals(
 /// refuses subqueries of the distributed `bookings` and windows correlated
 /// with the reference table `professionals` ("complex joins"), but runs a
 /// subquery whose tables all join on `professional_id` on every shard and
-/// hands its ids to the outer query. On one PostgreSQL the correlated form
-/// stays: it checks only the candidates the index finds, where this one
-/// lists every professional free at that time (docs/SCALING.md says what it
-/// costs).
+/// hands its ids to the outer query. On one PostgreSQL the window is joined
+/// instead: its index finds only those open then, nearest first, where this
+/// one lists every professional free at that time (docs/SCALING.md says what
+/// it costs).
 fn free_on_citus(s: &str, e: &str) -> String {
     format!(
         "p.id IN (SELECT w.professional_id FROM availability_windows w \

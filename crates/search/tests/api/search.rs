@@ -48,16 +48,19 @@ async fn radius_category_and_max_rate_filter_and_results_are_nearest_first() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_cover_every_result_once_in_order() {
     let app = spawn_app().await;
+    let start = day_after_tomorrow_at(8);
     for i in 0..23 {
         // Pairs at the same spot make ties that only the id can order.
-        app.pro(
-            &format!("p{i:02}"),
-            "Trainer",
-            50,
-            f64::from(i / 2) * 0.7,
-            None,
-        )
-        .await;
+        let pro = app
+            .pro(
+                &format!("p{i:02}"),
+                "Trainer",
+                50,
+                f64::from(i / 2) * 0.7,
+                None,
+            )
+            .await;
+        app.window(pro, start, 8).await;
     }
     let mut all_query = near_center(25.0);
     all_query.push(("limit", "100".into()));
@@ -65,25 +68,32 @@ async fn pages_cover_every_result_once_in_order() {
     let expected = slugs(&all);
     assert_eq!(expected.len(), 23);
 
-    for sort in ["distance", "price"] {
-        let mut seen = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut query = near_center(25.0);
-            query.push(("limit", "5".into()));
-            query.push(("sort", sort.into()));
-            if let Some(c) = &cursor {
-                query.push(("cursor", c.clone()));
+    // Free time pages from the windows' index, the rest from the professionals'.
+    let at = (start + chrono::Duration::hours(1)).to_rfc3339();
+    for available in [None, Some(at)] {
+        for sort in ["distance", "price"] {
+            let mut seen = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let mut query = near_center(25.0);
+                query.push(("limit", "5".into()));
+                query.push(("sort", sort.into()));
+                if let Some(at) = &available {
+                    query.push(("available_at", at.clone()));
+                }
+                if let Some(c) = &cursor {
+                    query.push(("cursor", c.clone()));
+                }
+                let (status, page) = app.search(&query).await;
+                assert_eq!(status, StatusCode::OK);
+                seen.extend(slugs(&page));
+                match page["next_cursor"].as_str() {
+                    Some(c) => cursor = Some(c.to_owned()),
+                    None => break,
+                }
             }
-            let (status, page) = app.search(&query).await;
-            assert_eq!(status, StatusCode::OK);
-            seen.extend(slugs(&page));
-            match page["next_cursor"].as_str() {
-                Some(c) => cursor = Some(c.to_owned()),
-                None => break,
-            }
+            assert_eq!(seen, expected, "sort={sort} available_at={available:?}");
         }
-        assert_eq!(seen, expected, "sort={sort}");
     }
 }
 
@@ -253,4 +263,78 @@ async fn searches_of_one_shape_share_one_prepared_statement() {
     .await
     .expect("count");
     assert_eq!(prepared, 1);
+}
+
+/// A window carries its professional's category and place for the search's
+/// index; moving or changing category carries them along (the composite
+/// foreign key cascades), and a window whose copy disagrees is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_available_at_a_professional_is_found_where_and_as_what_they_are_now() {
+    use slotwise_db::professionals::{Professional, ProfessionalChanges};
+    let app = spawn_app().await;
+    let start = day_after_tomorrow_at(8);
+    let mover = app.pro("mover", "Plumber", 100, 1.0, None).await;
+    let stays = app.pro("stays", "Plumber", 100, 2.0, None).await;
+    for pro in [mover, stays] {
+        app.window(pro, start, 8).await;
+    }
+    let free_at = |category: &str, at: chrono::DateTime<chrono::Utc>| {
+        let mut query = near_center(10.0);
+        query.push(("category", category.to_owned()));
+        query.push(("available_at", at.to_rfc3339()));
+        query
+    };
+    let at = start + chrono::Duration::hours(1);
+    let (_, page) = app.search(&free_at("Plumber", at)).await;
+    assert_eq!(slugs(&page), vec!["mover", "stays"]);
+    // Nobody works before eight: the empty page.
+    let (status, page) = app
+        .search(&free_at("Plumber", start - chrono::Duration::hours(3)))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(slugs(&page), Vec::<String>::new());
+    assert!(page["next_cursor"].is_null(), "{page}");
+
+    let mut conn = app.state.pool.get().await.expect("conn");
+    let moved = ProfessionalChanges {
+        lat: Some(crate::helpers::CENTER.0 + 50.0 * crate::helpers::KM),
+        ..ProfessionalChanges::default()
+    };
+    Professional::update_if_version(&mut conn, mover, 1, &moved)
+        .await
+        .expect("move")
+        .expect("version");
+    let retrained = ProfessionalChanges {
+        category: Some("Tutor".into()),
+        ..ProfessionalChanges::default()
+    };
+    Professional::update_if_version(&mut conn, stays, 1, &retrained)
+        .await
+        .expect("retrain")
+        .expect("version");
+    let (_, page) = app.search(&free_at("Plumber", at)).await;
+    assert_eq!(slugs(&page), Vec::<String>::new(), "{page}");
+    let (_, page) = app.search(&free_at("Tutor", at)).await;
+    assert_eq!(slugs(&page), vec!["stays"]);
+    let mut far = free_at("Plumber", at);
+    far[2] = ("location_radius_km", "60".into());
+    let (_, page) = app.search(&far).await;
+    assert_eq!(slugs(&page), vec!["mover"]);
+
+    // A window whose copy of the category is not its professional's.
+    use diesel_async::RunQueryDsl;
+    let wrong = diesel::sql_query(format!(
+        "INSERT INTO availability_windows (id, professional_id, start_time, end_time, category, geog) \
+         SELECT gen_random_uuid(), id, now() + interval '9 days', now() + interval '10 days', 'Plumber', geog \
+         FROM professionals WHERE id = '{stays}'"
+    ))
+    .execute(&mut conn)
+    .await
+    .expect_err("refused");
+    assert!(
+        wrong
+            .to_string()
+            .contains("availability_windows_place_fkey"),
+        "{wrong}"
+    );
 }
