@@ -35,15 +35,17 @@ pub struct IdempotencyRecord {
 }
 
 impl IdempotencyRecord {
+    /// (A shared connection: it may be pipelined with the request's other
+    /// reads before its transaction.)
     pub async fn find(
-        conn: &mut AsyncPgConnection,
+        mut conn: &AsyncPgConnection,
         scope: &str,
         key: &str,
     ) -> QueryResult<Option<IdempotencyRecord>> {
         idempotency_keys::table
             .find((scope, key))
             .select(IdempotencyRecord::as_select())
-            .first(conn)
+            .first(&mut conn)
             .await
             .optional()
     }

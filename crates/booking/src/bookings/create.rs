@@ -38,7 +38,7 @@ impl Decision for BookingDecision<'_> {
 
     async fn before(
         &self,
-        conn: &mut AsyncPgConnection,
+        conn: &AsyncPgConnection,
     ) -> Result<Option<CapReached>, TxError<BookingError>> {
         self.request
             .validate(Utc::now())
@@ -126,14 +126,18 @@ struct HoldCaps {
 /// it by its concurrent requests, which the per-user rate limit bounds.
 /// Anonymous callers hold nothing (paid bookings need sign-in).
 async fn over_hold_cap(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     caller: &Caller,
     caps: HoldCaps,
 ) -> Result<Option<CapReached>, DbError> {
     let Some(user) = caller.user_id else {
         return Ok(None);
     };
-    let held = Booking::count_unpaid_holds(conn, HoldOwner::Client(user)).await?;
+    // Both counts in one round trip (pipelined).
+    let (held, held_by_ip) = futures::try_join!(
+        Booking::count_unpaid_holds(conn, HoldOwner::Client(user)),
+        Booking::count_unpaid_holds(conn, HoldOwner::Ip(&caller.ip))
+    )?;
     if held >= caps.per_user {
         let cap = caps.per_user;
         return Ok(Some(CapReached {
@@ -142,9 +146,9 @@ async fn over_hold_cap(
             cap,
         }));
     }
-    let held = Booking::count_unpaid_holds(conn, HoldOwner::Ip(&caller.ip)).await?;
-    if held >= caps.per_ip {
+    if held_by_ip >= caps.per_ip {
         let (whose, cap) = ("your address holds", caps.per_ip);
+        let held = held_by_ip;
         return Ok(Some(CapReached { whose, held, cap }));
     }
     Ok(None)

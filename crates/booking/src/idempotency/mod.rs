@@ -229,8 +229,19 @@ pub async fn prior(
     conn: &mut DbConn,
     request: &IdempotentRequest,
 ) -> Result<Prior, ApiError> {
+    let found = IdempotencyRecord::find(conn, &request.scope, &request.key).await?;
+    judge(state, conn, request, found).await
+}
+
+/// [`prior`] for a key already looked up (`found`).
+pub async fn judge(
+    state: &AppState,
+    conn: &mut DbConn,
+    request: &IdempotentRequest,
+    found: Option<IdempotencyRecord>,
+) -> Result<Prior, ApiError> {
     let now = Utc::now();
-    let Some(prior) = IdempotencyRecord::find(conn, &request.scope, &request.key).await? else {
+    let Some(prior) = found else {
         return Ok(Prior::Absent);
     };
     if prior.expires_at <= now {

@@ -78,7 +78,7 @@ impl Decision for OrderDecision<'_> {
     type Before = OverCap;
     const SERIALIZABLE: bool = false;
 
-    async fn before(&self, conn: &mut AsyncPgConnection) -> Result<OverCap, TxError<OrderError>> {
+    async fn before(&self, conn: &AsyncPgConnection) -> Result<OverCap, TxError<OrderError>> {
         let held = Order::count_unpaid(conn, self.buyer).await?;
         Ok(OverCap((held >= self.max_unpaid).then_some(held)))
     }

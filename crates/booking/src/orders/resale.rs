@@ -253,7 +253,7 @@ impl Decision for Buy<'_> {
 
     /// A resale counts toward the buyer's unpaid holds like any order, so one
     /// account cannot lock a whole resale market.
-    async fn before(&self, conn: &mut AsyncPgConnection) -> Result<(), TxError<ResaleError>> {
+    async fn before(&self, conn: &AsyncPgConnection) -> Result<(), TxError<ResaleError>> {
         let held = Order::count_unpaid(conn, self.buyer).await?;
         if held >= self.max_unpaid {
             let cap = self.max_unpaid;

@@ -70,7 +70,8 @@ pub trait Decision: Sync {
     /// Why it refuses, in its module's terms; `api/` says each as a problem
     /// (the answer stored on the key is that problem).
     type Refusal: Into<ApiError> + Send;
-    /// Checked on the request's connection before the transaction (hold caps).
+    /// Checked on the request's connection before the transaction (hold
+    /// caps), pipelined with the key's lookup (a shared connection).
     type Before: Sync;
     /// SERIALIZABLE (bookings: the slot check reads a range) or READ COMMITTED
     /// with row locks (orders: stock rows and seats are locked and checked).
@@ -78,7 +79,7 @@ pub trait Decision: Sync {
 
     fn before(
         &self,
-        conn: &mut AsyncPgConnection,
+        conn: &AsyncPgConnection,
     ) -> impl Future<Output = Result<Self::Before, TxError<Self::Refusal>>> + Send;
 
     fn decide(
@@ -118,7 +119,13 @@ where
 {
     for _ in 0..3 {
         let mut conn = state.pool.get().await?;
-        match crate::idempotency::prior(state, &mut conn, idempotent).await? {
+        // The key's lookup and the checks before the transaction, in one
+        // round trip (pipelined); a replay's answer wins over the checks.
+        let (found, before) = futures::join!(
+            IdempotencyRecord::find(&conn, &idempotent.scope, &idempotent.key),
+            decision.before(&conn)
+        );
+        match crate::idempotency::judge(state, &mut conn, idempotent, found?).await? {
             Prior::Answered { status, body } => {
                 return Ok(Answer::from_stored(status, body, true));
             }
@@ -132,7 +139,7 @@ where
             }
             Prior::Absent => {}
         }
-        let before = match decision.before(&mut conn).await {
+        let before = match before {
             Ok(before) => before,
             Err(TxError::Refused(refused)) => return Err(refused.into()),
             Err(TxError::Db(e)) => return Err(e.into()),

@@ -132,7 +132,7 @@ impl Booking {
 
     /// Unpaid bookings still holding their slot, of one client or one address.
     pub async fn count_unpaid_holds(
-        conn: &mut AsyncPgConnection,
+        mut conn: &AsyncPgConnection,
         owner: HoldOwner<'_>,
     ) -> QueryResult<i64> {
         let query = bookings::table
@@ -144,7 +144,7 @@ impl Booking {
             HoldOwner::Client(id) => query.filter(bookings::client_id.eq(id)),
             HoldOwner::Ip(ip) => query.filter(bookings::client_ip.eq(ip)),
         };
-        query.get_result(conn).await
+        query.get_result(&mut conn).await
     }
 
     /// Whether an active booking of the professional overlaps `[start, end)`.

@@ -223,12 +223,12 @@ impl Order {
     }
 
     /// Orders of the buyer still waiting for payment.
-    pub async fn count_unpaid(conn: &mut AsyncPgConnection, buyer: Uuid) -> QueryResult<i64> {
+    pub async fn count_unpaid(mut conn: &AsyncPgConnection, buyer: Uuid) -> QueryResult<i64> {
         orders::table
             .filter(orders::buyer_id.eq(buyer))
             .filter(crate::predicates::order_is_pending())
             .count()
-            .get_result(conn)
+            .get_result(&mut conn)
             .await
     }
 }
