@@ -236,7 +236,7 @@ impl VouchersApi {
     > {
         let event = organized(&state, &auth, &id).await?;
         let mut conn = state.pool.get().await?;
-        let tiers: Vec<Uuid> = (Event::tier_rows(&mut conn, event.id).await?)
+        let tiers: Vec<Uuid> = (Event::tier_rows(&conn, event.id).await?)
             .into_iter()
             .map(|t| t.id)
             .collect();

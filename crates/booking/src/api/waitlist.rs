@@ -151,7 +151,7 @@ impl WaitlistApi {
             )
             .into());
         }
-        let tiers = Event::tier_rows(&mut conn, event.id).await?;
+        let tiers = Event::tier_rows(&conn, event.id).await?;
         let Some(tier) = tiers.iter().find(|t| t.id == body.tier_id && !t.hidden) else {
             return Err(ApiError::unprocessable(
                 "unknown_tier",

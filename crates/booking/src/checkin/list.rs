@@ -120,7 +120,7 @@ pub async fn counts(
 ) -> Result<CheckinCounts, Failure> {
     let mut conn = state.pool.get().await?;
     let (tiers, devices, slices) = checkins::counts(&mut conn, event.id).await?;
-    let tier_rows = slotwise_db::events::Event::tier_rows(&mut conn, event.id).await?;
+    let tier_rows = slotwise_db::events::Event::tier_rows(&conn, event.id).await?;
     let scanners = Scanner::of_event(&mut conn, event.id).await?;
     let conflicts = Checkin::count_conflicts(&mut conn, event.id).await?;
     let name_of_tier = |id: Option<Uuid>| match id {

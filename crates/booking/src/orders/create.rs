@@ -89,7 +89,6 @@ impl Decision for OrderDecision<'_> {
         over_cap: &OverCap,
         source: &str,
     ) -> Result<Decided<OrderView, OrderError>, TxError<OrderError>> {
-        slotwise_db::events::stock::short_lock_timeout(conn).await?;
         let refused = |e: OrderError| Decided {
             result: Err(e),
             payable_id: None,
@@ -238,12 +237,21 @@ fn off_sale(wanted: &Wanted, now: chrono::DateTime<Utc>) -> Option<OrderError> {
 }
 
 /// The request checked against the event: what it asks for, with prices,
-/// and the event's currency.
+/// and the event's currency. Sets the transaction's short lock timeout first.
 async fn resolve(
     conn: &mut AsyncPgConnection,
     request: &OrderRequest,
 ) -> Result<Result<(Wanted, String), OrderError>, DbError> {
-    let Some(event) = Event::key_share(conn, request.event_id).await? else {
+    // The lock timeout, the event (key-share locked) and its tiers in one
+    // round trip (pipelined, in this order: the timeout covers the lock).
+    let shared: &AsyncPgConnection = conn;
+    let id = request.event_id;
+    let (_, event, tiers) = futures::try_join!(
+        slotwise_db::events::stock::short_lock_timeout(shared),
+        Event::key_share(shared, id),
+        Event::tier_rows(shared, id)
+    )?;
+    let Some(event) = event else {
         return Ok(Err(OrderError::EventNotFound));
     };
     if event.status == CANCELLED {
@@ -288,7 +296,6 @@ async fn resolve(
     if items.is_empty() {
         return Ok(Err(OrderError::NotSeated));
     }
-    let tiers = Event::tier_rows(conn, event.id).await?;
     let mut asked: BTreeMap<Uuid, i64> = BTreeMap::new();
     for (tier, quantity) in items {
         *asked.entry(*tier).or_default() += quantity;

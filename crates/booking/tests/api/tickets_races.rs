@@ -454,3 +454,42 @@ async fn cancelling_an_event_refunds_two_hundred_orders_once_each_even_if_the_pr
     }
     assert_eq!(app.count_rows("tickets WHERE status = 'valid'").await, 0);
 }
+
+/// An order waits at most its short lock timeout (2 s) for an event someone
+/// holds locked (an organizer's change stuck mid-transaction), not the 5 s
+/// statement timeout: the timeout goes out in the same round trip as the
+/// event's read, ahead of it. Nothing is stored, so the retry once the lock is
+/// gone is ordered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_for_an_event_locked_elsewhere_gives_up_after_its_lock_timeout() {
+    use diesel_async::SimpleAsyncConnection;
+    let app = spawn_app().await;
+    let organizer = app.user("client").await;
+    let buyer = app.user("client").await;
+    let event = ga_event(&app, &organizer, 10, 0).await;
+    let body = json!({ "items": [{ "tier_id": tier_id(&event, 0), "quantity": 1 }] });
+    let id = event["id"].as_str().expect("id");
+    let mut conn = app.state.pool.get().await.expect("conn");
+    conn.batch_execute(&format!(
+        "BEGIN; SELECT 1 FROM events WHERE id = '{id}' FOR UPDATE"
+    ))
+    .await
+    .expect("event locked");
+    let started = std::time::Instant::now();
+    let (status, answer) = app.order(&buyer, "locked-out", &event, body.clone()).await;
+    let waited = started.elapsed();
+    conn.batch_execute("ROLLBACK").await.expect("released");
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
+    assert!(
+        answer["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("too many buyers")),
+        "the lock timeout, not the statement timeout: {answer}"
+    );
+    assert!(
+        waited < std::time::Duration::from_millis(4500),
+        "{waited:?}"
+    );
+    let (status, answer) = app.order(&buyer, "locked-out", &event, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+}

@@ -269,12 +269,12 @@ impl Event {
     /// transaction (as an order's foreign key would): its cancellation, which
     /// locks it for update, waits for orders in progress, and an order waits
     /// for a cancellation in progress and then sees it.
-    pub async fn key_share(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Event>> {
+    pub async fn key_share(mut conn: &AsyncPgConnection, id: Uuid) -> QueryResult<Option<Event>> {
         events::table
             .filter(events::id.eq(id))
             .select(Event::as_select())
             .for_key_share()
-            .first(conn)
+            .first(&mut conn)
             .await
             .optional()
     }
@@ -291,12 +291,12 @@ impl Event {
     }
 
     /// Its tiers in order.
-    pub async fn tier_rows(conn: &mut AsyncPgConnection, event_id: Uuid) -> QueryResult<Vec<Tier>> {
+    pub async fn tier_rows(mut conn: &AsyncPgConnection, event_id: Uuid) -> QueryResult<Vec<Tier>> {
         ticket_tiers::table
             .filter(ticket_tiers::event_id.eq(event_id))
             .order(ticket_tiers::position)
             .select(Tier::as_select())
-            .load(conn)
+            .load(&mut conn)
             .await
     }
 

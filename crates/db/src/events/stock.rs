@@ -29,9 +29,10 @@ struct Bucket {
 
 /// Makes the caller's transaction give up on a row lock after 2 s (pretix's lesson: a hot sale answers fast instead of
 /// queueing connections behind one stock row).
-pub async fn short_lock_timeout(conn: &mut AsyncPgConnection) -> QueryResult<()> {
-    // The simple protocol: one round trip, nothing to prepare.
-    conn.batch_execute("SET LOCAL lock_timeout = '2s'").await
+pub async fn short_lock_timeout(mut conn: &AsyncPgConnection) -> QueryResult<()> {
+    // The simple protocol: one round trip, nothing to prepare; sent at once
+    // when first polled, so it goes ahead of the reads pipelined after it.
+    SimpleAsyncConnection::batch_execute(&mut conn, "SET LOCAL lock_timeout = '2s'").await
 }
 
 cached_sql! {
