@@ -181,9 +181,6 @@ pub async fn open_windows(
     professional_id: Uuid,
     spans: &[(DateTime<Utc>, DateTime<Utc>)],
 ) -> QueryResult<usize> {
-    if spans.is_empty() {
-        return Ok(0);
-    }
     let now = Utc::now();
     let windows: Vec<AvailabilityWindow> = (spans.iter())
         .map(|&(start_time, end_time)| AvailabilityWindow {

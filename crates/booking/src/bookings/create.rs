@@ -147,9 +147,11 @@ async fn over_hold_cap(
         }));
     }
     if held_by_ip >= caps.per_ip {
-        let (whose, cap) = ("your address holds", caps.per_ip);
-        let held = held_by_ip;
-        return Ok(Some(CapReached { whose, held, cap }));
+        return Ok(Some(CapReached {
+            whose: "your address holds",
+            held: held_by_ip,
+            cap: caps.per_ip,
+        }));
     }
     Ok(None)
 }
